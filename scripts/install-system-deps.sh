@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages trax-ts's notebooks and checks use, if missing:
+# Jupyter (nbconvert, nbclient, ipykernel, kernel test suite), Chromium, numpy.
+set -euo pipefail
+need=()
+have_py() { /usr/bin/python3 -c "import $1" >/dev/null 2>&1; }
+command -v jupyter >/dev/null 2>&1 && jupyter nbconvert --version >/dev/null 2>&1 || need+=(jupyter-core jupyter-client jupyter-nbconvert)
+have_py nbclient || need+=(python3-nbclient)
+have_py ipykernel || need+=(python3-ipykernel)
+have_py jupyter_kernel_test || need+=(python3-jupyter-kernel-test)
+have_py numpy || need+=(python3-numpy)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+if [ "$(id -u)" != "0" ]; then SUDO=sudo; else SUDO=; fi
+echo "system packages: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+echo "system packages: installed"

@@ -1,0 +1,26 @@
+/**
+ * trax-ts: the Trax layer library in TypeScript, on TensorFlow.js.
+ *
+ * @example
+ * ```ts
+ * import * as trax from "trax-ts";
+ * await trax.backend.ready();
+ * const tl = trax.layers;
+ * const model = tl.Serial(tl.Dense(4), tl.Relu());
+ * model(trax.tf.ones([2, 3])).print();
+ * ```
+ * @module
+ */
+import * as backend from "./backend";
+import * as shapes from "./shapes";
+import * as fastmath from "./fastmath";
+import * as layers from "./layers";
+
+export { tf } from "./backend/tf";
+export { backend, shapes, fastmath, layers, layers as tl };
+
+// Start choosing the backend right away; `await trax.backend.ready()` waits for it.
+backend.ready().catch((e: unknown) => {
+  // Surface the reason once; calls to ready() reject with it too.
+  if (process.env.TRAX_QUIET !== "1") console.error(e instanceof Error ? e.message : e);
+});

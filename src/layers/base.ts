@@ -1,0 +1,894 @@
+/**
+ * The key layer abstraction (`Layer`) and its supporting machinery, as in
+ * `trax.layers.base`.
+ *
+ * A layer computes a function from zero or more inputs to zero or more
+ * outputs, optionally with trainable weights and non-parameter state. Inputs
+ * and outputs are packaged by count: one tensor when there is one, an array
+ * of tensors otherwise (an empty array for none).
+ * @module
+ */
+import { inspect } from "util";
+import { tf } from "../backend/tf";
+import { assertReady } from "../backend";
+import * as random from "../fastmath/random";
+import type { PRNGKey } from "../fastmath/random";
+import { disposeReplaced, isTensor, nestedMap, tensorsIn, treeFlatten, treeUnflatten } from "../fastmath/tree";
+import type { Nested } from "../fastmath/tree";
+import { ShapeDtype, signature, isTensorData } from "../shapes";
+import type { Signature } from "../shapes";
+import { callable } from "./callable";
+import { LayerError } from "./layer-error";
+
+export { LayerError };
+
+/** Marks weights a shared layer already has (returned by `init` with `useCache`). */
+export const GET_WEIGHTS_FROM_CACHE: CacheMarker = Object.freeze({ __markerForCachedWeights: true as const });
+/** Marks state a shared layer already has. */
+export const GET_STATE_FROM_CACHE: CacheMarker = Object.freeze({ __markerForCachedState: true as const });
+
+/** One of the two cache markers. */
+export type CacheMarker = Readonly<{ __markerForCachedWeights: true } | { __markerForCachedState: true }>;
+
+/** Weights of a layer: a tensor, or arrays nesting them (empty when none). */
+export type Weights = Nested<tf.Tensor | CacheMarker>;
+/** State of a layer: like weights, not trained. */
+export type State = Nested<tf.Tensor | CacheMarker>;
+
+/** Inputs as layers receive them: one tensor (`nIn = 1`) or an array of tensors. */
+export type Inputs = tf.Tensor | readonly tf.Tensor[];
+
+/**
+ * What a layer returns: one tensor when `nOut = 1`, an array of tensors
+ * otherwise. Typed as both so that `y.shape` and `const [a, b] = y` both
+ * type-check in a notebook without casts; check `layer.nOut` when unsure.
+ */
+export type LayerOutput = tf.Tensor & tf.Tensor[];
+
+/** Anything a layer call accepts: tensors, numbers, (nested) arrays, typed arrays. */
+export type InputLike = tf.Tensor | tf.TensorLike | readonly InputLike[];
+
+/** Per-call overrides for `layer(x, options)`. */
+export interface CallOptions {
+  /** Weights to use for this call instead of the cached ones. */
+  weights?: Weights;
+  /** State to use (and update) for this call. */
+  state?: State;
+  /** Random key for this call (dropout and other randomness). */
+  rng?: PRNGKey;
+}
+
+/** Options every layer constructor understands. */
+export interface LayerOptions {
+  /** Number of inputs (default 1). */
+  nIn?: number;
+  /** Number of outputs (default 1). */
+  nOut?: number;
+  /** Name shown when printing the layer (default: the class name). */
+  name?: string;
+  /** Sublayers to show when printing (default: all sublayers). */
+  sublayersToPrint?: Layer[] | null;
+}
+
+/** Options of {@link Layer.init}. */
+export interface InitOptions {
+  /** Random key for the weights (default: the layer's key, from seed 0). */
+  rng?: PRNGKey;
+  /** Internal: return cache markers if already initialized elsewhere in the network. */
+  useCache?: boolean;
+}
+
+/** Fields restored when an init fails or is only tried. */
+interface Snapshot {
+  layer: Layer;
+  rng: PRNGKey | null;
+  weights: unknown;
+  state: unknown;
+  initCached: boolean;
+  initialized: boolean;
+}
+
+const LIBRARY_FRAME = /[\\/](src|dist)[\\/](layers|supervised|optimizers|kernel|repl)[\\/]|node:internal|[\\/]node_modules[\\/]/;
+
+function creationSite(err: Error): string | null {
+  const lines = (err.stack ?? "").split("\n").slice(1);
+  for (const line of lines) {
+    if (LIBRARY_FRAME.test(line)) continue;
+    const m = /\(?([^()\s]+:\d+:\d+)\)?\s*$/.exec(line.trim());
+    if (m) return m[1];
+  }
+  return null;
+}
+
+/** Converts input data to tensors, remembering which tensors were made here. */
+function toTensor(x: unknown, made: tf.Tensor[]): unknown {
+  if (isTensor(x)) return x;
+  if (isTensorData(x)) {
+    const t = x instanceof Int32Array ? tf.tensor(x, [x.length], "int32") : tf.tensor(x as tf.TensorLike);
+    made.push(t);
+    return t;
+  }
+  return x;
+}
+
+/**
+ * Base class for composable layers in a deep learning network.
+ *
+ * Subclasses override `forward(inputs)` (the computation, reading
+ * `this.weights`, `this.state` and `this.rng`) and, if they have weights or
+ * state, `initWeightsAndState(inputSignature)`. Layers are callable:
+ * `layer(x)` runs with the cached weights, initializing them from `x`'s
+ * signature on the first call.
+ *
+ * Inputs/outputs: `nIn = 1` one tensor, `nIn > 1` an array of `nIn` tensors,
+ * `nIn = 0` an empty array; the same for outputs.
+ *
+ * @example
+ * ```ts
+ * class Double extends tl.Layer {
+ *   forward(x: tf.Tensor) { return x.mul(2); }
+ * }
+ * const y = new Double()(tf.tensor([1, 2])); // [2, 4]
+ * ```
+ */
+export interface Layer {
+  /** Runs the layer on `x` with the cached (or given) weights, state and key. */
+  (x: InputLike, options?: CallOptions): LayerOutput;
+}
+export class Layer {
+  /** @internal */ _nIn!: number;
+  /** @internal */ _nOut!: number;
+  /** @internal */ _name!: string;
+  /** @internal */ _sublayersToPrint!: Layer[] | null;
+  /** @internal */ _sublayers!: Layer[];
+  /** @internal */ _rng!: PRNGKey | null;
+  /** @internal */ _weights!: unknown;
+  /** @internal */ _state!: unknown;
+  /** @internal */ _initCached!: boolean;
+  /** @internal */ _initialized!: boolean;
+  /** @internal */ _creation!: Error | null;
+
+  constructor(options: LayerOptions = {}) {
+    const self = ((x: InputLike, opts?: CallOptions) => self.call_(x, opts)) as unknown as Layer;
+    delete (self as { name?: string }).name;
+    delete (self as { length?: number }).length;
+    Object.setPrototypeOf(self, new.target.prototype);
+    self._nIn = options.nIn ?? 1;
+    self._nOut = options.nOut ?? 1;
+    self._name = options.name ?? new.target.name;
+    self._sublayersToPrint = options.sublayersToPrint ?? null;
+    self._sublayers = [];
+    self._rng = null;
+    self._weights = [];
+    self._state = [];
+    self._initCached = false;
+    self._initialized = false;
+    self._creation = new Error();
+    for (const n of [self._nIn, self._nOut]) {
+      if (!Number.isInteger(n) || n < 0) throw new Error(`trax-ts: nIn and nOut must be non-negative integers, got ${n}`);
+    }
+    return self;
+  }
+
+  // ---------------------------------------------------------------- members
+
+  /** The name of this layer (as printed, e.g. `Dense_10`). */
+  get name(): string {
+    return this._name;
+  }
+
+  /** How many tensors this layer expects as input. */
+  get nIn(): number {
+    return this._nIn;
+  }
+
+  /** How many tensors this layer promises as output. */
+  get nOut(): number {
+    return this._nOut;
+  }
+
+  /** This layer's sublayers (empty for a leaf layer). */
+  get sublayers(): Layer[] {
+    return this._sublayers;
+  }
+
+  /** Sublayers shown when printing (null: all). */
+  get sublayersToPrint(): Layer[] | null {
+    return this._sublayersToPrint;
+  }
+
+  /** Where the layer was created (`file:line:column`), for error messages. */
+  get createdAt(): string | null {
+    return this._creation ? creationSite(this._creation) : null;
+  }
+
+  /** True once weights and state exist (by `init`, a first call, or assignment). */
+  get initialized(): boolean {
+    return this._initialized;
+  }
+
+  /**
+   * This layer's weights: a tensor, a nested array of tensors, or an empty
+   * array. A layer with sublayers has one entry per sublayer.
+   */
+  get weights(): Weights {
+    if (this._sublayers.length === 0) return this._weights as Weights;
+    const own = this._weights as unknown[];
+    return this._sublayers.map((layer, i) => (own[i] === null || own[i] === undefined ? layer.weights : own[i])) as unknown as Weights;
+  }
+
+  set weights(weights: Weights) {
+    if (weights === GET_WEIGHTS_FROM_CACHE) return;
+    if (this._sublayers.length === 0) {
+      this._weights = weights;
+    } else {
+      if (!Array.isArray(weights)) {
+        throw new Error(`trax-ts: weights of ${this.name} must be an array with one entry per sublayer`);
+      }
+      const n = this._sublayers.length;
+      if (weights.length !== n) {
+        throw new Error(`Number of weight elements (${weights.length}) does not equal the number of sublayers (${n}) in: ${this.name}.`);
+      }
+      this._weights = weights.map((w) => (w === GET_WEIGHTS_FROM_CACHE ? w : null));
+      this._sublayers.forEach((sub, i) => {
+        sub.weights = weights[i] as Weights;
+      });
+    }
+  }
+
+  /** This layer's state (non-trainable); one entry per sublayer for combinators. */
+  get state(): State {
+    if (this._sublayers.length === 0) return this._state as State;
+    const own = this._state as unknown[];
+    return this._sublayers.map((layer, i) => (own[i] === null || own[i] === undefined ? layer.state : own[i])) as unknown as State;
+  }
+
+  set state(state: State) {
+    if (state === GET_STATE_FROM_CACHE) return;
+    if (this._sublayers.length === 0) {
+      this._state = state;
+    } else {
+      if (!Array.isArray(state)) {
+        throw new Error(`trax-ts: state of ${this.name} must be an array with one entry per sublayer`);
+      }
+      const n = this._sublayers.length;
+      if (state.length !== n) {
+        throw new Error(`Number of state elements (${state.length}) does not equal the number of sublayers (${n}) in: ${this.name}.`);
+      }
+      this._state = state.map((s) => (s === GET_STATE_FROM_CACHE ? s : null));
+      this._sublayers.forEach((sub, i) => {
+        sub.state = state[i] as State;
+      });
+    }
+  }
+
+  /**
+   * This layer's random key. Setting it splits the key among sublayers,
+   * recursively. Defaults to the key of seed 0.
+   */
+  get rng(): PRNGKey {
+    if (this._rng === null) this._rng = random.getPrng(0);
+    return this._rng;
+  }
+
+  set rng(rng: PRNGKey) {
+    this._rng = rng;
+    const subs = this._sublayers;
+    if (subs.length > 0) {
+      const rngs = random.split(rng, subs.length);
+      subs.forEach((sub, i) => {
+        sub.rng = rngs[i];
+      });
+    }
+  }
+
+  // ------------------------------------------------------- for subclasses
+
+  /**
+   * Computes this layer's output from its inputs; override in subclasses.
+   * Reads `this.weights`, `this.state` (and may set it) and `this.rng`.
+   */
+  forward(inputs: any): tf.Tensor | tf.Tensor[] {
+    void inputs;
+    throw new Error(`${this.constructor.name} does not implement forward()`);
+  }
+
+  /** Creates weights and state for inputs of the given signature; override when the layer has them. */
+  initWeightsAndState(inputSignature: any): void {
+    void inputSignature;
+  }
+
+  /** True if this layer provides its own backward pass (`backward`). */
+  get hasBackward(): boolean {
+    return false;
+  }
+
+  /**
+   * Custom backward pass: returns `[gradInputs, gradWeights]` given the
+   * inputs, the output, the output's gradient, weights, state before and
+   * after the forward pass, and the key.
+   */
+  backward(
+    inputs: any, output: any, grad: any, weights: any, state: any, newState: any, rng: PRNGKey
+  ): [any, any] {
+    void [inputs, output, grad, weights, state, newState, rng];
+    throw new Error(`${this.constructor.name} does not implement backward()`);
+  }
+
+  /** Checks the packaging of inputs: exactly `nIn` of them. Combinators may relax it. */
+  validateInputs(x: unknown): void {
+    const n = this._nIn;
+    if (n === 1) {
+      if (!isTensor(x) && !Array.isArray(x)) {
+        throw new TypeError(`${this.name} expects one tensor as input; got ${describe(x)}`);
+      }
+      return;
+    }
+    if (!Array.isArray(x)) {
+      throw new TypeError(`${this.name} expects ${n} inputs in an array; got ${describe(x)}`);
+    }
+    if (x.length !== n) {
+      throw new Error(`Input tuple length (${x.length}) does not equal required number of inputs (${n}) for ${this.name}.`);
+    }
+  }
+
+  // --------------------------------------------------------------- running
+
+  /**
+   * Initializes weights and state of this layer and its sublayers, for inputs
+   * of the given signature (a ShapeDtype, an array of them, or example
+   * tensors). A layer is initialized once per instance, so a layer used in
+   * several places shares its weights. A failed init leaves the layer as it was.
+   *
+   * @returns `[weights, state]`
+   * @example
+   * ```ts
+   * const dense = tl.Dense(3);
+   * dense.init(new trax.shapes.ShapeDtype([2, 5]));
+   * dense.weights; // [w: (5, 3), b: (3,)]
+   * ```
+   */
+  init(inputSignature: Signature | unknown, options: InitOptions = {}): [Weights, State] {
+    const useCache = options.useCache ?? false;
+    if (this._initCached && useCache) return [GET_WEIGHTS_FROM_CACHE, GET_STATE_FROM_CACHE];
+    const sig = signature(inputSignature);
+    const snapshot = useCache ? null : this.snapshot();
+    try {
+      this.rng = options.rng ?? this.rng;
+      this.initWeightsAndState(sig);
+      if (useCache) this._initCached = true;
+      else this.clearInitCache();
+      this.markInitialized();
+      const result: [Weights, State] = [this.weights, this.state];
+      if (snapshot) disposeSnapshotTensors(snapshot, result);
+      return result;
+    } catch (e) {
+      if (snapshot) {
+        const partial = [this.weights, this.state];
+        restoreSnapshot(snapshot);
+        disposeReplaced(partial, snapshotTensors(snapshot));
+      }
+      throw LayerError.wrap(e, this, "init", () => sig);
+    }
+  }
+
+  /**
+   * Applies this layer as a pure function: `[outputs, newState]` from inputs,
+   * weights, state and a key. With `useCache`, the weights and state stay in
+   * the layer object (combinators use this for shared layers).
+   *
+   * @example
+   * ```ts
+   * const [y, state] = layer.pureFn(x, layer.weights, layer.state, trax.fastmath.random.getPrng(0));
+   * ```
+   */
+  pureFn(x: unknown, weights: Weights, state: State, rng: PRNGKey, useCache = false): [LayerOutput, State] {
+    const oldWeights = this.weights;
+    const oldState = this.state;
+    const oldRng = this.rng;
+    try {
+      this._rng = rng;
+      let wasCached = false;
+      if (weights === GET_WEIGHTS_FROM_CACHE && state === GET_STATE_FROM_CACHE) {
+        wasCached = true;
+      } else {
+        this.weights = weights;
+        this.state = state;
+      }
+      this.validateInputs(x);
+      let outputs: unknown;
+      let s: State;
+      if (!this.hasBackward) {
+        [outputs, s] = tf.tidy(() => {
+          const out = this.forward(x);
+          return [out, this.state] as unknown as tf.TensorContainer;
+        }) as unknown as [unknown, State];
+      } else {
+        [outputs, s] = this.forwardWithCustomGradient(x);
+        this.state = s;
+      }
+      this._rng = oldRng;
+      if (!useCache) {
+        this.weights = oldWeights;
+        this.state = oldState;
+      }
+      if (wasCached) s = GET_STATE_FROM_CACHE;
+      return [outputs as LayerOutput, s];
+    } catch (e) {
+      this._rng = oldRng;
+      try {
+        this.weights = oldWeights;
+        this.state = oldState;
+      } catch {
+        /* keep the original error */
+      }
+      throw LayerError.wrap(e, this, "forward", () => signature(x));
+    }
+  }
+
+  /** Runs `forward` under `tf.customGrad`, with gradients from `backward`. */
+  private forwardWithCustomGradient(x: unknown): [unknown, State] {
+    const xLeaves = treeFlatten(x as Nested<tf.Tensor>);
+    const weights = this.weights;
+    const wLeaves = treeFlatten(weights).filter(isTensor);
+    const state = this.state;
+    const rng = this._rng as PRNGKey;
+    let newState: State = state;
+    let outStructure: unknown;
+    const f = tf.customGrad(((...args: unknown[]) => {
+      const save = args.pop() as (ts: tf.Tensor[]) => void;
+      const tensors = args as tf.Tensor[];
+      const xs = treeUnflatten(tensors.slice(0, xLeaves.length), x as Nested<tf.Tensor>)[0];
+      const ws = treeUnflatten(tensors.slice(xLeaves.length), weights, (l) => !isTensor(l))[0] as Weights;
+      this.weights = ws;
+      this.state = state;
+      const out = this.forward(xs);
+      newState = this.state;
+      outStructure = out;
+      const flatOut = treeFlatten(out as Nested<tf.Tensor>);
+      save([...tensors, ...flatOut]);
+      return {
+        value: flatOut.length === 1 ? flatOut[0] : flatOut,
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          const sx = treeUnflatten(saved.slice(0, xLeaves.length), x as Nested<tf.Tensor>)[0];
+          const nIn = xLeaves.length + wLeaves.length;
+          const sw = treeUnflatten(saved.slice(xLeaves.length, nIn), weights, (l) => !isTensor(l))[0];
+          const so = treeUnflatten(saved.slice(nIn), outStructure as Nested<tf.Tensor>)[0];
+          const dys = Array.isArray(dy) ? dy : [dy];
+          const g = treeUnflatten(dys, outStructure as Nested<tf.Tensor>)[0];
+          const [gx, gw] = this.backward(sx, so, g, sw, state, newState, rng);
+          const flat = [...treeFlatten(gx as Nested<tf.Tensor>), ...treeFlatten(gw as Nested<tf.Tensor>).filter(isTensor)];
+          return tensors.map((t, i) => flat[i] ?? tf.zerosLike(t));
+        },
+      };
+    }) as any);
+    const result = f(...(xLeaves as tf.Tensor[]), ...(wLeaves as tf.Tensor[])) as unknown as tf.Tensor | tf.Tensor[];
+    const flat = Array.isArray(result) ? result : [result];
+    const outputs = treeUnflatten(flat, outStructure as Nested<tf.Tensor>)[0];
+    return [outputs, newState];
+  }
+
+  /**
+   * The output signature this layer gives for inputs of `inputSignature`.
+   * An uninitialized layer is initialized for the question only, then left as it was.
+   *
+   * @example
+   * ```ts
+   * tl.Dense(3).outputSignature(new ShapeDtype([2, 5])); // ShapeDtype{shape:(2, 3), dtype:float32}
+   * ```
+   */
+  outputSignature(inputSignature: Signature | unknown): Signature {
+    const sig = signature(inputSignature);
+    if (this._initialized) return this.forwardAbstract(sig)[0];
+    return this.withTemporaryInit(sig, () => this.forwardAbstract(sig)[0]);
+  }
+
+  /**
+   * Shapes and dtypes a forward pass would produce: `[outputSignature, stateSignature]`.
+   * Runs the layer on zeros of the given signature and keeps only the shapes.
+   */
+  forwardAbstract(inputSignature: Signature): [Signature, unknown] {
+    try {
+      return tf.tidy(() => {
+        const x = zerosOf(inputSignature);
+        const [out, s] = this.pureFn(x, this.weights, this.state, random.getPrng(0));
+        return [signatureOfOutputs(out), nestedMap(s as Nested<unknown>, (l) => (isTensor(l) ? signature(l) : l))] as unknown as tf.TensorContainer;
+      }) as unknown as [Signature, unknown];
+    } catch (e) {
+      throw LayerError.wrap(e, this, "forwardAbstract", () => inputSignature);
+    }
+  }
+
+  /**
+   * The signatures `[weights, state]` that `init` would create, without
+   * changing the layer.
+   *
+   * @example
+   * ```ts
+   * tl.Dense(3).weightsAndStateSignature(new ShapeDtype([2, 5]));
+   * // [[ShapeDtype{shape:(5, 3)...}, ShapeDtype{shape:(3,)...}], []]
+   * ```
+   */
+  weightsAndStateSignature(inputSignature: Signature | unknown): [unknown, unknown] {
+    const sig = signature(inputSignature);
+    const toSig = (tree: unknown) => nestedMap(tree as Nested<unknown>, (l) => (isTensor(l) ? signature(l) : l));
+    const snapshot = this.snapshot();
+    try {
+      this.clearInitCache();
+      const [w, s] = this.init(sig, { useCache: false });
+      return [toSig(w), toSig(s)];
+    } finally {
+      const made = [this.weights, this.state];
+      restoreSnapshot(snapshot);
+      disposeReplaced(made, snapshotTensors(snapshot));
+    }
+  }
+
+  // ------------------------------------------------------------ interactive
+
+  /** The body of `layer(x, options)`. */
+  private call_(x: InputLike, options: CallOptions = {}): LayerOutput {
+    assertReady();
+    const made: tf.Tensor[] = [];
+    let inputs: unknown;
+    try {
+      inputs = this.convertInputs(x, made);
+      this.validateCallInputs(inputs);
+    } catch (e) {
+      tf.dispose(made);
+      throw LayerError.wrap(e, this, "forward", () => signature(x));
+    }
+    let outputs: LayerOutput | undefined;
+    try {
+      if (options.state !== undefined) this.state = options.state;
+      if (options.weights === undefined && !this._initialized) {
+        this.init(signature(inputs), options.rng ? { rng: options.rng } : {});
+      }
+      const weights = options.weights ?? this.weights;
+      const rng = options.rng ?? this.rng;
+      const oldState = this.state;
+      const [out, newState] = this.pureFn(inputs, weights, oldState, rng);
+      outputs = out;
+      this.state = newState;
+      if (options.state === undefined) disposeReplaced(oldState, newState, this.weights, out, inputs);
+      return out;
+    } finally {
+      if (made.length > 0) {
+        const keep = new Set([...tensorsIn(this.state), ...tensorsIn(outputs)]);
+        tf.dispose(made.filter((t) => !keep.has(t)));
+      }
+    }
+  }
+
+  /** A direct call takes exactly `nIn` inputs (combinators inside a network may pass a longer stack). */
+  private validateCallInputs(x: unknown): void {
+    const n = this._nIn;
+    const isNested = Array.isArray(x) && x.some((v) => Array.isArray(v));
+    if (n === 1 && Array.isArray(x) && !isNested) {
+      throw new Error(`${this.name} takes 1 input; got an array of ${x.length} (pass one tensor)`);
+    }
+    if (n !== 1 && (!Array.isArray(x) || x.length !== n)) {
+      throw new Error(`${this.name} takes ${n} inputs in an array; got ${Array.isArray(x) ? `an array of ${x.length}` : "one tensor"}`);
+    }
+    this.validateInputs(x);
+  }
+
+  /** Converts JS data to tensors according to `nIn`. */
+  private convertInputs(x: unknown, made: tf.Tensor[]): unknown {
+    if (this._nIn === 1 && !(Array.isArray(x) && x.length > 0 && !isTensorData(x))) return toTensor(x, made);
+    if (Array.isArray(x)) return x.map((v) => toTensor(v, made));
+    return toTensor(x, made);
+  }
+
+  /** Marks this layer and its sublayers as having weights and state. */
+  private markInitialized(): void {
+    this._initialized = true;
+    for (const sub of this._sublayers) sub.markInitialized();
+  }
+
+  /** @internal */
+  clearInitCache(): void {
+    this._initCached = false;
+    for (const sub of this._sublayers) sub.clearInitCache();
+  }
+
+  /** The fields of this layer and all sublayers, to restore later. */
+  private snapshot(): Snapshot[] {
+    const seen = new Set<Layer>();
+    const out: Snapshot[] = [];
+    const visit = (l: Layer) => {
+      if (seen.has(l)) return;
+      seen.add(l);
+      out.push({
+        layer: l, rng: l._rng,
+        weights: Array.isArray(l._weights) ? [...l._weights] : l._weights,
+        state: Array.isArray(l._state) ? [...l._state] : l._state,
+        initCached: l._initCached, initialized: l._initialized,
+      });
+      l._sublayers.forEach(visit);
+    };
+    visit(this);
+    return out;
+  }
+
+  /** Runs `f` with this layer initialized for `sig`, then puts everything back. */
+  private withTemporaryInit<T>(sig: Signature, f: () => T): T {
+    const snapshot = this.snapshot();
+    try {
+      this.init(sig);
+      return f();
+    } finally {
+      const made = [this.weights, this.state];
+      restoreSnapshot(snapshot);
+      disposeReplaced(made, snapshotTensors(snapshot));
+    }
+  }
+
+  // ---------------------------------------------------------------- printing
+
+  /**
+   * A medium-detailed text view, as Trax prints layers:
+   * `Serial[\n  Dense_10\n  Relu\n]`.
+   */
+  toString(): string {
+    let name = this._name;
+    if (this._nIn !== 1) name += `_in${this._nIn}`;
+    if (this._nOut !== 1) name += `_out${this._nOut}`;
+    const subs = this._sublayersToPrint ?? this._sublayers;
+    if (subs.length === 0) return name;
+    const body = subs.map((s) => String(s)).filter((s) => s).map((s) => "  " + s.replace(/\n/g, "\n  "));
+    return `${name}[\n${body.join("\n")}\n]`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+
+  get [Symbol.toStringTag](): string {
+    return this._name;
+  }
+}
+
+// Layers are functions (callable); keep Function.prototype's call/apply/bind reachable.
+Object.setPrototypeOf(Layer.prototype, Function.prototype);
+
+function describe(x: unknown): string {
+  if (isTensor(x)) return `a tensor of shape [${x.shape}]`;
+  if (Array.isArray(x)) return `an array of ${x.length}`;
+  return x === null ? "null" : typeof x;
+}
+
+function zerosOf(sig: Signature): tf.Tensor | tf.Tensor[] {
+  if (sig instanceof ShapeDtype) return tf.zeros([...sig.shape], sig.dtype);
+  return (sig as readonly Signature[]).map((s) => zerosOf(s)) as tf.Tensor[];
+}
+
+function signatureOfOutputs(out: unknown): Signature {
+  if (isTensor(out)) return signature(out);
+  if (Array.isArray(out)) return out.map(signatureOfOutputs);
+  throw new TypeError(`layer output is not a tensor or an array of tensors: ${typeof out}`);
+}
+
+function restoreSnapshot(snapshot: Snapshot[]): void {
+  for (const s of snapshot) {
+    s.layer._rng = s.rng;
+    s.layer._weights = s.weights;
+    s.layer._state = s.state;
+    s.layer._initCached = s.initCached;
+    s.layer._initialized = s.initialized;
+  }
+}
+
+function snapshotTensors(snapshot: Snapshot[]): tf.Tensor[] {
+  const out: tf.Tensor[] = [];
+  for (const s of snapshot) {
+    tensorsIn(s.weights, out);
+    tensorsIn(s.state, out);
+  }
+  return out;
+}
+
+/** After a successful root init, frees the tensors it replaced. */
+function disposeSnapshotTensors(snapshot: Snapshot[], keep: unknown): void {
+  disposeReplaced(snapshotTensors(snapshot), keep);
+}
+
+// ------------------------------------------------------------------ PureLayer
+
+/** Options of {@link PureLayer}. */
+export interface PureLayerOptions {
+  /** Number of inputs (default 1). */
+  nIn?: number;
+  /** Number of outputs (default 1). */
+  nOut?: number;
+  /** Name (default `PureLayer`). */
+  name?: string;
+}
+
+/** A function from inputs to outputs as `forward` receives and returns them. */
+export type ForwardFn = (inputs: any) => tf.Tensor | tf.Tensor[] | readonly tf.Tensor[];
+
+class PureLayerImpl extends Layer {
+  /** @internal */ _forwardFn: ForwardFn;
+
+  constructor(forwardFn: ForwardFn, options: PureLayerOptions = {}) {
+    super({ nIn: options.nIn ?? 1, nOut: options.nOut ?? 1, name: options.name ?? "PureLayer" });
+    if (typeof forwardFn !== "function") throw new TypeError("trax-ts: PureLayer needs a function");
+    this._forwardFn = forwardFn;
+  }
+
+  forward(inputs: unknown): tf.Tensor | tf.Tensor[] {
+    const out = this._forwardFn(inputs);
+    if (out === null || out === undefined) throw new Error(`${this.name}: the function returned ${out}`);
+    return out as tf.Tensor | tf.Tensor[];
+  }
+}
+
+/**
+ * A layer with no weights and no randomness: a pure function from inputs to
+ * outputs, which receives and returns them packaged as `forward` does.
+ *
+ * @example
+ * ```ts
+ * const double = tl.PureLayer((x: tf.Tensor) => x.mul(2), { name: "Double" });
+ * double(tf.tensor([1, 2])); // [2, 4]
+ * ```
+ */
+export const PureLayer = callable(PureLayerImpl, "PureLayer");
+export type PureLayer = PureLayerImpl;
+
+/** Options of {@link Fn}. */
+export interface FnOptions {
+  /** Number of outputs (default 1). */
+  nOut?: number;
+  /** Number of inputs; default: the function's number of parameters. */
+  nIn?: number;
+}
+
+/**
+ * A layer with no weights that applies `f`; `nIn` is the number of
+ * parameters of `f`, `nOut` must be given when not 1.
+ *
+ * @example
+ * ```ts
+ * const sumAndMax = tl.Fn("SumAndMax", (a: tf.Tensor, b: tf.Tensor) => [a.add(b), tf.maximum(a, b)], { nOut: 2 });
+ * const [s, m] = sumAndMax([tf.tensor([1, 5]), tf.tensor([3, 2])]); // [4, 7], [3, 5]
+ * ```
+ */
+export function Fn(name: string, f: (...xs: any[]) => any, options: FnOptions = {}): PureLayer {
+  if (typeof f !== "function") throw new TypeError(`trax-ts: Fn('${name}') needs a function`);
+  const source = Function.prototype.toString.call(f);
+  const params = /^[^(]*\(([^)]*)\)|^\s*(?:async\s*)?([A-Za-z_$][\w$]*)\s*=>/.exec(source);
+  const paramText = params ? params[1] ?? params[2] ?? "" : "";
+  if (options.nIn === undefined) {
+    if (/\.\.\./.test(paramText)) throw new Error(`Fn('${name}'): function has variable args (not allowed); give { nIn } explicitly.`);
+    if (/=/.test(paramText)) throw new Error(`Fn('${name}'): function has default arguments (not allowed).`);
+  }
+  const nIn = options.nIn ?? f.length;
+  const forward = (xs: unknown) => {
+    const args = nIn === 1 ? [xs] : (xs as unknown[]);
+    return f(...args);
+  };
+  return new PureLayerImpl(forward, { nIn, nOut: options.nOut ?? 1, name: name || "Fn" });
+}
+
+// --------------------------------------------------------- weights helpers
+
+function isMarker(x: unknown): boolean {
+  return x === GET_WEIGHTS_FROM_CACHE || x === GET_STATE_FROM_CACHE;
+}
+
+/**
+ * Flattens weights and state into lists of tensors, leaving out empty
+ * entries and cache markers.
+ *
+ * @example
+ * ```ts
+ * const [flatW, flatS] = tl.flattenWeightsAndState(model.weights, model.state);
+ * ```
+ */
+export function flattenWeightsAndState(weights: Weights, state: State): [tf.Tensor[], tf.Tensor[]] {
+  const flatW = treeFlatten(weights).filter((w) => !isMarker(w)) as tf.Tensor[];
+  const flatS = treeFlatten(state).filter((s) => !isMarker(s)) as tf.Tensor[];
+  return [flatW, flatS];
+}
+
+/**
+ * Rebuilds weights and state from flat lists, given their signatures (as
+ * returned by `weightsAndStateSignature`).
+ *
+ * @example
+ * ```ts
+ * const sig = model.weightsAndStateSignature(inputSig);
+ * const [w, s] = tl.unflattenWeightsAndState(flatW, flatS, sig);
+ * ```
+ */
+export function unflattenWeightsAndState(
+  flatWeights: readonly tf.Tensor[],
+  flatState: readonly tf.Tensor[],
+  weightsAndStateSignature: [unknown, unknown],
+  weightsOnly = false
+): [Weights, State | null] {
+  const [wTree, sTree] = weightsAndStateSignature;
+  const [weights] = treeUnflatten(flatWeights, wTree as Nested<unknown>, isMarker);
+  let state: unknown = null;
+  if (!weightsOnly) [state] = treeUnflatten(flatState, sTree as Nested<unknown>, isMarker);
+  return [weights as Weights, state as State | null];
+}
+
+/**
+ * Converts layer outputs to nested JS arrays, for easy equality testing.
+ *
+ * @example
+ * ```ts
+ * tl.toList(tl.Relu()(tf.tensor([-1, 2]))); // [0, 2]
+ * ```
+ */
+export function toList(outputs: tf.Tensor | readonly tf.Tensor[]): unknown {
+  if (Array.isArray(outputs)) return outputs.map((y) => (y as tf.Tensor).arraySync());
+  return (outputs as tf.Tensor).arraySync();
+}
+
+/** The number of devices tensors are sharded over here (one: no pmap in tfjs). */
+export function localDeviceCount(): number {
+  return 1;
+}
+
+function shardAxis(shape: readonly number[]): number {
+  return shape.length < 3 ? 0 : shape.length - 1;
+}
+
+/**
+ * Shards tensors across `nShards`, as Trax does on one device: each tensor is
+ * split on its shard axis (0 for rank < 3, else the last) and the shard of each
+ * local device is stacked on a new leading axis.
+ *
+ * @example
+ * ```ts
+ * tl.shard(tf.ones([4, 2]), 2).shape; // [1, 2, 2]: device 0 holds shard 0
+ * ```
+ */
+export function shard<T extends Nested<tf.Tensor>>(tensors: T, nShards = 1): Nested<tf.Tensor> {
+  const devices = localDeviceCount();
+  return nestedMap(tensors, (x) =>
+    tf.tidy(() => {
+      const axis = shardAxis(x.shape);
+      if (x.shape[axis] % nShards !== 0) throw new Error(`Cannot split x with shape [${x.shape}] into ${nShards}.`);
+      const parts = tf.split(x, nShards, axis);
+      const picked = Array.from({ length: devices }, (_, i) => parts[i % nShards]);
+      return tf.stack(picked, 0);
+    })
+  );
+}
+
+/**
+ * Undoes {@link shard} outside of pmap: splits the leading axis into
+ * `nShards` pieces and concatenates them on the shard axis.
+ *
+ * @example
+ * ```ts
+ * tl.unshard(tf.ones([2, 3, 4, 5]), 2).shape; // [3, 4, 10]
+ * ```
+ */
+export function unshard<T extends Nested<tf.Tensor>>(tensors: T, nShards = 1): Nested<tf.Tensor> {
+  return nestedMap(tensors, (x) =>
+    tf.tidy(() => {
+      const parts = tf.split(x, nShards, 0).map((p) => p.squeeze([0]));
+      return tf.concat(parts, shardAxis(parts[0].shape));
+    })
+  );
+}
+
+/**
+ * Unshards tensors inside pmap. tfjs has no pmap, so this is always the
+ * "outside pmap" case of Trax: it returns `[tensors, false]` unchanged.
+ *
+ * @example
+ * ```ts
+ * const [w, unsharded] = tl.unshardInPmap(weights, 2); // unsharded === false
+ * ```
+ */
+export function unshardInPmap<T>(tensors: T, nShards: number): [T, boolean] {
+  void nShards;
+  return [tensors, false];
+}

@@ -1,0 +1,104 @@
+/**
+ * Core layers, as `trax.layers.core`.
+ * @module
+ */
+import { tf } from "../backend/tf";
+import * as random from "../fastmath/random";
+import { dense } from "../fastmath/matmul";
+import { roundToBfloat16 } from "../fastmath/bfloat16";
+import { ShapeDtype } from "../shapes";
+import { Layer } from "./base";
+import { callable } from "./callable";
+import { GlorotUniformInitializer, RandomNormalInitializer } from "./initializers";
+import type { Initializer } from "./initializers";
+
+/** Throws unless `x` is a floating-point tensor. */
+export function assertFloat(layer: string, x: tf.Tensor | ShapeDtype): void {
+  if (x.dtype !== "float32") {
+    throw new TypeError(`${layer} needs float32 input; got ${x.dtype} (convert with tl.ToFloat() or x.toFloat())`);
+  }
+}
+
+// -------------------------------------------------------------------- Dense
+
+/** Options of {@link Dense}. */
+export interface DenseOptions {
+  /** Kernel initializer (default Glorot uniform). */
+  kernelInitializer?: Initializer;
+  /** Bias initializer (default normal with stddev 1e-6). */
+  biasInitializer?: Initializer;
+  /** Whether to add a bias (default true). */
+  useBias?: boolean;
+  /**
+   * tfjs has no bfloat16: when true the kernel is rounded to bfloat16
+   * precision at init (stored as float32).
+   */
+  useBfloat16?: boolean;
+}
+
+class DenseLayer extends Layer {
+  /** @internal */ _nUnits: number;
+  /** @internal */ _kernelInitializer: Initializer;
+  /** @internal */ _biasInitializer: Initializer;
+  /** @internal */ _useBias: boolean;
+  /** @internal */ _useBfloat16: boolean;
+
+  constructor(nUnits: number, options: DenseOptions = {}) {
+    if (!Number.isInteger(nUnits) || nUnits <= 0) throw new Error(`Dense needs a positive integer number of units, got ${nUnits}`);
+    super({ name: `Dense_${nUnits}` });
+    this._nUnits = nUnits;
+    this._kernelInitializer = options.kernelInitializer ?? GlorotUniformInitializer();
+    this._biasInitializer = options.biasInitializer ?? RandomNormalInitializer(1e-6);
+    this._useBias = options.useBias ?? true;
+    this._useBfloat16 = options.useBfloat16 ?? false;
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    assertFloat(this.name, x);
+    if (this._useBias) {
+      if (!Array.isArray(this.weights) || this.weights.length !== 2) {
+        throw new Error(`Weights should be a [w, b] pair; instead got ${Array.isArray(this.weights) ? `${this.weights.length} items` : "one tensor"}`);
+      }
+      const [w, b] = this.weights as tf.Tensor[];
+      this.checkInput(x, w);
+      return dense(x, w, b);
+    }
+    const w = this.weights as tf.Tensor;
+    this.checkInput(x, w);
+    return dense(x, w);
+  }
+
+  private checkInput(x: tf.Tensor, w: tf.Tensor): void {
+    if (x.rank < 1 || x.shape[x.rank - 1] !== w.shape[0]) {
+      throw new Error(`${this.name} expects inputs with ${w.shape[0]} features on the last axis; got shape [${x.shape}]`);
+    }
+  }
+
+  initWeightsAndState(inputSignature: ShapeDtype): void {
+    if (!(inputSignature instanceof ShapeDtype)) throw new Error(`${this.name} takes one input`);
+    assertFloat(this.name, inputSignature);
+    if (inputSignature.rank < 1) throw new Error(`${this.name} needs inputs of rank >= 1`);
+    const shapeW = [inputSignature.shape[inputSignature.rank - 1], this._nUnits];
+    const [rngW, rngB] = random.split(this.rng, 2);
+    let w = this._kernelInitializer(shapeW, rngW);
+    if (this._useBfloat16) w = tf.tidy(() => roundToBfloat16(w));
+    if (this._useBias) this.weights = [w, this._biasInitializer([this._nUnits], rngB)];
+    else this.weights = w;
+  }
+}
+
+/**
+ * A dense (fully-connected, affine) layer: `y = x @ w + b` over the last axis.
+ * Weights: `w` of shape `(dIn, nUnits)` and `b` of shape `(nUnits,)`.
+ *
+ * Input `(..., dIn)` float32; output `(..., nUnits)`.
+ *
+ * @example
+ * ```ts
+ * const dense = tl.Dense(10);
+ * dense(tf.ones([4, 3])).shape; // [4, 10]
+ * tl.Dense(10, { useBias: false });
+ * ```
+ */
+export const Dense = callable(DenseLayer, "Dense");
+export type Dense = DenseLayer;

@@ -1,0 +1,15 @@
+/**
+ * `trax.layers` (also `tl`): every layer, combinator, initializer and metric.
+ *
+ * @example
+ * ```ts
+ * import * as tl from "trax-ts/layers";
+ * const model = tl.Serial(tl.Dense(16), tl.Relu(), tl.Dense(2));
+ * ```
+ * @module
+ */
+export * from "./base";
+export * from "./combinators";
+export * from "./core";
+export * from "./activation-fns";
+export * from "./initializers";

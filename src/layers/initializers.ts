@@ -1,0 +1,232 @@
+/**
+ * Weight initializers, as `trax.layers.initializers`: each returns a function
+ * `(shape, rng) => tensor`.
+ *
+ * @example
+ * ```ts
+ * const init = tl.GlorotUniformInitializer();
+ * const w = init([64, 32], trax.fastmath.random.getPrng(0)); // (64, 32) float32
+ * ```
+ * @module
+ */
+import { tf } from "../backend/tf";
+import * as random from "../fastmath/random";
+import type { PRNGKey } from "../fastmath/random";
+
+/** A weight initializer: a tensor of the given shape from a random key. */
+export type Initializer = (shape: readonly number[], rng: PRNGKey, nonreceptiveDims?: number | number[]) => tf.Tensor;
+
+function pureShape(shape: readonly number[]): number[] {
+  const out = shape.map((d) => Math.trunc(Number(d)));
+  if (out.some((d) => !Number.isFinite(d) || d < 0)) throw new Error(`trax-ts: invalid shape [${shape.join(", ")}]`);
+  return out;
+}
+
+/**
+ * Fan-in and fan-out of a weight shape, as Trax computes them (`inDim` and
+ * `outDim` index the shape; vectors use their length for both).
+ */
+export function getFans(shape: readonly number[], outDim = -1, inDim = -2, nonreceptiveDims: number | number[] = []): [number, number] {
+  const n = shape.length;
+  const o = outDim < 0 ? outDim + n : outDim;
+  const i = inDim < 0 ? inDim + n : inDim;
+  const skip = new Set([i, o, ...(Array.isArray(nonreceptiveDims) ? nonreceptiveDims : [nonreceptiveDims])]);
+  const receptiveField = shape.reduce((acc, d, k) => (skip.has(k) ? acc : acc * d), 1);
+  if (n >= 2) return [shape[i], shape[o]];
+  if (n === 1) return [shape[0], shape[0]];
+  return [receptiveField, receptiveField];
+}
+
+/**
+ * Random normal values with standard deviation `stddev`.
+ *
+ * @example
+ * ```ts
+ * tl.RandomNormalInitializer(0.02)([3, 3], key);
+ * ```
+ */
+export function RandomNormalInitializer(stddev = 1e-2): Initializer {
+  return (shape, rng) => {
+    const s = pureShape(shape);
+    const values = random.normalArray(rng, s.reduce((a, b) => a * b, 1));
+    for (let k = 0; k < values.length; k++) values[k] = Math.fround(stddev * values[k]);
+    return tf.tensor(values, s, "float32");
+  };
+}
+
+/**
+ * Random uniform values in `[-lim, lim)`.
+ *
+ * @example
+ * ```ts
+ * tl.RandomUniformInitializer(0.1)([4], key);
+ * ```
+ */
+export function RandomUniformInitializer(lim = 1.0): Initializer {
+  return (shape, rng) => random.uniform(rng, pureShape(shape), { minval: -lim, maxval: lim });
+}
+
+/** How {@link ScaledInitializer} scales: by fan-in, fan-out or their average. */
+export type ScaleMode = "fan_in" | "fan_out" | "fan_avg";
+/** The distribution {@link ScaledInitializer} draws from. */
+export type ScaleDistribution = "truncated_normal" | "normal" | "uniform";
+
+/**
+ * Values scaled by the weight shape: variance `scale / fan` where fan is
+ * fan-in, fan-out or their average (`mode`), from a `distribution`.
+ *
+ * @example
+ * ```ts
+ * tl.ScaledInitializer(-1, -2, 2.0, "fan_in", "normal")([256, 128], key); // He-normal
+ * ```
+ */
+export function ScaledInitializer(outDim: number, inDim: number, scale: number, mode: ScaleMode, distribution: ScaleDistribution): Initializer {
+  if (!(scale > 0)) throw new Error(`scale must be positive float, ${scale} given`);
+  if (!["fan_in", "fan_out", "fan_avg"].includes(mode)) {
+    throw new Error(`Invalid mode argument:, ${mode}, must be either fan_in, fan_out or fan_avg`);
+  }
+  if (!["truncated_normal", "normal", "uniform"].includes(distribution)) {
+    throw new Error(`invalid distribution for ScaleInitializer: ${distribution}`);
+  }
+  return (shape, rng, nonreceptiveDims) => {
+    const s = pureShape(shape);
+    const [fanIn, fanOut] = getFans(s, outDim, inDim, nonreceptiveDims);
+    let gain = scale;
+    if (mode === "fan_in") gain /= fanIn;
+    else if (mode === "fan_out") gain /= fanOut;
+    else gain /= (fanIn + fanOut) / 2;
+    if (distribution === "truncated_normal") {
+      const stddev = Math.sqrt(gain) / 0.87962566103423978;
+      return tf.tidy(() => random.truncatedNormal(rng, -2, 2, s).mul(stddev));
+    }
+    if (distribution === "normal") {
+      const values = random.normalArray(rng, s.reduce((a, b) => a * b, 1));
+      const g = Math.sqrt(gain);
+      for (let k = 0; k < values.length; k++) values[k] = Math.fround(values[k] * g);
+      return tf.tensor(values, s, "float32");
+    }
+    const lim = Math.sqrt(3 * gain);
+    return random.uniform(rng, s, { minval: -lim, maxval: lim });
+  };
+}
+
+/**
+ * Glorot (Xavier) normal: variance `scale / fan_avg`.
+ *
+ * @example
+ * ```ts
+ * tl.GlorotNormalInitializer()([10, 20], key);
+ * ```
+ */
+export function GlorotNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+  return ScaledInitializer(outDim, inDim, scale, "fan_avg", "normal");
+}
+
+/**
+ * Glorot (Xavier) uniform: limit `sqrt(3 * scale / fan_avg)`. Dense's default.
+ *
+ * @example
+ * ```ts
+ * tl.GlorotUniformInitializer()([10, 20], key);
+ * ```
+ */
+export function GlorotUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+  return ScaledInitializer(outDim, inDim, scale, "fan_avg", "uniform");
+}
+
+/**
+ * LeCun normal: variance `scale / fan_in`.
+ *
+ * @example
+ * ```ts
+ * tl.LeCunNormalInitializer()([10, 20], key);
+ * ```
+ */
+export function LeCunNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+  return ScaledInitializer(outDim, inDim, scale, "fan_in", "normal");
+}
+
+/**
+ * LeCun uniform: limit `sqrt(3 * scale / fan_in)`.
+ *
+ * @example
+ * ```ts
+ * tl.LeCunUniformInitializer()([10, 20], key);
+ * ```
+ */
+export function LeCunUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+  return ScaledInitializer(outDim, inDim, scale, "fan_in", "uniform");
+}
+
+/**
+ * Kaiming (He) normal: variance `2 / sqrt(1 + param^2) / fan_in`.
+ *
+ * @example
+ * ```ts
+ * tl.KaimingNormalInitializer()([10, 20], key);
+ * ```
+ */
+export function KaimingNormalInitializer(outDim = -1, inDim = -2, param = 0.0): Initializer {
+  return ScaledInitializer(outDim, inDim, 2.0 / Math.sqrt(1 + param * param), "fan_in", "normal");
+}
+
+/**
+ * Kaiming (He) uniform: limit `sqrt(3 * 2 / sqrt(1 + param^2) / fan_in)`.
+ *
+ * @example
+ * ```ts
+ * tl.KaimingUniformInitializer()([10, 20], key);
+ * ```
+ */
+export function KaimingUniformInitializer(outDim = -1, inDim = -2, param = 0.0): Initializer {
+  return ScaledInitializer(outDim, inDim, 2.0 / Math.sqrt(1 + param * param), "fan_in", "uniform");
+}
+
+/**
+ * Orthogonal matrices (from the QR decomposition of normal values), times
+ * `stddev`; higher ranks are orthogonal over their flattened leading axes.
+ *
+ * @example
+ * ```ts
+ * const q = tl.OrthogonalInitializer()([4, 4], key); // q^T q = I
+ * ```
+ */
+export function OrthogonalInitializer(stddev = 1.0): Initializer {
+  return (shape, rng) =>
+    tf.tidy(() => {
+      const s = pureShape(shape);
+      let cur = [...s];
+      while (cur.length < 2) cur = [1, ...cur];
+      const nRows = cur.slice(0, -1).reduce((a, b) => a * b, 1);
+      const nCols = cur[cur.length - 1];
+      const flat: [number, number] = nRows < nCols ? [nCols, nRows] : [nRows, nCols];
+      const a = random.normal(rng, flat) as tf.Tensor2D;
+      const [q, r] = tf.linalg.qr(a);
+      const d = tf.sign(tf.tensor1d(diagonal(r.arraySync() as number[][])));
+      let qq = tf.mul(q, d);
+      if (nRows < nCols) qq = qq.transpose();
+      return qq.reshape(s).mul(stddev);
+    });
+}
+
+function diagonal(m: number[][]): number[] {
+  const n = Math.min(m.length, m[0]?.length ?? 0);
+  return Array.from({ length: n }, (_, i) => m[i][i]);
+}
+
+/**
+ * The standard init for convolutions in Atari models: uniform in
+ * `±1 / sqrt(fanIn * height * width)` for a `(height, width, fanIn, fanOut)` kernel.
+ *
+ * @example
+ * ```ts
+ * tl.AtariConvInit([8, 8, 4, 32], key);
+ * ```
+ */
+export function AtariConvInit(kernelShape: readonly number[], rng: PRNGKey, dtype: "float32" = "float32"): tf.Tensor {
+  void dtype;
+  if (kernelShape.length !== 4) throw new Error(`AtariConvInit needs a 4-D kernel shape (h, w, in, out), got [${kernelShape}]`);
+  const [h, w, fanIn] = kernelShape;
+  const std = 1 / Math.sqrt(fanIn * h * w);
+  return random.uniform(rng, pureShape(kernelShape), { minval: -std, maxval: std });
+}

@@ -1,0 +1,78 @@
+/**
+ * Shared test helpers: the library from source, the engine started, and
+ * numeric comparisons that report what differed.
+ */
+import * as assert from "uvu/assert";
+import * as trax from "../src";
+
+export { trax };
+export const tf = trax.tf;
+export const tl = trax.layers;
+export const { ShapeDtype } = trax.shapes;
+
+/** Starts the engine; use as `suite.before(ready)`. */
+export async function ready(): Promise<void> {
+  await trax.backend.ready();
+}
+
+type Numeric = number | boolean | Numeric[];
+
+function toNested(x: unknown): Numeric {
+  if (x instanceof tf.Tensor) return x.arraySync() as Numeric;
+  if (ArrayBuffer.isView(x)) return Array.from(x as Float32Array);
+  return x as Numeric;
+}
+
+function shapeOf(x: Numeric): number[] {
+  return Array.isArray(x) ? [x.length, ...(x.length ? shapeOf(x[0]) : [])] : [];
+}
+
+function flat(x: Numeric): number[] {
+  return Array.isArray(x) ? x.flatMap(flat) : [Number(x)];
+}
+
+/**
+ * Asserts that `actual` (tensor, typed array, nested arrays) equals `expected`
+ * in shape and in every value within `atol + rtol * |expected|`.
+ */
+export function assertClose(actual: unknown, expected: unknown, atol = 1e-5, rtol = 1e-5, msg = ""): void {
+  const a = toNested(actual);
+  const e = toNested(expected);
+  const sa = shapeOf(a);
+  const se = shapeOf(e);
+  assert.equal(sa, se, `${msg} shape [${sa}] != expected [${se}]`);
+  const fa = flat(a);
+  const fe = flat(e);
+  for (let i = 0; i < fe.length; i++) {
+    const ok = (Number.isNaN(fe[i]) && Number.isNaN(fa[i])) || Math.abs(fa[i] - fe[i]) <= atol + rtol * Math.abs(fe[i]);
+    if (!ok) {
+      assert.unreachable(`${msg} value ${i}: ${fa[i]} != expected ${fe[i]} (atol ${atol}); actual ${JSON.stringify(a).slice(0, 300)}`);
+    }
+  }
+}
+
+/** Asserts that `f` throws a LayerError whose message matches every pattern. */
+export function assertLayerError(f: () => unknown, ...patterns: RegExp[]): InstanceType<typeof tl.LayerError> {
+  try {
+    f();
+  } catch (e) {
+    assert.instance(e, tl.LayerError, `expected a LayerError, got ${String(e)}`);
+    for (const p of patterns) assert.match((e as Error).message, p);
+    return e as InstanceType<typeof tl.LayerError>;
+  }
+  assert.unreachable("expected a LayerError, nothing was thrown");
+  throw new Error("unreachable");
+}
+
+/** Shapes of a layer output (one tensor or several). */
+export function shapes(y: unknown): number[] | number[][] {
+  if (y instanceof tf.Tensor) return y.shape;
+  return (y as tf.Tensor[]).map((t) => t.shape);
+}
+
+/** Runs `f` and returns how many tensors it left behind. */
+export function leakedBy(f: () => void): number {
+  const before = tf.memory().numTensors;
+  f();
+  return tf.memory().numTensors - before;
+}
