@@ -102,3 +102,36 @@ class DenseLayer extends Layer {
  */
 export const Dense = callable(DenseLayer, "Dense");
 export type Dense = DenseLayer;
+
+// ------------------------------------------------------ functions on tensors
+
+/**
+ * One-hot vectors: a new last axis of size `nCategories`, 1 where the index
+ * equals the value of `x` (integer ids), 0 elsewhere. Out-of-range ids give
+ * all zeros, as in Trax.
+ *
+ * Input `(...)` ids; output `(..., nCategories)` of `dtype` (default float32).
+ *
+ * @example
+ * ```ts
+ * tl.oneHot(tf.tensor([0, 2], [2], "int32"), 3); // [[1, 0, 0], [0, 0, 1]]
+ * ```
+ */
+export function oneHot(x: tf.Tensor, nCategories: number, dtype: "float32" | "int32" = "float32"): tf.Tensor {
+  return tf.tidy(() => {
+    const ids = x.dtype === "int32" ? x : x.toInt();
+    return tf.equal(ids.expandDims(-1), tf.range(0, nCategories, 1, "int32")).cast(dtype);
+  });
+}
+
+/**
+ * Log-softmax along `axis` (default -1): `x - logsumexp(x, axis)`.
+ *
+ * @example
+ * ```ts
+ * tl.logSoftmax(tf.tensor([[0, Math.log(3)]])).exp(); // [[0.25, 0.75]]
+ * ```
+ */
+export function logSoftmax(x: tf.Tensor, axis = -1): tf.Tensor {
+  return tf.tidy(() => tf.sub(x, tf.logSumExp(x, axis, true)));
+}

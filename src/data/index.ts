@@ -1,0 +1,5 @@
+/**
+ * `trax.data`.
+ * @module
+ */
+export {};

@@ -1,0 +1,5 @@
+/**
+ * `trax.display`.
+ * @module
+ */
+export {};

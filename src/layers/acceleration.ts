@@ -1,0 +1,5 @@
+/**
+ * The acceleration module of the reference (`trax.layers.acceleration`).
+ * @module
+ */
+export {};

@@ -1,0 +1,5 @@
+/**
+ * The attention module of the reference (`trax.layers.attention`).
+ * @module
+ */
+export {};

@@ -1,0 +1,5 @@
+/**
+ * The convolution module of the reference (`trax.layers.convolution`).
+ * @module
+ */
+export {};

@@ -1,0 +1,5 @@
+/**
+ * The metrics module of the reference (`trax.layers.metrics`).
+ * @module
+ */
+export {};

@@ -1,0 +1,5 @@
+/**
+ * The normalization module of the reference (`trax.layers.normalization`).
+ * @module
+ */
+export {};

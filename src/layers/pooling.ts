@@ -1,0 +1,5 @@
+/**
+ * The pooling module of the reference (`trax.layers.pooling`).
+ * @module
+ */
+export {};

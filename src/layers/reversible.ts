@@ -1,0 +1,5 @@
+/**
+ * The reversible module of the reference (`trax.layers.reversible`).
+ * @module
+ */
+export {};

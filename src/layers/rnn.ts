@@ -1,0 +1,5 @@
+/**
+ * The rnn module of the reference (`trax.layers.rnn`).
+ * @module
+ */
+export {};

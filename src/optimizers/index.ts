@@ -1,0 +1,5 @@
+/**
+ * `trax.optimizers`.
+ * @module
+ */
+export {};

@@ -1,0 +1,5 @@
+/**
+ * `trax.supervised`.
+ * @module
+ */
+export {};
