@@ -27,6 +27,11 @@ export const GET_WEIGHTS_FROM_CACHE: CacheMarker = Object.freeze({ __markerForCa
 /** Marks state a shared layer already has. */
 export const GET_STATE_FROM_CACHE: CacheMarker = Object.freeze({ __markerForCachedState: true as const });
 
+/** The weights of a layer that has none. */
+export const EMPTY_WEIGHTS: Weights = Object.freeze([]) as unknown as Weights;
+/** The state of a layer that has none. */
+export const EMPTY_STATE: State = Object.freeze([]) as unknown as State;
+
 /** One of the two cache markers. */
 export type CacheMarker = Readonly<{ __markerForCachedWeights: true } | { __markerForCachedState: true }>;
 
@@ -315,6 +320,11 @@ export class Layer {
     throw new Error(`${this.constructor.name} does not implement backward()`);
   }
 
+  /** True for layers that take `nIn` items off a longer stack and pass the rest through (Serial). */
+  get acceptsLongerStack(): boolean {
+    return false;
+  }
+
   /** Checks the packaging of inputs: exactly `nIn` of them. Combinators may relax it. */
   validateInputs(x: unknown): void {
     const n = this._nIn;
@@ -382,7 +392,7 @@ export class Layer {
    * const [y, state] = layer.pureFn(x, layer.weights, layer.state, trax.fastmath.random.getPrng(0));
    * ```
    */
-  pureFn(x: unknown, weights: Weights, state: State, rng: PRNGKey, useCache = false): [LayerOutput, State] {
+  pureFn(x: unknown, weights: Weights, state: State, rng: PRNGKey | null, useCache = false): [LayerOutput, State] {
     const oldWeights = this.weights;
     const oldState = this.state;
     const oldRng = this.rng;
@@ -444,8 +454,9 @@ export class Layer {
       this.state = state;
       const out = this.forward(xs);
       newState = this.state;
-      outStructure = out;
-      const flatOut = treeFlatten(out as Nested<tf.Tensor>);
+      // An output that is one of the inputs must be a new tensor, or the tape would skip `backward`.
+      const flatOut = treeFlatten(out as Nested<tf.Tensor>).map((t) => (tensors.includes(t) ? t.clone() : t));
+      outStructure = treeUnflatten(flatOut, out as Nested<tf.Tensor>)[0];
       save([...tensors, ...flatOut]);
       return {
         value: flatOut.length === 1 ? flatOut[0] : flatOut,
@@ -458,7 +469,8 @@ export class Layer {
           const g = treeUnflatten(dys, outStructure as Nested<tf.Tensor>)[0];
           const [gx, gw] = this.backward(sx, so, g, sw, state, newState, rng);
           const flat = [...treeFlatten(gx as Nested<tf.Tensor>), ...treeFlatten(gw as Nested<tf.Tensor>).filter(isTensor)];
-          return tensors.map((t, i) => flat[i] ?? tf.zerosLike(t));
+          // Saved tensors are freed after backprop: a gradient that is one of them must be a copy.
+          return tensors.map((t, i) => (flat[i] ? (saved.includes(flat[i]) ? flat[i].clone() : flat[i]) : tf.zerosLike(t)));
         },
       };
     }) as any);
@@ -562,6 +574,10 @@ export class Layer {
 
   /** A direct call takes exactly `nIn` inputs (combinators inside a network may pass a longer stack). */
   private validateCallInputs(x: unknown): void {
+    if (this.acceptsLongerStack) {
+      this.validateInputs(x);
+      return;
+    }
     const n = this._nIn;
     const isNested = Array.isArray(x) && x.some((v) => Array.isArray(v));
     if (n === 1 && Array.isArray(x) && !isNested) {

@@ -76,6 +76,10 @@ class SerialLayer extends Layer {
     }
   }
 
+  get acceptsLongerStack(): boolean {
+    return true;
+  }
+
   validateInputs(xs: unknown): void {
     if (!Array.isArray(xs) && this._nIn !== 1) {
       throw new TypeError(`Serial.forward input must be an array of ${this._nIn} tensors; got one tensor.`);
