@@ -361,6 +361,10 @@ export class Layer {
   init(inputSignature: Signature | unknown, options: InitOptions = {}): [Weights, State] {
     const useCache = options.useCache ?? false;
     if (this._initCached && useCache) return [GET_WEIGHTS_FROM_CACHE, GET_STATE_FROM_CACHE];
+    if (autoInitDepth > 0 && this._initialized) {
+      this._initCached = true;
+      return [this.weights, this.state];
+    }
     const sig = signature(inputSignature);
     const snapshot = useCache ? null : this.snapshot();
     try {
@@ -545,6 +549,8 @@ export class Layer {
     let inputs: unknown;
     try {
       inputs = this.convertInputs(x, made);
+      // `layer([x])` for a one-input layer means `layer(x)`.
+      if (this._nIn === 1 && Array.isArray(inputs) && inputs.length === 1 && isTensor(inputs[0])) inputs = inputs[0];
       this.validateCallInputs(inputs);
     } catch (e) {
       tf.dispose(made);
@@ -553,9 +559,7 @@ export class Layer {
     let outputs: LayerOutput | undefined;
     try {
       if (options.state !== undefined) this.state = options.state;
-      if (options.weights === undefined && !this._initialized) {
-        this.init(signature(inputs), options.rng ? { rng: options.rng } : {});
-      }
+      if (options.weights === undefined && !this._initialized) this.autoInit(inputs, options.rng);
       const weights = options.weights ?? this.weights;
       const rng = options.rng ?? this.rng;
       const oldState = this.state;
@@ -569,6 +573,19 @@ export class Layer {
         const keep = new Set([...tensorsIn(this.state), ...tensorsIn(outputs)]);
         tf.dispose(made.filter((t) => !keep.has(t)));
       }
+    }
+  }
+
+  /**
+   * Initializes on a first call: sublayers that already have weights (for
+   * example a trained layer put into a new Serial) keep them.
+   */
+  private autoInit(inputs: unknown, rng?: PRNGKey): void {
+    autoInitDepth++;
+    try {
+      this.init(signature(inputs), rng ? { rng } : {});
+    } finally {
+      autoInitDepth--;
     }
   }
 
@@ -664,6 +681,9 @@ export class Layer {
     return this._name;
   }
 }
+
+/** Above zero while a first call initializes a layer (see `autoInit`). */
+let autoInitDepth = 0;
 
 // Layers are functions (callable); keep Function.prototype's call/apply/bind reachable.
 Object.setPrototypeOf(Layer.prototype, Function.prototype);
@@ -774,8 +794,9 @@ export interface FnOptions {
 export function Fn(name: string, f: (...xs: any[]) => any, options: FnOptions = {}): PureLayer {
   if (typeof f !== "function") throw new TypeError(`trax-ts: Fn('${name}') needs a function`);
   const source = Function.prototype.toString.call(f);
-  const params = /^[^(]*\(([^)]*)\)|^\s*(?:async\s*)?([A-Za-z_$][\w$]*)\s*=>/.exec(source);
-  const paramText = params ? params[1] ?? params[2] ?? "" : "";
+  const single = /^\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(source);
+  const list = /^\s*(?:async\s*)?(?:function\b[^(]*)?(?:[A-Za-z_$][\w$]*\s*)?\(([^)]*)\)/.exec(source);
+  const paramText = single ? single[1] : list ? list[1] : "";
   if (options.nIn === undefined) {
     if (/\.\.\./.test(paramText)) throw new Error(`Fn('${name}'): function has variable args (not allowed); give { nIn } explicitly.`);
     if (/=/.test(paramText)) throw new Error(`Fn('${name}'): function has default arguments (not allowed).`);
