@@ -1,0 +1,163 @@
+/**
+ * The math under the attention layers: batched products with gradients that
+ * avoid tfjs's transposed `matMul` (slow on wasm), scaled dot-product
+ * attention with masks and dropout, and the causal mask.
+ * @module
+ */
+import { tf } from "../backend/tf";
+import { prefersExplicitTranspose } from "../backend";
+import * as random from "../fastmath/random";
+import type { PRNGKey } from "../fastmath/random";
+
+/** Swaps the last two axes of `x` (rank >= 2). */
+export function swapLastAxes(x: tf.Tensor): tf.Tensor {
+  const perm = x.shape.map((_, i) => i);
+  const r = x.rank;
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return tf.transpose(x, perm);
+}
+
+/** `a @ b^T` on the last two axes, transposing explicitly where the backend prefers it. */
+function rawMatMulBT(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (prefersExplicitTranspose()) return tf.matMul(a, swapLastAxes(b));
+  return tf.matMul(a, b, false, true);
+}
+
+/** `a^T @ b` on the last two axes, transposing explicitly where the backend prefers it. */
+function rawMatMulAT(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (prefersExplicitTranspose()) return tf.matMul(swapLastAxes(a), b);
+  return tf.matMul(a, b, true, false);
+}
+
+const bmmGrad = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved;
+      return [rawMatMulBT(dy, sb), rawMatMulAT(sa, dy)];
+    },
+  };
+}) as any) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+const bmmTGrad = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: rawMatMulBT(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved;
+      // y = a b^T: da = dy b, db = dy^T a
+      return [tf.matMul(dy, sb), rawMatMulAT(dy, sa)];
+    },
+  };
+}) as any) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/**
+ * Batched `a @ b` over the last two axes (equal leading axes), with a
+ * gradient free of transposed `matMul` on wasm.
+ *
+ * @example
+ * ```ts
+ * bmm(tf.ones([2, 3, 4]), tf.ones([2, 4, 5])).shape; // [2, 3, 5]
+ * ```
+ */
+export function bmm(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return bmmGrad(a, b);
+}
+
+/**
+ * Batched `a @ b^T` over the last two axes (equal leading axes), transposing
+ * explicitly on wasm, in the forward and the backward pass.
+ *
+ * @example
+ * ```ts
+ * bmmT(tf.ones([2, 3, 4]), tf.ones([2, 5, 4])).shape; // [2, 3, 5]
+ * ```
+ */
+export function bmmT(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return bmmTGrad(a, b);
+}
+
+/** True if `shape` broadcasts to `target` (numpy rules). */
+export function broadcastsTo(shape: readonly number[], target: readonly number[]): boolean {
+  if (shape.length > target.length) return false;
+  const off = target.length - shape.length;
+  return shape.every((d, i) => d === 1 || d === target[off + i]);
+}
+
+/** Boolean causal mask `(1, len, len)`: true on and below the diagonal. */
+export function causalMask(length: number): tf.Tensor {
+  return tf.tidy(() => {
+    const rows = tf.range(0, length, 1, "int32").reshape([1, length, 1]);
+    const cols = tf.range(0, length, 1, "int32").reshape([1, 1, length]);
+    return tf.lessEqual(cols, rows);
+  });
+}
+
+/**
+ * Mask for `nQueries` new queries at positions `start ...` over keys
+ * `0 .. nKeys-1`: a key is visible when its position is at most the query's.
+ * Shape `(1, nQueries, nKeys)`.
+ */
+export function offsetCausalMask(nQueries: number, nKeys: number, start: number): tf.Tensor {
+  return tf.tidy(() => {
+    const rows = tf.range(start, start + nQueries, 1, "int32").reshape([1, nQueries, 1]);
+    const cols = tf.range(0, nKeys, 1, "int32").reshape([1, 1, nKeys]);
+    return tf.lessEqual(cols, rows);
+  });
+}
+
+/** Options of {@link perHeadAttention}. */
+export interface PerHeadAttentionOptions {
+  /** Dropout rate on the attention probabilities (train mode only). */
+  dropout?: number;
+  /** Mode; dropout applies only in `train`. */
+  mode?: string;
+  /** Key for dropout. */
+  rng?: PRNGKey | null;
+}
+
+/**
+ * Scaled dot-product attention on per-head tensors, as Trax's
+ * `_per_head_attention`: `softmax(q k^T / sqrt(d) masked) @ v`.
+ *
+ * Inputs `q (..., lq, d)`, `k (..., lk, d)`, `v (..., lk, dv)` with equal
+ * leading axes; `mask` (bool or numeric, nonzero = visible) broadcasting to
+ * `(..., lq, lk)`, or null. Masked logits become -1e9.
+ *
+ * @returns `[activations (..., lq, dv), probabilities (..., lq, lk)]`
+ */
+export function perHeadAttention(
+  q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor | null, options: PerHeadAttentionOptions = {}
+): [tf.Tensor, tf.Tensor] {
+  const dropout = options.dropout ?? 0;
+  if (dropout >= 1.0) throw new Error(`Dropout rate (${dropout}) must be lower than 1.`);
+  if (q.rank < 2 || k.rank !== q.rank || v.rank !== q.rank) {
+    throw new Error(`attention needs queries, keys and values of the same rank >= 2; got [${q.shape}], [${k.shape}], [${v.shape}]`);
+  }
+  const d = q.shape[q.rank - 1];
+  if (k.shape[k.rank - 1] !== d) {
+    throw new Error(`queries and keys must have the same depth; got queries [${q.shape}] and keys [${k.shape}]`);
+  }
+  if (k.shape[k.rank - 2] !== v.shape[v.rank - 2]) {
+    throw new Error(`keys and values must have the same length; got keys [${k.shape}] and values [${v.shape}]`);
+  }
+  if (q.shape.slice(0, -2).join() !== k.shape.slice(0, -2).join() || k.shape.slice(0, -2).join() !== v.shape.slice(0, -2).join()) {
+    throw new Error(`queries, keys and values must share their leading axes; got [${q.shape}], [${k.shape}], [${v.shape}]`);
+  }
+  let dots = bmmT(q, k).mul(1 / Math.sqrt(d));
+  if (mask !== null && mask !== undefined) {
+    if (!broadcastsTo(mask.shape, dots.shape)) {
+      throw new Error(`mask of shape [${mask.shape}] does not broadcast to the attention logits of shape [${dots.shape}] (batch..., queries, keys)`);
+    }
+    const visible = mask.dtype === "bool" ? mask : tf.notEqual(mask, 0);
+    dots = tf.where(tf.broadcastTo(visible, dots.shape), dots, tf.fill(dots.shape, -1e9));
+  }
+  let probs = tf.softmax(dots, -1);
+  if (dropout > 0 && options.mode === "train") {
+    const keep = random.bernoulli(options.rng ?? random.getPrng(0), 1.0 - dropout, probs.shape);
+    probs = tf.where(keep, probs.div(1.0 - dropout), tf.zerosLike(probs));
+  }
+  return [bmm(probs, v), probs];
+}
