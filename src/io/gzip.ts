@@ -1,0 +1,169 @@
+/**
+ * Gzip streams (pako) and crash-safe file writes: a file is written to a
+ * temporary name in the same folder, flushed to disk, then renamed into
+ * place, so a crash in the middle of a save leaves the previous file intact.
+ * Also consecutive `.npy` records (what `np.save` writes into one stream).
+ * @module
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "fs";
+import * as path from "path";
+import * as pako from "pako";
+import { tf } from "../backend/tf";
+import { decodeNpy, encodeNpy } from "./npy";
+import type { NpyArray } from "./npy";
+
+let tmpCounter = 0;
+
+/**
+ * Compresses bytes into one gzip member (readable by Python's `gzip`).
+ *
+ * @example
+ * ```ts
+ * const gz = gzipBytes(new Uint8Array([1, 2, 3]), 2); // gzip.decompress(gz) == b"\x01\x02\x03"
+ * ```
+ */
+export function gzipBytes(bytes: Uint8Array, level = 2): Uint8Array {
+  if (!Number.isInteger(level) || level < 0 || level > 9) {
+    throw new Error(`gzip compression level must be an integer from 0 to 9; got ${level}`);
+  }
+  return pako.gzip(bytes, { level: level as pako.DeflateFunctionOptions["level"] });
+}
+
+/**
+ * Decompresses a gzip stream (all members), with an error naming `what`
+ * (usually the file) when the data is truncated or corrupt.
+ *
+ * @example
+ * ```ts
+ * gunzipBytes(gzipBytes(new Uint8Array([7]))); // Uint8Array [7]
+ * ```
+ */
+export function gunzipBytes(bytes: Uint8Array, what = "gzip data"): Uint8Array {
+  if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
+    throw new Error(`${what} is not gzip data (${bytes.length} bytes; a gzip file starts with 1f 8b and has at least 18)`);
+  }
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  // Python's gzip module and `cat a.gz b.gz` make multi-member streams: read them all.
+  while (offset < bytes.length) {
+    const inflator = new pako.Inflate();
+    // Feed one byte at a time would be slow; feed the rest and find where this member ends.
+    inflator.push(bytes.subarray(offset), true);
+    if (inflator.err === -5) throw new Error(`${what} is truncated: the gzip stream ends before its last block`);
+    if (inflator.err) throw new Error(`${what} is corrupt: ${inflator.msg || `zlib error ${inflator.err}`}`);
+    if (!(inflator as unknown as { ended: boolean }).ended || !(inflator.result instanceof Uint8Array)) {
+      throw new Error(`${what} is truncated: the gzip stream ends before its last block`);
+    }
+    parts.push(inflator.result);
+    const strm = (inflator as unknown as { strm: { next_in: number; avail_in: number } }).strm;
+    const used = strm.next_in;
+    if (!(used > 0) || strm.avail_in === 0) break;
+    offset += used;
+    // Trailing zero padding (some writers) is not another member.
+    if (bytes.subarray(offset).every((b) => b === 0)) break;
+  }
+  if (parts.length === 1) return parts[0];
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * Writes `bytes` to `file` safely: a temporary file in the same folder,
+ * flushed, then renamed over `file`. Creates missing folders.
+ *
+ * @example
+ * ```ts
+ * writeFileAtomic("/tmp/a.bin", new Uint8Array([1, 2]));
+ * ```
+ */
+export function writeFileAtomic(file: string, bytes: Uint8Array): void {
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${tmpCounter++}._tmp_`);
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, "w");
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, file);
+  } catch (e) {
+    if (fd !== null) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
+    throw e;
+  }
+}
+
+/**
+ * Reads a whole file, with an error that names it when it is missing.
+ *
+ * @example
+ * ```ts
+ * readFileBytes("/tmp/a.bin"); // Uint8Array [1, 2]
+ * ```
+ */
+export function readFileBytes(file: string, what = "file"): Uint8Array {
+  try {
+    const b = readFileSync(file);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT") throw new Error(`${what} '${file}' does not exist`);
+    throw new Error(`cannot read ${what} '${file}': ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The `.npy` records of a gunzipped array file, decoded (no tensors made).
+ * Throws, naming `what`, on a record that is truncated or malformed.
+ *
+ * @example
+ * ```ts
+ * decodeNpyRecords(gunzipBytes(bytes), "weights.npy.gz"); // [{ shape, dtype, data }, ...]
+ * ```
+ */
+export function decodeNpyRecords(bytes: Uint8Array, what: string): NpyArray[] {
+  const out: NpyArray[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    try {
+      const { array, bytesRead } = decodeNpy(bytes, offset);
+      out.push(array);
+      offset += bytesRead;
+    } catch (e) {
+      throw new Error(`${what}: array ${out.length} (at byte ${offset} of ${bytes.length}) cannot be read: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The bytes of consecutive `.npy` records, one per array.
+ *
+ * @example
+ * ```ts
+ * decodeNpyRecords(encodeNpyRecords([tf.tensor([1]), tf.tensor([2])]), "x").length; // 2
+ * ```
+ */
+export function encodeNpyRecords(arrays: readonly (tf.Tensor | NpyArray)[]): Uint8Array {
+  const parts = arrays.map((a) => encodeNpy(a));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
