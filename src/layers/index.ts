@@ -21,3 +21,4 @@ export * from "./attention";
 export * from "./rnn";
 export * from "./reversible";
 export * from "./acceleration";
+export * from "./np-file";
