@@ -66,6 +66,20 @@ export function getPrng(seed: number): PRNGKey {
  */
 export function split(key: PRNGKey, n = 2): PRNGKey[] {
   checkKey(key);
+  // Layers split the same key on every call (a Serial splits its key among its
+  // sublayers); remember the answer for each key object.
+  let byN = splitCache.get(key);
+  const cached = byN?.get(n);
+  if (cached) return cached.slice();
+  const keys = splitUncached(key, n);
+  if (!byN) splitCache.set(key, (byN = new Map()));
+  byN.set(n, keys);
+  return keys.slice();
+}
+
+const splitCache = new WeakMap<PRNGKey, Map<number, PRNGKey[]>>();
+
+function splitUncached(key: PRNGKey, n: number): PRNGKey[] {
   const counts = new Uint32Array(2 * n);
   for (let i = 0; i < 2 * n; i++) counts[i] = i;
   const bits = threefry2x32(key, counts);

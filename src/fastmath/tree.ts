@@ -70,14 +70,17 @@ export function treeUnflatten<T, U>(
   return [leaves[start], 1];
 }
 
+// Read once: every `tf.X` access goes through two module getters, and this runs per layer call.
+const TensorClass = tf.Tensor;
+
 /** True for a tfjs tensor. */
 export function isTensor(x: unknown): x is tf.Tensor {
-  return x instanceof tf.Tensor;
+  return x instanceof TensorClass;
 }
 
 /** All tensors inside any nesting of arrays and plain objects. */
 export function tensorsIn(x: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
-  if (x instanceof tf.Tensor) out.push(x);
+  if (x instanceof TensorClass) out.push(x);
   else if (Array.isArray(x)) for (const v of x) tensorsIn(v, out);
   else if (x && typeof x === "object" && !ArrayBuffer.isView(x)) for (const v of Object.values(x)) tensorsIn(v, out);
   return out;

@@ -397,41 +397,56 @@ export class Layer {
    * ```
    */
   pureFn(x: unknown, weights: Weights, state: State, rng: PRNGKey | null, useCache = false): [LayerOutput, State] {
-    const oldWeights = this.weights;
+    const wasCached = weights === GET_WEIGHTS_FROM_CACHE && state === GET_STATE_FROM_CACHE;
+    // What to put back afterwards (always the state, for a failed call; weights only if swapped).
+    const oldWeights = wasCached ? undefined : this.weights;
     const oldState = this.state;
-    const oldRng = this.rng;
+    const oldRng = this._rng;
     try {
       this._rng = rng;
-      let wasCached = false;
-      if (weights === GET_WEIGHTS_FROM_CACHE && state === GET_STATE_FROM_CACHE) {
-        wasCached = true;
-      } else {
-        this.weights = weights;
-        this.state = state;
+      if (!wasCached) {
+        if (weights !== oldWeights) this.weights = weights;
+        if (state !== oldState) this.state = state;
       }
       this.validateInputs(x);
       let outputs: unknown;
       let s: State;
       if (!this.hasBackward) {
-        [outputs, s] = tf.tidy(() => {
-          const out = this.forward(x);
-          return [out, this.state] as unknown as tf.TensorContainer;
-        }) as unknown as [unknown, State];
+        if (forwardDepth > 0) {
+          // Inside a layer that is already running: its tf.tidy frees our intermediates.
+          forwardDepth++;
+          try {
+            outputs = this.forward(x);
+          } finally {
+            forwardDepth--;
+          }
+          s = this.state;
+        } else {
+          [outputs, s] = tf.tidy(() => {
+            forwardDepth++;
+            try {
+              const out = this.forward(x);
+              return [out, this.state] as unknown as tf.TensorContainer;
+            } finally {
+              forwardDepth--;
+            }
+          }) as unknown as [unknown, State];
+        }
       } else {
         [outputs, s] = this.forwardWithCustomGradient(x);
         this.state = s;
       }
       this._rng = oldRng;
       if (!useCache) {
-        this.weights = oldWeights;
-        this.state = oldState;
+        if (oldWeights !== undefined && oldWeights !== weights) this.weights = oldWeights;
+        if (s !== oldState) this.state = oldState;
       }
       if (wasCached) s = GET_STATE_FROM_CACHE;
       return [outputs as LayerOutput, s];
     } catch (e) {
       this._rng = oldRng;
       try {
-        this.weights = oldWeights;
+        if (oldWeights !== undefined) this.weights = oldWeights;
         this.state = oldState;
       } catch {
         /* keep the original error */
@@ -560,13 +575,21 @@ export class Layer {
     try {
       if (options.state !== undefined) this.state = options.state;
       if (options.weights === undefined && !this._initialized) this.autoInit(inputs, options.rng);
-      const weights = options.weights ?? this.weights;
       const rng = options.rng ?? this.rng;
       const oldState = this.state;
-      const [out, newState] = this.pureFn(inputs, weights, oldState, rng);
+      let out: LayerOutput;
+      if (options.weights === undefined) {
+        // The cached weights and state are already in place: run without swapping them.
+        out = this.pureFn(inputs, GET_WEIGHTS_FROM_CACHE, GET_STATE_FROM_CACHE, rng, true)[0];
+      } else {
+        const [o, newState] = this.pureFn(inputs, options.weights, oldState, rng);
+        out = o;
+        this.state = newState;
+      }
       outputs = out;
-      this.state = newState;
-      if (options.state === undefined) disposeReplaced(oldState, newState, this.weights, out, inputs);
+      if (options.state === undefined && tensorsIn(oldState).length > 0) {
+        disposeReplaced(oldState, this.state, this.weights, out, inputs);
+      }
       return out;
     } finally {
       if (made.length > 0) {
@@ -681,6 +704,9 @@ export class Layer {
     return this._name;
   }
 }
+
+/** Above zero while a layer's forward runs (the outermost one opens the tf.tidy). */
+let forwardDepth = 0;
 
 /** Above zero while a first call initializes a layer (see `autoInit`). */
 let autoInitDepth = 0;

@@ -98,14 +98,16 @@ class SerialLayer extends Layer {
     const rngs = random.split(this.rng, subs.length);
     let stack = xs;
     const newState: State[] = [];
+    let changed = false;
     for (let i = 0; i < subs.length; i++) {
       const layer = subs[i];
-      const inputs = inputsFromStack(stack, layer.nIn);
+      const inputs = inputsFromStack(stack, layer._nIn);
       const [outputs, s] = layer.pureFn(inputs, weights[i], state[i], rngs[i], true);
-      stack = outputsOntoStack(outputs as unknown, stack, layer.nIn);
+      stack = outputsOntoStack(outputs as unknown, stack, layer._nIn);
       newState.push(s);
+      if (s !== state[i]) changed = true;
     }
-    this.state = newState;
+    if (changed) this.state = newState;
     return stack;
   }
 

@@ -25,7 +25,8 @@ export function makeSingleItemOrOriginal<T>(xs: T[]): T | T[] {
  * ```
  */
 export function inputsFromStack<T>(stack: T | readonly T[], n: number): T | T[] {
-  return makeSingleItemOrOriginal(makeTuple(stack).slice(0, n));
+  if (!Array.isArray(stack)) return n === 0 ? [] : (stack as T);
+  return n === 1 ? (stack as T[])[0] : (stack as T[]).slice(0, n);
 }
 
 /**
@@ -37,6 +38,8 @@ export function inputsFromStack<T>(stack: T | readonly T[], n: number): T | T[] 
  * ```
  */
 export function outputsOntoStack<T>(outputs: T | readonly T[], stack: T | readonly T[], n: number): T | T[] {
+  const stackLength = Array.isArray(stack) ? stack.length : 1;
+  if (stackLength <= n && !Array.isArray(outputs)) return outputs as T; // the common 1-in 1-out case
   return makeSingleItemOrOriginal([...makeTuple(outputs), ...makeTuple(stack).slice(n)]);
 }
 
