@@ -680,6 +680,37 @@ export class Layer {
     }
   }
 
+  // ------------------------------------------------------------- checkpoints
+
+  /**
+   * Saves this layer's weights and state (and `inputSignature`, when given)
+   * to a gzip checkpoint, written to a temporary name and renamed into place.
+   *
+   * @example
+   * ```ts
+   * model.saveToFile("/tmp/model.ckpt.gz", { inputSignature: new trax.shapes.ShapeDtype([1, 4]) });
+   * ```
+   */
+  saveToFile(fileName: string, options: { weightsOnly?: boolean; inputSignature?: unknown } = {}): void {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    (require("../io/checkpoint") as typeof import("../io/checkpoint")).saveLayerToFile(this, fileName, options);
+  }
+
+  /**
+   * Initializes this layer from a checkpoint written by `saveToFile`
+   * (returns `[weights, state]`); on a bad file it throws, naming the file,
+   * and the layer keeps its weights.
+   *
+   * @example
+   * ```ts
+   * const [weights, state] = model.initFromFile("/tmp/model.ckpt.gz");
+   * ```
+   */
+  initFromFile(fileName: string, options: { weightsOnly?: boolean; inputSignature?: unknown } = {}): [Weights, State] {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return (require("../io/checkpoint") as typeof import("../io/checkpoint")).initLayerFromFile(this, fileName, options);
+  }
+
   // ---------------------------------------------------------------- printing
 
   /**
