@@ -217,9 +217,12 @@ export class Layer {
    * array. A layer with sublayers has one entry per sublayer.
    */
   get weights(): Weights {
-    if (this._sublayers.length === 0) return this._weights as Weights;
+    const subs = this._sublayers;
+    if (subs.length === 0) return this._weights as Weights;
     const own = this._weights as unknown[];
-    return this._sublayers.map((layer, i) => (own[i] === null || own[i] === undefined ? layer.weights : own[i])) as unknown as Weights;
+    const out = new Array(subs.length);
+    for (let i = 0; i < subs.length; i++) out[i] = own[i] === null || own[i] === undefined ? subs[i].weights : own[i];
+    return out as unknown as Weights;
   }
 
   set weights(weights: Weights) {
@@ -243,9 +246,12 @@ export class Layer {
 
   /** This layer's state (non-trainable); one entry per sublayer for combinators. */
   get state(): State {
-    if (this._sublayers.length === 0) return this._state as State;
+    const subs = this._sublayers;
+    if (subs.length === 0) return this._state as State;
     const own = this._state as unknown[];
-    return this._sublayers.map((layer, i) => (own[i] === null || own[i] === undefined ? layer.state : own[i])) as unknown as State;
+    const out = new Array(subs.length);
+    for (let i = 0; i < subs.length; i++) out[i] = own[i] === null || own[i] === undefined ? subs[i].state : own[i];
+    return out as unknown as State;
   }
 
   set state(state: State) {
