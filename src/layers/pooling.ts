@@ -126,10 +126,29 @@ function poolForward(
     const size = poolSize.reduce((a, b) => a * b, 1);
     return kind === "sum" ? mean.mul(size) : mean;
   }
-  if (kind === "avg" && !countPadding) return mean;
   const counts = windowCounts(spatial, poolSize, strides, padding);
-  const sum = mean.mul(counts);
-  return kind === "sum" ? sum : sum.div(poolSize.reduce((a, b) => a * b, 1));
+  const sum = sumPoolSame(x, counts, poolSize, strides);
+  if (kind === "sum") return sum;
+  return countPadding ? sum.div(poolSize.reduce((a, b) => a * b, 1)) : sum.div(counts);
+}
+
+/**
+ * Window sums with SAME padding. tfjs's avgPool averages the real elements
+ * forward (TF semantics) but its gradient divides by the full window size,
+ * so the sums take their value from the forward op and their gradient from
+ * the full-window one (`size` times it: exactly the sum's gradient).
+ */
+function sumPoolSame(x: tf.Tensor, counts: tf.Tensor, poolSize: readonly number[], strides: readonly number[]): tf.Tensor {
+  const size = poolSize.reduce((a, b) => a * b, 1);
+  const f = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([xi]);
+    return {
+      value: tfPool("avg", xi, poolSize, strides, "SAME").mul(counts),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.grad((t: tf.Tensor) => tfPool("avg", t, poolSize, strides, "SAME").mul(dy).sum())(saved[0]).mul(size),
+    };
+  }) as any) as unknown as (t: tf.Tensor) => tf.Tensor;
+  return f(x);
 }
 
 function makePool(kind: PoolKind, prefix: string, options: AvgPoolOptions): PureLayer {
