@@ -385,6 +385,8 @@ export function GeneralGRUCell(candidateTransform: LayerFactory, options: Genera
 export interface ConvGRUCellOptions {
   /** Convolution kernel size (default `[3, 3]`). */
   kernelSize?: [number, number];
+  /** Mode of the candidate dropout (rate 0.1, as Trax; trax-ts addition: `eval`/`predict` turn it off) (default `train`). */
+  mode?: string;
 }
 
 /**
@@ -400,7 +402,7 @@ export interface ConvGRUCellOptions {
 export function ConvGRUCell(nUnits: number, options: ConvGRUCellOptions = {}): Layer {
   const kernel = options.kernelSize ?? [3, 3];
   return GeneralGRUCell(() => convSame(nUnits, kernel), {
-    memoryTransformFn: null, gateNonlinearity: sigmoidLayer, candidateNonlinearity: tanhLayer,
+    memoryTransformFn: null, gateNonlinearity: sigmoidLayer, candidateNonlinearity: tanhLayer, mode: options.mode ?? "train",
   });
 }
 
