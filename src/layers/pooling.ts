@@ -87,25 +87,104 @@ function windowCounts(spatial: readonly number[], poolSize: readonly number[], s
   return tf.tensor(values, [...outShape, 1], "float32");
 }
 
-/** Max, or mean over real elements, of each window (tfjs semantics for SAME). */
-function tfPool(kind: "max" | "avg", x: tf.Tensor, poolSize: readonly number[], strides: readonly number[], padding: Padding): tf.Tensor {
-  const pad = padding === "SAME" ? "same" : "valid";
+/** Mean of each full window: tfjs's own kernels (their VALID gradients are right on every backend). */
+function avgPoolValid(x: tf.Tensor, poolSize: readonly number[], strides: readonly number[]): tf.Tensor {
+  const k = poolSize.length;
+  if (k === 1) return tf.avgPool(x.expandDims(1) as tf.Tensor4D, [1, poolSize[0]], [1, strides[0]], "valid").squeeze([1]);
+  if (k === 2) return tf.avgPool(x as tf.Tensor4D, poolSize as [number, number], strides as [number, number], "valid");
+  return tf.avgPool3d(x as tf.Tensor5D, poolSize as [number, number, number], strides as [number, number, number], "valid");
+}
+
+/** SAME's padding per axis of `(batch, *spatial, channels)`, or null when none is needed. */
+function samePads(shape: readonly number[], poolSize: readonly number[], strides: readonly number[]): Array<[number, number]> | null {
+  const pads: Array<[number, number]> = [[0, 0]];
+  shape.slice(1, -1).forEach((n, a) => {
+    const { before, after } = windowGeometry(n, poolSize[a], strides[a], "SAME");
+    pads.push([before, after]);
+  });
+  pads.push([0, 0]);
+  return pads.some(([b, e]) => b > 0 || e > 0) ? pads : null;
+}
+
+/**
+ * Max of each window. SAME pads explicitly with -Infinity (padding never
+ * wins: every SAME window holds a real element) and pools VALID. On the cpu
+ * backend, whose 3-D max-pool gradient is wrong (tfjs 4.22: windows taller
+ * than 1 on the second window axis), 3-D windows are reduced one axis at a
+ * time instead.
+ */
+function maxPoolNd(x: tf.Tensor, poolSize: readonly number[], strides: readonly number[], padding: Padding): tf.Tensor {
+  if (padding === "SAME") {
+    const pads = samePads(x.shape, poolSize, strides);
+    if (pads) x = tf.pad(x, pads, -Infinity);
+  }
   const k = poolSize.length;
   if (k === 1) {
-    const x4 = x.expandDims(1) as tf.Tensor4D;
-    const f: [number, number] = [1, poolSize[0]];
-    const s: [number, number] = [1, strides[0]];
-    const y = kind === "max" ? tf.maxPool(x4, f, s, pad) : tf.avgPool(x4, f, s, pad);
+    const y = tf.maxPool(x.expandDims(1) as tf.Tensor4D, [1, poolSize[0]], [1, strides[0]], "valid");
     return y.squeeze([1]);
   }
-  if (k === 2) {
-    const f = poolSize as [number, number];
-    const s = strides as [number, number];
-    return kind === "max" ? tf.maxPool(x as tf.Tensor4D, f, s, pad) : tf.avgPool(x as tf.Tensor4D, f, s, pad);
+  if (k === 2) return tf.maxPool(x as tf.Tensor4D, poolSize as [number, number], strides as [number, number], "valid");
+  if (tf.getBackend() === "cpu") return separablePool("max", x, poolSize, strides);
+  return tf.maxPool3d(x as tf.Tensor5D, poolSize as [number, number, number], strides as [number, number, number], "valid");
+}
+
+/** Every `stride`-th entry along `axis`, `out` of them, starting at 0 (slices and reshapes only). */
+function subsample(x: tf.Tensor, axis: number, stride: number, out: number): tf.Tensor {
+  if (stride === 1) return tf.slice(x, x.shape.map(() => 0), x.shape.map((d, i) => (i === axis ? out : d)));
+  const need = out * stride;
+  const n = x.shape[axis];
+  const fitted = n >= need
+    ? tf.slice(x, x.shape.map(() => 0), x.shape.map((d, i) => (i === axis ? need : d)))
+    : tf.pad(x, x.shape.map((_, i) => (i === axis ? [0, need - n] : [0, 0]) as [number, number]));
+  const split = [...x.shape.slice(0, axis), out, stride, ...x.shape.slice(axis + 1)];
+  const first = tf.slice(fitted.reshape(split), split.map(() => 0), split.map((d, i) => (i === axis + 1 ? 1 : d)));
+  return first.reshape(x.shape.map((d, i) => (i === axis ? out : d)));
+}
+
+/** Sums (or maxima) of the windows `(window, stride)` along one axis (VALID). */
+function windowReduce1d(kind: "sum" | "max", x: tf.Tensor, axis: number, window: number, stride: number): tf.Tensor {
+  const n = x.shape[axis];
+  const out = Math.floor((n - window) / stride) + 1;
+  if (window === 1) return subsample(x, axis, stride, out);
+  if (window === stride) {
+    // Non-overlapping windows: split the axis into (out, window) and reduce each window.
+    const trimmed = tf.slice(x, x.shape.map(() => 0), x.shape.map((d, i) => (i === axis ? out * window : d)));
+    const split = [...x.shape.slice(0, axis), out, window, ...x.shape.slice(axis + 1)];
+    return kind === "sum" ? tf.sum(trimmed.reshape(split), axis + 1) : tf.max(trimmed.reshape(split), axis + 1);
   }
-  const f = poolSize as [number, number, number];
-  const s = strides as [number, number, number];
-  return kind === "max" ? tf.maxPool3d(x as tf.Tensor5D, f, s, pad) : tf.avgPool3d(x as tf.Tensor5D, f, s, pad);
+  const full = n - window + 1; // stride-1 windows
+  let acc: tf.Tensor | null = null;
+  for (let j = 0; j < window; j++) {
+    const part = tf.slice(x, x.shape.map((_, i) => (i === axis ? j : 0)), x.shape.map((d, i) => (i === axis ? full : d)));
+    acc = acc === null ? part : kind === "sum" ? tf.add(acc, part) : tf.maximum(acc, part);
+  }
+  return subsample(acc as tf.Tensor, axis, stride, out);
+}
+
+/** A box-window reduction, one window axis after another (a box window is separable). */
+function separablePool(kind: "sum" | "max", x: tf.Tensor, poolSize: readonly number[], strides: readonly number[]): tf.Tensor {
+  poolSize.forEach((p, a) => {
+    x = windowReduce1d(kind, x, a + 1, p, strides[a]);
+  });
+  return x;
+}
+
+/**
+ * Sum of each window, per channel: a box window is separable, so the sums
+ * run one window axis at a time, by slices and adds, on the input padded
+ * with zeros for SAME. Exact where the float32 additions are (integers stay
+ * integers, as with XLA's `reduce_window`), and differentiated through
+ * slices, pads and adds, which every backend gets right. (tfjs's SAME
+ * `avgPool` divides by the real elements forward but by the full window in
+ * its gradient; the wasm backend has no depthwise-convolution gradient, and
+ * its 3-D convolution input gradient gave wrong sums in our tests.)
+ */
+function sumPoolNd(x: tf.Tensor, poolSize: readonly number[], strides: readonly number[], padding: Padding): tf.Tensor {
+  if (padding === "SAME") {
+    const pads = samePads(x.shape, poolSize, strides);
+    if (pads) x = tf.pad(x, pads);
+  }
+  return separablePool("sum", x, poolSize, strides);
 }
 
 function poolForward(
@@ -120,35 +199,12 @@ function poolForward(
   if (padding === "VALID" && spatial.some((n, a) => n < poolSize[a])) {
     throw new Error(`${layer}: VALID pooling needs every window axis at least as long as the window [${poolSize}]; got shape [${x.shape}]`);
   }
-  if (kind === "max") return tfPool("max", x, poolSize, strides, padding);
-  const mean = tfPool("avg", x, poolSize, strides, padding);
-  if (padding === "VALID") {
-    const size = poolSize.reduce((a, b) => a * b, 1);
-    return kind === "sum" ? mean.mul(size) : mean;
-  }
-  const counts = windowCounts(spatial, poolSize, strides, padding);
-  const sum = sumPoolSame(x, counts, poolSize, strides);
+  if (kind === "max") return maxPoolNd(x, poolSize, strides, padding);
+  if (kind === "avg" && padding === "VALID") return avgPoolValid(x, poolSize, strides);
+  const sum = sumPoolNd(x, poolSize, strides, padding);
   if (kind === "sum") return sum;
-  return countPadding ? sum.div(poolSize.reduce((a, b) => a * b, 1)) : sum.div(counts);
-}
-
-/**
- * Window sums with SAME padding. tfjs's avgPool averages the real elements
- * forward (TF semantics) but its gradient divides by the full window size,
- * so the sums take their value from the forward op and their gradient from
- * the full-window one (`size` times it: exactly the sum's gradient).
- */
-function sumPoolSame(x: tf.Tensor, counts: tf.Tensor, poolSize: readonly number[], strides: readonly number[]): tf.Tensor {
-  const size = poolSize.reduce((a, b) => a * b, 1);
-  const f = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([xi]);
-    return {
-      value: tfPool("avg", xi, poolSize, strides, "SAME").mul(counts),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.grad((t: tf.Tensor) => tfPool("avg", t, poolSize, strides, "SAME").mul(dy).sum())(saved[0]).mul(size),
-    };
-  }) as any) as unknown as (t: tf.Tensor) => tf.Tensor;
-  return f(x);
+  if (countPadding) return sum.div(poolSize.reduce((a, b) => a * b, 1));
+  return sum.div(windowCounts(spatial, poolSize, strides, padding));
 }
 
 function makePool(kind: PoolKind, prefix: string, options: AvgPoolOptions): PureLayer {
