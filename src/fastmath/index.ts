@@ -7,5 +7,5 @@ import * as random from "./random";
 export { random };
 export { threefry2x32 } from "./threefry";
 export { treeFlatten, treeUnflatten, nestedMap } from "./tree";
-export { grad, valueAndGrad } from "./grad";
+export { grad, valueAndGrad, vjp } from "./grad";
 export { roundToBfloat16 } from "./bfloat16";

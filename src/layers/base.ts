@@ -484,13 +484,15 @@ export class Layer {
       outStructure = treeUnflatten(flatOut, out as Nested<tf.Tensor>)[0];
       save([...tensors, ...flatOut]);
       return {
-        value: flatOut.length === 1 ? flatOut[0] : flatOut,
+        // tf.customGrad takes one output tensor: several are packed into one.
+        value: flatOut.length === 1 ? flatOut[0] : packTensors(flatOut),
         gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
           const sx = treeUnflatten(saved.slice(0, xLeaves.length), x as Nested<tf.Tensor>)[0];
           const nIn = xLeaves.length + wLeaves.length;
           const sw = treeUnflatten(saved.slice(xLeaves.length, nIn), weights, (l) => !isTensor(l))[0];
           const so = treeUnflatten(saved.slice(nIn), outStructure as Nested<tf.Tensor>)[0];
-          const dys = Array.isArray(dy) ? dy : [dy];
+          const savedOut = saved.slice(nIn);
+          const dys = savedOut.length === 1 ? [dy as tf.Tensor] : unpackTensors(dy as tf.Tensor, savedOut, true);
           const g = treeUnflatten(dys, outStructure as Nested<tf.Tensor>)[0];
           const [gx, gw] = this.backward(sx, so, g, sw, state, newState, rng);
           const flat = [...treeFlatten(gx as Nested<tf.Tensor>), ...treeFlatten(gw as Nested<tf.Tensor>).filter(isTensor)];
@@ -499,8 +501,13 @@ export class Layer {
         },
       };
     }) as any);
-    const result = f(...(xLeaves as tf.Tensor[]), ...(wLeaves as tf.Tensor[])) as unknown as tf.Tensor | tf.Tensor[];
-    const flat = Array.isArray(result) ? result : [result];
+    const result = f(...(xLeaves as tf.Tensor[]), ...(wLeaves as tf.Tensor[])) as unknown as tf.Tensor;
+    const outLeaves = treeFlatten(outStructure as Nested<tf.Tensor>);
+    let flat = [result];
+    if (outLeaves.length > 1) {
+      flat = tf.tidy(() => unpackTensors(result, outLeaves, false));
+      result.dispose();
+    }
     const outputs = treeUnflatten(flat, outStructure as Nested<tf.Tensor>)[0];
     return [outputs, newState];
   }
@@ -793,6 +800,23 @@ function disposeSnapshotTensors(snapshot: Snapshot[], keep: unknown): void {
 }
 
 // ------------------------------------------------------------------ PureLayer
+
+/** Packs tensors into one flat float32 tensor (for tf.customGrad, which takes one output). */
+function packTensors(ts: readonly tf.Tensor[]): tf.Tensor {
+  return tf.concat(ts.map((t) => (t.dtype === "float32" ? t : t.cast("float32")).reshape([-1])));
+}
+
+/**
+ * Splits a tensor made by {@link packTensors} into tensors shaped like
+ * `like` (of their dtypes unless `asFloat`: gradients are float32).
+ */
+function unpackTensors(packed: tf.Tensor, like: readonly tf.Tensor[], asFloat: boolean): tf.Tensor[] {
+  const pieces = tf.split(packed, like.map((t) => t.size));
+  return pieces.map((p, i) => {
+    const shaped = p.reshape(like[i].shape);
+    return asFloat || like[i].dtype === "float32" ? shaped : shaped.cast(like[i].dtype);
+  });
+}
 
 /** Options of {@link PureLayer}. */
 export interface PureLayerOptions {
