@@ -549,3 +549,196 @@ export function trainEvalSplit<T>(examples: Iterable<T>, options: SplitOptions =
   order.forEach((idx, k) => (k < nEval ? evalPart : trainPart).push(all[idx]));
   return [trainPart, evalPart];
 }
+
+/** Options of {@link shuffledEpochs}. */
+export interface EpochOptions {
+  /** Seed of the shuffles; default 0. Epoch `e` uses the permutation of key `foldIn(getPrng(seed), e)`. */
+  seed?: number;
+  /** Number of passes; default: forever. */
+  epochs?: number;
+  /** Shuffle at all; default true. `false` repeats the examples in order. */
+  shuffle?: boolean;
+}
+
+/**
+ * Repeats a list of examples epoch after epoch, each epoch in a fresh seeded
+ * random order (a full permutation, unlike the buffered {@link shuffle}).
+ * This is the usual training stream over an in-memory dataset.
+ *
+ * @example
+ * ```ts
+ * [...trax.data.shuffledEpochs([1, 2, 3], { seed: 0, epochs: 2 })]; // two permutations of 1, 2, 3
+ * ```
+ */
+export function* shuffledEpochs<T>(examples: readonly T[], options: EpochOptions = {}): Generator<T> {
+  if (!Array.isArray(examples)) throw new TypeError(`trax-ts data: shuffledEpochs needs an array of examples, got ${String(examples)}`);
+  const epochs = options.epochs ?? Infinity;
+  if (examples.length === 0) return;
+  const key = getPrng(options.seed ?? 0);
+  for (let e = 0; e < epochs; e++) {
+    if (options.shuffle === false) {
+      for (const x of examples) yield x;
+      continue;
+    }
+    const order = permutationFromKey(examples.length, foldIn(key, e));
+    for (let i = 0; i < order.length; i++) yield examples[order[i]];
+  }
+}
+
+/** Options of {@link batches}. */
+export interface BatchesOptions extends EpochOptions, StackOptions {
+  /** Keep a last, smaller batch of each pass (only with `epochs` set); default false. */
+  dropRemainder?: boolean;
+  /**
+   * Append loss weights (1 on real positions, 0 on padding) when examples are
+   * `[inputs, targets]` of varying lengths, as {@link padBatch}; default false.
+   */
+  lossWeights?: boolean;
+}
+
+/**
+ * The whole pipeline for an in-memory dataset in one call: examples in a
+ * seeded random order, epoch after epoch (forever unless `epochs` is given),
+ * grouped into batches of tensors (`[inputs, targets]` or `[inputs, targets,
+ * weights]`), padded where lengths differ. Hand it to a `TrainTask` or
+ * `EvalTask`; every batch is new tensors that the consumer disposes.
+ *
+ * @example
+ * ```ts
+ * const [train, evalSet] = trax.data.digits({ shape: [64] }).split({ evalFraction: 0.2 });
+ * const trainBatches = trax.data.batches(train, 32, { seed: 0 });          // endless, shuffled
+ * const evalBatches = trax.data.batches(evalSet, 100, { shuffle: false }); // endless, in order
+ * ```
+ */
+export function batches(examples: readonly Example[], batchSize: number, options: BatchesOptions = {}): Generator<Batch> {
+  checkBatchSize(batchSize, "batches");
+  const stream = shuffledEpochs(examples, options);
+  const batchOptions = { ...options, dropRemainder: options.epochs === undefined ? true : options.dropRemainder ?? true };
+  return options.lossWeights ? padBatch(stream, batchSize, batchOptions) : batch(stream, batchSize, batchOptions);
+}
+
+function permutationFromKey(n: number, key: PRNGKey): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  const rand = new IndexSource(key);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rand.next(i + 1);
+    const t = out[i];
+    out[i] = out[j];
+    out[j] = t;
+  }
+  return out;
+}
+
+/** Options of {@link padToLength}. */
+export interface PadToLengthOptions {
+  /** Value written into padding, per position or one for all; default 0. */
+  padValue?: number | Readonly<Record<number, number>>;
+  /** Pad up to the next multiple of the length instead of to the length; default false. */
+  multiple?: boolean;
+}
+
+function padItem(item: Example[number], target: number, padValue: number, where: string): Example[number] {
+  if (typeof item === "number") throw new Error(`trax-ts data: padToLength cannot pad a scalar (${where})`);
+  let data: ArrayLike<number>;
+  let rest: number[];
+  let isInt: boolean;
+  if (ArrayBuffer.isView(item)) {
+    data = item as unknown as ArrayLike<number>;
+    rest = [];
+    isInt = !(item instanceof Float32Array || item instanceof Float64Array);
+  } else if (Array.isArray(item)) {
+    const flat = (item as unknown[]).flat(Infinity) as number[];
+    const inner = item.length > 0 && Array.isArray(item[0]) ? flat.length / item.length : 1;
+    data = flat;
+    rest = inner === 1 && !(item.length > 0 && Array.isArray(item[0])) ? [] : [inner];
+    isInt = false;
+  } else {
+    const nd = item as { data: ArrayLike<number>; shape: readonly number[] };
+    data = nd.data;
+    rest = nd.shape.slice(1);
+    isInt = !(nd.data instanceof Float32Array || nd.data instanceof Float64Array);
+  }
+  const inner = rest.reduce((a, b) => a * b, 1);
+  const len = inner === 0 ? 0 : data.length / inner;
+  if (len >= target) return item;
+  const out = isInt ? new Int32Array(target * inner) : new Float32Array(target * inner);
+  if (padValue !== 0) out.fill(padValue);
+  for (let i = 0; i < data.length; i++) out[i] = data[i];
+  return rest.length === 0 ? out : { data: out, shape: [target, ...rest] };
+}
+
+/**
+ * Pads items of each example along their first axis, as Trax's `PadToLength`:
+ * `lenMap` maps an item position to its length (or, with `multiple`, to the
+ * multiple to round up to). Longer items are left as they are. Typed arrays
+ * stay typed arrays, so int32 ids stay int32.
+ *
+ * @example
+ * ```ts
+ * const [ex] = trax.data.padToLength([[Int32Array.of(1, 2), Int32Array.of(1, 2)]], { 0: 4, 1: 4 });
+ * // ex: [Int32Array [1, 2, 0, 0], Int32Array [1, 2, 0, 0]]
+ * ```
+ */
+export function* padToLength(stream: Stream<Example>, lenMap: Readonly<Record<number, number>>, options: PadToLengthOptions = {}): Generator<Example> {
+  const src = needStream(stream, "padToLength") as Iterable<Example>;
+  const entries = Object.entries(lenMap).map(([k, v]) => [Number(k), v] as const);
+  for (const [k, v] of entries) {
+    if (!Number.isInteger(k) || k < 0) throw new Error(`trax-ts data: padToLength positions must be non-negative integers, got ${k}`);
+    if (!Number.isInteger(v) || v < 1) throw new Error(`trax-ts data: padToLength length for position ${k} must be a positive integer, got ${v}`);
+  }
+  for (const ex of src) {
+    const out = [...ex];
+    for (const [k, v] of entries) {
+      if (k >= out.length) throw new Error(`trax-ts data: padToLength position ${k} is outside an example of ${out.length} items`);
+      const pad = typeof options.padValue === "number" ? options.padValue : options.padValue?.[k] ?? 0;
+      const len = firstAxisLength(out[k]);
+      const target = options.multiple ? Math.ceil(len / v) * v : v;
+      out[k] = padItem(out[k], target, pad, `item ${k}`);
+    }
+    yield out;
+  }
+}
+
+/**
+ * {@link padToLength} as a stream function, for {@link Serial}.
+ *
+ * @example
+ * ```ts
+ * trax.data.PadToLength({ 0: 64, 1: 64 });
+ * ```
+ */
+export function PadToLength(lenMap: Readonly<Record<number, number>>, options: PadToLengthOptions = {}): StreamFn {
+  return (s) => padToLength(needStream(s, "PadToLength") as Stream<Example>, lenMap, options);
+}
+
+/**
+ * Keeps examples whose length (first axis of item 0 by default) is in
+ * `[minLength, maxLength]`, as Trax's `FilterByLength`.
+ *
+ * @example
+ * ```ts
+ * [...trax.data.filterByLength([[[1, 2, 3]], [[1]]], 2)]; // [[[1]]]
+ * ```
+ */
+export function* filterByLength(stream: Stream<Example>, maxLength: number, options: { minLength?: number; lengthFn?: (ex: Example) => number } = {}): Generator<Example> {
+  const src = needStream(stream, "filterByLength") as Iterable<Example>;
+  const minLength = options.minLength ?? 0;
+  const lengthFn = options.lengthFn ?? ((ex: Example) => firstAxisLength(ex[0]));
+  for (const ex of src) {
+    const l = lengthFn(ex);
+    if (l >= minLength && l <= maxLength) yield ex;
+  }
+}
+
+/**
+ * {@link filterByLength} as a stream function, for {@link Serial}.
+ *
+ * @example
+ * ```ts
+ * trax.data.FilterByLength(64);
+ * ```
+ */
+export function FilterByLength(maxLength: number, options: { minLength?: number; lengthFn?: (ex: Example) => number } = {}): StreamFn {
+  return (s) => filterByLength(needStream(s, "FilterByLength") as Stream<Example>, maxLength, options);
+}
