@@ -12,12 +12,16 @@ import { callable } from "./callable";
 import { GlorotUniformInitializer, RandomNormalInitializer } from "./initializers";
 import type { Initializer } from "./initializers";
 
-/** Throws unless `x` is a floating-point tensor. */
-export function assertFloat(layer: string, x: tf.Tensor | ShapeDtype): void {
-  if (x.dtype !== "float32") {
-    throw new TypeError(`${layer} needs float32 input; got ${x.dtype} (convert with tl.ToFloat() or x.toFloat())`);
-  }
-}
+import { assertFloat } from "./core/checks";
+
+export { assertFloat } from "./core/checks";
+export * from "./core/embedding";
+export * from "./core/dropout";
+export * from "./core/weights";
+export * from "./core/summary";
+export * from "./core/locally-connected";
+export * from "./core/functions";
+export * from "./core/gaussian";
 
 // -------------------------------------------------------------------- Dense
 
@@ -30,10 +34,19 @@ export interface DenseOptions {
   /** Whether to add a bias (default true). */
   useBias?: boolean;
   /**
-   * tfjs has no bfloat16: when true the kernel is rounded to bfloat16
-   * precision at init (stored as float32).
+   * tfjs has no bfloat16: when true the kernel and bias are rounded to
+   * bfloat16 precision at init and stored as float32 (the forward pass
+   * computes in float32; training updates are not re-rounded).
    */
   useBfloat16?: boolean;
+}
+
+/** With `on`, `t` rounded to bfloat16 precision (float32 storage; `t` is disposed). */
+function toBfloat16If(on: boolean, t: tf.Tensor): tf.Tensor {
+  if (!on) return t;
+  const rounded = roundToBfloat16(t);
+  t.dispose();
+  return rounded;
 }
 
 class DenseLayer extends Layer {
@@ -80,9 +93,8 @@ class DenseLayer extends Layer {
     if (inputSignature.rank < 1) throw new Error(`${this.name} needs inputs of rank >= 1`);
     const shapeW = [inputSignature.shape[inputSignature.rank - 1], this._nUnits];
     const [rngW, rngB] = random.split(this.rng, 2);
-    let w = this._kernelInitializer(shapeW, rngW);
-    if (this._useBfloat16) w = tf.tidy(() => roundToBfloat16(w));
-    if (this._useBias) this.weights = [w, this._biasInitializer([this._nUnits], rngB)];
+    const w = toBfloat16If(this._useBfloat16, this._kernelInitializer(shapeW, rngW));
+    if (this._useBias) this.weights = [w, toBfloat16If(this._useBfloat16, this._biasInitializer([this._nUnits], rngB))];
     else this.weights = w;
   }
 }

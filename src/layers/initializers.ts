@@ -12,6 +12,7 @@
 import { tf } from "../backend/tf";
 import * as random from "../fastmath/random";
 import type { PRNGKey } from "../fastmath/random";
+import { readNpy } from "../io/npy";
 
 /** A weight initializer: a tensor of the given shape from a random key. */
 export type Initializer = (shape: readonly number[], rng: PRNGKey, nonreceptiveDims?: number | number[]) => tf.Tensor;
@@ -35,6 +36,42 @@ export function getFans(shape: readonly number[], outDim = -1, inDim = -2, nonre
   if (n >= 2) return [shape[i], shape[o]];
   if (n === 1) return [shape[0], shape[0]];
   return [receptiveField, receptiveField];
+}
+
+/**
+ * Loads weights from a `.npy` file (as numpy's `np.save` writes them),
+ * checking that they have the requested shape; the key is not used. The file
+ * is read each time the initializer runs. Floating-point files give float32,
+ * integer files int32 (see `trax.io` / `readNpy`).
+ *
+ * Errors name the file: a missing or unreadable file, a file that is not
+ * `.npy`, or a shape other than the one asked for.
+ *
+ * @example
+ * ```ts
+ * // python: np.save("/tmp/emb.npy", np.random.randn(100, 16).astype("float32"))
+ * const embed = tl.Embedding(100, 16, { kernelInitializer: tl.InitializerFromFile("/tmp/emb.npy") });
+ * ```
+ */
+export function InitializerFromFile(path: string): Initializer {
+  if (typeof path !== "string" || path === "") throw new TypeError(`InitializerFromFile needs a file path; got ${JSON.stringify(path)}`);
+  return (shape, rng) => {
+    void rng;
+    const s = pureShape(shape);
+    let t: tf.Tensor;
+    try {
+      t = readNpy(path);
+    } catch (e) {
+      throw new Error(`InitializerFromFile: ${(e as Error).message}`);
+    }
+    const same = t.shape.length === s.length && t.shape.every((d, i) => d === s[i]);
+    if (!same) {
+      const got = [...t.shape];
+      t.dispose();
+      throw new Error(`InitializerFromFile: expected shape [${s.join(", ")}], got [${got.join(", ")}] in ${path}`);
+    }
+    return t;
+  };
 }
 
 /**

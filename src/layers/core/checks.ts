@@ -1,0 +1,74 @@
+/**
+ * Input checks and small formatting helpers shared by the core layers.
+ * @module
+ */
+import { tf } from "../../backend/tf";
+import { ShapeDtype } from "../../shapes";
+
+/** Throws unless `x` is a floating-point tensor. */
+export function assertFloat(layer: string, x: tf.Tensor | ShapeDtype): void {
+  if (x.dtype !== "float32") {
+    throw new TypeError(`${layer} needs float32 input; got ${x.dtype} (convert with tl.ToFloat() or x.toFloat())`);
+  }
+}
+
+/** Throws unless `x` holds numbers (float32 or int32), not bool, string or complex. */
+export function assertNumeric(layer: string, x: tf.Tensor | ShapeDtype): void {
+  if (x.dtype !== "float32" && x.dtype !== "int32") {
+    throw new TypeError(`${layer} needs float32 or int32 input; got ${x.dtype}`);
+  }
+}
+
+/** An axis in `[-rank, rank)` made non-negative; a clear error otherwise. */
+export function normalizeAxis(layer: string, axis: number, rank: number): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw new Error(`${layer}: axis ${axis} is out of range for input of rank ${rank} (valid: ${-rank} to ${rank - 1})`);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** One axis, several axes, or null (all), each checked against `rank`. */
+export function normalizeAxes(layer: string, axis: number | readonly number[] | null | undefined, rank: number): number[] | undefined {
+  if (axis === null || axis === undefined) return undefined;
+  const axes = typeof axis === "number" ? [axis] : [...axis];
+  const out = axes.map((a) => normalizeAxis(layer, a, rank));
+  if (new Set(out).size !== out.length) throw new Error(`${layer}: repeated axis in [${axes}]`);
+  return out;
+}
+
+/** A shape as Python prints a tuple: `()`, `(5,)`, `(2, 3)`. */
+export function pyShape(shape: readonly number[]): string {
+  if (shape.length === 1) return `(${shape[0]},)`;
+  return `(${shape.join(", ")})`;
+}
+
+/** Throws unless `mode` is one of Trax's three modes. */
+export function checkMode(layer: string, mode: string): void {
+  if (mode !== "train" && mode !== "eval" && mode !== "predict") {
+    throw new Error(`${layer}: mode must be "train", "eval" or "predict"; got ${JSON.stringify(mode)}`);
+  }
+}
+
+/**
+ * Converts what an initializer returned (a tensor, or JS numbers / nested
+ * arrays, as Python initializers may return numpy arrays) to a tensor of the
+ * expected shape.
+ */
+export function initializerResult(layer: string, value: unknown, shape: readonly number[]): tf.Tensor {
+  let t: tf.Tensor;
+  if (value instanceof tf.Tensor) t = value;
+  else if (typeof value === "number" || Array.isArray(value) || ArrayBuffer.isView(value)) t = tf.tensor(value as tf.TensorLike);
+  else throw new TypeError(`${layer}: the initializer must return a tensor; got ${value === null ? "null" : typeof value}`);
+  const same = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
+  if (!same) {
+    if (t.size === shape.reduce((a, b) => a * b, 1) && !(value instanceof tf.Tensor)) {
+      const r = t.reshape([...shape]);
+      t.dispose();
+      return r;
+    }
+    const got = [...t.shape];
+    if (!(value instanceof tf.Tensor)) t.dispose();
+    throw new Error(`${layer}: the initializer returned shape [${got}]; expected [${shape}]`);
+  }
+  return t;
+}
