@@ -32,7 +32,7 @@ export type AttentionMode = "train" | "eval" | "predict" | "viz";
 const MODES = ["train", "eval", "predict", "viz"];
 
 function checkMode(layer: string, mode: string): void {
-  if (!MODES.includes(mode)) throw new Error(`${layer}: mode must be one of ${MODES.join(", ")}; got '${mode}'`);
+  if (!MODES.includes(mode)) throw constructionError(layer, `mode must be one of ${MODES.join(", ")}; got '${mode}'`);
 }
 
 function constructionError(layer: string, message: string): LayerError {
@@ -562,6 +562,8 @@ function causalDepthwiseConv(mode: string): Layer {
 
 /** Options of {@link ShiftRight}. */
 export interface ShiftRightOptions {
+  /** How many positions to shift by (default 1). */
+  nPositions?: number;
   /** `train`, `eval` or `predict` (predict: no shift) (default `train`). */
   mode?: AttentionMode;
 }
@@ -569,26 +571,36 @@ export interface ShiftRightOptions {
 /**
  * Shifts sequences right along axis 1 by `nPositions`, padding with zeros
  * (the last positions drop off). In `predict` mode it does nothing: the
- * decoder is fed the already-shifted token.
+ * decoder is fed the already-shifted tokens, one call after another.
  *
  * Input `(b, l, ...)`, output the same shape and dtype.
  *
  * @example
  * ```ts
  * tl.ShiftRight()(tf.tensor([[1, 2, 3]])); // [[0, 1, 2]]
+ * tl.ShiftRight({ nPositions: 2 })(tf.tensor([[1, 2, 3]])); // [[0, 0, 1]]
  * ```
  */
-export function ShiftRight(nPositions = 1, options: ShiftRightOptions = {}): Layer {
+export function ShiftRight(options: ShiftRightOptions = {}): Layer {
+  if (typeof options !== "object" || options === null) {
+    throw constructionError("ShiftRight", `ShiftRight takes an options object ({ nPositions, mode }); got ${String(options)}`);
+  }
+  const nPositions = options.nPositions ?? 1;
   const mode = options.mode ?? "train";
+  checkMode("ShiftRight", mode);
+  if (!Number.isInteger(nPositions) || nPositions < 0) {
+    throw constructionError("ShiftRight", `nPositions must be a non-negative integer; got ${nPositions}`);
+  }
   return Fn(`ShiftRight(${nPositions})`, (x: tf.Tensor) => {
     if (mode === "predict") return x;
     if (x.rank < 2) throw new Error(`ShiftRight expects (batch, length, ...) of rank >= 2; got shape [${x.shape}]`);
-    const l = x.shape[1];
+    const l = x.shape[1] as number;
+    const n = Math.min(nPositions, l);
+    if (n === 0) return x.clone();
     const pads = x.shape.map((): [number, number] => [0, 0]);
-    pads[1] = [nPositions, 0];
-    const padded = tf.pad(x, pads);
-    const begin = x.shape.map(() => 0);
-    return padded.slice(begin, [...x.shape.slice(0, 1), l, ...x.shape.slice(2)] as number[]);
+    pads[1] = [n, 0];
+    const kept = x.slice(x.shape.map(() => 0), [x.shape[0], l - n, ...x.shape.slice(2)] as number[]);
+    return tf.pad(kept, pads);
   });
 }
 
