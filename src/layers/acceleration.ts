@@ -7,8 +7,9 @@
  * this module gives each function the reference's single-device semantics:
  * nothing is split across devices or compiled, and results are those of the
  * plain layer. `nDevices` still matters where the reference's results depend
- * on it (padding the batch to a multiple of it, the divisibility checks and
- * the leading device axis of {@link reshapeByDevice} and {@link forNDevices}).
+ * on it (padding the batch to a multiple of it, the divisibility checks, the
+ * batch mean of {@link jitForward}'s `doMean`, and the leading device axis of
+ * {@link reshapeByDevice} and {@link forNDevices}).
  * Each function's TSDoc says exactly what differs from JAX.
  * @module
  */
@@ -54,9 +55,10 @@ function checkDivisible(where: string, x: tf.Tensor, nDevices: number): void {
 /** Options of {@link jitForward}. */
 export interface JitForwardOptions {
   /**
-   * In JAX with several devices, average the outputs over axis 0 after
-   * combining devices (default true). Without a device axis (one device) it
-   * has no effect, as in the reference's single-device path.
+   * For `nDevices >= 2`, average every output over its first (batch) axis,
+   * as the reference does after combining the devices' outputs (default
+   * true). Without several devices the reference returns the outputs as
+   * they are, and so does this.
    */
   doMean?: boolean;
 }
@@ -65,14 +67,17 @@ export interface JitForwardOptions {
  * Returns the forward function `(x, weights, state, rng) => [y, newState]`
  * to run on `nDevices` devices; give it a layer's pure function or the layer.
  *
- * Single-device semantics (what the reference does for `nDevices < 2`): the
- * function runs as it is on the whole batch. Differences from JAX: nothing is
- * JIT-compiled (tfjs runs ops eagerly; the backend's kernels are the speed);
- * for `nDevices >= 2` the batch is not split over devices by `pmap`: the
- * inputs are checked as the reference's `reshape_by_device` checks them (the
- * batch must divide evenly) and the forward runs once on the whole batch, so
- * outputs keep their batch shape, the state is one copy (not one per device)
- * and `doMean` has nothing to average.
+ * For `nDevices < 2` (0 means the CPU in the reference) it is the function
+ * itself. For `nDevices >= 2` the inputs must split evenly over the devices
+ * (the reference's error otherwise) and, with `doMean`, each output of rank
+ * >= 1 comes back averaged over its batch axis (outputs the reference's
+ * devices give as scalars stay as computed on the whole batch).
+ *
+ * Differences from JAX: tfjs runs ops eagerly on one device, so nothing is
+ * JIT-compiled and nothing is split by `pmap`: the function runs once on the
+ * whole batch with the weights, state and key it is given (not replicated
+ * per device, not split per device), and returns one state. Outputs equal
+ * the reference's when the layer treats batch items independently.
  *
  * @example
  * ```ts
@@ -80,11 +85,12 @@ export interface JitForwardOptions {
  * layer.init(new ShapeDtype([4, 3]));
  * const f = tl.jitForward(layer, 1);
  * const [y, state] = f(tf.ones([4, 3]), layer.weights, layer.state, layer.rng); // y: (4, 2)
+ * const [mean] = tl.jitForward(layer, 2)(tf.ones([4, 3]), layer.weights, layer.state, layer.rng); // (2,)
  * ```
  */
 export function jitForward(forward: PureForward | Layer, nDevices: number, options: JitForwardOptions = {}): PureForward {
   checkNDevices("jitForward", nDevices);
-  void (options.doMean ?? true);
+  const doMean = options.doMean ?? true;
   let f: PureForward;
   if (forward instanceof Layer) {
     const layer = forward;
@@ -92,13 +98,19 @@ export function jitForward(forward: PureForward | Layer, nDevices: number, optio
   } else if (typeof forward === "function") {
     f = forward;
   } else {
-    throw new TypeError(`jitForward needs a forward function or a layer; got ${typeof forward}`);
+    throw new TypeError(`jitForward needs a forward function or a layer; got ${forward === null ? "null" : typeof forward}`);
   }
   if (nDevices < 2) return f;
   return (x, weights, state, rng) => {
     for (const leaf of [x].flat(Infinity)) checkDivisible("jitForward", leafTensor("jitForward", leaf), nDevices);
-    return f(x, weights, state, rng);
-  };
+    if (!doMean) return f(x, weights, state, rng);
+    // Inside one tidy: the un-averaged outputs are freed, the means and the state kept.
+    return tf.tidy(() => {
+      const [y, newState] = f(x, weights, state, rng);
+      const mean = nestedMap(y as Nested<tf.Tensor>, (t) => (isTensor(t) && t.rank >= 1 ? tf.mean(t, 0) : t));
+      return [mean, newState] as unknown as tf.TensorContainer;
+    }) as unknown as [LayerOutput, State];
+  }
 }
 
 // --------------------------------------------------------------- Accelerate
