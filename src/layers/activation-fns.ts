@@ -77,7 +77,8 @@ export function LeakyRelu(options: LeakyReluOptions = {}): PureLayer {
   const a = options.a ?? 0.01;
   return activation("LeakyRelu", false, (x) => {
     const xf = x.toFloat();
-    return tf.where(tf.greaterEqual(xf, 0), xf, tf.mul(xf, a));
+    const neg = tf.step(tf.neg(xf), 0); // 1 where x < 0 (step has a zero gradient; comparisons have none in tfjs)
+    return tf.add(xf, tf.mul(neg, tf.mul(xf, a - 1)));
   });
 }
 
@@ -99,7 +100,7 @@ export interface EluOptions {
  */
 export function Elu(options: EluOptions = {}): PureLayer {
   const a = options.a ?? 1.0;
-  return activation("Elu", true, (x) => tf.where(tf.greater(x, 0), x, tf.mul(tf.expm1(x), a)));
+  return activation("Elu", true, (x) => eluBody(x, a));
 }
 
 /** Options of {@link Selu}. */
@@ -123,7 +124,18 @@ export interface SeluOptions {
 export function Selu(options: SeluOptions = {}): PureLayer {
   const alpha = options.alpha ?? 1.6732632423543772;
   const lmbda = options.lmbda ?? 1.0507009873554805;
-  return activation("Selu", true, (x) => tf.mul(tf.where(tf.greater(x, 0), x, tf.mul(tf.expm1(x), alpha)), lmbda));
+  return activation("Selu", true, (x) => tf.mul(eluBody(x, alpha), lmbda));
+}
+
+/**
+ * `x > 0 ? x : a * expm1(x)`, differentiable: a 0/1 mask from `tf.step` (whose
+ * gradient is zero; tfjs has no gradient for comparisons inside `tf.where`),
+ * and `expm1(min(x, 0))` so that large x cannot make `0 * Infinity`.
+ */
+function eluBody(x: tf.Tensor, a: number): tf.Tensor {
+  const pos = tf.step(x, 0);
+  const negPart = tf.mul(tf.expm1(tf.minimum(x, 0)), a);
+  return tf.add(tf.mul(pos, x), tf.mul(tf.sub(1, pos), negPart));
 }
 
 /**
@@ -304,7 +316,8 @@ class ThresholdedLinearUnitLayer extends Layer {
     if (!(threshold instanceof tf.Tensor) || threshold.size !== 1) {
       throw new Error(`${this.name} needs one scalar weight (the threshold)`);
     }
-    return tf.maximum(x, threshold);
+    // Broadcast first: tfjs's Maximum gradient does not reduce a broadcast input.
+    return tf.maximum(x, tf.broadcastTo(threshold.reshape([]), x.shape));
   }
 
   initWeightsAndState(inputSignature: ShapeDtype): void {
