@@ -1,0 +1,305 @@
+/**
+ * `EfficientAttentionBase`: multi-head attention whose weights are stacked
+ * per head and whose state is stacked per (example, head), with the input
+ * cache of Trax's fast inference (`predict` mode).
+ * @module
+ */
+import { tf } from "../../backend/tf";
+import * as random from "../../fastmath/random";
+import type { PRNGKey } from "../../fastmath/random";
+import { isTensor, nestedMap, treeFlatten } from "../../fastmath/tree";
+import type { Nested } from "../../fastmath/tree";
+import { ShapeDtype } from "../../shapes";
+import type { Signature } from "../../shapes";
+import { Layer } from "../base";
+import type { State, Weights } from "../base";
+
+/** Layer modes. */
+export type EfficientAttentionMode = "train" | "eval" | "predict";
+
+/** Options of {@link EfficientAttentionBase}. */
+export interface EfficientAttentionBaseOptions {
+  /** Number of inputs (default 1). */
+  nIn?: number;
+  /**
+   * Heads computed in parallel, as in Trax: null (default) all at once; it must
+   * be a multiple or a fraction of `nHeads`. trax-ts always computes all
+   * examples and heads in one batched pass, so this only validates.
+   */
+  nParallelHeads?: number | null;
+  /** Fast inference: keep a cache of past inputs (self-attention only; default false). */
+  incremental?: boolean;
+  /** Input positions the fast-inference cache holds. */
+  predictMemLen?: number | null;
+  /** Positions dropped from the cache when it is full. */
+  predictDropLen?: number | null;
+  /** Accepted for Trax compatibility; has no effect (there is no XLA loop to avoid). */
+  usePythonLoop?: boolean;
+  /** Run the readable per-example, per-head reference loop instead of the batched pass (default false). */
+  useReferenceCode?: boolean;
+  /** Layer name (default the class name). */
+  name?: string;
+}
+
+/** Per-call context handed to the forward functions. */
+export interface HeadContext {
+  /** Weights (stacked per head, or one head's in the reference loop). */
+  weights: Weights;
+  /** State (stacked per example-head row, or one row's). */
+  state: State;
+  /** The layer's key, shared by all examples and heads. */
+  rng: PRNGKey;
+  /** In fast inference, the cache index of the first new query. */
+  qStart?: number;
+  /** In fast inference, how many new queries. */
+  qLen?: number;
+}
+
+/** Validates the Trax parallel-heads setting. */
+export function checkParallelHeads(nHeads: number, nParallelHeads: number | null | undefined): number | null {
+  if (!Number.isInteger(nHeads) || nHeads <= 0) throw new Error(`nHeads must be a positive integer; got ${nHeads}`);
+  if (!nParallelHeads) return null;
+  if ((nParallelHeads > nHeads && nParallelHeads % nHeads !== 0) || (nParallelHeads < nHeads && nHeads % nParallelHeads !== 0)) {
+    throw new Error(`nParallelHeads must be a multiple or fraction of nHeads; got nParallelHeads ${nParallelHeads}, nHeads ${nHeads}`);
+  }
+  return nParallelHeads;
+}
+
+/** Stacks same-structured trees of tensors along a new axis 0. */
+export function stackTrees(trees: readonly Nested<tf.Tensor>[]): Nested<tf.Tensor> {
+  if (trees.length === 0) return [];
+  const first = trees[0];
+  if (isTensor(first)) return tf.stack(trees as tf.Tensor[], 0);
+  return (first as readonly Nested<tf.Tensor>[]).map((_, i) => stackTrees(trees.map((t) => (t as readonly Nested<tf.Tensor>[])[i])));
+}
+
+/** Row `i` of every tensor in a stacked tree. */
+export function sliceTree(tree: unknown, i: number): Nested<tf.Tensor> {
+  return nestedMap(tree as Nested<tf.Tensor>, (t) => (isTensor(t) ? tf.gather(t, i) : t)) as Nested<tf.Tensor>;
+}
+
+/**
+ * Base class for efficient attention, as Trax's `EfficientAttentionBase`.
+ * Subclasses define `createWeightsUnbatched`, `createStateUnbatched` and
+ * `forwardUnbatched` (one example, one head), and may override
+ * `forwardBatched` (all examples and heads at once; the default loops over
+ * `forwardUnbatched`, summing heads) and `incrementalForwardUnbatched` (fast
+ * inference).
+ *
+ * Weights are stacked per head (`(nHeads, ...)`), state per example and head
+ * (`(batch * nHeads, ...)`). With `incremental`, the state is
+ * `[memEnd, mem, perHeadState]`: `mem` holds the last `predictMemLen` inputs.
+ * Inputs `(batch, length, d)` (plus any further inputs); output `(batch, length, d)`.
+ *
+ * @example
+ * ```ts
+ * class MyAttention extends tl.EfficientAttentionBase {
+ *   createWeightsUnbatched(sig, rng) { return trax.fastmath.random.normal(rng, [sig[0].shape[1], 1]); }
+ *   forwardUnbatched(xs, ctx) { return [xs[0].mul(ctx.weights.sum()), ctx.state]; }
+ * }
+ * new MyAttention(2)(tf.ones([1, 3, 4])).shape; // [1, 3, 4]
+ * ```
+ */
+export class EfficientAttentionBase extends Layer {
+  /** @internal */ _nHeads: number;
+  /** @internal */ _nParallelHeads: number | null;
+  /** @internal */ _incremental: boolean;
+  /** @internal */ _predictMemLen: number;
+  /** @internal */ _predictDropLen: number;
+  /** @internal */ _useReferenceCode: boolean;
+
+  constructor(nHeads: number, options: EfficientAttentionBaseOptions = {}) {
+    super({ nIn: options.nIn ?? 1, nOut: 1, ...(options.name ? { name: options.name } : {}) });
+    this._nParallelHeads = checkParallelHeads(nHeads, options.nParallelHeads);
+    this._nHeads = nHeads;
+    this._incremental = options.incremental ?? false;
+    this._predictMemLen = 0;
+    this._predictDropLen = 0;
+    if (this._incremental) {
+      const mem = options.predictMemLen ?? null;
+      const drop = options.predictDropLen ?? null;
+      if (mem === null || drop === null) throw new Error("This configuration does not support fast inference: set predictMemLen and predictDropLen.");
+      if (!Number.isInteger(mem) || !Number.isInteger(drop) || !(0 < drop && drop <= mem)) {
+        throw new Error(`Bad parameter values: need 0 < predictDropLen <= predictMemLen; got predictMemLen ${mem}, predictDropLen ${drop}`);
+      }
+      this._predictMemLen = mem;
+      this._predictDropLen = drop;
+    }
+    this._useReferenceCode = options.useReferenceCode ?? false;
+  }
+
+  /** Number of attention heads. */
+  get nHeads(): number {
+    return this._nHeads;
+  }
+
+  /** Creates one head's weights for one example's signature (subclasses override). */
+  createWeightsUnbatched(inputSignature: ShapeDtype[], rng: PRNGKey): Nested<tf.Tensor> {
+    void [inputSignature, rng];
+    throw new Error("Subclasses should override createWeightsUnbatched");
+  }
+
+  /** Creates one (example, head) pair's state (default none). */
+  createStateUnbatched(inputSignature: ShapeDtype[], rng: PRNGKey): Nested<tf.Tensor> {
+    void [inputSignature, rng];
+    return [];
+  }
+
+  /** The inputs whose signatures shape the weights and the predict cache (default all). */
+  protected signatureInputs(sigs: ShapeDtype[]): ShapeDtype[] {
+    return sigs;
+  }
+
+  /**
+   * One example, one head: inputs without the batch axis, that head's weights
+   * and that pair's state; returns `[output (length, d), newState]`.
+   */
+  forwardUnbatched(inputs: tf.Tensor[], ctx: HeadContext): [tf.Tensor, State] {
+    void [inputs, ctx];
+    throw new Error("Subclasses should override forwardUnbatched");
+  }
+
+  /** Fast inference for one example and head (`ctx.qStart`, `ctx.qLen` are set). */
+  incrementalForwardUnbatched(inputs: tf.Tensor[], ctx: HeadContext): [tf.Tensor, State] {
+    void [inputs, ctx];
+    throw new Error("Fast inference is not implemented for this attention type.");
+  }
+
+  /**
+   * All examples and heads at once: `[output (batch, length, d), newState]`.
+   * The default is the reference loop over {@link forwardUnbatched}.
+   */
+  forwardBatched(inputs: tf.Tensor[], ctx: HeadContext): [tf.Tensor, State] {
+    return this.forwardReference(inputs, ctx);
+  }
+
+  /** The readable reference: loop over examples and heads, summing head outputs. */
+  forwardReference(inputs: tf.Tensor[], ctx: HeadContext): [tf.Tensor, State] {
+    const batch = inputs[0].shape[0];
+    const outs: tf.Tensor[] = [];
+    const newStates: Nested<tf.Tensor>[] = [];
+    const incremental = ctx.qStart !== undefined;
+    for (let b = 0; b < batch; b++) {
+      const single = inputs.map((x) => tf.gather(x, b));
+      let acc: tf.Tensor | null = null;
+      for (let h = 0; h < this._nHeads; h++) {
+        const hctx: HeadContext = {
+          ...ctx,
+          weights: sliceTree(ctx.weights, h) as Weights,
+          state: sliceTree(ctx.state, b * this._nHeads + h) as State,
+        };
+        const [o, s] = incremental ? this.incrementalForwardUnbatched(single, hctx) : this.forwardUnbatched(single, hctx);
+        acc = acc === null ? o : acc.add(o);
+        newStates.push(s as Nested<tf.Tensor>);
+      }
+      outs.push(acc as tf.Tensor);
+    }
+    const hasState = treeFlatten(newStates[0] ?? []).length > 0;
+    return [tf.stack(outs, 0), (hasState ? stackTrees(newStates) : ctx.state) as State];
+  }
+
+  initWeightsAndState(inputSignature: Signature): void {
+    const all = (Array.isArray(inputSignature) ? inputSignature : [inputSignature]) as ShapeDtype[];
+    if (all.length !== this.nIn) throw new Error(`${this.name} takes ${this.nIn} inputs; got ${all.length}`);
+    const sigs = this.signatureInputs(all);
+    for (const s of sigs) {
+      if (!(s instanceof ShapeDtype) || s.rank < 2) throw new Error(`${this.name} expects inputs with a batch axis; got ${String(s)}`);
+    }
+    const unbatched = sigs.map((s) => new ShapeDtype(s.shape.slice(1), s.dtype));
+    const batch = sigs[0].shape[0];
+    const weightRngs = random.split(this.rng, this._nHeads);
+    const perHead = weightRngs.map((r) => this.createWeightsUnbatched(unbatched, r));
+    const stateRngs = random.split(this.rng, this._nHeads * batch);
+    const perRow = stateRngs.map((r) => this.createStateUnbatched(unbatched, r));
+    const weights = tf.tidy(() => stackTrees(perHead) as unknown as tf.TensorContainer) as unknown as Weights;
+    let state = tf.tidy(() => stackTrees(perRow) as unknown as tf.TensorContainer) as unknown as State;
+    tf.dispose([perHead, perRow] as unknown as tf.TensorContainer);
+    if (this._incremental) {
+      const mem = sigs.map((s) => tf.zeros([s.shape[0], this._predictMemLen, ...s.shape.slice(2)], s.dtype));
+      state = [tf.scalar(0, "int32"), mem, state] as unknown as State;
+    }
+    this.weights = weights;
+    this.state = state;
+  }
+
+  forward(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const xs = Array.isArray(inputs) ? inputs : [inputs];
+    this.checkInputs(xs);
+    const rng = this.rng;
+    if (!this._incremental) {
+      const ctx: HeadContext = { weights: this.weights, state: this.state, rng };
+      const [out, s] = this._useReferenceCode ? this.forwardReference(xs, ctx) : this.forwardBatched(xs, ctx);
+      this.state = s;
+      return out;
+    }
+    const [memEnd, mem, perHead] = this.state as unknown as [tf.Tensor, tf.Tensor[], State];
+    const seqlen = xs[0].shape[1];
+    const [used, qStart, newMem, newEnd] = this.usePredictMem(this.signatureTensors(xs), mem, memEnd.dataSync()[0]);
+    const ctx: HeadContext = { weights: this.weights, state: perHead, rng, qStart, qLen: seqlen };
+    const all = this.withSignatureTensors(xs, used);
+    const [out, s] = this._useReferenceCode ? this.forwardReference(all, ctx) : this.forwardBatched(all, ctx);
+    this.state = [tf.scalar(newEnd, "int32"), newMem, s] as unknown as State;
+    return out;
+  }
+
+  /** Checks input shapes (subclasses extend it); called before any work. */
+  protected checkInputs(xs: tf.Tensor[]): void {
+    const x = xs[0];
+    if (x.rank !== 3) throw new Error(`${this.name} expects (batch, length, d) inputs; got shape [${x.shape}]`);
+  }
+
+  /** The inputs that go into the predict cache (matches `signatureInputs`). */
+  protected signatureTensors(xs: tf.Tensor[]): tf.Tensor[] {
+    return xs.slice(0, this.signatureInputs(xs.map((x) => new ShapeDtype(x.shape, x.dtype))).length);
+  }
+
+  /** Puts the cached versions back among the inputs. */
+  protected withSignatureTensors(xs: tf.Tensor[], used: tf.Tensor[]): tf.Tensor[] {
+    return [...used, ...xs.slice(used.length)];
+  }
+
+  /**
+   * Updates the fast-inference input cache, as Trax's `_use_predict_mem`:
+   * returns `[inputs to attend over, qStart, newMem, newMemEnd]`.
+   */
+  protected usePredictMem(xs: tf.Tensor[], mem: tf.Tensor[], memEnd: number): [tf.Tensor[], number, tf.Tensor[], number] {
+    const seqlen = xs[0].shape[1] as number;
+    const memLen = this._predictMemLen;
+    const dropLen = this._predictDropLen;
+    if (seqlen <= dropLen && seqlen < memLen) {
+      // A few new positions (usually one): drop the oldest positions if they do not fit, then write.
+      let end = memEnd;
+      let bufs = mem;
+      if (end + seqlen > memLen) {
+        bufs = bufs.map((buf) => {
+          const kept = buf.slice([0, dropLen], [buf.shape[0], memLen - dropLen, ...buf.shape.slice(2)]);
+          return tf.concat([kept, tf.zeros([buf.shape[0], dropLen, ...buf.shape.slice(2)], buf.dtype)], 1);
+        });
+        end -= dropLen;
+      }
+      const updated = bufs.map((buf, i) => {
+        const x = xs[i];
+        if (x.shape[1] !== seqlen || x.shape[0] !== buf.shape[0] || x.shape.slice(2).join() !== buf.shape.slice(2).join()) {
+          throw new Error(`${this.name} in predict mode expects inputs shaped like [${[buf.shape[0], seqlen, ...buf.shape.slice(2)]}] (as at init); got [${x.shape}]`);
+        }
+        const rest = buf.shape.slice(2);
+        const before = buf.slice([0, 0], [buf.shape[0], end, ...rest]);
+        const after = buf.slice([0, end + seqlen], [buf.shape[0], memLen - end - seqlen, ...rest]);
+        return tf.concat([before, x.cast(buf.dtype), after], 1);
+      });
+      return [updated, end, updated, end + seqlen];
+    }
+    // A long prefix at once: only at the start of a sequence (Trax signals misuse with NaNs; we throw).
+    if (memEnd !== 0) {
+      throw new Error(
+        `${this.name} in predict mode got ${seqlen} positions at once after ${memEnd} cached ones; more than predictDropLen (${dropLen}) positions only work at the start of a sequence`
+      );
+    }
+    const newMem = xs.map((x) => {
+      if (seqlen === memLen) return x;
+      if (seqlen > memLen) return x.slice([0, seqlen - memLen], [x.shape[0], memLen, ...x.shape.slice(2)]);
+      return tf.concat([x, tf.zeros([x.shape[0], memLen - seqlen, ...x.shape.slice(2)], x.dtype)], 1);
+    });
+    return [xs, 0, newMem, Math.min(seqlen, memLen)];
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * `trax.layers.research`: efficient (chunked and LSH) attention and
+ * experimental position encodings, exported flat into `tl`.
+ * @module
+ */
+export * from "./attend";
+export * from "./lsh-hash";
+export * from "./permute";
+export * from "./efficient-attention-base";
+export * from "./self-attention";
+export * from "./lsh-attention";
