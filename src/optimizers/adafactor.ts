@@ -3,6 +3,7 @@
  * @module
  */
 import { tf } from "../backend/tf";
+import { callable } from "../layers/callable";
 import { Optimizer } from "./base";
 import type { OptParams } from "./base";
 
@@ -44,7 +45,7 @@ export interface AdafactorOptions {
  * const opt = new trax.optimizers.Adafactor({ learningRate: 0.05 });
  * ```
  */
-export class Adafactor extends Optimizer {
+class AdafactorOptimizer extends Optimizer {
   readonly factored: boolean;
   readonly multiplyByParameterScale: boolean;
   readonly doClipping: boolean;
@@ -114,3 +115,16 @@ export class Adafactor extends Optimizer {
     return [tf.sub(decayed, subtrahend), updates];
   }
 }
+
+/**
+ * Adafactor: second moments kept as row and column means for matrices
+ * (slots `[vRow, vCol]`, or `[v]` for vectors), optional momentum (one more
+ * slot), update clipping and relative step sizes.
+ *
+ * @example
+ * ```ts
+ * const opt = new trax.optimizers.Adafactor({ learningRate: 0.05 });
+ * ```
+ */
+export const Adafactor = callable(AdafactorOptimizer, "Adafactor");
+export type Adafactor = AdafactorOptimizer;

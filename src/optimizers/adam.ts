@@ -3,6 +3,7 @@
  * @module
  */
 import { tf } from "../backend/tf";
+import { callable } from "../layers/callable";
 import { Optimizer } from "./base";
 import type { OptimizerOptions, OptParams } from "./base";
 
@@ -29,7 +30,7 @@ export interface AdamOptions extends OptimizerOptions {
  * const opt = new trax.optimizers.Adam({ learningRate: 1e-3, weightDecayRate: 0 });
  * ```
  */
-export class Adam extends Optimizer {
+class AdamOptimizer extends Optimizer {
   constructor(options: AdamOptions = {}) {
     const { learningRate = 0.0001, weightDecayRate = 1e-5, b1 = 0.9, b2 = 0.999, eps = 1e-5, clipGradNorm = null } = options;
     super({ learningRate, weightDecayRate, b1, b2, eps, clipGradNorm });
@@ -54,3 +55,17 @@ export class Adam extends Optimizer {
     return [tf.sub(decayed, delta), [m, v]];
   }
 }
+
+/**
+ * Adam (https://arxiv.org/abs/1412.6980) as Trax computes it:
+ * `m = (1-b1) g + b1 m`, `v = (1-b2) g^2 + b2 v`, bias-corrected with
+ * `t = step + 1`, then `w = (1 - weightDecayRate) w - lr * mhat / (sqrt(vhat) + eps)`.
+ * Two slots per weight: `[m, v]`.
+ *
+ * @example
+ * ```ts
+ * const opt = new trax.optimizers.Adam({ learningRate: 1e-3, weightDecayRate: 0 });
+ * ```
+ */
+export const Adam = callable(AdamOptimizer, "Adam");
+export type Adam = AdamOptimizer;

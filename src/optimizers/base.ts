@@ -5,6 +5,7 @@
  * @module
  */
 import { tf } from "../backend/tf";
+import { callable } from "../layers/callable";
 import { nestedMap, treeFlatten, treeUnflatten } from "../fastmath/tree";
 import type { Nested } from "../fastmath/tree";
 
@@ -221,7 +222,7 @@ export type SGDOptions = OptimizerOptions;
  * const opt = new trax.optimizers.SGD({ learningRate: 0.1 });
  * ```
  */
-export class SGD extends Optimizer {
+class SGDOptimizer extends Optimizer {
   constructor(options: SGDOptions = {}) {
     super({ ...options });
   }
@@ -237,3 +238,14 @@ export class SGD extends Optimizer {
     return [tf.sub(weights, tf.mul(grads, p.learningRate)), []];
   }
 }
+
+/**
+ * Stochastic gradient descent: `w - learningRate * g`. No slots.
+ *
+ * @example
+ * ```ts
+ * const opt = new trax.optimizers.SGD({ learningRate: 0.1 });
+ * ```
+ */
+export const SGD = callable(SGDOptimizer, "SGD");
+export type SGD = SGDOptimizer;

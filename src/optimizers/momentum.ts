@@ -3,6 +3,7 @@
  * @module
  */
 import { tf } from "../backend/tf";
+import { callable } from "../layers/callable";
 import { Optimizer } from "./base";
 import type { OptimizerOptions, OptParams } from "./base";
 
@@ -25,7 +26,7 @@ export interface MomentumOptions extends OptimizerOptions {
  * const opt = new trax.optimizers.Momentum({ learningRate: 0.1, mass: 0.9, nesterov: false });
  * ```
  */
-export class Momentum extends Optimizer {
+class MomentumOptimizer extends Optimizer {
   /** Whether the Nesterov correction is used. */
   readonly nesterov: boolean;
 
@@ -47,3 +48,15 @@ export class Momentum extends Optimizer {
     return [tf.sub(decayed, tf.mul(u, p.learningRate)), [newV]];
   }
 }
+
+/**
+ * Momentum SGD: `v = mass * v + g`; `w = (1 - weightDecayRate) * w - lr * u`
+ * with `u = mass * v + g` (Nesterov) or `u = v`. One slot per weight: `[v]`.
+ *
+ * @example
+ * ```ts
+ * const opt = new trax.optimizers.Momentum({ learningRate: 0.1, mass: 0.9, nesterov: false });
+ * ```
+ */
+export const Momentum = callable(MomentumOptimizer, "Momentum");
+export type Momentum = MomentumOptimizer;

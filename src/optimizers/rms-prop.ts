@@ -3,6 +3,7 @@
  * @module
  */
 import { tf } from "../backend/tf";
+import { callable } from "../layers/callable";
 import { Optimizer } from "./base";
 import type { OptimizerOptions, OptParams } from "./base";
 
@@ -23,7 +24,7 @@ export interface RMSPropOptions extends OptimizerOptions {
  * const opt = new trax.optimizers.RMSProp({ learningRate: 0.001 });
  * ```
  */
-export class RMSProp extends Optimizer {
+class RMSPropOptimizer extends Optimizer {
   constructor(options: RMSPropOptions = {}) {
     const { learningRate = 0.001, gamma = 0.9, eps = 1e-8, clipGradNorm = null } = options;
     super({ learningRate, gamma, eps, clipGradNorm });
@@ -40,3 +41,15 @@ export class RMSProp extends Optimizer {
     return [w, [avg]];
   }
 }
+
+/**
+ * RMSProp: `a = gamma * a + (1 - gamma) * g^2`; `w = w - lr * g / (sqrt(a) + eps)`.
+ * One slot per weight, `[a]`, starting at ones (as in Trax).
+ *
+ * @example
+ * ```ts
+ * const opt = new trax.optimizers.RMSProp({ learningRate: 0.001 });
+ * ```
+ */
+export const RMSProp = callable(RMSPropOptimizer, "RMSProp");
+export type RMSProp = RMSPropOptimizer;
