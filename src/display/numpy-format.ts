@@ -206,13 +206,12 @@ function floatFormatter(values: ArrayLike<number>, precision: number, pick: (f: 
       padLeft = Math.max(padLeft, i.length + (isNeg(v) ? 1 : 0));
     }
     padRight = expSize + 2 + prec;
-    const pl = padLeft;
     const es = expSize;
     fmtFinite = (v) => {
       let [i, f, e] = scientific(v, precision);
       // Like dragon4's min_digits: digits past the unique ones come from the exact value.
       if (f.length < prec && v !== 0) [i, f, e] = scientificExact(v, prec);
-      const head = ((isNeg(v) ? "-" : "") + i).padStart(pl);
+      const head = ((isNeg(v) ? "-" : "") + i).padStart(padLeft);
       return `${head}.${f.padEnd(prec, "0")}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(es, "0")}`;
     };
   } else {
@@ -221,11 +220,10 @@ function floatFormatter(values: ArrayLike<number>, precision: number, pick: (f: 
       padLeft = Math.max(padLeft, i.length + (isNeg(v) ? 1 : 0));
       padRight = Math.max(padRight, f.length);
     }
-    const pl = padLeft;
-    const pr = padRight;
     fmtFinite = (v) => {
       const [i, f] = positional(v, precision);
-      return `${((isNeg(v) ? "-" : "") + i).padStart(pl)}.${f.padEnd(pr)}`;
+      // padLeft is read at call time: non-finite values may widen it below.
+      return `${((isNeg(v) ? "-" : "") + i).padStart(padLeft)}.${f.padEnd(padRight)}`;
     };
   }
   if (hasNonFinite) {

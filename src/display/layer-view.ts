@@ -1,0 +1,269 @@
+/**
+ * The layer view: a model summary as a tree of sublayers with names,
+ * nIn/nOut, output shapes (when known) and parameter counts, collapsible in
+ * HTML.
+ * @module
+ */
+import { inspect } from "util";
+import { isTensor } from "../fastmath/tree";
+import { Layer } from "../layers/base";
+import { ShapeDtype } from "../shapes";
+import { DISPLAY, type MimeBundle } from "./bundle";
+import { escapeHtml } from "./escape";
+
+/** One row of the summary. */
+export interface LayerRow {
+  layer: Layer;
+  name: string;
+  depth: number;
+  nIn: number;
+  nOut: number;
+  /** Output shapes, e.g. `(2, 4)` or `(2, 4), (2,) int32`; null when unknown. */
+  output: string | null;
+  /** Parameters in this layer and its sublayers (null when unknown). */
+  params: number | null;
+  /** Weight shapes of a leaf layer, e.g. `(5, 3), (3,)`. */
+  weightShapes: string | null;
+  /** True when this layer instance appeared earlier in the tree (weights shared). */
+  shared: boolean;
+  children: LayerRow[];
+}
+
+/** Options of {@link layerView}. */
+export interface LayerViewOptions {
+  /** Levels shown open in HTML (default 2). */
+  openDepth?: number;
+}
+
+/** What tracing a forward pass on zeros tells about each layer. */
+interface Trace {
+  output: unknown;
+  weights: unknown;
+}
+
+function formatShapes(sig: unknown): string {
+  if (sig instanceof ShapeDtype) {
+    const dims = sig.shape.length === 1 ? `${sig.shape[0]},` : sig.shape.join(", ");
+    return `(${dims})${sig.dtype === "float32" ? "" : " " + sig.dtype}`;
+  }
+  if (Array.isArray(sig)) return sig.length === 0 ? "()" : sig.map(formatShapes).join(", ");
+  return "?";
+}
+
+function sigOf(x: unknown): unknown {
+  if (isTensor(x)) return new ShapeDtype(x.shape, x.dtype);
+  if (x instanceof ShapeDtype) return x;
+  if (Array.isArray(x)) return x.map(sigOf);
+  return null;
+}
+
+/** Leaves of a weights tree that are tensors or signatures, each counted once. */
+function weightLeaves(w: unknown, out: { shape: readonly number[] }[] = [], seen = new Set<unknown>()): { shape: readonly number[] }[] {
+  if (isTensor(w) || w instanceof ShapeDtype) {
+    if (!seen.has(w)) {
+      seen.add(w);
+      out.push(w);
+    }
+  } else if (Array.isArray(w)) {
+    for (const v of w) weightLeaves(v, out, seen);
+  }
+  return out;
+}
+
+function countParams(w: unknown): number {
+  return weightLeaves(w).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+function allLayers(root: Layer, out = new Set<Layer>()): Set<Layer> {
+  if (out.has(root)) return out;
+  out.add(root);
+  for (const s of root.sublayers) allLayers(s, out);
+  return out;
+}
+
+/**
+ * Runs `root.outputSignature(sig)` (zeros, temporary weights if needed) and
+ * records what every layer saw: its output signature and its weights.
+ */
+function trace(root: Layer, sig: unknown): Map<Layer, Trace> {
+  const seen = new Map<Layer, Trace>();
+  const hooked: Layer[] = [];
+  for (const l of allLayers(root)) {
+    const orig = l.pureFn;
+    const hook = function (this: Layer, ...args: Parameters<Layer["pureFn"]>) {
+      const w = args[1];
+      const weights = Array.isArray(w) || isTensor(w) ? w : l.weights;
+      const r = orig.apply(this, args);
+      if (!seen.has(l)) seen.set(l, { output: sigOf(r[0]), weights: sigOf(weightsToSigs(weights)) });
+      return r;
+    };
+    Object.defineProperty(l, "pureFn", { value: hook, configurable: true, writable: true });
+    hooked.push(l);
+  }
+  try {
+    root.outputSignature(sig);
+  } finally {
+    for (const l of hooked) delete (l as unknown as Record<string, unknown>).pureFn;
+  }
+  return seen;
+}
+
+function weightsToSigs(w: unknown): unknown {
+  if (isTensor(w)) return new ShapeDtype(w.shape, w.dtype);
+  if (Array.isArray(w)) return w.map(weightsToSigs);
+  return null;
+}
+
+function leafWeightShapes(w: unknown): string | null {
+  const leaves = weightLeaves(w);
+  if (leaves.length === 0) return null;
+  return leaves.map((t) => `(${t.shape.length === 1 ? `${t.shape[0]},` : t.shape.join(", ")})`).join(", ");
+}
+
+function formatCount(n: number | null): string {
+  if (n === null) return "?";
+  return n.toLocaleString("en-US");
+}
+
+/**
+ * A model summary of a layer: a tree of rows with names, nIn/nOut, output
+ * shapes and parameter counts. Output shapes need an input signature (or
+ * are omitted); parameter counts need weights (an initialized layer) or an
+ * input signature.
+ *
+ * @example
+ * ```ts
+ * const model = tl.Serial(tl.Dense(4), tl.Relu());
+ * console.log(String(trax.display.layerView(model, new trax.shapes.ShapeDtype([2, 3]))));
+ * ```
+ */
+export class LayerView {
+  readonly layer: Layer;
+  readonly inputSignature: unknown;
+  readonly options: LayerViewOptions;
+  /** Why output shapes are missing, when tracing failed. */
+  shapeError: string | null = null;
+  private root_: LayerRow | null = null;
+  private total_: number | null = null;
+
+  constructor(layer: Layer, inputSignature?: unknown, options: LayerViewOptions = {}) {
+    if (!(layer instanceof Layer)) throw new TypeError(`layerView: a layer expected; got ${typeof layer}`);
+    this.layer = layer;
+    this.inputSignature = inputSignature;
+    this.options = options;
+  }
+
+  /** The tree of rows (computed once). */
+  get root(): LayerRow {
+    if (!this.root_) this.build();
+    return this.root_ as LayerRow;
+  }
+
+  /** Parameters of the whole layer, shared weights counted once (null when unknown). */
+  get totalParams(): number | null {
+    if (!this.root_) this.build();
+    return this.total_;
+  }
+
+  private build(): void {
+    let traced: Map<Layer, Trace> | null = null;
+    if (this.inputSignature !== undefined) {
+      try {
+        traced = trace(this.layer, this.inputSignature);
+      } catch (e) {
+        const lines = (e instanceof Error ? e.message : String(e)).split("\n").map((l) => l.trim()).filter(Boolean);
+        this.shapeError = lines.length > 1 ? `${lines[0]} ${lines[lines.length - 1]}` : lines[0] ?? "unknown error";
+      }
+    }
+    const initialized = this.layer.initialized;
+    const seen = new Set<Layer>();
+    const visit = (l: Layer, depth: number): LayerRow => {
+      const shared = seen.has(l);
+      seen.add(l);
+      const t = traced?.get(l);
+      const weights = initialized ? l.weights : t ? t.weights : null;
+      const row: LayerRow = {
+        layer: l,
+        name: l.name,
+        depth,
+        nIn: l.nIn,
+        nOut: l.nOut,
+        output: t ? formatShapes(t.output) : null,
+        params: weights === null ? null : countParams(weights),
+        weightShapes: l.sublayers.length === 0 && weights !== null ? leafWeightShapes(weights) : null,
+        shared,
+        children: shared ? [] : l.sublayers.map((s) => visit(s, depth + 1)),
+      };
+      return row;
+    };
+    this.root_ = visit(this.layer, 0);
+    const rootT = traced?.get(this.layer);
+    const w = initialized ? this.layer.weights : rootT ? rootT.weights : null;
+    this.total_ = w === null ? null : countParams(w);
+  }
+
+  /** The text view, Trax's bracket layout with columns. */
+  toString(): string {
+    const lines: [string, string, string, string][] = [];
+    const walk = (r: LayerRow, indent: string) => {
+      const io = `${r.nIn} -> ${r.nOut}`;
+      const label = indent + r.name + (r.shared ? " (shared)" : "") + (r.children.length ? "[" : "");
+      lines.push([label, io, r.output ?? "", r.params === null ? "" : formatCount(r.params)]);
+      if (r.children.length) {
+        for (const c of r.children) walk(c, indent + "  ");
+        lines.push([indent + "]", "", "", ""]);
+      }
+    };
+    walk(this.root, "");
+    const head: [string, string, string, string] = ["Layer", "In -> Out", "Output", "Params"];
+    const all = [head, ...lines];
+    const width = [0, 1, 2, 3].map((i) => Math.max(...all.map((l) => l[i].length)));
+    const fmt = (l: string[]) => [l[0].padEnd(width[0]), l[1].padEnd(width[1]), l[2].padEnd(width[2]), l[3].padStart(width[3])].join("  ").trimEnd();
+    const out = [fmt(head), ...lines.map(fmt)];
+    const total = this.totalParams;
+    out.push(total === null ? "Total params: unknown (not initialized; pass an input signature)" : `Total params: ${formatCount(total)}`);
+    if (this.shapeError) out.push(`Output shapes unavailable: ${this.shapeError}`);
+    return out.join("\n");
+  }
+
+  /** The MIME bundle: text and a collapsible HTML tree. */
+  [DISPLAY](): MimeBundle {
+    const open = this.options.openDepth ?? 2;
+    const col = (s: string, w: number, right = false) =>
+      `<span style="display:inline-block;min-width:${w}ch;${right ? "text-align:right;" : ""}padding-left:1.5ch;color:#444">${escapeHtml(s)}</span>`;
+    const cols = (r: LayerRow) =>
+      col(`${r.nIn}\u2192${r.nOut}`, 5) + col(r.output ?? "", 18) + col(r.params === null ? "" : formatCount(r.params), 10, true) + (r.weightShapes ? col(`w ${r.weightShapes}`, 0) : "");
+    const name = (r: LayerRow) =>
+      `<span style="display:inline-block;min-width:${Math.max(4, 24 - 2 * r.depth)}ch;font-weight:${r.children.length ? "bold" : "normal"}">${escapeHtml(r.name)}${r.shared ? ' <i style="color:#888">(shared)</i>' : ""}</span>`;
+    const node = (r: LayerRow): string => {
+      if (!r.children.length) return `<div style="padding-left:2ch">${name(r)}${cols(r)}</div>`;
+      return `<details${r.depth < open ? ` open=""` : ""}><summary>${name(r)}${cols(r)}</summary><div style="padding-left:2ch;border-left:1px dotted #bbb;margin-left:0.5ch">${r.children.map(node).join("")}</div></details>`;
+    };
+    const total = this.totalParams;
+    const header =
+      `<div style="color:#666">${col("layer", 22)}${col("in\u2192out", 5)}${col("output", 18)}${col("params", 10, true)}</div>`;
+    const footer =
+      `<div style="margin-top:4px"><b>Total params:</b> ${total === null ? "unknown (not initialized; pass an input signature)" : escapeHtml(formatCount(total))}` +
+      (this.shapeError ? `<br><span style="color:#a00">Output shapes unavailable: ${escapeHtml(this.shapeError)}</span>` : "") +
+      `</div>`;
+    const html = `<div class="trax-layer" style="font-family:monospace;font-size:12px">${header}${node(this.root)}${footer}</div>`;
+    return { "text/plain": this.toString(), "text/html": html };
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+/**
+ * The summary view of `layer` (see {@link LayerView}); with `inputSignature`
+ * (a `ShapeDtype`, a tensor, or an array of them) it shows output shapes.
+ *
+ * @example
+ * ```ts
+ * trax.display.layerView(tl.Serial(tl.Dense(4), tl.Relu()), new trax.shapes.ShapeDtype([2, 3]));
+ * ```
+ */
+export function layerView(layer: Layer, inputSignature?: unknown, options: LayerViewOptions = {}): LayerView {
+  return new LayerView(layer, inputSignature, options);
+}

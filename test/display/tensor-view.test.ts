@@ -1,0 +1,98 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { execFileSync } from "node:child_process";
+import { trax, tf, ready, leakedBy } from "../helpers";
+import { assertWellFormedXml, svgsIn } from "./xml";
+
+const { tensorView, bundleOf, DISPLAY } = trax.display;
+
+test.before(ready);
+
+test("text view: header with shape, dtype and statistics, then numpy's values", () => {
+  const t = tf.tensor([[1, 2, 3], [4, 5, 6.5]]);
+  const text = String(tensorView(t));
+  const [head, ...rest] = text.split("\n");
+  assert.is(head, "Tensor float32 [2, 3]  min 1  max 6.5  mean 3.583  std 1.835");
+  // str(np.array([[1, 2, 3], [4, 5, 6.5]], dtype=np.float32))
+  assert.is(rest.join("\n"), "[[1.  2.  3. ]\n [4.  5.  6.5]]");
+  t.dispose();
+});
+
+test("a large tensor prints summarized exactly as numpy does", () => {
+  const n = 50 * 40;
+  const values = Float32Array.from({ length: n }, (_, i) => (i % 17) * 0.25 - 2);
+  const t = tf.tensor(values, [50, 40]);
+  const expected = execFileSync("python3", [
+    "-c",
+    "import numpy as np; print(str(((np.arange(2000) % 17) * 0.25 - 2).astype(np.float32).reshape(50, 40)))",
+  ], { encoding: "utf8" }).trimEnd();
+  const text = String(tensorView(t));
+  assert.is(text.slice(text.indexOf("\n") + 1), expected);
+  assert.ok(text.includes("..."));
+  t.dispose();
+});
+
+test("bundle: text/plain and HTML with statistics, values and a heatmap", () => {
+  const t = tf.tensor([[0, 1], [2, 3]]);
+  const b = tensorView(t, { name: "w<1>" })[DISPLAY]();
+  assert.type(b["text/plain"], "string");
+  const html = b["text/html"] as string;
+  assert.ok(html.includes("<th"), "statistics table");
+  assert.ok(html.includes("<pre"), "values");
+  assert.ok(html.includes("w&lt;1&gt;") && !html.includes("w<1>"), "the name is escaped");
+  const svgs = svgsIn(html);
+  assert.is(svgs.length, 1, "one heatmap");
+  assert.is((svgs[0].match(/<rect x="\d+" y="\d+" width/g) ?? []).length, 4, "one cell per value");
+  assertWellFormedXml(svgs[0], "heatmap");
+  t.dispose();
+});
+
+test("a 1000x1000 tensor gives an HTML view under 200 KB with a heatmap image", () => {
+  const t = tf.randomNormal([1000, 1000], 0, 1, "float32", 1);
+  const b = bundleOf(t);
+  const html = b["text/html"] as string;
+  assert.ok(html.length < 200 * 1024, `HTML is ${html.length} bytes`);
+  assert.ok(html.includes("data:image/png;base64,"), "a downsampled image");
+  assert.ok(b["text/plain"].includes("..."));
+  assertWellFormedXml(svgsIn(html)[0], "heatmap");
+  t.dispose();
+});
+
+test("rank 3 draws its first 2-D slices, labeled", () => {
+  const t = tf.range(0, 5 * 3 * 4).reshape([5, 3, 4]);
+  const html = bundleOf(t)["text/html"] as string;
+  assert.is(svgsIn(html).length, 4);
+  assert.ok(html.includes("[0, :, :]") && html.includes("[3, :, :]"));
+  assert.ok(html.includes("1 more 2-D slices"));
+  t.dispose();
+});
+
+test("int, bool and string tensors; a disposed tensor says so", () => {
+  const i = tf.tensor([3, -10, 7], [3], "int32");
+  assert.ok(String(tensorView(i)).endsWith("\n[  3 -10   7]"));
+  const b = tf.tensor([true, false, true], [3], "bool");
+  assert.ok(String(tensorView(b)).endsWith("\n[ True False  True]"));
+  const s = tf.tensor(["a", "<b>"]);
+  assert.ok(String(tensorView(s)).endsWith("\n['a' '<b>']"));
+  assert.ok((bundleOf(s)["text/html"] as string).includes("&lt;b&gt;"));
+  const d = tf.ones([2]);
+  d.dispose();
+  assert.match(String(tensorView(d)), /\(disposed\)/);
+  tf.dispose([i, b, s]);
+});
+
+test("non-finite values are counted and printed", () => {
+  const t = tf.tensor([1, NaN, Infinity]);
+  const text = String(tensorView(t));
+  assert.match(text, /non-finite 2/);
+  assert.ok(text.endsWith("\n[ 1. nan inf]"), text);
+  t.dispose();
+});
+
+test("views leak no tensors", () => {
+  const t = tf.randomUniform([3, 5, 6]);
+  assert.is(leakedBy(() => bundleOf(t)), 0);
+  t.dispose();
+});
+
+test.run();
