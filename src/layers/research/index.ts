@@ -9,3 +9,6 @@ export * from "./permute";
 export * from "./efficient-attention-base";
 export * from "./self-attention";
 export * from "./lsh-attention";
+export * from "./enc-dec-attention";
+export * from "./lsh-ff";
+export * from "./mixed-lsh-attention";
