@@ -10,6 +10,28 @@ import { ScaledInitializer } from "../initializers";
 import type { Initializer } from "../initializers";
 import { initializerResult } from "./checks";
 
+/**
+ * `table[ids]` (rows of a 2-D table) with a gradient that scatters (and sums)
+ * the output gradient back onto the rows. tfjs's own Gather gradient needs the
+ * UnsortedSegmentSum kernel, which the wasm backend lacks; ScatterNd exists on
+ * every backend and sums repeated ids.
+ */
+const gatherRowsGrad = tf.customGrad(((table: tf.Tensor, ids: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([ids]);
+  return {
+    value: tf.gather(table, ids),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [savedIds] = saved;
+      return [tf.scatterND(savedIds.reshape([-1, 1]), dy, table.shape), tf.zerosLike(savedIds)];
+    },
+  };
+}) as any) as unknown as (table: tf.Tensor, ids: tf.Tensor) => tf.Tensor;
+
+/** Rows `ids` (int32, 1-D, in range) of a 2-D `table`, differentiable in `table` on every backend. */
+export function gatherRows(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
+  return gatherRowsGrad(table, ids);
+}
+
 /** Options of {@link Embedding}. */
 export interface EmbeddingOptions {
   /**
@@ -61,7 +83,7 @@ class EmbeddingLayer extends Layer {
     const [vocab, depth] = w.shape as [number, number];
     // (tf.clipByValue is wrong for int32 on the wasm backend.)
     const clipped = tf.maximum(tf.minimum(ids, tf.scalar(vocab - 1, "int32")), tf.scalar(0, "int32"));
-    return tf.gather(w, clipped.reshape([-1])).reshape([...x.shape, depth]);
+    return gatherRows(w, clipped.reshape([-1])).reshape([...x.shape, depth]);
   }
 
   initWeightsAndState(inputSignature: unknown): void {

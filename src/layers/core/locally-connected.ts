@@ -90,9 +90,9 @@ class LocallyConnected1dLayer extends Layer {
         // out[m] += linear_i[m + i - h], zero outside [0, L)
         shifted = tf.pad(part, [[h, h], [0, 0], [0, 0]]).slice([i, 0, 0], [nOut, -1, -1]);
       } else {
-        // WRAP: out[m] += linear_i[(m + i - h) mod L]
-        const idx = Int32Array.from({ length: nOut }, (_, m) => (((m + i - h) % nPos) + nPos) % nPos);
-        shifted = tf.gather(part, tf.tensor1d(idx, "int32"), 0);
+        // WRAP: out[m] += linear_i[(m + i - h) mod L], a roll by slices (Gather has no wasm gradient)
+        const o = (((i - h) % nPos) + nPos) % nPos;
+        shifted = o === 0 ? part : tf.concat([part.slice([o, 0, 0], [nPos - o, -1, -1]), part.slice([0, 0, 0], [o, -1, -1])], 0);
       }
       out = out === null ? shifted : tf.add(out, shifted);
     }
