@@ -86,26 +86,37 @@ export function broadcastsTo(shape: readonly number[], target: readonly number[]
   return shape.every((d, i) => d === 1 || d === target[off + i]);
 }
 
+/** Logit added at masked positions (Trax writes -1e9 there). */
+export const MASKED_LOGIT = -1e9;
+
+/**
+ * Additive causal bias `(1, nQueries, nKeys)` for queries at positions
+ * `start ...` over keys `0 .. nKeys-1`: 0 where the key's position is at most
+ * the query's, -1e9 elsewhere. Built on the host (one small upload, no ops).
+ */
+export function causalBias(nQueries: number, nKeys: number, start = 0): tf.Tensor {
+  const bias = new Float32Array(nQueries * nKeys);
+  for (let i = 0; i < nQueries; i++) {
+    const row = i * nKeys;
+    for (let j = start + i + 1; j < nKeys; j++) bias[row + j] = MASKED_LOGIT;
+  }
+  return tf.tensor3d(bias, [1, nQueries, nKeys]);
+}
+
 /** Boolean causal mask `(1, len, len)`: true on and below the diagonal. */
 export function causalMask(length: number): tf.Tensor {
-  return tf.tidy(() => {
-    const rows = tf.range(0, length, 1, "int32").reshape([1, length, 1]);
-    const cols = tf.range(0, length, 1, "int32").reshape([1, 1, length]);
-    return tf.lessEqual(cols, rows);
-  });
+  return offsetCausalMask(length, length, 0);
 }
 
 /**
  * Mask for `nQueries` new queries at positions `start ...` over keys
  * `0 .. nKeys-1`: a key is visible when its position is at most the query's.
- * Shape `(1, nQueries, nKeys)`.
+ * Shape `(1, nQueries, nKeys)`, boolean.
  */
 export function offsetCausalMask(nQueries: number, nKeys: number, start: number): tf.Tensor {
-  return tf.tidy(() => {
-    const rows = tf.range(start, start + nQueries, 1, "int32").reshape([1, nQueries, 1]);
-    const cols = tf.range(0, nKeys, 1, "int32").reshape([1, 1, nKeys]);
-    return tf.lessEqual(cols, rows);
-  });
+  const visible = new Uint8Array(nQueries * nKeys);
+  for (let i = 0; i < nQueries; i++) visible.fill(1, i * nKeys, i * nKeys + Math.min(nKeys, start + i + 1));
+  return tf.tensor3d(visible, [1, nQueries, nKeys], "bool");
 }
 
 /** Options of {@link perHeadAttention}. */
@@ -116,6 +127,11 @@ export interface PerHeadAttentionOptions {
   mode?: string;
   /** Key for dropout. */
   rng?: PRNGKey | null;
+  /**
+   * An additive bias on the logits instead of a mask (0 visible, -1e9 hidden),
+   * broadcasting to `(..., lq, lk)`, as {@link causalBias} makes it.
+   */
+  bias?: tf.Tensor | null;
 }
 
 /**
@@ -146,18 +162,56 @@ export function perHeadAttention(
   if (q.shape.slice(0, -2).join() !== k.shape.slice(0, -2).join() || k.shape.slice(0, -2).join() !== v.shape.slice(0, -2).join()) {
     throw new Error(`queries, keys and values must share their leading axes; got [${q.shape}], [${k.shape}], [${v.shape}]`);
   }
-  let dots = bmmT(q, k).mul(1 / Math.sqrt(d));
+  const logitsShape = [...q.shape.slice(0, -1), k.shape[k.rank - 2]];
+  let bias = options.bias ?? null;
   if (mask !== null && mask !== undefined) {
-    if (!broadcastsTo(mask.shape, dots.shape)) {
-      throw new Error(`mask of shape [${mask.shape}] does not broadcast to the attention logits of shape [${dots.shape}] (batch..., queries, keys)`);
+    if (!broadcastsTo(mask.shape, logitsShape)) {
+      throw new Error(`mask of shape [${mask.shape}] does not broadcast to the attention logits of shape [${logitsShape}] (batch..., queries, keys)`);
     }
+    // Masked logits become -1e9, as Trax's where(mask, dots, -1e9): an additive
+    // bias of the mask's (small) shape, broadcast by the add kernel, instead of
+    // a where over the full logits (which tiles the mask: slow on wasm).
     const visible = mask.dtype === "bool" ? mask : tf.notEqual(mask, 0);
-    dots = tf.where(tf.broadcastTo(visible, dots.shape), dots, tf.fill(dots.shape, -1e9));
+    const maskBias = tf.where(visible, tf.zeros(mask.shape), tf.fill(mask.shape, MASKED_LOGIT));
+    bias = bias ? bias.add(maskBias) : maskBias;
   }
+  if (bias && !broadcastsTo(bias.shape, logitsShape)) {
+    throw new Error(`attention bias of shape [${bias.shape}] does not broadcast to the logits of shape [${logitsShape}]`);
+  }
+  let dots = bmmT(q, k).mul(1 / Math.sqrt(d));
+  if (bias) dots = dots.add(bias);
   let probs = tf.softmax(dots, -1);
   if (dropout > 0 && options.mode === "train") {
     const keep = random.bernoulli(options.rng ?? random.getPrng(0), 1.0 - dropout, probs.shape);
     probs = tf.where(keep, probs.div(1.0 - dropout), tf.zerosLike(probs));
   }
   return [bmm(probs, v), probs];
+}
+
+/** Values of int32 scalars this module made, so that reading them back needs no device sync. */
+const scalarValues = new WeakMap<tf.Tensor, number>();
+
+/** An int32 scalar whose value {@link scalarValue} reads without a device round trip. */
+export function scalarOf(value: number): tf.Tensor {
+  const t = tf.scalar(value, "int32");
+  scalarValues.set(t, value);
+  return t;
+}
+
+/** The value of an int32 scalar (remembered for those from {@link scalarOf}, else read). */
+export function scalarValue(t: tf.Tensor): number {
+  const known = scalarValues.get(t);
+  if (known !== undefined) return known;
+  if (t.size !== 1) throw new Error(`expected a scalar position; got a tensor of shape [${t.shape}]`);
+  return t.dataSync()[0];
+}
+
+/**
+ * Rows `start .. start+length-1` of a 2-D table `(n, d)`, by `gather`
+ * (on wasm, `slice` of a large table is far slower than a gather of its rows).
+ */
+export function rowsOf(table: tf.Tensor, start: number, length: number): tf.Tensor {
+  if (table.rank !== 2) throw new Error(`expected a 2-D table; got shape [${table.shape}]`);
+  if (start === 0 && length === table.shape[0]) return table;
+  return tf.gather(table, tf.range(start, start + length, 1, "int32"));
 }

@@ -21,7 +21,7 @@ import { callable } from "./callable";
 import { Branch, Cache, Parallel, Select, Serial } from "./combinators";
 import { Dense, assertFloat } from "./core";
 import { GlorotUniformInitializer } from "./initializers";
-import { broadcastsTo, causalMask, offsetCausalMask, perHeadAttention } from "./attention-math";
+import { broadcastsTo, causalBias, perHeadAttention, rowsOf, scalarOf, scalarValue } from "./attention-math";
 import { CausalDepthwiseConvFallback, SparseProjection } from "./attention-parts";
 
 export { perHeadAttention, bmm, bmmT } from "./attention-math";
@@ -407,7 +407,9 @@ class DotProductCausalAttentionLayer extends Layer {
       if (k.shape[k.rank - 2] !== length) {
         throw new Error(`causal attention needs as many keys as queries; got queries [${q.shape}] and keys [${k.shape}]`);
       }
-      const [act, probs] = perHeadAttention(q, k, v, causalMask(length), { dropout: this._dropout, mode: this._mode, rng: this.rng });
+      const [act, probs] = perHeadAttention(q, k, v, null, {
+        bias: causalBias(length, length), dropout: this._dropout, mode: this._mode, rng: this.rng,
+      });
       if (this._mode === "viz") this.state = vizLayout(probs, this._nHeads);
       return act;
     }
@@ -430,29 +432,21 @@ class DotProductCausalAttentionLayer extends Layer {
         `predict-mode inputs [${q.shape}], [${k.shape}], [${v.shape}] do not fit the decoding cache of keys [${ks.shape}] and values [${vs.shape}]`
       );
     }
-    const idx = idxT.dataSync()[0];
+    const idx = scalarValue(idxT);
     if (idx + len > this._maxLen) {
       throw new Error(
         `predict mode: ${idx} positions are cached and ${len} more came, beyond maxInferenceLength ${this._maxLen}; the cache is left as it was`
       );
     }
     const total = idx + len;
-    const put = (buf: tf.Tensor, x: tf.Tensor) => {
-      const parts: tf.Tensor[] = [];
-      const [bb, n, d] = buf.shape;
-      if (idx > 0) parts.push(buf.slice([0, 0, 0], [bb, idx, d]));
-      parts.push(x);
-      if (total < n) parts.push(buf.slice([0, total, 0], [bb, n - total, d]));
-      return parts.length === 1 ? parts[0].clone() : tf.concat(parts, 1);
-    };
-    const newKs = put(ks, k);
-    const newVs = put(vs, v);
-    const seenK = newKs.slice([0, 0, 0], [b as number, total, ks.shape[2] as number]);
-    const seenV = newVs.slice([0, 0, 0], [b as number, total, vs.shape[2] as number]);
-    // Only the positions seen so far: the rest of the buffer would get zero probability anyway.
-    const mask = len === 1 ? null : offsetCausalMask(len, total, idx);
-    const [act] = perHeadAttention(q, seenK, seenV, mask, { dropout: 0, mode: "predict" });
-    this.state = [newKs, newVs, tf.scalar(total, "int32")];
+    // The cache holds exactly the positions seen so far: appending is one concat,
+    // and attention needs no slice of a padded buffer (slices are slow on wasm).
+    const newKs = idx === 0 ? k.clone() : tf.concat([ks, k], 1);
+    const newVs = idx === 0 ? v.clone() : tf.concat([vs, v], 1);
+    // One new position sees every cached one: no mask needed.
+    const bias = len === 1 ? null : causalBias(len, total, idx);
+    const [act] = perHeadAttention(q, newKs, newVs, null, { bias, dropout: 0, mode: "predict" });
+    this.state = [newKs, newVs, scalarOf(total)];
     return act;
   }
 
@@ -465,11 +459,7 @@ class DotProductCausalAttentionLayer extends Layer {
       throw new Error(`predict mode expects keys and values of shape (batch, length, depth); got [${sk.shape}] and [${sv.shape}]`);
     }
     const b = sk.shape[0];
-    this.state = [
-      tf.zeros([b, this._maxLen, sk.shape[2]], sk.dtype),
-      tf.zeros([b, this._maxLen, sv.shape[2]], sv.dtype),
-      tf.scalar(0, "int32"),
-    ];
+    this.state = [tf.zeros([b, 0, sk.shape[2]], sk.dtype), tf.zeros([b, 0, sv.shape[2]], sv.dtype), scalarOf(0)];
   }
 }
 
@@ -479,9 +469,12 @@ class DotProductCausalAttentionLayer extends Layer {
  * split into heads); output `(b*h, l, dv)`.
  *
  * In `predict` mode the **state** is the decoding cache
- * `[keys (b*h, maxInferenceLength, d), values (b*h, maxInferenceLength, dv), index int32 scalar]`:
- * each call appends its positions at `index` and attends over all positions
- * seen so far. A call that would pass `maxInferenceLength` throws a
+ * `[keys (b*h, n, d), values (b*h, n, dv), n as an int32 scalar]` holding the
+ * `n` positions seen so far (`n = 0` after init; unlike Trax's fixed
+ * `maxInferenceLength` buffer, it grows by the positions of each call, which
+ * keeps a decoding step free of slices). Each call appends its positions and
+ * attends over all positions seen so far; several positions in one call
+ * (a prompt) are masked causally among themselves. A call that would pass `maxInferenceLength` throws a
  * `LayerError` and leaves the cache as it was. In `viz` mode the state holds
  * the probabilities `(batch, heads, queries, keys)`.
  *
@@ -709,10 +702,10 @@ class PositionalEncodingLayer extends Layer {
     let pe: tf.Tensor;
     if (this._dFeature !== null) {
       const [w, ff] = this.weights as tf.Tensor[];
-      pe = dense(w.slice([start, 0], [length, w.shape[1] as number]), ff);
+      pe = dense(rowsOf(w, start, length), ff);
     } else {
       const w = this.weights as tf.Tensor;
-      pe = w.rank === 3 ? w.slice([0, start, 0], [1, length, w.shape[2] as number]) : w.slice([start, 0], [length, w.shape[1] as number]);
+      pe = rowsOf(w.rank === 3 ? w.reshape(w.shape.slice(1)) : w, start, length);
     }
     if (pe.shape[pe.shape.length - 1] !== d) {
       throw new Error(`PositionalEncoding has encodings of depth ${pe.shape[pe.shape.length - 1]}; the input has depth ${d}`);
@@ -725,12 +718,12 @@ class PositionalEncodingLayer extends Layer {
     if (x.rank !== 3) throw new Error(`PositionalEncoding expects (batch, length, depth); got shape [${x.shape}]`);
     const [, length, d] = x.shape;
     if (this._mode === "predict") {
-      const pos = (this.state as tf.Tensor).dataSync()[0];
+      const pos = scalarValue(this.state as tf.Tensor);
       if (pos + length > this._maxLen) {
         throw new Error(`PositionalEncoding in predict mode is at position ${pos}; ${length} more positions pass maxLen ${this._maxLen}`);
       }
       const out = x.add(this.encodings(pos, length, d));
-      this.state = tf.scalar(pos + length, "int32");
+      this.state = scalarOf(pos + length);
       return out;
     }
     if (length > this._maxLen) throw new Error(`PositionalEncoding: sequence of length ${length} is longer than maxLen ${this._maxLen}`);
@@ -777,7 +770,7 @@ class PositionalEncodingLayer extends Layer {
     } else {
       this.weights = w;
     }
-    this.state = this._mode === "predict" ? tf.scalar(0, "int32") : (EMPTY_STATE as State);
+    this.state = this._mode === "predict" ? scalarOf(0) : (EMPTY_STATE as State);
   }
 }
 

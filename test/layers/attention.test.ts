@@ -485,19 +485,22 @@ test("predict mode accepts several positions a call (prefill), then one at a tim
   assertClose(tf.concat(parts, 1), ev(x), 1e-5, 1e-5);
 });
 
-test("DotProductCausalAttention predict state: (keys, values, index) of maxInferenceLength", () => {
+test("DotProductCausalAttention predict state: (keys, values, index) of the positions seen so far", () => {
   const layer = tl.DotProductCausalAttention({ mode: "predict", maxInferenceLength: 5 });
   const sig = new ShapeDtype([2, 1, 3]);
   layer.init([sig, sig, sig]);
   const [ks, vs, idx] = layer.state as tf.Tensor[];
-  assert.equal([ks.shape, vs.shape, idx.shape], [[2, 5, 3], [2, 5, 3], []]);
+  assert.equal([ks.shape, vs.shape, idx.shape, idx.dtype], [[2, 0, 3], [2, 0, 3], [], "int32"]);
   assert.is(layer.maxInferenceLength, 5);
   const k = random.normal(random.getPrng(1), [2, 2, 3]);
-  layer([k, k, k]);
-  const [ks2, , idx2] = layer.state as tf.Tensor[];
-  assert.is(idx2.dataSync()[0], 2);
-  assertClose(ks2.slice([0, 0, 0], [2, 2, 3]), k, 0);
-  assertClose(ks2.slice([0, 2, 0], [2, 3, 3]), tf.zeros([2, 3, 3]), 0);
+  const v = random.normal(random.getPrng(2), [2, 2, 3]);
+  layer([k, k, v]);
+  const k2 = random.normal(random.getPrng(3), [2, 1, 3]);
+  layer([k2, k2, k2]);
+  const [ks2, vs2, idx2] = layer.state as tf.Tensor[];
+  assert.is(idx2.dataSync()[0], 3);
+  assertClose(ks2, tf.concat([k, k2], 1), 0);
+  assertClose(vs2, tf.concat([v, k2], 1), 0);
 });
 
 // ------------------------------------------------------------- bad input
