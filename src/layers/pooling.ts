@@ -61,8 +61,8 @@ export function windowGeometry(n: number, window: number, stride: number, paddin
   return { out, before, after: total - before };
 }
 
-/** How many real (unpadded) elements each window covers: shape `(*spatialOut, 1)`. */
-function windowCounts(spatial: readonly number[], poolSize: readonly number[], strides: readonly number[], padding: Padding): tf.Tensor {
+/** Window size over the number of real (unpadded) elements of each window: shape `(*spatialOut, 1)`. */
+function windowScale(spatial: readonly number[], poolSize: readonly number[], strides: readonly number[], padding: Padding): tf.Tensor {
   const perAxis = spatial.map((n, a) => {
     const { out, before } = windowGeometry(n, poolSize[a], strides[a], padding);
     const c = new Float32Array(out);
@@ -82,12 +82,12 @@ function windowCounts(spatial: readonly number[], poolSize: readonly number[], s
       v *= perAxis[a][rest % outShape[a]];
       rest = Math.floor(rest / outShape[a]);
     }
-    values[i] = v;
+    values[i] = poolSize.reduce((a, b) => a * b, 1) / v;
   }
   return tf.tensor(values, [...outShape, 1], "float32");
 }
 
-/** Mean of each full window: tfjs's own kernels (their VALID gradients are right on every backend). */
+/** Mean of each full window (VALID), by tfjs's own kernels. */
 function avgPoolValid(x: tf.Tensor, poolSize: readonly number[], strides: readonly number[]): tf.Tensor {
   const k = poolSize.length;
   if (k === 1) return tf.avgPool(x.expandDims(1) as tf.Tensor4D, [1, poolSize[0]], [1, strides[0]], "valid").squeeze([1]);
@@ -107,25 +107,21 @@ function samePads(shape: readonly number[], poolSize: readonly number[], strides
 }
 
 /**
- * Max of each window. SAME pads explicitly with -Infinity (padding never
- * wins: every SAME window holds a real element) and pools VALID. On the cpu
- * backend, whose 3-D max-pool gradient is wrong (tfjs 4.22: windows taller
- * than 1 on the second window axis), 3-D windows are reduced one axis at a
- * time instead.
+ * Max of each window, by tfjs's kernels (padding never wins under SAME).
+ * On the cpu backend, whose 3-D max-pool gradient is wrong (tfjs 4.22:
+ * windows taller than 1 on the second window axis), 3-D windows are reduced
+ * one axis at a time instead.
  */
 function maxPoolNd(x: tf.Tensor, poolSize: readonly number[], strides: readonly number[], padding: Padding): tf.Tensor {
-  if (padding === "SAME") {
-    const pads = samePads(x.shape, poolSize, strides);
-    if (pads) x = tf.pad(x, pads, -Infinity);
-  }
+  const pad = padding === "SAME" ? "same" : "valid";
   const k = poolSize.length;
-  if (k === 1) {
-    const y = tf.maxPool(x.expandDims(1) as tf.Tensor4D, [1, poolSize[0]], [1, strides[0]], "valid");
-    return y.squeeze([1]);
+  if (k === 1) return tf.maxPool(x.expandDims(1) as tf.Tensor4D, [1, poolSize[0]], [1, strides[0]], pad).squeeze([1]);
+  if (k === 2) return tf.maxPool(x as tf.Tensor4D, poolSize as [number, number], strides as [number, number], pad);
+  if (tf.getBackend() === "cpu") {
+    const pads = padding === "SAME" ? samePads(x.shape, poolSize, strides) : null;
+    return separableMax(pads ? tf.pad(x, pads, -Infinity) : x, poolSize, strides);
   }
-  if (k === 2) return tf.maxPool(x as tf.Tensor4D, poolSize as [number, number], strides as [number, number], "valid");
-  if (tf.getBackend() === "cpu") return separablePool("max", x, poolSize, strides);
-  return tf.maxPool3d(x as tf.Tensor5D, poolSize as [number, number, number], strides as [number, number, number], "valid");
+  return tf.maxPool3d(x as tf.Tensor5D, poolSize as [number, number, number], strides as [number, number, number], pad);
 }
 
 /** Every `stride`-th entry along `axis`, `out` of them, starting at 0 (slices and reshapes only). */
@@ -141,50 +137,26 @@ function subsample(x: tf.Tensor, axis: number, stride: number, out: number): tf.
   return first.reshape(x.shape.map((d, i) => (i === axis ? out : d)));
 }
 
-/** Sums (or maxima) of the windows `(window, stride)` along one axis (VALID). */
-function windowReduce1d(kind: "sum" | "max", x: tf.Tensor, axis: number, window: number, stride: number): tf.Tensor {
-  const n = x.shape[axis];
-  const out = Math.floor((n - window) / stride) + 1;
-  if (window === 1) return subsample(x, axis, stride, out);
-  if (window === stride) {
-    // Non-overlapping windows: split the axis into (out, window) and reduce each window.
-    const trimmed = tf.slice(x, x.shape.map(() => 0), x.shape.map((d, i) => (i === axis ? out * window : d)));
-    const split = [...x.shape.slice(0, axis), out, window, ...x.shape.slice(axis + 1)];
-    return kind === "sum" ? tf.sum(trimmed.reshape(split), axis + 1) : tf.max(trimmed.reshape(split), axis + 1);
-  }
-  const full = n - window + 1; // stride-1 windows
-  let acc: tf.Tensor | null = null;
-  for (let j = 0; j < window; j++) {
-    const part = tf.slice(x, x.shape.map((_, i) => (i === axis ? j : 0)), x.shape.map((d, i) => (i === axis ? full : d)));
-    acc = acc === null ? part : kind === "sum" ? tf.add(acc, part) : tf.maximum(acc, part);
-  }
-  return subsample(acc as tf.Tensor, axis, stride, out);
-}
-
-/** A box-window reduction, one window axis after another (a box window is separable). */
-function separablePool(kind: "sum" | "max", x: tf.Tensor, poolSize: readonly number[], strides: readonly number[]): tf.Tensor {
-  poolSize.forEach((p, a) => {
-    x = windowReduce1d(kind, x, a + 1, p, strides[a]);
+/**
+ * VALID max pooling one window axis after another (a box window is
+ * separable), by slices and `maximum`: the gradient reaches one position
+ * per window, as the max-pool gradient does. (Slow on wasm, whose slices
+ * of big tensors are slow; used on the cpu backend only.)
+ */
+function separableMax(x: tf.Tensor, poolSize: readonly number[], strides: readonly number[]): tf.Tensor {
+  poolSize.forEach((window, a) => {
+    const axis = a + 1;
+    const n = x.shape[axis];
+    const out = Math.floor((n - window) / strides[a]) + 1;
+    const full = n - window + 1; // stride-1 windows
+    let acc: tf.Tensor | null = null;
+    for (let j = 0; j < window; j++) {
+      const part = tf.slice(x, x.shape.map((_, i) => (i === axis ? j : 0)), x.shape.map((d, i) => (i === axis ? full : d)));
+      acc = acc === null ? part : tf.maximum(acc, part);
+    }
+    x = subsample(acc as tf.Tensor, axis, strides[a], out);
   });
   return x;
-}
-
-/**
- * Sum of each window, per channel: a box window is separable, so the sums
- * run one window axis at a time, by slices and adds, on the input padded
- * with zeros for SAME. Exact where the float32 additions are (integers stay
- * integers, as with XLA's `reduce_window`), and differentiated through
- * slices, pads and adds, which every backend gets right. (tfjs's SAME
- * `avgPool` divides by the real elements forward but by the full window in
- * its gradient; the wasm backend has no depthwise-convolution gradient, and
- * its 3-D convolution input gradient gave wrong sums in our tests.)
- */
-function sumPoolNd(x: tf.Tensor, poolSize: readonly number[], strides: readonly number[], padding: Padding): tf.Tensor {
-  if (padding === "SAME") {
-    const pads = samePads(x.shape, poolSize, strides);
-    if (pads) x = tf.pad(x, pads);
-  }
-  return separablePool("sum", x, poolSize, strides);
 }
 
 function poolForward(
@@ -200,11 +172,18 @@ function poolForward(
     throw new Error(`${layer}: VALID pooling needs every window axis at least as long as the window [${poolSize}]; got shape [${x.shape}]`);
   }
   if (kind === "max") return maxPoolNd(x, poolSize, strides, padding);
-  if (kind === "avg" && padding === "VALID") return avgPoolValid(x, poolSize, strides);
-  const sum = sumPoolNd(x, poolSize, strides, padding);
-  if (kind === "sum") return sum;
-  if (countPadding) return sum.div(poolSize.reduce((a, b) => a * b, 1));
-  return sum.div(windowCounts(spatial, poolSize, strides, padding));
+  // Sums and means: tfjs's VALID average of the input padded explicitly with
+  // zeros. (tfjs's SAME avgPool divides by the real elements forward but by
+  // the full window in its gradient; VALID pooling and the pad, whose
+  // gradient is a slice, differentiate right on every backend.) Values are
+  // float32-rounded: an integer sum may come out 1 ulp off, unlike XLA's
+  // exact reduce_window.
+  const pads = padding === "SAME" ? samePads(x.shape, poolSize, strides) : null;
+  const meanOfFull = avgPoolValid(pads ? tf.pad(x, pads) : x, poolSize, strides);
+  const size = poolSize.reduce((a, b) => a * b, 1);
+  if (kind === "sum") return meanOfFull.mul(size);
+  if (!pads || countPadding) return meanOfFull;
+  return meanOfFull.mul(windowScale(spatial, poolSize, strides, padding));
 }
 
 function makePool(kind: PoolKind, prefix: string, options: AvgPoolOptions): PureLayer {
