@@ -24,3 +24,4 @@ export * from "./acceleration";
 export * from "./np-file";
 // `Weights` is both the weights-tree type of ./base and the layer of ./core: tl.Weights is the layer (as in Trax).
 export { Weights } from "./core";
+export * from "./research";
