@@ -20,6 +20,12 @@ export interface MimeBundle {
   [mime: string]: unknown;
 }
 
+/**
+ * The symbol of an async display method: `obj[DISPLAY_ASYNC]()` resolves to a
+ * fuller bundle than `obj[DISPLAY]()` (charts add their SVG rendered by vega).
+ */
+export const DISPLAY_ASYNC: unique symbol = Symbol.for("trax.display.async") as never;
+
 /** An object that shows itself richly. */
 export interface Displayable {
   [DISPLAY](): MimeBundle;

@@ -10,9 +10,9 @@
  * ```
  * @module
  */
-import { installLayerDisplay } from "./install";
+import { installDisplays } from "./install";
 
-export { DISPLAY, isDisplayable, type MimeBundle, type Displayable } from "./bundle";
+export { DISPLAY, DISPLAY_ASYNC, isDisplayable, type MimeBundle, type Displayable } from "./bundle";
 export { escapeHtml, jsonForScript } from "./escape";
 export { formatNumpy, type NumpyPrintOptions } from "./numpy-format";
 export { encodePng, crc32, toBase64, PNG_SIGNATURE, type PngOptions, type PngColor } from "./png";
@@ -21,10 +21,21 @@ export { heatmapSvg, heatmapPng, downsample, type Grid, type HeatmapOptions } fr
 export { TensorView, tensorView, statsOf, looksLikeTensor, type TensorViewOptions, type TensorStats } from "./tensor-view";
 export { LayerView, layerView, type LayerRow, type LayerViewOptions } from "./layer-view";
 export { AttentionView, attentionView, findVizProbabilities, type AttentionViewOptions, type AttentionMap } from "./attention-view";
+export { HistoryView, historyView, historySpec, type HistoryViewOptions } from "./history-view";
+export { looksLikeHistory, type HistoryLike, type HistoryRecordLike } from "./history-like";
+export { textChart, type TextChartOptions } from "./text-chart";
 export {
-  DISPLAY_ASYNC, bundleOf, bundleOfAsync, show, emit, setDisplaySink, displaySink, inNotebook, hasRichDisplay,
+  renderVegaLiteSvg, vegaHtml, chartBundle, setVegaLibraryMode, resetVegaLibrary, VEGA_LITE_SCHEMA,
+  type VegaLiteSpec, type VegaHtmlOptions, type VegaLibraryMode,
+} from "./vega";
+export { LiveView, liveView, attachLiveView, type LiveLoop, type LiveAttachment, type LiveProgress, type LiveViewOptions } from "./live";
+export {
+  bundleOf, bundleOfAsync, show, emit, setDisplaySink, displaySink, inNotebook, hasRichDisplay,
   type DisplaySink, type DisplayOptions,
 } from "./show";
-export { installLayerDisplay };
+export { ImageView, imageView, imagePixels, type ImageViewOptions, type EncodedImage } from "./image-view";
+export { ScalarView, scalarView } from "./scalar-view";
+export { findSummaries, type FoundSummaries } from "./summaries";
+export { installDisplays };
 
-installLayerDisplay();
+installDisplays();

@@ -1,36 +1,57 @@
 /**
- * Installs the display protocol on `Layer.prototype` (imported for its
- * effect by the display index): layers show as the layer view in notebooks
- * and as its text in terminals.
+ * Installs the display protocol on `Layer.prototype` and on
+ * `trax.supervised.History.prototype` (imported for its effect by the
+ * display index): layers show as the layer view (summary layers as their
+ * images or values), histories as charts, in notebooks and terminals.
  * @module
  */
 import { inspect } from "util";
 import { Layer } from "../layers/base";
-import { DISPLAY } from "./bundle";
+import { History } from "../supervised/history";
+import { DISPLAY, DISPLAY_ASYNC, type MimeBundle } from "./bundle";
+import { historyView } from "./history-view";
+import { ImageView } from "./image-view";
 import { layerView } from "./layer-view";
+import { ScalarView } from "./scalar-view";
+import { findSummaries, isSummaryLayer } from "./summaries";
 
 let installed = false;
 
-/** Adds `[Symbol.for("Jupyter.display")]` and `[util.inspect.custom]` to `Layer.prototype` (once). */
-export function installLayerDisplay(): void {
+function define(proto: object, key: symbol, value: (...args: never[]) => unknown): void {
+  Object.defineProperty(proto, key, { value, configurable: true, writable: true, enumerable: false });
+}
+
+/** The bundle of a layer: its summaries' images or values for a summary layer, else the layer view. */
+function layerBundle(l: Layer): MimeBundle {
+  if (isSummaryLayer(l)) {
+    const found = findSummaries(l);
+    if (found.images.length) return new ImageView(l)[DISPLAY]();
+    if (found.scalars.length) return new ScalarView(l)[DISPLAY]();
+  }
+  return layerView(l)[DISPLAY]();
+}
+
+/** Adds `[Symbol.for("Jupyter.display")]` and `[util.inspect.custom]` to `Layer.prototype` and `History.prototype` (once). */
+export function installDisplays(): void {
   if (installed) return;
   installed = true;
-  Object.defineProperty(Layer.prototype, DISPLAY, {
-    value: function (this: Layer) {
-      return layerView(this)[DISPLAY]();
-    },
-    configurable: true,
-    writable: true,
+  define(Layer.prototype, DISPLAY, function (this: Layer) {
+    return layerBundle(this);
   });
-  Object.defineProperty(Layer.prototype, inspect.custom, {
-    value: function (this: Layer) {
-      try {
-        return layerView(this).toString();
-      } catch {
-        return this.toString();
-      }
-    },
-    configurable: true,
-    writable: true,
+  define(Layer.prototype, inspect.custom, function (this: Layer) {
+    try {
+      return layerView(this).toString();
+    } catch {
+      return this.toString();
+    }
+  });
+  define(History.prototype, DISPLAY, function (this: History) {
+    return historyView(this)[DISPLAY]();
+  });
+  define(History.prototype, DISPLAY_ASYNC, function (this: History) {
+    return historyView(this)[DISPLAY_ASYNC]();
+  });
+  define(History.prototype, inspect.custom, function (this: History) {
+    return `${this.toString()}\n${historyView(this).toString()}`;
   });
 }

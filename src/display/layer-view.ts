@@ -226,27 +226,59 @@ export class LayerView {
     return out.join("\n");
   }
 
-  /** The MIME bundle: text and a collapsible HTML tree. */
+  /** The MIME bundle: text and a collapsible HTML tree (columns aligned in monospace). */
   [DISPLAY](): MimeBundle {
     const open = this.options.openDepth ?? 2;
-    const col = (s: string, w: number, right = false) =>
-      `<span style="display:inline-block;min-width:${w}ch;${right ? "text-align:right;" : ""}padding-left:1.5ch;color:#444">${escapeHtml(s)}</span>`;
-    const cols = (r: LayerRow) =>
-      col(`${r.nIn}\u2192${r.nOut}`, 5) + col(r.output ?? "", 18) + col(r.params === null ? "" : formatCount(r.params), 10, true) + (r.weightShapes ? col(`w ${r.weightShapes}`, 0) : "");
-    const name = (r: LayerRow) =>
-      `<span style="display:inline-block;min-width:${Math.max(4, 24 - 2 * r.depth)}ch;font-weight:${r.children.length ? "bold" : "normal"}">${escapeHtml(r.name)}${r.shared ? ' <i style="color:#888">(shared)</i>' : ""}</span>`;
-    const node = (r: LayerRow): string => {
-      if (!r.children.length) return `<div style="padding-left:2ch">${name(r)}${cols(r)}</div>`;
-      return `<details${r.depth < open ? ` open=""` : ""}><summary>${name(r)}${cols(r)}</summary><div style="padding-left:2ch;border-left:1px dotted #bbb;margin-left:0.5ch">${r.children.map(node).join("")}</div></details>`;
+    const rows: LayerRow[] = [];
+    const collect = (r: LayerRow) => {
+      rows.push(r);
+      r.children.forEach(collect);
     };
+    collect(this.root);
+    const nameLabel = (r: LayerRow) => r.name + (r.shared ? " (shared)" : "");
+    const wName = Math.max(8, ...rows.map((r) => 2 * r.depth + 2 + nameLabel(r).length)) + 2;
+    const wOut = Math.max(8, ...rows.map((r) => (r.output ?? "").length)) + 2;
+    const wParams = Math.max(8, ...rows.map((r) => formatCount(r.params).length)) + 2;
+    const span = (cls: string, w: number, s: string, pad = 0) =>
+      `<span class="${cls}" style="width:${w}ch${pad ? `;padding-left:${pad}ch` : ""}">${s}</span>`;
+    const line = (r: LayerRow | null) => {
+      if (r === null) {
+        return span("n", wName, "layer") + span("c", 8, "in\u2192out") + span("c", wOut, "output") + span("c p", wParams, "params") + span("c", 10, "weights");
+      }
+      const mark = r.children.length ? '<span class="mk"></span>' : '<span class="sp"></span>';
+      const name = `${mark}${escapeHtml(r.name)}${r.shared ? ' <i style="color:#888">(shared)</i>' : ""}`;
+      return (
+        span(r.children.length ? "n g" : "n", wName, name, 2 * r.depth) +
+        span("c", 8, `${r.nIn}\u2192${r.nOut}`) +
+        span("c", wOut, escapeHtml(r.output ?? "")) +
+        span("c p", wParams, r.params === null ? "" : escapeHtml(formatCount(r.params))) +
+        (r.weightShapes ? `<span class="w">${escapeHtml(r.weightShapes)}</span>` : "")
+      );
+    };
+    const node = (r: LayerRow): string => {
+      if (!r.children.length) return `<div class="r">${line(r)}</div>`;
+      return `<details${r.depth < open ? ` open=""` : ""}><summary class="r">${line(r)}</summary>${r.children.map(node).join("")}</details>`;
+    };
+    const css =
+      ".trax-layer{font-family:monospace;font-size:12px;line-height:1.5}" +
+      ".trax-layer .r{display:block;white-space:nowrap;list-style:none;cursor:default}" +
+      ".trax-layer summary.r{cursor:pointer}" +
+      ".trax-layer summary::-webkit-details-marker{display:none}" +
+      ".trax-layer span.n,.trax-layer span.c{display:inline-block;box-sizing:border-box;overflow:hidden;text-overflow:ellipsis;vertical-align:top}" +
+      ".trax-layer span.g{font-weight:bold}" +
+      ".trax-layer span.c{color:#444}" +
+      ".trax-layer span.p{text-align:right;padding-right:2ch}" +
+      ".trax-layer span.w{color:#888}" +
+      ".trax-layer .h{color:#888;border-bottom:1px solid #ddd}" +
+      ".trax-layer .mk,.trax-layer .sp{display:inline-block;width:2ch}" +
+      '.trax-layer details>summary .mk::before{content:"\\25B8"}' +
+      '.trax-layer details[open]>summary .mk::before{content:"\\25BE"}';
     const total = this.totalParams;
-    const header =
-      `<div style="color:#666">${col("layer", 22)}${col("in\u2192out", 5)}${col("output", 18)}${col("params", 10, true)}</div>`;
     const footer =
-      `<div style="margin-top:4px"><b>Total params:</b> ${total === null ? "unknown (not initialized; pass an input signature)" : escapeHtml(formatCount(total))}` +
-      (this.shapeError ? `<br><span style="color:#a00">Output shapes unavailable: ${escapeHtml(this.shapeError)}</span>` : "") +
+      `<div style="margin-top:4px;border-top:1px solid #ddd"><b>Total params:</b> ${total === null ? "unknown (not initialized; pass an input signature)" : escapeHtml(formatCount(total))}` +
+      (this.shapeError ? `<br/><span style="color:#a00">Output shapes unavailable: ${escapeHtml(this.shapeError)}</span>` : "") +
       `</div>`;
-    const html = `<div class="trax-layer" style="font-family:monospace;font-size:12px">${header}${node(this.root)}${footer}</div>`;
+    const html = `<div class="trax-layer"><style>${css}</style><div class="r h">${line(null)}</div>${node(this.root)}${footer}</div>`;
     return { "text/plain": this.toString(), "text/html": html };
   }
 

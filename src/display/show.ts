@@ -6,15 +6,11 @@
  */
 import { inspect } from "util";
 import { Layer } from "../layers/base";
-import { DISPLAY, checkBundle, isDisplayable, type MimeBundle } from "./bundle";
+import { DISPLAY, DISPLAY_ASYNC, checkBundle, isDisplayable, type MimeBundle } from "./bundle";
+import { looksLikeHistory } from "./history-like";
+import { historyView } from "./history-view";
 import { layerView } from "./layer-view";
 import { looksLikeTensor, tensorView } from "./tensor-view";
-
-/**
- * The symbol of an async display method: `obj[DISPLAY_ASYNC]()` resolves to a
- * fuller bundle than `obj[DISPLAY]()` (charts add their SVG rendered by vega).
- */
-export const DISPLAY_ASYNC: unique symbol = Symbol.for("trax.display.async") as never;
 
 /** Where a display goes: `displayId` names one display; `update` replaces it in place. */
 export interface DisplayOptions {
@@ -90,7 +86,7 @@ export function inNotebook(): boolean {
 
 /** True when `x` has a view richer than text (displayables, tensors, layers). */
 export function hasRichDisplay(x: unknown): boolean {
-  return isDisplayable(x) || looksLikeTensor(x) || x instanceof Layer;
+  return isDisplayable(x) || looksLikeTensor(x) || x instanceof Layer || looksLikeHistory(x);
 }
 
 /**
@@ -107,6 +103,7 @@ export function bundleOf(x: unknown): MimeBundle {
   if (isDisplayable(x)) return checkBundle(x[DISPLAY](), "bundleOf");
   if (looksLikeTensor(x)) return tensorView(x)[DISPLAY]();
   if (x instanceof Layer) return layerView(x)[DISPLAY]();
+  if (looksLikeHistory(x)) return historyView(x)[DISPLAY]();
   return { "text/plain": typeof x === "string" ? x : inspect(x, { colors: false, depth: 4 }) };
 }
 
@@ -124,6 +121,7 @@ export async function bundleOfAsync(x: unknown): Promise<MimeBundle> {
   if ((typeof x === "object" || typeof x === "function") && x !== null && typeof f === "function") {
     return checkBundle(await (f as () => Promise<MimeBundle>).call(x), "bundleOfAsync");
   }
+  if (!isDisplayable(x) && looksLikeHistory(x)) return historyView(x)[DISPLAY_ASYNC]();
   return bundleOf(x);
 }
 

@@ -68,7 +68,7 @@ test("HTML: collapsible details, escaped names", () => {
   const m = tl.Serial(tl.Dense(2), tl.Fn(evil, (x: tf.Tensor) => x), { name: evil });
   const b = layerView(m, new ShapeDtype([1, 3]))[DISPLAY]();
   const html = b["text/html"] as string;
-  assert.ok(html.includes('<details open=""><summary>'));
+  assert.ok(html.includes('<details open=""><summary class="r">'), "collapsible groups");
   assert.not.ok(html.includes("<script>"), "no raw script tag");
   assert.ok(html.includes("&lt;script&gt;alert(1)&lt;/script&gt;"));
   assertWellFormedXml(html, "layer HTML");

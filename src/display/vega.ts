@@ -1,0 +1,135 @@
+/**
+ * Vega-Lite charts: SVG rendered in Node by `vega`, and HTML that draws the
+ * chart with `vega-embed` from the package's own copies of the libraries
+ * (inlined into the first chart of the session; no CDN, works offline),
+ * with the SVG inside as the fallback where scripts do not run.
+ * @module
+ */
+import { readFileSync } from "fs";
+import { dirname, join } from "path";
+import { randomBytes } from "crypto";
+import { escapeHtml, jsonForScript } from "./escape";
+import type { MimeBundle } from "./bundle";
+
+/** A Vega-Lite (v5) specification. */
+export type VegaLiteSpec = Record<string, unknown>;
+
+/** The `$schema` of Vega-Lite 5 specs. */
+export const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
+
+/**
+ * Renders a Vega-Lite spec to SVG in Node (no browser, no canvas).
+ *
+ * @example
+ * ```ts
+ * const svg = await renderVegaLiteSvg({ data: { values: [{ x: 1, y: 2 }] }, mark: "point",
+ *   encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } } });
+ * ```
+ */
+export async function renderVegaLiteSvg(spec: VegaLiteSpec): Promise<string> {
+  // Loaded on first use: vega is large, and most sessions never draw a chart.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const vega = require("vega") as typeof import("vega");
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const vl = require("vega-lite") as typeof import("vega-lite");
+  const compiled = vl.compile(spec as never).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+let library: string | null = null;
+
+/** The three libraries' minified code, each run with AMD/CommonJS hidden so they set `window.vega`, `vegaLite`, `vegaEmbed`. */
+function libraryCode(): string {
+  if (library === null) {
+    // Each package's main file sits in its build/ folder, beside the minified browser build
+    // (vega-embed's "exports" hides subpaths from require.resolve).
+    const files: [string, string][] = [["vega", "vega.min.js"], ["vega-lite", "vega-lite.min.js"], ["vega-embed", "vega-embed.min.js"]];
+    library = files
+      .map(([pkg, file]) => {
+        const code = readFileSync(join(dirname(require.resolve(pkg)), file), "utf8").replace(/<\/(script)/gi, "<\\/$1");
+        // Classic Jupyter has RequireJS: with `define` visible, UMD builds would register as AMD modules instead.
+        return `(function(define, module, exports, require){${code}\n}).call(window);`;
+      })
+      .join("\n");
+  }
+  return library;
+}
+
+let libraryShown = false;
+
+/** How chart HTML carries the vega libraries. */
+export type VegaLibraryMode = "once" | "always" | "never";
+let libraryMode: VegaLibraryMode = "once";
+
+/**
+ * Chooses when chart HTML inlines the vega libraries: `"once"` (default:
+ * the first chart of the session, later ones reuse `window.vegaEmbed`),
+ * `"always"` (every chart, for pages built from single outputs) or `"never"`
+ * (charts show their SVG unless the page already has vega-embed).
+ */
+export function setVegaLibraryMode(mode: VegaLibraryMode): void {
+  if (!["once", "always", "never"].includes(mode)) throw new Error(`setVegaLibraryMode: "once", "always" or "never" expected; got ${String(mode)}`);
+  libraryMode = mode;
+  libraryShown = false;
+}
+
+/** Makes the next chart inline the libraries again (e.g. for a new page). */
+export function resetVegaLibrary(): void {
+  libraryShown = false;
+}
+
+/** Options of {@link vegaHtml}. */
+export interface VegaHtmlOptions {
+  /** SVG shown until vega-embed draws (and where scripts do not run). */
+  svg?: string;
+  /** Force (true) or leave out (false) the libraries; default by {@link setVegaLibraryMode}. */
+  includeLibrary?: boolean;
+  /** Extra HTML above the chart (already escaped). */
+  header?: string;
+}
+
+/**
+ * HTML that draws `spec` with vega-embed, with the SVG as fallback content.
+ *
+ * @example
+ * ```ts
+ * const html = vegaHtml(spec, { svg: await renderVegaLiteSvg(spec) });
+ * ```
+ */
+export function vegaHtml(spec: VegaLiteSpec, options: VegaHtmlOptions = {}): string {
+  const id = "trax-vega-" + randomBytes(6).toString("hex");
+  let include = options.includeLibrary;
+  if (include === undefined) {
+    include = libraryMode === "always" || (libraryMode === "once" && !libraryShown);
+  }
+  if (include) libraryShown = true;
+  const lib = include ? `<script type="text/javascript">if (!window.vegaEmbed) {\n${libraryCode()}\n}</script>` : "";
+  const draw =
+    `<script type="text/javascript">(function(){var el=document.getElementById(${JSON.stringify(id)});` +
+    `var spec=${jsonForScript(spec)};` +
+    `function draw(){window.vegaEmbed(el,spec,{actions:false,renderer:"svg"}).catch(function(e){el.insertAdjacentText("beforeend"," (chart error: "+e.message+")");});}` +
+    `if(window.vegaEmbed){draw();}else{var n=0;var t=setInterval(function(){if(window.vegaEmbed){clearInterval(t);draw();}else if(++n>50){clearInterval(t);}},100);}` +
+    `})();</script>`;
+  return `<div class="trax-chart">${options.header ?? ""}${lib}<div id="${id}">${options.svg ?? ""}</div>${draw}</div>`;
+}
+
+/** A chart's bundle: text, the spec, HTML (and the SVG when given). */
+export function chartBundle(spec: VegaLiteSpec, text: string, svg?: string, header?: string): MimeBundle {
+  const b: MimeBundle = {
+    "text/plain": text,
+    "text/html": vegaHtml(spec, { svg, header }),
+    "application/vnd.vegalite.v5+json": spec,
+  };
+  if (svg) b["image/svg+xml"] = svg;
+  return b;
+}
+
+/** Escaped text for chart headers. */
+export function chartHeader(s: string): string {
+  return `<div style="font-family:monospace;font-size:12px;margin:2px 0">${escapeHtml(s)}</div>`;
+}
