@@ -157,11 +157,16 @@ test("Accelerate passes explicit weights and the key through; several inputs and
   assertClose(a, [[0, 2], [3, 0], [5, 6]]);
   assertClose(b, [2, 4, 6]);
   // Dropout sees the key given to the call, unchanged.
-  const drop = tl.Dropout(0.5, { mode: "train" });
+  const drop = tl.Dropout({ rate: 0.5, mode: "train" });
   const ones = tf.ones([4, 10]);
   drop.init(new ShapeDtype([4, 10]));
   const k = trax.fastmath.random.getPrng(7);
-  assertClose(tl.Accelerate(drop)(ones, { rng: k }), drop(ones, { rng: k }));
+  const masked = tl.Accelerate(drop)(ones, { rng: k }) as tf.Tensor;
+  assertClose(masked, drop(ones, { rng: k }));
+  const zeros = masked.equal(0).sum().arraySync() as number;
+  assert.ok(zeros > 5 && zeros < 35, `about half dropped (${zeros} of 40)`);
+  const other = tl.Accelerate(drop)(ones, { rng: trax.fastmath.random.getPrng(8) }) as tf.Tensor;
+  assert.ok(other.sub(masked).abs().sum().arraySync() as number > 0, "another key, another mask");
 });
 
 test("Accelerate errors: not a layer, bad nDevices, scalar input", () => {

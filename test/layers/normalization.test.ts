@@ -249,7 +249,7 @@ test("a failed BatchNorm call leaves the state as it was", () => {
   bn.init(new ShapeDtype([2, 3, 4, 2]));
   const before = bn.state;
   assertLayerError(() => bn(tf.ones([2, 3, 4, 5])), /BatchNorm/);
-  assert.is(bn.state[0], (before as tf.Tensor[])[0]);
+  assert.is((bn.state as tf.Tensor[])[0], (before as tf.Tensor[])[0]);
 });
 
 // ------------------------------------------------------------------ memory
