@@ -28,7 +28,7 @@ const gatherRowsGrad = tf.customGrad(((table: tf.Tensor, ids: tf.Tensor, save: t
 }) as any) as unknown as (table: tf.Tensor, ids: tf.Tensor) => tf.Tensor;
 
 /** Rows `ids` (int32, 1-D, in range) of a 2-D `table`, differentiable in `table` on every backend. */
-export function gatherRows(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
+function gatherRows(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   return gatherRowsGrad(table, ids);
 }
 
