@@ -73,9 +73,14 @@ export function stackTrees(trees: readonly Nested<tf.Tensor>[]): Nested<tf.Tenso
   return (first as readonly Nested<tf.Tensor>[]).map((_, i) => stackTrees(trees.map((t) => (t as readonly Nested<tf.Tensor>[])[i])));
 }
 
+/** Row `i` of `t` by slicing (a gather's gradient needs a kernel the wasm backend lacks). */
+function row(t: tf.Tensor, i: number): tf.Tensor {
+  return tf.squeeze(tf.slice(t, [i], [1]), [0]);
+}
+
 /** Row `i` of every tensor in a stacked tree. */
 export function sliceTree(tree: unknown, i: number): Nested<tf.Tensor> {
-  return nestedMap(tree as Nested<tf.Tensor>, (t) => (isTensor(t) ? tf.gather(t, i) : t)) as Nested<tf.Tensor>;
+  return nestedMap(tree as Nested<tf.Tensor>, (t) => (isTensor(t) ? row(t, i) : t)) as Nested<tf.Tensor>;
 }
 
 /**
@@ -180,7 +185,7 @@ export class EfficientAttentionBase extends Layer {
     const newStates: Nested<tf.Tensor>[] = [];
     const incremental = ctx.qStart !== undefined;
     for (let b = 0; b < batch; b++) {
-      const single = inputs.map((x) => tf.gather(x, b));
+      const single = inputs.map((x) => row(x, b));
       let acc: tf.Tensor | null = null;
       for (let h = 0; h < this._nHeads; h++) {
         const hctx: HeadContext = {

@@ -19,7 +19,7 @@ import { applyBroadcastedDropout, attend, lengthNormalized, maskSelfAttention } 
 import { EfficientAttentionBase, checkParallelHeads } from "./efficient-attention-base";
 import type { EfficientAttentionMode, HeadContext } from "./efficient-attention-base";
 import { hashVecsBatched } from "./lsh-hash";
-import { gatherRows } from "./permute";
+import { gatherRows, permuteRows } from "./permute";
 import type { NBuckets } from "./lsh-hash";
 import { checkMode, checkRate, headKernel, maskedInfo, mergeHeadOutputs, projectHeads } from "./self-attention";
 
@@ -213,11 +213,14 @@ function lshAttendRows(cfg: LSHConfig, qk: tf.Tensor, v: tf.Tensor, mask: tf.Ten
     for (let i = 0; i < r * n; i++) keys[i] = l * b[i] + ((i % n) % l);
     const [orderArr, undoArr] = sortOrder(keys, r, n);
     const st = new Int32Array(r * n);
-    for (let i = 0; i < r * n; i++) st[i] = orderArr[i] % l;
+    for (let i = 0; i < r * n; i++) st[i] = (orderArr[i] as number) % l;
     const stT = tf.tensor2d(st, [r, n], "int32");
+    const order = tf.tensor2d(orderArr, [r, n], "int32");
     const undo = tf.tensor2d(undoArr, [r, n], "int32");
-    const sq = gatherRows(qk, stT);
-    const sv = gatherRows(v, stT);
+    // One copy of the inputs per hash round, permuted into sorted order (gradients by gathers only).
+    const tiled = (t: tf.Tensor) => (cfg.nHashes === 1 ? t : tf.concat(new Array(cfg.nHashes).fill(t), 1));
+    const sq = permuteRows(tiled(qk), order, undo);
+    const sv = permuteRows(tiled(v), order, undo);
     const kvInfo = mask ? maskedInfo(stT, gatherRows(mask, stT)) : null;
     const maskFn = (dots: tf.Tensor, qi: tf.Tensor, kvi: tf.Tensor) =>
       maskSelfAttention(dots, qi, kvi, { causal: cfg.causal, excludeSelf: true, masked: cfg.masked });
@@ -226,8 +229,8 @@ function lshAttendRows(cfg: LSHConfig, qk: tf.Tensor, v: tf.Tensor, mask: tf.Ten
       nChunksBefore: cfg.nChunksBefore, nChunksAfter: cfg.nChunksAfter,
       maskFn, qInfo: stT, kvInfo, dropout: cfg.attentionDropout, rng,
     });
-    let o = gatherRows(so, undo);
-    const logits = gatherRows(slogits, undo);
+    let o = permuteRows(so, undo, order);
+    const logits = permuteRows(slogits, undo, order);
     if (cfg.nHashes > 1) {
       const o4 = o.reshape([r, cfg.nHashes, l, dv]);
       const lg = logits.reshape([r, cfg.nHashes, l, 1]);

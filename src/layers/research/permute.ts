@@ -56,6 +56,20 @@ export function gatherRows(x: tf.Tensor, idx: tf.Tensor): tf.Tensor {
   });
 }
 
+/**
+ * {@link gatherRows} for permutations: `perm (rows, n)` permutes each row of
+ * `x (rows, n, ...)` and `inverse` is its inverse; the gradient is a gather
+ * with `inverse` (tfjs's gather gradient needs UnsortedSegmentSum, which the
+ * wasm backend lacks).
+ */
+export function permuteRows(x: tf.Tensor, perm: tf.Tensor, inverse: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad(((v: tf.Tensor) => ({
+    value: gatherRows(v, perm),
+    gradFunc: (dy: tf.Tensor) => gatherRows(dy, inverse),
+  })) as any) as unknown as (v: tf.Tensor) => tf.Tensor;
+  return f(x);
+}
+
 /** Indices that sort each row of `keys (rows, n)` ascending (stable). */
 function argsortRows(keys: tf.Tensor): tf.Tensor {
   const [rows, n] = keys.shape;
