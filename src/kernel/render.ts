@@ -1,0 +1,135 @@
+/**
+ * What the kernel and the REPL show for a value or an error: MIME bundles
+ * through the display protocol, readable errors without engine stack dumps.
+ * @module
+ */
+import * as util from "util";
+// The package entry first: it loads the modules in the order they expect.
+import { display, tf } from "../index";
+
+/** A Jupyter MIME bundle: always `text/plain`, richer entries when they fit. */
+export type MimeBundle = { "text/plain": string } & Record<string, unknown>;
+
+/** The symbol of the display protocol (the one Deno's kernel reads). */
+export const JUPYTER_DISPLAY = Symbol.for("Jupyter.display");
+
+type BundleOf = (value: unknown) => MimeBundle;
+
+/** The display module's `bundleOf`. */
+function displayBundleOf(): BundleOf | null {
+  const f = (display as unknown as { bundleOf?: unknown }).bundleOf;
+  return typeof f === "function" ? (f as BundleOf) : null;
+}
+
+/**
+ * Like {@link valueBundle}, with the parts that render asynchronously (a
+ * chart's `image/svg+xml`) through `trax.display.bundleOfAsync`.
+ *
+ * @example
+ * ```ts
+ * (await valueBundleAsync(history))["image/svg+xml"]; // the curves as SVG
+ * ```
+ */
+export async function valueBundleAsync(value: unknown): Promise<MimeBundle> {
+  const f = (display as unknown as { bundleOfAsync?: unknown }).bundleOfAsync;
+  if (typeof f === "function") {
+    try {
+      const b = (await (f as (v: unknown) => Promise<MimeBundle>)(value)) as Record<string, unknown> | null;
+      if (b && typeof b === "object") return withText(b, value);
+    } catch {
+      /* fall back to the synchronous view */
+    }
+  }
+  return valueBundle(value);
+}
+
+/** Plain text for any value, the way the Node REPL would print it (no colours). */
+export function plainText(value: unknown): string {
+  if (value instanceof tf.Tensor && !value.isDisposed) return value.toString();
+  return util.inspect(value, { depth: 4, colors: false, maxArrayLength: 100 });
+}
+
+/**
+ * The MIME bundle to show for a value: `trax.display.bundleOf` when the display
+ * module provides it, else the value's own `[Symbol.for("Jupyter.display")]()`,
+ * else plain text. The bundle always has `text/plain`.
+ *
+ * @example
+ * ```ts
+ * valueBundle(3); // { "text/plain": "3" }
+ * valueBundle(tf.ones([2, 2]))["text/html"]; // the tensor view, once trax.display has one
+ * ```
+ */
+export function valueBundle(value: unknown): MimeBundle {
+  const viaDisplay = displayBundleOf();
+  if (viaDisplay) {
+    try {
+      const b = viaDisplay(value);
+      if (b && typeof b === "object") return withText(b, value);
+    } catch {
+      /* fall back to the value's own view */
+    }
+  }
+  const own = value !== null && (typeof value === "object" || typeof value === "function")
+    ? (value as Record<symbol, unknown>)[JUPYTER_DISPLAY]
+    : undefined;
+  if (typeof own === "function") {
+    try {
+      const b = own.call(value) as Record<string, unknown> | null;
+      if (b && typeof b === "object") return withText(b, value);
+    } catch {
+      /* fall back to text */
+    }
+  }
+  return { "text/plain": plainText(value) };
+}
+
+function withText(bundle: Record<string, unknown>, value: unknown): MimeBundle {
+  const text = bundle["text/plain"];
+  return { ...bundle, "text/plain": typeof text === "string" ? text : plainText(value) } as MimeBundle;
+}
+
+/** An error as Jupyter's `error` message carries it. */
+export interface ErrorReport {
+  /** The error's class name, e.g. `LayerError`. */
+  ename: string;
+  /** Its message. */
+  evalue: string;
+  /** Lines to print (ANSI colours allowed): the name and message, then user frames. */
+  traceback: string[];
+}
+
+const RED = "\u001b[0;31m";
+const RESET = "\u001b[0m";
+
+/** Stack frames worth showing a notebook user: their own code, not the engine's. */
+function userFrames(stack: string): string[] {
+  return stack
+    .split("\n")
+    .filter((l) => /^\s+at /.test(l))
+    .filter((l) => !/node_modules|node:internal|\(node:|\/dist\/|\/src\/(layers|backend|fastmath|kernel)\//.test(l))
+    .slice(0, 5)
+    .map((l) => l.trimEnd());
+}
+
+/**
+ * A readable report of an error thrown in a cell: `LayerError: <path, method,
+ * signature, cause>` for layer errors (no stack dump), the message and the
+ * frames of the user's own code otherwise.
+ *
+ * @example
+ * ```ts
+ * errorReport(new TypeError("x is not a function")).traceback[0]; // "\u001b[0;31mTypeError\u001b[0m: x is not a function"
+ * ```
+ */
+export function errorReport(error: unknown): ErrorReport {
+  if (error instanceof Error) {
+    const ename = error.name || "Error";
+    const evalue = error.message;
+    const head = `${RED}${ename}${RESET}: ${evalue}`;
+    const frames = ename === "LayerError" ? [] : userFrames(error.stack ?? "");
+    return { ename, evalue, traceback: [head, ...frames] };
+  }
+  const evalue = util.inspect(error, { depth: 2, colors: false });
+  return { ename: "Uncaught", evalue, traceback: [`${RED}Uncaught${RESET} ${evalue}`] };
+}

@@ -1,0 +1,260 @@
+/**
+ * The trax-ts Jupyter kernel: tslab's executor and ZMQ server, from this
+ * package's own tslab dependency, with trax-ts loaded before the first cell,
+ * last expressions shown through their MIME bundles as `execute_result`, and
+ * readable `error` messages.
+ * @module
+ */
+import * as util from "util";
+import { resolveOwnPackage } from "./package-root";
+import { forwardTypeScriptPaths } from "./typescript-paths";
+import { ErrorReport, errorReport, valueBundleAsync } from "./render";
+
+/* The pieces of tslab the kernel uses (tslab/dist/*.js, version 1.0.22). */
+interface Converter {
+  close(): void;
+}
+interface Executor {
+  execute(src: string): Promise<boolean>;
+  interrupt(): void;
+  close(): void;
+  locals: Record<string, unknown>;
+}
+interface ZmqMessageLike {
+  content: { code: string } & Record<string, unknown>;
+  header: { msg_type: string };
+  createReply(): ZmqMessageLike;
+  signAndSend(key: string, sock: unknown): void;
+}
+interface DisplayData {
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  transient?: { display_id?: string };
+}
+type WriteDisplayData = ((data: DisplayData, update?: boolean) => void) & { trax?: CellChannel };
+interface HandlerLike {
+  execCount: number;
+  execQueue: { reset(delay?: number): void };
+  handleExecuteImpl(req: ExecuteRequest, ...rest: unknown[]): Promise<unknown>;
+  handleExecute(
+    req: ExecuteRequest,
+    writeStream: (name: string, text: string) => void,
+    writeDisplayData: WriteDisplayData
+  ): Promise<Record<string, unknown> & { status: string }>;
+}
+interface ZmqServerLike {
+  connInfo: { key: string };
+  iopub: unknown;
+  handler: HandlerLike;
+  init(): Promise<void>;
+}
+type ZmqServerClass = new (handler: unknown, configPath: string) => ZmqServerLike;
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const jupyter = require("tslab/dist/jupyter") as {
+  ZmqServer: ZmqServerClass;
+  JupyterHandlerImpl: new (executor: Executor, isJs: boolean) => HandlerLike;
+  lastWriteDisplayData: WriteDisplayData | null;
+};
+
+/** The fields of an execute_request the kernel reads. */
+interface ExecuteRequest {
+  code: string;
+  stop_on_error?: boolean;
+}
+
+/** What one running cell reports to the message it answers. */
+interface CellChannel {
+  /** Shows the value of the cell's last expression (as execute_result). */
+  result(value: unknown): void;
+  /** Results still rendering; the reply waits for them. */
+  pending: Promise<void>[];
+  errors: ErrorReport[];
+  diagnostics: string[];
+}
+
+/** The channel of the cell running now (tslab sets lastWriteDisplayData when a cell starts). */
+function currentCell(): CellChannel | undefined {
+  return jupyter.lastWriteDisplayData?.trax;
+}
+
+/**
+ * Sends a MIME bundle to the notebook as `display_data` (or updates the display
+ * with the same id). Throws when no cell has run yet.
+ *
+ * @example
+ * ```ts
+ * writeDisplay({ "text/plain": "hi", "text/html": "<b>hi</b>" }, { displayId: "x" });
+ * ```
+ */
+export function writeDisplay(bundle: Record<string, unknown>, opts: { displayId?: string; update?: boolean } = {}): void {
+  const write = jupyter.lastWriteDisplayData;
+  if (!write) throw new Error("trax-ts: no notebook cell is running");
+  const data: DisplayData = { data: bundle, metadata: {} };
+  if (opts.displayId) data.transient = { display_id: opts.displayId };
+  write(data, Boolean(opts.update));
+}
+
+/** The console tslab's executor prints through: last expressions and errors. */
+function kernelConsole(): { log: (...a: unknown[]) => void; error: (...a: unknown[]) => void } {
+  return {
+    // tslab calls log(value) with the value of a cell's last expression.
+    log: (...args: unknown[]) => {
+      const cell = currentCell();
+      if (cell && args.length === 1) cell.result(args[0]);
+      else console.log(...args);
+    },
+    // error(e) for a thrown value; error(format, file, line, col, message) for a diagnostic.
+    error: (...args: unknown[]) => {
+      const cell = currentCell();
+      if (!cell) console.error(...args);
+      else if (args.length === 1) cell.errors.push(errorReport(args[0]));
+      else cell.diagnostics.push(util.format(...args));
+    },
+  };
+}
+
+/**
+ * tslab's handler, honouring `stop_on_error: false`: after a failed cell tslab
+ * aborts the requests that arrive in the next 200 ms (as `stop_on_error: true`
+ * asks); a request that allows errors (nbclient's `raises-exception` cells)
+ * lets the next cell run.
+ */
+function createHandler(Base: new (executor: Executor, isJs: boolean) => HandlerLike, executor: Executor): HandlerLike {
+  const handler = new Base(executor, false);
+  let stopOnError = true;
+  const run = handler.handleExecuteImpl.bind(handler);
+  handler.handleExecuteImpl = (req: ExecuteRequest, ...rest: unknown[]) => {
+    stopOnError = req.stop_on_error !== false; // read in reset(), called when this cell fails
+    return run(req, ...rest);
+  };
+  const queue = handler.execQueue;
+  const reset = queue.reset.bind(queue);
+  queue.reset = (delay?: number) => (stopOnError ? reset(delay) : reset());
+  return handler;
+}
+
+function createServerClass(Base: ZmqServerClass): ZmqServerClass {
+  return class TraxZmqServer extends Base {
+    /** tslab's handleExecute, plus execute_result and error messages. */
+    async handleExecute(sock: unknown, msg: ZmqMessageLike): Promise<void> {
+      const publish = (type: string, content: Record<string, unknown>): void => {
+        const m = msg.createReply();
+        m.header.msg_type = type;
+        m.content = content as ZmqMessageLike["content"];
+        m.signAndSend(this.connInfo.key, this.iopub);
+      };
+      const cell: CellChannel = {
+        errors: [],
+        diagnostics: [],
+        pending: [],
+        result: (value) => {
+          const count = this.handler.execCount;
+          cell.pending.push(
+            valueBundleAsync(value).then((data) => publish("execute_result", { execution_count: count, data, metadata: {} }))
+          );
+        },
+      };
+      const writeStream = (name: string, text: string): void => publish("stream", { name, text });
+      const writeDisplayData: WriteDisplayData = Object.assign(
+        (data: DisplayData, update?: boolean) => publish(update ? "update_display_data" : "display_data", data as unknown as Record<string, unknown>),
+        { trax: cell }
+      );
+      const content = await this.handler.handleExecute(msg.content, writeStream, writeDisplayData);
+      await Promise.all(cell.pending);
+      if (content.status === "error") {
+        const report: ErrorReport =
+          cell.errors[0] ??
+          (cell.diagnostics.length > 0
+            ? { ename: "TypeScript", evalue: cell.diagnostics.join("\n"), traceback: cell.diagnostics }
+            : { ename: "Error", evalue: "the cell failed", traceback: ["the cell failed"] });
+        publish("error", { ...report });
+        Object.assign(content, report);
+      } else {
+        for (const d of cell.diagnostics) writeStream("stderr", d + "\n");
+      }
+      const reply = msg.createReply();
+      reply.header.msg_type = "execute_reply";
+      reply.content = content as unknown as ZmqMessageLike["content"];
+      reply.signAndSend(this.connInfo.key, sock);
+    }
+  } as unknown as ZmqServerClass;
+}
+
+/** The code run before the first cell: the globals every notebook gets. */
+export const PRELUDE = [
+  `import * as trax from "trax-ts";`,
+  `const tl = trax.layers;`,
+  `const tf = trax.tf;`,
+  `await trax.backend.ready().then(() => undefined);`,
+].join("\n");
+
+/** Options of {@link startKernel}. */
+export interface KernelOptions {
+  /** Run {@link PRELUDE} (trax, tl, tf, backend chosen) before serving. Default true. */
+  prelude?: boolean;
+}
+
+/**
+ * Starts the kernel on a Jupyter connection file (`{connection_file}` in
+ * kernel.json): loads trax-ts, chooses the backend, defines `trax`, `tl` and
+ * `tf`, routes `trax.display.show` to the notebook, then serves requests.
+ *
+ * @example
+ * ```ts
+ * await startKernel("/run/user/1000/jupyter/kernel-1234.json");
+ * ```
+ */
+export async function startKernel(connectionFile: string, opts: KernelOptions = {}): Promise<void> {
+  resolveOwnPackage();
+  forwardTypeScriptPaths();
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  require("../index"); // trax-ts itself, before tslab compiles the first cell
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { createConverter } = require("tslab/dist/converter") as {
+    createConverter(o: { isJS: boolean; isBrowser: boolean }): Converter;
+  };
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { createExecutor } = require("tslab/dist/executor") as {
+    createExecutor(rootDir: string, convs: unknown, console: unknown): Executor;
+  };
+  let node: Converter | undefined;
+  let browser: Converter | undefined;
+  const convs = {
+    get node(): Converter {
+      return (node ??= createConverter({ isJS: false, isBrowser: false }));
+    },
+    get browser(): Converter {
+      return (browser ??= createConverter({ isJS: false, isBrowser: true }));
+    },
+    close(): void {
+      node?.close();
+      browser?.close();
+    },
+  };
+  convs.node; // warm the compiler before the first cell
+  const executor = createExecutor(process.cwd(), convs, kernelConsole());
+
+  if (opts.prelude !== false) {
+    const ok = await executor.execute(PRELUDE);
+    if (!ok) console.error("trax-ts kernel: the prelude failed; cells can still import trax-ts themselves");
+    connectDisplaySink();
+  }
+
+  const Server = createServerClass(jupyter.ZmqServer);
+  const server = new Server(createHandler(jupyter.JupyterHandlerImpl, executor), connectionFile);
+  process.on("SIGINT", () => executor.interrupt());
+  process.on("uncaughtException", (err) => console.error("Uncaught exception:", errorReport(err).evalue));
+  process.on("unhandledRejection", (reason) => console.error("Unhandled promise rejection:", errorReport(reason).evalue));
+  await server.init();
+}
+
+/** Routes `trax.display.show` (the display module's sink) to the notebook. */
+function connectDisplaySink(): void {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const display = require("../display") as { setDisplaySink?: (sink: unknown) => void };
+  if (typeof display.setDisplaySink !== "function") return;
+  display.setDisplaySink((bundle: Record<string, unknown>, opts?: { displayId?: string; update?: boolean }) =>
+    writeDisplay(bundle, opts ?? {})
+  );
+}

@@ -1,0 +1,117 @@
+/**
+ * `trax-ts repl`: a TypeScript REPL (ts-node) with `trax`, `tl` and `tf`
+ * loaded, top-level `await`, readable tensors and layer trees, and
+ * `trax.display.show` output (progress lines, text charts) in the terminal.
+ * @module
+ */
+import * as util from "util";
+import { resolveOwnPackage } from "../kernel/package-root";
+import { plainText, valueBundle } from "../kernel/render";
+import { tf } from "../backend/tf";
+
+/** Options of {@link startRepl}. */
+export interface ReplOptions {
+  /** Where input comes from (default `process.stdin`). */
+  input?: NodeJS.ReadableStream;
+  /** Where results go (default `process.stdout`). */
+  output?: NodeJS.WritableStream;
+  /** Colours in results (default: whether the output is a terminal). */
+  colors?: boolean;
+  /** The prompt (default `"trax> "`). */
+  prompt?: string;
+}
+
+/**
+ * The text the REPL prints for a value: the value's own inspect view where it
+ * has one (layers), the display bundle's `text/plain` for tensors and other
+ * displayable values, Node's inspect otherwise.
+ *
+ * @example
+ * ```ts
+ * replText(tf.ones([2])); // the tensor's text view
+ * replText({ a: 1 }, false); // "{ a: 1 }"
+ * ```
+ */
+export function replText(value: unknown, colors = false): string {
+  if (value !== null && typeof value === "object" && util.inspect.custom in (value as object)) {
+    return util.inspect(value, { colors, depth: 4 });
+  }
+  if (value instanceof tf.Tensor) return valueBundle(value)["text/plain"];
+  if (value !== null && (typeof value === "object" || typeof value === "function")) {
+    const bundle = valueBundle(value);
+    if (Object.keys(bundle).length > 1) return bundle["text/plain"];
+  }
+  return colors ? util.inspect(value, { colors, depth: 4 }) : plainText(value);
+}
+
+/** Prints `trax.display.show` bundles as text; an update redraws the lines it replaces on a terminal. */
+function terminalSink(output: NodeJS.WritableStream & { isTTY?: boolean }): (bundle: Record<string, unknown>, opts?: { displayId?: string; update?: boolean }) => void {
+  const lines = new Map<string, number>();
+  let lastId: string | undefined;
+  return (bundle, opts = {}) => {
+    const text = String(bundle["text/plain"] ?? "").replace(/\n$/, "");
+    const n = text.split("\n").length;
+    if (opts.update && opts.displayId && output.isTTY && lastId === opts.displayId) {
+      const before = lines.get(opts.displayId) ?? 0;
+      if (before > 0) output.write(`\u001b[${before}F\u001b[J`);
+    }
+    output.write(text + "\n");
+    if (opts.displayId) lines.set(opts.displayId, n);
+    lastId = opts.displayId;
+  };
+}
+
+interface TsNodeReplService {
+  evalAwarePartialHost: object;
+  setService(service: unknown): void;
+  start(): void;
+  nodeReplServer: {
+    context: Record<string, unknown>;
+    writer: (value: unknown) => string;
+    on(event: "exit", f: () => void): void;
+  };
+}
+
+/**
+ * Starts the REPL. Resolves once it is ready for input; the process exits
+ * when the REPL is closed (`.exit`, Ctrl-D or end of input).
+ *
+ * @example
+ * ```ts
+ * await startRepl(); // trax> tl.Serial(tl.Dense(4), tl.Relu())
+ * ```
+ */
+export async function startRepl(opts: ReplOptions = {}): Promise<void> {
+  resolveOwnPackage();
+  const input = opts.input ?? process.stdin;
+  const output = (opts.output ?? process.stdout) as NodeJS.WritableStream & { isTTY?: boolean };
+  const colors = opts.colors ?? Boolean(output.isTTY);
+  // The same module instance `import ... from "trax-ts"` gives in the REPL.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const trax = require("trax-ts") as typeof import("../index");
+  await trax.backend.ready();
+  const display = trax.display as unknown as { setDisplaySink?: (sink: unknown) => void };
+  if (typeof display.setDisplaySink === "function") display.setDisplaySink(terminalSink(output));
+
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const tsNode = require("ts-node") as {
+    createRepl(o: object): TsNodeReplService;
+    create(o: object): unknown;
+  };
+  const repl = tsNode.createRepl({ stdin: input, stdout: output, stderr: output });
+  const service = tsNode.create({
+    ...repl.evalAwarePartialHost,
+    transpileOnly: true,
+    skipProject: true,
+    experimentalReplAwait: true,
+    compilerOptions: { module: "commonjs", target: "es2020", esModuleInterop: true, strict: false, sourceMap: true },
+  });
+  repl.setService(service);
+  const info = trax.backend.info();
+  output.write(`trax-ts REPL (TypeScript) on the ${info.backend} backend; trax, tl and tf are loaded. .help for commands\n`);
+  repl.start();
+  const server = repl.nodeReplServer;
+  Object.assign(server.context, { trax, tl: trax.layers, tf: trax.tf });
+  server.writer = (value: unknown) => replText(value, colors);
+  server.on("exit", () => process.exit(0));
+}
