@@ -47,7 +47,7 @@ test("without a sink a live view does nothing", async () => {
   assert.is(live.statusLine(), "step 1");
 });
 
-function* batches(seed: number): Generator<tf.Tensor[]> {
+function* batches(seed: number): Generator<InstanceType<typeof tf.Tensor>[]> {
   for (let i = 0; ; i++) {
     const x = random.normal(random.foldIn(random.getPrng(seed), i), [8, 3]);
     const y = tf.tidy(() => x.sum(1).greater(0).toInt());

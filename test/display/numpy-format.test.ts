@@ -32,7 +32,7 @@ function typed(values: number[], dtype: string): Float32Array | Int32Array | boo
 
 for (const c of NUMPY_CASES) {
   test(`${c.dtype} ${c.formula} [${c.shape}] prints as numpy does`, () => {
-    const n = c.shape.reduce((a: number, b: number) => a * b, 1);
+    const n = (c.shape as readonly number[]).reduce((a, b) => a * b, 1);
     const v = typed(formula(c.formula, n), c.dtype);
     assert.fixture(formatNumpy(v, c.shape, c.dtype), c.str);
   });

@@ -4,7 +4,8 @@ import { execFileSync } from "node:child_process";
 import { trax, tf, ready, leakedBy } from "../helpers";
 import { assertWellFormedXml, svgsIn } from "./xml";
 
-const { tensorView, bundleOf, DISPLAY } = trax.display;
+const { tensorView, bundleOf } = trax.display;
+const DISPLAY = trax.display.DISPLAY;
 
 test.before(ready);
 
