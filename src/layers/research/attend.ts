@@ -47,14 +47,14 @@ export function lookAdjacentAxis(x: tf.Tensor, nChunksBefore: number, nChunksAft
       const s = ((i % n) + n) % n;
       if (s === 0) pieces.push(x);
       else {
-        const size = x.shape.slice();
-        const begin = x.shape.map(() => 0);
-        begin[ax] = s;
-        size[ax] = n - s;
-        const head = tf.slice(x, begin, size);
-        begin[ax] = 0;
-        size[ax] = s;
-        const tail = tf.slice(x, begin, size);
+        // Fresh begin/size arrays per slice: tfjs keeps them for the gradient.
+        const at = (b: number, len: number) => {
+          const begin = x.shape.map((_, k) => (k === ax ? b : 0));
+          const size = x.shape.map((d, k) => (k === ax ? len : d));
+          return tf.slice(x, begin, size);
+        };
+        const head = at(s, n - s);
+        const tail = at(0, s);
         pieces.push(tf.concat([head, tail], ax));
       }
     }

@@ -33,10 +33,14 @@ export function permuteViaGather(val: tf.Tensor, permutation: tf.Tensor, inverse
   const axis = normAxis(options.axis ?? 0, val.rank);
   checkPermutation("permutation", permutation, val.shape[axis]);
   checkPermutation("inversePermutation", inversePermutation, val.shape[axis]);
-  const f = tf.customGrad(((x: tf.Tensor) => ({
-    value: tf.gather(x, permutation.toInt(), axis),
-    gradFunc: (dy: tf.Tensor) => tf.gather(dy, inversePermutation.toInt(), axis),
-  })) as any) as unknown as (x: tf.Tensor) => tf.Tensor;
+  // The inverse is saved with the forward pass: it must outlive the caller's tf.tidy until backprop.
+  const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([inversePermutation.toInt()]);
+    return {
+      value: tf.gather(x, permutation.toInt(), axis),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.gather(dy, saved[0] as tf.Tensor, axis),
+    };
+  }) as any) as unknown as (x: tf.Tensor) => tf.Tensor;
   return f(val);
 }
 
@@ -63,10 +67,13 @@ export function gatherRows(x: tf.Tensor, idx: tf.Tensor): tf.Tensor {
  * wasm backend lacks).
  */
 export function permuteRows(x: tf.Tensor, perm: tf.Tensor, inverse: tf.Tensor): tf.Tensor {
-  const f = tf.customGrad(((v: tf.Tensor) => ({
-    value: gatherRows(v, perm),
-    gradFunc: (dy: tf.Tensor) => gatherRows(dy, inverse),
-  })) as any) as unknown as (v: tf.Tensor) => tf.Tensor;
+  const f = tf.customGrad(((v: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([inverse]);
+    return {
+      value: gatherRows(v, perm),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => gatherRows(dy, saved[0] as tf.Tensor),
+    };
+  }) as any) as unknown as (v: tf.Tensor) => tf.Tensor;
   return f(x);
 }
 
@@ -117,9 +124,12 @@ export function permuteViaSort(val: tf.Tensor, keys: tf.Tensor, inverseKeys: tf.
   for (const [name, k] of [["keys", keys], ["inverseKeys", inverseKeys]] as const) {
     if (k.shape.join() !== val.shape.join()) throw new Error(`${name} must have the shape of val [${val.shape}]; got [${k.shape}]`);
   }
-  const f = tf.customGrad(((x: tf.Tensor) => ({
-    value: sortAlong(x, keys, axis),
-    gradFunc: (dy: tf.Tensor) => sortAlong(dy, inverseKeys, axis),
-  })) as any) as unknown as (x: tf.Tensor) => tf.Tensor;
+  const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([inverseKeys.clone()]);
+    return {
+      value: sortAlong(x, keys, axis),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => sortAlong(dy, saved[0] as tf.Tensor, axis),
+    };
+  }) as any) as unknown as (x: tf.Tensor) => tf.Tensor;
   return f(val);
 }
