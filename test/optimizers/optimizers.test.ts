@@ -58,6 +58,14 @@ test("Momentum (plain): two steps", () =>
   checkTwoSteps("momentumPlain", new opt.Momentum({ learningRate: 0.1, mass: 0.9, weightDecayRate: 0, nesterov: false })));
 test("RMSProp: two steps", () => checkTwoSteps("rmsprop", new opt.RMSProp({ learningRate: 0.01 })));
 test("Adam (weight decay): two steps", () => checkTwoSteps("adam", new opt.Adam({ learningRate: 0.01, weightDecayRate: 1e-2 })));
+test("Adam without the fused kernel (TRAX_FUSED=0, plain tfjs ops): two steps", () => {
+  process.env.TRAX_FUSED = "0";
+  try {
+    checkTwoSteps("adam", new opt.Adam({ learningRate: 0.01, weightDecayRate: 1e-2 }));
+  } finally {
+    delete process.env.TRAX_FUSED;
+  }
+});
 test("Adam with clipping: two steps", () =>
   checkTwoSteps("adamClip", new opt.Adam({ learningRate: 0.01, weightDecayRate: 0, clipGradNorm: 1 })));
 test("Adafactor (defaults): two steps", () => checkTwoSteps("adafactor", new opt.Adafactor({ learningRate: 0.05 })));
@@ -159,6 +167,18 @@ test("no leaks: treeInit + many treeUpdates with storeSlots", () => {
     o.slots = null;
     tf.dispose([w, g]);
   }
+});
+
+test("Adam on the cpu backend (its fused kernel): two steps, then back to the default backend", async () => {
+  const before = trax.backend.info().backend;
+  await trax.backend.setBackend("cpu");
+  try {
+    checkTwoSteps("adam", new opt.Adam({ learningRate: 0.01, weightDecayRate: 1e-2 }));
+    checkTwoSteps("adamClip", new opt.Adam({ learningRate: 0.01, weightDecayRate: 0, clipGradNorm: 1 }));
+  } finally {
+    await trax.backend.setBackend(before);
+  }
+  assert.is(tf.getBackend(), before);
 });
 
 test.run();

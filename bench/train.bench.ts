@@ -1,0 +1,178 @@
+/**
+ * Training-step speed: one Adam step of an MLP 784-256-256-10 on a batch of
+ * 128, and one step of a small Transformer block, on the current backend
+ * (wasm here). Ours (a `trax.supervised.Loop` step) against raw tfjs
+ * (`tf.train.adam` + `tf.variableGrads`) and, for the MLP, tfjs-layers
+ * `model.trainOnBatch` (the same tfjs instance). Prints ratios (ours / theirs)
+ * measured in one run; target: at most 0.5 against each.
+ */
+import { performance } from "node:perf_hooks";
+import * as trax from "../dist"; // the shipped build, as users run it
+import { median } from "./timing";
+
+const { tf } = trax;
+const tl = trax.layers;
+type Tensor = trax.tf.Tensor;
+
+/** Warms each candidate up, then runs them in alternation; median ms per step. */
+async function timeSteps(fns: Record<string, (n: number) => Promise<void>>, steps: number, rounds: number): Promise<Record<string, number>> {
+  const names = Object.keys(fns);
+  for (const n of names) await fns[n](3);
+  const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const n of names) {
+      const t0 = performance.now();
+      await fns[n](steps);
+      times[n].push((performance.now() - t0) / steps);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, median(times[n])]));
+}
+
+/** The same batch forever (not disposed by the loop). */
+function* forever(batch: Tensor[]): Generator<Tensor[]> {
+  for (;;) yield batch;
+}
+
+/** A trax Loop that trains `model` with Adam on a fixed batch; returns a runner of n steps. */
+function oursRunner(model: trax.layers.Layer, loss: trax.layers.Layer, batch: Tensor[], lr: number): (n: number) => Promise<void> {
+  const loop = trax.supervised.Loop(
+    model,
+    trax.supervised.TrainTask(forever(batch), loss, trax.optimizers.Adam({ learningRate: lr, weightDecayRate: 0 }), { disposeBatches: false }),
+    { progress: "none", stepsPerEval: 1e9 }
+  );
+  return async (n) => {
+    await loop.run(n);
+  };
+}
+
+function glorot(shape: number[], seed: number): Tensor {
+  const lim = Math.sqrt(6 / (shape[0] + shape[shape.length - 1]));
+  return tf.randomUniform(shape, -lim, lim, "float32", seed);
+}
+
+async function mlp(): Promise<Record<string, number>> {
+  const B = 128;
+  const sizes = [784, 256, 256, 10];
+  const x = tf.randomNormal([B, 784], 0, 1, "float32", 1);
+  const labels = tf.randomUniformInt([B], 0, 10, { seed: 2 });
+  const oneHotLabels = tf.oneHot(labels, 10).toFloat();
+  const lr = 1e-3;
+
+  // Ours: Serial(Dense, Relu, Dense, Relu, Dense), cross-entropy from logits.
+  const model = tl.Serial(tl.Dense(256), tl.Relu(), tl.Dense(256), tl.Relu(), tl.Dense(10));
+  const ours = oursRunner(model, tl.CrossEntropyLossWithLogSoftmax(), [x, labels], lr);
+
+  // Raw tfjs: variables, autograd, tf.train.adam.
+  const vars: trax.tf.Variable[] = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    vars.push(tf.variable(glorot([sizes[i], sizes[i + 1]], 10 + i)), tf.variable(tf.zeros([sizes[i + 1]])));
+  }
+  const adam = tf.train.adam(lr);
+  const rawStep = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        let h: Tensor = x;
+        for (let i = 0; i < vars.length; i += 2) {
+          h = tf.add(tf.matMul(h, vars[i]), vars[i + 1]);
+          if (i + 2 < vars.length) h = tf.relu(h);
+        }
+        return tf.losses.softmaxCrossEntropy(oneHotLabels, h) as trax.tf.Scalar;
+      });
+      adam.applyGradients(grads);
+      value.dataSync();
+    });
+  const raw = async (n: number) => {
+    for (let i = 0; i < n; i++) rawStep();
+  };
+
+  // tfjs-layers: a sequential model, trainOnBatch.
+  const seq = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [784], units: 256, activation: "relu" }),
+      tf.layers.dense({ units: 256, activation: "relu" }),
+      tf.layers.dense({ units: 10, activation: "softmax" }),
+    ],
+  });
+  seq.compile({ optimizer: tf.train.adam(lr), loss: "categoricalCrossentropy" });
+  const layersRun = async (n: number) => {
+    for (let i = 0; i < n; i++) await seq.trainOnBatch(x, oneHotLabels);
+  };
+
+  return timeSteps({ ours, raw, layers: layersRun }, 20, 7);
+}
+
+async function transformer(): Promise<Record<string, number>> {
+  // One decoder block: LayerNorm, causal self-attention (4 heads), residual,
+  // LayerNorm, feed-forward (d -> 4d -> d), residual, projection to the vocabulary.
+  const [B, L, D, H, F, V] = [16, 32, 128, 4, 512, 64];
+  const x = tf.randomNormal([B, L, D], 0, 1, "float32", 3);
+  const targets = tf.randomUniformInt([B, L], 0, V, { seed: 4 });
+  const oneHotTargets = tf.oneHot(targets, V).toFloat();
+  const lr = 1e-3;
+
+  const model = tl.Serial(
+    tl.Residual(tl.LayerNorm(), tl.CausalAttention(D, { nHeads: H })),
+    tl.Residual(tl.LayerNorm(), tl.Dense(F), tl.Relu(), tl.Dense(D)),
+    tl.Dense(V)
+  );
+  const ours = oursRunner(model, tl.CrossEntropyLossWithLogSoftmax(), [x, targets], lr);
+
+  // Raw tfjs: the same block by hand.
+  const v = (t: Tensor) => tf.variable(t);
+  const p = {
+    ln1s: v(tf.ones([D])), ln1b: v(tf.zeros([D])),
+    wq: v(glorot([D, D], 20)), bq: v(tf.zeros([D])), wk: v(glorot([D, D], 21)), bk: v(tf.zeros([D])),
+    wv: v(glorot([D, D], 22)), bv: v(tf.zeros([D])), wo: v(glorot([D, D], 23)), bo: v(tf.zeros([D])),
+    ln2s: v(tf.ones([D])), ln2b: v(tf.zeros([D])),
+    w1: v(glorot([D, F], 24)), b1: v(tf.zeros([F])), w2: v(glorot([F, D], 25)), b2: v(tf.zeros([D])),
+    wout: v(glorot([D, V], 26)), bout: v(tf.zeros([V])),
+  };
+  const mask = tf.linalg.bandPart(tf.ones([L, L]), -1, 0);
+  const negMask = tf.mul(tf.sub(1, mask), -1e9);
+  const ln = (h: Tensor, s: Tensor, b: Tensor) => {
+    const { mean, variance } = tf.moments(h, -1, true);
+    return tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, 1e-6))), s), b);
+  };
+  const dense = (h: Tensor, w: Tensor, b: Tensor) => tf.add(tf.matMul(h.reshape([-1, w.shape[0]]), w), b).reshape([...h.shape.slice(0, -1), w.shape[1]]);
+  const heads = (h: Tensor) => h.reshape([B, L, H, D / H]).transpose([0, 2, 1, 3]);
+  const adam = tf.train.adam(lr);
+  const rawStep = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const a = ln(x, p.ln1s, p.ln1b);
+        const q = heads(dense(a, p.wq, p.bq));
+        const k = heads(dense(a, p.wk, p.bk));
+        const vv = heads(dense(a, p.wv, p.bv));
+        const scores = tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(D / H)), negMask);
+        const att = tf.matMul(tf.softmax(scores), vv).transpose([0, 2, 1, 3]).reshape([B, L, D]);
+        const h1 = tf.add(x, dense(att, p.wo, p.bo));
+        const f = dense(tf.relu(dense(ln(h1, p.ln2s, p.ln2b), p.w1, p.b1)), p.w2, p.b2);
+        const logits = dense(tf.add(h1, f), p.wout, p.bout);
+        return tf.losses.softmaxCrossEntropy(oneHotTargets.reshape([-1, V]), logits.reshape([-1, V])) as trax.tf.Scalar;
+      });
+      adam.applyGradients(grads);
+      value.dataSync();
+    });
+  const raw = async (n: number) => {
+    for (let i = 0; i < n; i++) rawStep();
+  };
+  return timeSteps({ ours, raw }, 10, 7);
+}
+
+async function main(): Promise<void> {
+  const info = await trax.backend.ready();
+  const m = await mlp();
+  console.log(
+    `train step, MLP 784-256-256-10, batch 128, Adam (${info.backend}): ` +
+      `ours ${m.ours.toFixed(1)} ms, raw tfjs ${m.raw.toFixed(1)} ms, tfjs-layers trainOnBatch ${m.layers.toFixed(1)} ms; ` +
+      `ratio vs raw ${(m.ours / m.raw).toFixed(2)}, vs layers ${(m.ours / m.layers).toFixed(2)} (target <= 0.5)`
+  );
+  const t = await transformer();
+  console.log(
+    `train step, Transformer block (batch 16, length 32, d 128, 4 heads, ff 512, vocab 64), Adam (${info.backend}): ` +
+      `ours ${t.ours.toFixed(1)} ms, raw tfjs ${t.raw.toFixed(1)} ms; ratio ${(t.ours / t.raw).toFixed(2)} (target <= 0.5)`
+  );
+}
+
+main();
