@@ -215,3 +215,20 @@ export function rowsOf(table: tf.Tensor, start: number, length: number): tf.Tens
   if (start === 0 && length === table.shape[0]) return table;
   return tf.gather(table, tf.range(start, start + length, 1, "int32"));
 }
+
+/**
+ * Attention of one query per batch row over all keys, for decoding steps:
+ * `q (n, 1, d)`, `k (n, t, d)`, `v (n, t, dv)` to `(n, 1, dv)`, no mask
+ * (a new position sees every cached one). The logits are a broadcast
+ * product summed over depth: on wasm that beats a batched `matMul` against
+ * a transposed key cache. Same math as {@link perHeadAttention}.
+ */
+export function singleQueryAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): tf.Tensor {
+  const [n, one, d] = q.shape;
+  const t = k.shape[1];
+  if (one !== 1 || k.rank !== 3 || v.rank !== 3 || k.shape[0] !== n || k.shape[2] !== d || v.shape[0] !== n || v.shape[1] !== t) {
+    throw new Error(`single-query attention needs q (n, 1, d), k (n, t, d), v (n, t, dv); got [${q.shape}], [${k.shape}], [${v.shape}]`);
+  }
+  const logits = tf.sum(tf.mul(q, k), -1).mul(1 / Math.sqrt(d as number)).reshape([n as number, 1, t as number]);
+  return tf.matMul(tf.softmax(logits, -1), v);
+}

@@ -21,8 +21,9 @@ import { callable } from "./callable";
 import { Branch, Cache, Parallel, Select, Serial } from "./combinators";
 import { Dense, assertFloat } from "./core";
 import { GlorotUniformInitializer } from "./initializers";
-import { broadcastsTo, causalBias, perHeadAttention, rowsOf, scalarOf, scalarValue } from "./attention-math";
+import { broadcastsTo, causalBias, perHeadAttention, rowsOf, scalarOf, scalarValue, singleQueryAttention } from "./attention-math";
 import { CausalDepthwiseConvFallback, SparseProjection } from "./attention-parts";
+import { CausalDepthwiseConv } from "./convolution";
 
 export { perHeadAttention, bmm, bmmT } from "./attention-math";
 
@@ -74,6 +75,8 @@ function splitHeads(x: tf.Tensor, nHeads: number, merged: boolean): tf.Tensor {
   if (d % nHeads !== 0) {
     throw new Error(`Feature embedding dimensionality (${d}) is not a multiple of the requested number of attention heads (${nHeads}).`);
   }
+  // One position (a decoding step): moving the head axis is a pure reshape.
+  if (l === 1) return x.reshape(merged ? [b * nHeads, 1, d / nHeads] : [b, nHeads, 1, d / nHeads]);
   const y = x.reshape([b, l, nHeads, d / nHeads]).transpose([0, 2, 1, 3]);
   return merged ? y.reshape([b * nHeads, l, d / nHeads]) : y;
 }
@@ -91,6 +94,7 @@ function mergeHeads(x: tf.Tensor, nHeads: number, merged: boolean): tf.Tensor {
     throw new Error(`MergeHeads expects (batch, ${nHeads} heads, length, dHead); got shape [${x.shape}]`);
   }
   const [b, h, l, dh] = y.shape;
+  if (l === 1) return y.reshape([b, 1, h * dh]);
   return y.transpose([0, 2, 1, 3]).reshape([b, l, h * dh]);
 }
 
@@ -444,8 +448,9 @@ class DotProductCausalAttentionLayer extends Layer {
     const newKs = idx === 0 ? k.clone() : tf.concat([ks, k], 1);
     const newVs = idx === 0 ? v.clone() : tf.concat([vs, v], 1);
     // One new position sees every cached one: no mask needed.
-    const bias = len === 1 ? null : causalBias(len, total, idx);
-    const [act] = perHeadAttention(q, newKs, newVs, null, { bias, dropout: 0, mode: "predict" });
+    const act = len === 1
+      ? singleQueryAttention(q, newKs, newVs)
+      : perHeadAttention(q, newKs, newVs, null, { bias: causalBias(len, total, idx), dropout: 0, mode: "predict" })[0];
     this.state = [newKs, newVs, scalarOf(total)];
     return act;
   }
@@ -534,21 +539,14 @@ function withName(layer: Layer, name: string): Layer {
   return layer;
 }
 
-/** The team's CausalDepthwiseConv when it exists, else a private one with the same math. */
+/**
+ * `tl.CausalDepthwiseConv` (kernel 3), as Trax's `useDconv`. Trax's layer has
+ * no predict mode; in `predict` mode a private layer with the same math and
+ * weights `(3, d)` remembers the last two inputs, so decoding step by step
+ * matches the whole sequence.
+ */
 function causalDepthwiseConv(mode: string): Layer {
-  // Trax's CausalDepthwiseConv has no predict mode; ours remembers the last inputs.
-  if (mode === "predict") return CausalDepthwiseConvFallback(3, mode);
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const conv = require("./convolution") as Record<string, unknown>;
-  const ctor = conv.CausalDepthwiseConv as ((options?: Record<string, unknown>) => Layer) | undefined;
-  if (typeof ctor === "function") {
-    try {
-      return ctor();
-    } catch {
-      /* fall back below */
-    }
-  }
-  return CausalDepthwiseConvFallback(3, mode);
+  return mode === "predict" ? CausalDepthwiseConvFallback(3, mode) : CausalDepthwiseConv({ kernelSize: 3 });
 }
 
 // ------------------------------------------------------------------ shifts
