@@ -6,8 +6,9 @@ import * as assert from "uvu/assert";
 import * as trax from "../src";
 
 export { trax };
-export const tf = trax.tf;
-export const tl = trax.layers;
+// Aliases, not consts: `tf.Tensor` and `tl.Layer` also work as types in tests.
+export import tf = trax.tf;
+export import tl = trax.layers;
 export const { ShapeDtype } = trax.shapes;
 
 /** Starts the engine; use as `suite.before(ready)`. */
