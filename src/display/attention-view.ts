@@ -51,7 +51,14 @@ function mapFromTensor(t: tf.Tensor, batch: number, source: string): AttentionMa
   return { source, heads, queries: q, keys: k };
 }
 
-/** Attention probabilities kept by `viz`-mode layers inside `layer`: `[path, tensor]`. */
+/**
+ * Attention probabilities kept by `viz`-mode layers inside `layer`: `[path, tensor]`.
+ *
+ * @example
+ * ```ts
+ * trax.display.findVizProbabilities(model); // [["Serial[1].DotProductAttention", probs], ...]
+ * ```
+ */
 export function findVizProbabilities(layer: Layer): [string, tf.Tensor][] {
   const out: [string, tf.Tensor][] = [];
   const seen = new Set<Layer>();
@@ -72,6 +79,11 @@ export function findVizProbabilities(layer: Layer): [string, tf.Tensor][] {
 /**
  * A view of attention maps (values are copied when the view is made, so a
  * later call of the layer does not change it).
+ *
+ * @example
+ * ```ts
+ * new trax.display.AttentionView(tf.softmax(tf.randomNormal([1, 2, 3, 3])), { queryTokens: ["a", "b", "c"] });
+ * ```
  */
 export class AttentionView {
   readonly maps: AttentionMap[];

@@ -31,12 +31,26 @@ export interface Displayable {
   [DISPLAY](): MimeBundle;
 }
 
-/** True when `x` implements the `Jupyter.display` symbol. */
+/**
+ * True when `x` implements the `Jupyter.display` symbol.
+ *
+ * @example
+ * ```ts
+ * isDisplayable({ [Symbol.for("Jupyter.display")]: () => ({ "text/plain": "x" }) }); // true
+ * ```
+ */
 export function isDisplayable(x: unknown): x is Displayable {
   return (typeof x === "object" || typeof x === "function") && x !== null && typeof (x as Record<symbol, unknown>)[DISPLAY] === "function";
 }
 
-/** Checks a bundle: an object with a `text/plain` string. */
+/**
+ * Checks a bundle: an object with a `text/plain` string.
+ *
+ * @example
+ * ```ts
+ * checkBundle({ "text/plain": "hi" }, "show"); // the bundle
+ * ```
+ */
 export function checkBundle(b: unknown, from: string): MimeBundle {
   if (typeof b !== "object" || b === null || typeof (b as MimeBundle)["text/plain"] !== "string") {
     throw new TypeError(`${from}: a display bundle must be an object with a "text/plain" string; got ${b === null ? "null" : typeof b}`);

@@ -13,7 +13,14 @@ const STOPS = [
 /** Palette index of non-finite values (drawn light gray). */
 export const NAN_INDEX = 255;
 
-/** Colour of `t` in [0, 1] as `[r, g, b]`. */
+/**
+ * Colour of `t` in [0, 1] as `[r, g, b]`.
+ *
+ * @example
+ * ```ts
+ * viridis(0); // [68, 1, 84]
+ * ```
+ */
 export function viridis(t: number): [number, number, number] {
   const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (STOPS.length - 1);
   const i = Math.min(STOPS.length - 2, Math.floor(x));
@@ -21,14 +28,28 @@ export function viridis(t: number): [number, number, number] {
   return [0, 1, 2].map((c) => Math.round(STOPS[i][c] + (STOPS[i + 1][c] - STOPS[i][c]) * f)) as [number, number, number];
 }
 
-/** `#rrggbb` of `t` in [0, 1]. */
+/**
+ * `#rrggbb` of `t` in [0, 1].
+ *
+ * @example
+ * ```ts
+ * viridisHex(1); // "#fde725"
+ * ```
+ */
 export function viridisHex(t: number): string {
   return "#" + viridis(t).map((c) => c.toString(16).padStart(2, "0")).join("");
 }
 
 let palette: Uint8Array | null = null;
 
-/** The 256-entry RGB palette (768 bytes). */
+/**
+ * The 256-entry RGB palette (768 bytes).
+ *
+ * @example
+ * ```ts
+ * viridisPalette().length; // 768
+ * ```
+ */
 export function viridisPalette(): Uint8Array {
   if (!palette) {
     palette = new Uint8Array(768);

@@ -33,7 +33,14 @@ export interface HeatmapOptions {
   caption?: string;
 }
 
-/** Finite min and max (`[0, 0]` when there is none). */
+/**
+ * Finite min and max (`[0, 0]` when there is none).
+ *
+ * @example
+ * ```ts
+ * finiteRange([3, NaN, -1]); // [-1, 3]
+ * ```
+ */
 export function finiteRange(values: ArrayLike<number>): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
@@ -80,7 +87,14 @@ export function downsample(g: Grid, maxSide: number): Grid {
   return { values, rows, cols };
 }
 
-/** Palette indices (0-254 from `min` to `max`, 255 for non-finite) of a grid. */
+/**
+ * Palette indices (0-254 from `min` to `max`, 255 for non-finite) of a grid.
+ *
+ * @example
+ * ```ts
+ * quantize({ values: [0, 1, NaN], rows: 1, cols: 3 }, 0, 1); // Uint8Array [0, 254, 255]
+ * ```
+ */
 export function quantize(g: Grid, min: number, max: number): Uint8Array {
   const out = new Uint8Array(g.rows * g.cols);
   const span = max - min;
@@ -105,7 +119,14 @@ export function heatmapPng(g: Grid, min?: number, max?: number): string {
   return toBase64(encodePng(quantize(g, lo, hi), g.cols, g.rows, 1, { color: "palette", palette: viridisPalette() }));
 }
 
-/** A short number for labels. */
+/**
+ * A short number for labels.
+ *
+ * @example
+ * ```ts
+ * shortNumber(0.123456); // "0.1235"
+ * ```
+ */
 export function shortNumber(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   if (v === 0) return "0";

@@ -17,7 +17,14 @@ export interface HistoryLike {
   readonly records: readonly HistoryRecordLike[];
 }
 
-/** True when `x` has a `records` array of `{ step, mode, metric, value }`. */
+/**
+ * True when `x` has a `records` array of `{ step, mode, metric, value }`.
+ *
+ * @example
+ * ```ts
+ * looksLikeHistory({ records: [] }); // true
+ * ```
+ */
 export function looksLikeHistory(x: unknown): x is HistoryLike {
   const r = (x as HistoryLike | null)?.records;
   return Array.isArray(r) && (r.length === 0 || (typeof r[0]?.metric === "string" && typeof r[0]?.step === "number"));
@@ -26,6 +33,11 @@ export function looksLikeHistory(x: unknown): x is HistoryLike {
 /**
  * The metrics to draw: the given ones, else every `metrics/...` metric
  * (loss and the others), else all metrics, in order of first appearance.
+ *
+ * @example
+ * ```ts
+ * chartMetrics(history); // ["metrics/CrossEntropyLoss", "metrics/Accuracy"]
+ * ```
  */
 export function chartMetrics(h: HistoryLike, metrics?: readonly string[]): string[] {
   if (metrics) return [...metrics];
@@ -34,7 +46,14 @@ export function chartMetrics(h: HistoryLike, metrics?: readonly string[]): strin
   return m.length > 0 ? m : all;
 }
 
-/** `[step, value]` points of one metric in one mode, sorted by step. */
+/**
+ * `[step, value]` points of one metric in one mode, sorted by step.
+ *
+ * @example
+ * ```ts
+ * series(history, "eval", "metrics/Accuracy"); // [[1, 0.5], [100, 0.8]]
+ * ```
+ */
 export function series(h: HistoryLike, mode: string, metric: string): [number, number][] {
   return h.records
     .filter((r) => r.mode === mode && r.metric === metric)

@@ -45,6 +45,10 @@ export function historySpec(h: HistoryLike, options: HistoryViewOptions = {}): V
   const values = h.records
     .filter((r) => keep.has(r.metric) && Number.isFinite(r.value))
     .map((r) => ({ step: r.step, value: r.value, mode: r.mode, metric: r.metric }));
+  // Modes in the legend: the ones present, train first.
+  const present = new Set(values.map((v) => v.mode));
+  const modes = ["train", "eval", ...[...present].filter((m) => m !== "train" && m !== "eval").sort()].filter((m) => present.has(m));
+  const colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"];
   const spec: VegaLiteSpec = {
     $schema: VEGA_LITE_SCHEMA,
     data: { values },
@@ -61,7 +65,10 @@ export function historySpec(h: HistoryLike, options: HistoryViewOptions = {}): V
           field: "mode",
           type: "nominal",
           title: null,
-          scale: { domain: ["train", "eval"], range: ["#1f77b4", "#ff7f0e"] },
+          scale: {
+            domain: modes.length ? modes : ["train"],
+            range: (modes.length ? modes : ["train"]).map((m, i) => (m === "train" ? colours[0] : m === "eval" ? colours[1] : colours[(i % 3) + 2])),
+          },
         },
       },
     },
@@ -72,7 +79,14 @@ export function historySpec(h: HistoryLike, options: HistoryViewOptions = {}): V
   return spec;
 }
 
-/** A view of a training history (see the module notes for sync and async bundles). */
+/**
+ * A view of a training history (see the module notes for sync and async bundles).
+ *
+ * @example
+ * ```ts
+ * new trax.display.HistoryView(loop.history).toString(); // text charts
+ * ```
+ */
 export class HistoryView {
   readonly history: HistoryLike;
   readonly options: HistoryViewOptions;

@@ -36,6 +36,11 @@ export interface EncodedImage {
  * 8-bit pixels of an image tensor `(h, w)` or `(h, w, c)` with c in 1, 3, 4.
  * Floats in [0, 1] scale by 255, data in [0, 255] stay, anything else is
  * stretched from its min to its max.
+ *
+ * @example
+ * ```ts
+ * imagePixels([0, 0.5, 1]); // Uint8Array [0, 128, 255]
+ * ```
  */
 export function imagePixels(values: ArrayLike<number>, range?: [number, number]): Uint8Array {
   let lo = Infinity;
@@ -72,7 +77,14 @@ function splitImages(t: tf.Tensor): { h: number; w: number; c: number; data: Flo
   return Array.from({ length: n }, (_, i) => ({ h, w, c, data: data.subarray(i * per, (i + 1) * per) }));
 }
 
-/** A view of images as PNGs: `image/png` (the first) and HTML (all, captioned). */
+/**
+ * A view of images as PNGs: `image/png` (the first) and HTML (all, captioned).
+ *
+ * @example
+ * ```ts
+ * new trax.display.ImageView(tf.randomUniform([28, 28])).images[0].width; // 28
+ * ```
+ */
 export class ImageView {
   readonly images: EncodedImage[];
   readonly options: ImageViewOptions;

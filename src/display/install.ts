@@ -31,7 +31,14 @@ function layerBundle(l: Layer): MimeBundle {
   return layerView(l)[DISPLAY]();
 }
 
-/** Adds `[Symbol.for("Jupyter.display")]` and `[util.inspect.custom]` to `Layer.prototype` and `History.prototype` (once). */
+/**
+ * Adds `[Symbol.for("Jupyter.display")]` and `[util.inspect.custom]` to `Layer.prototype` and `History.prototype` (once).
+ *
+ * @example
+ * ```ts
+ * installDisplays(); // done once by `import "trax-ts"`
+ * ```
+ */
 export function installDisplays(): void {
   if (installed) return;
   installed = true;

@@ -18,7 +18,14 @@ export interface PngOptions {
 
 let crcTable: Uint32Array | null = null;
 
-/** CRC-32 (ISO 3309, as PNG chunks use). */
+/**
+ * CRC-32 (ISO 3309, as PNG chunks use).
+ *
+ * @example
+ * ```ts
+ * crc32(Buffer.from("123456789")); // 0xcbf43926
+ * ```
+ */
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
@@ -101,7 +108,14 @@ export function encodePng(pixels: ArrayLike<number>, width: number, height: numb
   return out;
 }
 
-/** Base64 of bytes (what `image/png` in a bundle holds). */
+/**
+ * Base64 of bytes (what `image/png` in a bundle holds).
+ *
+ * @example
+ * ```ts
+ * toBase64(Uint8Array.of(1, 2, 3)); // "AQID"
+ * ```
+ */
 export function toBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }

@@ -12,7 +12,14 @@ import { formatNumpy } from "./numpy-format";
 import { findSummaries } from "./summaries";
 import { looksLikeTensor } from "./tensor-view";
 
-/** A view of named scalar values. */
+/**
+ * A view of named scalar values.
+ *
+ * @example
+ * ```ts
+ * new trax.display.ScalarView({ lr: 0.01 }).toString(); // "lr  0.01"
+ * ```
+ */
 export class ScalarView {
   /** `[name, printed value]` rows. */
   readonly rows: [string, string][];

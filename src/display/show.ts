@@ -63,6 +63,11 @@ function findTslab(): TslabJupyter | null {
  * The sink in force: the one set with {@link setDisplaySink}, else a
  * `globalThis.__traxDisplaySink` function, else tslab's channel when this
  * process is a tslab kernel; `null` outside notebooks.
+ *
+ * @example
+ * ```ts
+ * const sink = trax.display.displaySink(); // null in a terminal
+ * ```
  */
 export function displaySink(): DisplaySink | null {
   if (userSink) return userSink;
@@ -79,12 +84,26 @@ export function displaySink(): DisplaySink | null {
   return null;
 }
 
-/** True when a bundle-capable frontend is attached (a sink exists). */
+/**
+ * True when a bundle-capable frontend is attached (a sink exists).
+ *
+ * @example
+ * ```ts
+ * if (trax.display.inNotebook()) trax.display.attachLiveView(loop);
+ * ```
+ */
 export function inNotebook(): boolean {
   return displaySink() !== null;
 }
 
-/** True when `x` has a view richer than text (displayables, tensors, layers). */
+/**
+ * True when `x` has a view richer than text (displayables, tensors, layers).
+ *
+ * @example
+ * ```ts
+ * trax.display.hasRichDisplay(tf.ones([2])); // true
+ * ```
+ */
 export function hasRichDisplay(x: unknown): boolean {
   return isDisplayable(x) || looksLikeTensor(x) || x instanceof Layer || looksLikeHistory(x);
 }
@@ -145,6 +164,11 @@ export async function show(x: unknown, options: DisplayOptions = {}): Promise<Mi
 /**
  * Sends a bundle to the sink, or prints its text to stdout when there is none.
  * Returns true when a sink took it.
+ *
+ * @example
+ * ```ts
+ * trax.display.emit({ "text/plain": "done", "text/html": "<b>done</b>" });
+ * ```
  */
 export function emit(bundle: MimeBundle, options: DisplayOptions = {}): boolean {
   const sink = displaySink();

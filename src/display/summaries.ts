@@ -14,12 +14,26 @@ export interface FoundSummaries {
   images: [string, tf.Tensor[]][];
 }
 
-/** True for a summary layer (it has a `summaryName`). */
+/**
+ * True for a summary layer (it has a `summaryName`).
+ *
+ * @example
+ * ```ts
+ * isSummaryLayer(tl.SummaryScalar("x")); // true
+ * ```
+ */
 export function isSummaryLayer(l: unknown): l is Layer & { summaryName: string } {
   return typeof (l as { summaryName?: unknown }).summaryName === "string";
 }
 
-/** The scalar and image summaries held by `layer` and its sublayers. */
+/**
+ * The scalar and image summaries held by `layer` and its sublayers.
+ *
+ * @example
+ * ```ts
+ * findSummaries(model).scalars; // [["summary_act", tensor]]
+ * ```
+ */
 export function findSummaries(layer: Layer): FoundSummaries {
   const out: FoundSummaries = { scalars: [], images: [] };
   const seen = new Set<Layer>();

@@ -18,7 +18,14 @@ export interface TensorLike {
   dataSync(): ArrayLike<number> | ArrayLike<string> | ArrayLike<Uint8Array>;
 }
 
-/** True for a tfjs tensor, from this library's tfjs or another copy. */
+/**
+ * True for a tfjs tensor, from this library's tfjs or another copy.
+ *
+ * @example
+ * ```ts
+ * trax.display.looksLikeTensor(tf.ones([2])); // true
+ * ```
+ */
 export function looksLikeTensor(x: unknown): x is tf.Tensor {
   const t = x as TensorLike;
   return (
@@ -38,7 +45,14 @@ export interface TensorStats {
   nonFinite: number;
 }
 
-/** Min, max, mean and (population) standard deviation of the finite values. */
+/**
+ * Min, max, mean and (population) standard deviation of the finite values.
+ *
+ * @example
+ * ```ts
+ * trax.display.statsOf([1, 2, 3, NaN]); // { size: 4, min: 1, max: 3, mean: 2, std: 0.816..., nonFinite: 1 }
+ * ```
+ */
 export function statsOf(values: ArrayLike<number>): TensorStats {
   let n = 0;
   let mean = 0;

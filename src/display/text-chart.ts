@@ -28,6 +28,11 @@ const DOT = [
 /**
  * A text chart of `points` series: `"train"` series are Braille lines,
  * others are `o` marks. Returns the lines of the plot with a y axis.
+ *
+ * @example
+ * ```ts
+ * plotSeries([{ mode: "train", points: [[1, 1], [2, 0.5]] }], 20, 4).join("\n");
+ * ```
  */
 export function plotSeries(
   all: { mode: string; points: [number, number][] }[],

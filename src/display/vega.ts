@@ -71,6 +71,11 @@ let libraryMode: VegaLibraryMode = "once";
  * the first chart of the session, later ones reuse `window.vegaEmbed`),
  * `"always"` (every chart, for pages built from single outputs) or `"never"`
  * (charts show their SVG unless the page already has vega-embed).
+ *
+ * @example
+ * ```ts
+ * trax.display.setVegaLibraryMode("always"); // every chart carries the libraries
+ * ```
  */
 export function setVegaLibraryMode(mode: VegaLibraryMode): void {
   if (!["once", "always", "never"].includes(mode)) throw new Error(`setVegaLibraryMode: "once", "always" or "never" expected; got ${String(mode)}`);
@@ -78,7 +83,14 @@ export function setVegaLibraryMode(mode: VegaLibraryMode): void {
   libraryShown = false;
 }
 
-/** Makes the next chart inline the libraries again (e.g. for a new page). */
+/**
+ * Makes the next chart inline the libraries again (e.g. for a new page).
+ *
+ * @example
+ * ```ts
+ * trax.display.resetVegaLibrary();
+ * ```
+ */
 export function resetVegaLibrary(): void {
   libraryShown = false;
 }
@@ -118,7 +130,14 @@ export function vegaHtml(spec: VegaLiteSpec, options: VegaHtmlOptions = {}): str
   return `<div class="trax-chart">${options.header ?? ""}${lib}<div id="${id}">${options.svg ?? ""}</div>${draw}</div>`;
 }
 
-/** A chart's bundle: text, the spec, HTML (and the SVG when given). */
+/**
+ * A chart's bundle: text, the spec, HTML (and the SVG when given).
+ *
+ * @example
+ * ```ts
+ * chartBundle(spec, "loss curve", await renderVegaLiteSvg(spec));
+ * ```
+ */
 export function chartBundle(spec: VegaLiteSpec, text: string, svg?: string, header?: string): MimeBundle {
   const b: MimeBundle = {
     "text/plain": text,
@@ -129,7 +148,14 @@ export function chartBundle(spec: VegaLiteSpec, text: string, svg?: string, head
   return b;
 }
 
-/** Escaped text for chart headers. */
+/**
+ * Escaped text for chart headers.
+ *
+ * @example
+ * ```ts
+ * chartHeader("step 10/100"); // escaped, monospace
+ * ```
+ */
 export function chartHeader(s: string): string {
   return `<div style="font-family:monospace;font-size:12px;margin:2px 0">${escapeHtml(s)}</div>`;
 }
