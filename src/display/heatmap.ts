@@ -155,13 +155,20 @@ export function heatmapSvg(g: Grid, options: HeatmapOptions = {}): string {
   const size = options.size ?? 320;
   const rowLabels = options.rowLabels?.map((s) => clip(String(s), 14));
   const colLabels = options.colLabels?.map((s) => clip(String(s), 14));
-  const cell = Math.max(1, Math.min(28, Math.floor(size / Math.max(g.rows, g.cols))));
-  const w = Math.max(cell * g.cols, 1);
-  const h = Math.max(cell * g.rows, 1);
+  // Pixels per cell (fractional for large grids, drawn as one scaled image); the map fits in `size`.
+  const scale = Math.min(28, size / Math.max(g.rows, g.cols));
+  const asRects = g.rows * g.cols <= maxCells && scale >= 3;
+  const w = Math.max(1, Math.round((asRects ? Math.floor(scale) : scale) * g.cols));
+  // A one-row strip stays visible.
+  const h = Math.max(g.rows === 1 ? 16 : 1, Math.round((asRects ? Math.floor(scale) : scale) * g.rows));
+  const cellW = w / g.cols;
+  const cellH = h / g.rows;
   const charW = 6.5;
-  const left = 6 + (rowLabels ? Math.max(0, ...rowLabels.map((s) => s.length)) * charW + 4 : 0);
+  const showRows = rowLabels !== undefined && cellH >= 8;
+  const showCols = colLabels !== undefined && cellW >= 8;
+  const left = 6 + (rowLabels && showRows ? Math.max(0, ...rowLabels.map((s) => s.length)) * charW + 4 : 0);
   const titleH = options.title ? 20 : 4;
-  const top = titleH + (colLabels ? Math.max(0, ...colLabels.map((s) => s.length)) * charW + 6 : 0);
+  const top = titleH + (colLabels && showCols ? Math.max(0, ...colLabels.map((s) => s.length)) * charW + 6 : 0);
   const barW = 12;
   const width = Math.ceil(left + w + 16 + barW + 64);
   const height = Math.ceil(top + Math.max(h, 60) + (options.caption ? 22 : 8));
@@ -171,7 +178,7 @@ export function heatmapSvg(g: Grid, options: HeatmapOptions = {}): string {
   );
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   if (options.title) parts.push(`<text x="${left}" y="14" font-size="12" font-weight="bold">${escapeHtml(options.title)}</text>`);
-  if (g.rows * g.cols <= maxCells) {
+  if (asRects) {
     const span = hi - lo;
     parts.push(`<g transform="translate(${left},${top})">`);
     for (let r = 0; r < g.rows; r++) {
@@ -179,7 +186,7 @@ export function heatmapSvg(g: Grid, options: HeatmapOptions = {}): string {
         const v = g.values[r * g.cols + c];
         const fill = Number.isFinite(v) ? viridisHex(span > 0 ? (v - lo) / span : 0.5) : "#d0d0d0";
         const label = `${rowLabels ? rowLabels[r] ?? r : r}, ${colLabels ? colLabels[c] ?? c : c}: ${shortNumber(v)}`;
-        parts.push(`<rect x="${c * cell}" y="${r * cell}" width="${cell}" height="${cell}" fill="${fill}"><title>${escapeHtml(label)}</title></rect>`);
+        parts.push(`<rect x="${c * cellW}" y="${r * cellH}" width="${cellW}" height="${cellH}" fill="${fill}"><title>${escapeHtml(label)}</title></rect>`);
       }
     }
     parts.push(`</g>`);
@@ -190,15 +197,15 @@ export function heatmapSvg(g: Grid, options: HeatmapOptions = {}): string {
       `<image x="${left}" y="${top}" width="${w}" height="${h}" preserveAspectRatio="none" style="image-rendering:pixelated" xlink:href="data:image/png;base64,${png}" href="data:image/png;base64,${png}"/>`
     );
   }
-  if (rowLabels) {
+  if (rowLabels && showRows) {
     rowLabels.forEach((s, r) => {
-      if (r < g.rows) parts.push(`<text x="${left - 4}" y="${top + r * cell + cell / 2 + 4}" text-anchor="end">${escapeHtml(s)}</text>`);
+      if (r < g.rows) parts.push(`<text x="${left - 4}" y="${(top + r * cellH + cellH / 2 + 4).toFixed(1)}" text-anchor="end">${escapeHtml(s)}</text>`);
     });
   }
-  if (colLabels) {
+  if (colLabels && showCols) {
     colLabels.forEach((s, c) => {
       if (c < g.cols) {
-        const x = left + c * cell + cell / 2 + 4;
+        const x = (left + c * cellW + cellW / 2 + 4).toFixed(1);
         parts.push(`<text transform="translate(${x},${top - 4}) rotate(-90)">${escapeHtml(s)}</text>`);
       }
     });

@@ -59,6 +59,17 @@ test("a 1000x1000 tensor gives an HTML view under 200 KB with a heatmap image", 
   t.dispose();
 });
 
+test("heatmaps fit their size: long vectors and big matrices are scaled images, small ones cells", () => {
+  const width = (svg: string) => Number(/<svg[^>]* width="(\d+)"/.exec(svg)?.[1]);
+  for (const shape of [[10000], [1000, 1000], [3, 2000], [50]]) {
+    const t = tf.zeros(shape);
+    const svg = svgsIn(bundleOf(t)["text/html"] as string)[0];
+    assert.ok(width(svg) <= 320 + 100, `[${shape}]: ${width(svg)} px wide`);
+    assert.is(svg.includes("<image"), shape[0] !== 50, `[${shape}] drawn as ${svg.includes("<image") ? "an image" : "cells"}`);
+    t.dispose();
+  }
+});
+
 test("rank 3 draws its first 2-D slices, labeled", () => {
   const t = tf.range(0, 5 * 3 * 4).reshape([5, 3, 4]);
   const html = bundleOf(t)["text/html"] as string;
