@@ -172,6 +172,35 @@ test("a resumed run (new Loop on the same outputDir) gives the same losses as an
   b2.dispose();
 });
 
+test("a separate evalModel (eval mode) gets the model's weights; its metrics are the mean over nEvalBatches", async () => {
+  const make = (mode: "train" | "eval") => tl.Serial(tl.Dense(8), tl.Relu(), tl.Dropout(0.5, { mode }), tl.Dense(2), tl.LogSoftmax());
+  const model = make("train");
+  const evalModel = make("eval");
+  const evalBatches = [...(function* () {
+    const it = blobs(21);
+    for (let i = 0; i < 2; i++) yield it.next().value as tf.Tensor[];
+  })()];
+  const loop = Loop(model, TrainTask(() => blobs(20), tl.CrossEntropyLoss(), opt.Adam({ learningRate: 0.01 })), {
+    evalModel,
+    evalTasks: EvalTask(function* () {
+      for (;;) for (const b of evalBatches) yield b.map((t) => t.clone());
+    }, [tl.CrossEntropyLoss()], { nEvalBatches: 2 }),
+    stepsPerEval: 5,
+    progress: "none",
+  });
+  await loop.run(5);
+  const ws = (m: trax.layers.Layer) => (m.weights as unknown as tf.Tensor[][]).flat();
+  ws(model).forEach((w, i) => assert.is(ws(evalModel)[i], w, `weight ${i} shared`));
+  // The recorded eval loss at step 5 is the mean loss of the eval model over the two batches.
+  const expected = evalBatches
+    .map(([x, y]) => tf.tidy(() => tl.CrossEntropyLoss()([evalModel(x), y, tf.ones(y.shape)]).dataSync()[0]))
+    .reduce((a, b) => a + b) / 2;
+  const rec = loop.history.get("eval", "metrics/CrossEntropyLoss");
+  assert.equal(rec.map(([st]) => st), [1, 5]);
+  assertClose(rec[1][1], expected, 1e-5);
+  loop.dispose();
+});
+
 test("a custom backward is honoured by the training step", async () => {
   // Scale whose backward says the weight gradient is zero: training must leave it alone.
   class FrozenScale extends tl.Layer {
