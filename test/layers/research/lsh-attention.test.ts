@@ -56,7 +56,8 @@ test("batched LSH equals the per-example, per-head reference with dropout: outpu
     return [out, ...(s as unknown as tf.Tensor[]), ...grads];
   };
   const expected = run(ref);
-  for (const nParallelHeads of [1, 3, 6, 12]) {
+  // All heads always run in one batched pass; nParallelHeads is validated only.
+  for (const nParallelHeads of [1, 12]) {
     const layer = tl.LSHSelfAttention({ ...common, nParallelHeads });
     layer.init(new ShapeDtype(x.shape), { rng });
     run(layer).forEach((g, i) => assertClose(g, expected[i], 2e-3, 2e-3, `nParallelHeads ${nParallelHeads}, item ${i}`));

@@ -243,6 +243,40 @@ test("no leaks: init, eval and train calls, predict steps, gradients", () => {
   })), 0);
 });
 
+// ---------------------------------------------------- EfficientAttentionBase
+
+test("EfficientAttentionBase subclass: per-head weights stacked, per-row state stacked, head outputs summed", () => {
+  class Scale extends tl.EfficientAttentionBase {
+    createWeightsUnbatched(sigs: InstanceType<typeof ShapeDtype>[], rng: Uint32Array) {
+      return random.uniform(rng, [sigs[0].shape[1] as number]);
+    }
+    createStateUnbatched(_sigs: unknown, rng: Uint32Array) {
+      return tf.tensor1d(Array.from(rng.slice(0, 1)), "float32");
+    }
+    forwardUnbatched(xs: tf.Tensor[], ctx: { weights: unknown; state: unknown }): [tf.Tensor, never] {
+      return [xs[0].mul(ctx.weights as tf.Tensor), (ctx.state as tf.Tensor).add(1) as never];
+    }
+  }
+  const layer = new Scale(3);
+  const x = random.normal(random.getPrng(1), [2, 4, 5]);
+  const [w, s] = layer.init(new ShapeDtype(x.shape), { rng: random.getPrng(2) });
+  assert.equal((w as tf.Tensor).shape, [3, 5]);
+  assert.equal((s as tf.Tensor).shape, [6, 1]);
+  const headKeys = random.split(random.getPrng(2), 3);
+  assertClose(w as tf.Tensor, headKeys.map((k) => Array.from(random.uniformArray(k, 5))), 0);
+  const nextState = (s as tf.Tensor).add(1); // the call replaces (and frees) the old state
+  const y = layer(x);
+  assertClose(y, x.mul((w as tf.Tensor).sum(0)), 1e-5);
+  assertClose(layer.state as tf.Tensor, nextState, 0);
+  assert.is(layer.nHeads, 3);
+  const fast = () => new Scale(2, { incremental: true, predictMemLen: 4 });
+  assert.throws(fast, /does not support fast inference/);
+  assert.throws(() => new Scale(2, { incremental: true, predictMemLen: 2, predictDropLen: 3 }), /predictDropLen <= predictMemLen/);
+  assert.throws(() => new Scale(0), /nHeads/);
+  class Missing extends tl.EfficientAttentionBase {}
+  assertLayerError(() => new Missing(1)(x), /override createWeightsUnbatched/);
+});
+
 // ------------------------------------------------------------ EncDecAttention
 
 test("EncDecAttention: decoder queries attend to encoder keys, hiding padding (position 0 too)", () => {
