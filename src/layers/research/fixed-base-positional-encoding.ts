@@ -133,8 +133,8 @@ class FixedBasePositionalEncodingLayer extends Layer {
  *
  * @example
  * ```ts
- * const pe = tl.FixedBasePositionalEncoding({ bases: [2, 3], nDigits: 2, mode: "eval" });
- * pe(tf.zeros([1, 4, 4])).shape; // [1, 4, 4]
+ * const pe = tl.FixedBasePositionalEncoding({ bases: [2, 3], nDigits: 3, mode: "eval" });
+ * pe(tf.zeros([1, 5, 6])).shape; // [1, 5, 6] (positions below 2^3)
  * ```
  */
 export const FixedBasePositionalEncoding = callable(FixedBasePositionalEncodingLayer, "FixedBasePositionalEncoding");
