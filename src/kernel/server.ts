@@ -5,8 +5,9 @@
  * readable `error` messages.
  * @module
  */
+import * as path from "path";
 import * as util from "util";
-import { resolveOwnPackage } from "./package-root";
+import { packageRoot, resolveOwnPackage } from "./package-root";
 import { forwardTypeScriptPaths } from "./typescript-paths";
 import { ErrorReport, errorReport, valueBundleAsync } from "./render";
 
@@ -36,6 +37,7 @@ interface HandlerLike {
   execCount: number;
   execQueue: { reset(delay?: number): void };
   handleExecuteImpl(req: ExecuteRequest, ...rest: unknown[]): Promise<unknown>;
+  handleKernel(): Record<string, unknown> & { language_info: Record<string, unknown> };
   handleExecute(
     req: ExecuteRequest,
     writeStream: (name: string, text: string) => void,
@@ -95,14 +97,18 @@ export function writeDisplay(bundle: Record<string, unknown>, opts: { displayId?
   write(data, Boolean(opts.update));
 }
 
+/** Bundles `trax.display.show` put on screen: a cell ending in `await trax.display.show(x)` shows x once. */
+const shownBundles = new WeakSet<object>();
+
 /** The console tslab's executor prints through: last expressions and errors. */
 function kernelConsole(): { log: (...a: unknown[]) => void; error: (...a: unknown[]) => void } {
   return {
     // tslab calls log(value) with the value of a cell's last expression.
     log: (...args: unknown[]) => {
       const cell = currentCell();
-      if (cell && args.length === 1) cell.result(args[0]);
-      else console.log(...args);
+      const value = args[0];
+      if (!cell || args.length !== 1) console.log(...args);
+      else if (typeof value !== "object" || value === null || !shownBundles.has(value)) cell.result(value);
     },
     // error(e) for a thrown value; error(format, file, line, col, message) for a diagnostic.
     error: (...args: unknown[]) => {
@@ -128,10 +134,37 @@ function createHandler(Base: new (executor: Executor, isJs: boolean) => HandlerL
     stopOnError = req.stop_on_error !== false; // read in reset(), called when this cell fails
     return run(req, ...rest);
   };
+  // kernel_info_reply: the required status, and what this kernel is.
+  const info = handler.handleKernel.bind(handler);
+  handler.handleKernel = () => {
+    const reply = info();
+    return {
+      ...reply,
+      status: "ok",
+      implementation: "trax-ts",
+      implementation_version: packageVersion(),
+      banner: `trax-ts ${packageVersion()} on tslab: TypeScript with trax, tl and tf loaded`,
+      language_info: { ...reply.language_info, version: typescriptVersion() },
+    };
+  };
   const queue = handler.execQueue;
   const reset = queue.reset.bind(queue);
   queue.reset = (delay?: number) => (stopOnError ? reset(delay) : reset());
   return handler;
+}
+
+function packageVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return (require(path.join(packageRoot(), "package.json")) as { version: string }).version;
+}
+
+function typescriptVersion(): string {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return (require("tslab") as { versions: { typescript: string } }).versions.typescript;
+  } catch {
+    return "";
+  }
 }
 
 function createServerClass(Base: ZmqServerClass): ZmqServerClass {
@@ -254,7 +287,8 @@ function connectDisplaySink(): void {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const display = require("../display") as { setDisplaySink?: (sink: unknown) => void };
   if (typeof display.setDisplaySink !== "function") return;
-  display.setDisplaySink((bundle: Record<string, unknown>, opts?: { displayId?: string; update?: boolean }) =>
-    writeDisplay(bundle, opts ?? {})
-  );
+  display.setDisplaySink((bundle: Record<string, unknown>, opts?: { displayId?: string; update?: boolean }) => {
+    shownBundles.add(bundle);
+    writeDisplay(bundle, opts ?? {});
+  });
 }
