@@ -7,6 +7,14 @@
  * the positions seen so far live in layer state, `PositionalEncoding` keeps
  * its position and `ShiftRight` does nothing, so feeding a decoder one token at
  * a time gives the outputs of the whole sequence in `eval` mode.
+ *
+ * In `viz` mode (eval otherwise) the layer that computes attention
+ * probabilities keeps those of its last call as its **state**: a float32
+ * tensor of shape `(batch, heads, queries, keys)`, each row summing to 1 and
+ * exactly 0 at masked keys. The layers that hold it are `PureAttention` (inside
+ * `Attention` and `AttentionQKV`), `DotProductCausalAttention` (inside
+ * `CausalAttention`) and `DotProductAttention`; find them in a model with
+ * `layer.sublayers` and read `.state`.
  * @module
  */
 import { tf } from "../backend/tf";
@@ -284,6 +292,8 @@ function sparsifiableDense(dFeature: number, sparsity: number | "noop" | null | 
  * `(activations, mask)`. Projects `AQ (b, lq, dq)`, `AK (b, lk, dk)`,
  * `AV (b, lk, dv)` to `dFeature`, attends with `nHeads` heads and projects the
  * result: output `(b, lq, dFeature)`; the mask `(b, 1, 1|lq, lk)` passes through.
+ * In `viz` mode its `PureAttention` sublayer keeps the probabilities
+ * `(batch, heads, lq, lk)` as state.
  *
  * @example
  * ```ts
@@ -320,6 +330,8 @@ export interface AttentionOptions {
  * Multi-head self-attention with a padding mask: `(x, mask)` to
  * `(newX, mask)`, `x` of shape `(b, l, dFeature)`, mask `(b, 1, 1, l)` (as
  * {@link PaddingMask} makes it); masked positions get no attention.
+ * In `viz` mode its `PureAttention` sublayer keeps the probabilities
+ * `(batch, heads, l, l)` as state.
  *
  * @example
  * ```ts
@@ -512,7 +524,9 @@ export interface CausalAttentionOptions {
 /**
  * Multi-head causal self-attention: `(b, l, dFeature)` to `(b, l, dFeature)`,
  * each position attending only to itself and earlier ones. In `predict` mode
- * it decodes incrementally (see {@link DotProductCausalAttention}).
+ * it decodes incrementally (see {@link DotProductCausalAttention}); in `viz`
+ * mode its `DotProductCausalAttention` sublayer keeps the probabilities
+ * `(batch, heads, l, l)` as state.
  *
  * @example
  * ```ts
