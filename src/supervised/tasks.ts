@@ -65,7 +65,7 @@ class TrainTaskImpl {
  * @example
  * ```ts
  * const task = trax.supervised.TrainTask(
- *   () => trax.data.batch(trax.data.repeat(examples), 32),
+ *   () => trax.data.batches(trainExamples, 32, { seed: 0 }), // a fresh, identical stream per call
  *   tl.CrossEntropyLoss(),
  *   trax.optimizers.Adam({ learningRate: 1e-3 }),
  *   { lrSchedule: trax.supervised.lrSchedules.warmup(100, 1e-3) }
@@ -120,7 +120,7 @@ class EvalTaskImpl {
  *
  * @example
  * ```ts
- * const evalTask = trax.supervised.EvalTask(evalData, [tl.CrossEntropyLoss(), tl.Accuracy()], {
+ * const evalTask = trax.supervised.EvalTask(() => trax.data.batches(evalExamples, 64, { seed: 1 }), [tl.CrossEntropyLoss(), tl.Accuracy()], {
  *   metricNames: ["loss", "accuracy"],
  *   nEvalBatches: 4,
  * });

@@ -6,15 +6,15 @@
  * @example
  * ```ts
  * const { TrainTask, EvalTask, Loop, lrSchedules } = trax.supervised;
- * const model = tl.Serial(tl.Dense(32), tl.Relu(), tl.Dense(2));
- * const loop = Loop(model, TrainTask(trainData, tl.CrossEntropyLoss(), trax.optimizers.Adam({ learningRate: 0.01 })), {
- *   evalTasks: [EvalTask(evalData, [tl.CrossEntropyLoss(), tl.Accuracy()])],
- *   outputDir: "/tmp/run1",
- *   stepsPerEval: 50,
- * });
+ * const [train, evalSet] = trax.data.digits({ shape: [64] }).split({ evalFraction: 0.2, seed: 0 });
+ * const model = tl.Serial(tl.Dense(32), tl.Relu(), tl.Dense(10), tl.LogSoftmax());
+ * const trainTask = TrainTask(() => trax.data.batches(train, 32, { seed: 0 }), tl.CrossEntropyLoss(),
+ *   trax.optimizers.Adam({ learningRate: 0.01 }), { lrSchedule: lrSchedules.warmup(50, 0.01) });
+ * const evalTask = EvalTask(() => trax.data.batches(evalSet, 64, { seed: 1 }), [tl.CrossEntropyLoss(), tl.Accuracy()]);
+ * const loop = Loop(model, trainTask, { evalTasks: [evalTask], outputDir: "/tmp/run1", stepsPerEval: 50 });
  * loop.onStep(({ step, loss }) => { if (loss < 0.01) loop.stop(); });
  * const history = await loop.run(500);
- * history.get("eval", "metrics/Accuracy"); // [[1, 0.5], [50, 0.8], ...]
+ * history.get("eval", "metrics/Accuracy"); // [[1, 0.1], [50, 0.8], ...]
  * ```
  * @module
  */
@@ -168,6 +168,9 @@ class LoopImpl {
     if (!Number.isInteger(this.randomSeed)) throw new Error(`Loop: randomSeed must be an integer; got ${String(options.randomSeed)}`);
     this.rng = random.getPrng(this.randomSeed);
     this.progressMode = options.progress ?? "auto";
+    if (!["auto", "bar", "lines", "none"].includes(this.progressMode)) {
+      throw new Error(`Loop: progress must be "auto", "bar", "lines" or "none"; got ${String(options.progress)}`);
+    }
     this.log = options.log ?? ((line: string) => console.log(line));
     const cbs = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
     this.callbacks.push(...cbs);

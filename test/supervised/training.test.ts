@@ -201,6 +201,43 @@ test("a separate evalModel (eval mode) gets the model's weights; its metrics are
   loop.dispose();
 });
 
+test("two train tasks alternate (each with its optimizer); a multi-task run resumes exactly", async () => {
+  const make = (dir: string) =>
+    Loop(mlp(), [
+      TrainTask(() => blobs(30), tl.CrossEntropyLoss(), opt.Adam({ learningRate: 0.02 }), { lossName: "ceA" }),
+      TrainTask(() => blobs(31, 8), tl.CrossEntropyLoss(), opt.Momentum({ learningRate: 0.05 }), { lossName: "ceB" }),
+    ], { outputDir: dir, stepsPerEval: 4, progress: "none" });
+  const tasks: string[] = [];
+  const a = make(tmp());
+  a.onStep(({ task }) => tasks.push(task));
+  const unbroken = await losses(a, 8);
+  assert.equal(tasks, ["train_0", "train_1", "train_0", "train_1", "train_0", "train_1", "train_0", "train_1"]);
+  assert.equal(a.history.get("train", "metrics/ceA").map(([st]) => st), [1, 4, 8]);
+  assert.equal(a.history.get("train", "metrics/ceB").map(([st]) => st), [4, 8]);
+  const dir = tmp();
+  const b1 = make(dir);
+  const part1 = await losses(b1, 3);
+  b1.dispose();
+  const b2 = make(dir);
+  const part2 = await losses(b2, 5);
+  [...part1, ...part2].forEach((l, i) => assert.ok(Math.abs(l - unbroken[i]) <= 1e-6, `step ${i + 1}: ${l} vs ${unbroken[i]}`));
+  a.dispose();
+  b2.dispose();
+});
+
+test("progress 'bar' runs (cli-progress) and a second run while running is refused", async () => {
+  const loop = Loop(mlp(), TrainTask(() => blobs(32), tl.CrossEntropyLoss(), opt.SGD({ learningRate: 0.1 })), { progress: "bar" });
+  let second: Promise<unknown> | null = null;
+  loop.onStep(({ step }) => {
+    if (step === 2) second = loop.run(1);
+  });
+  await loop.run(3);
+  await second!.then(() => assert.unreachable("second run"), (e: Error) => assert.match(e.message, /already running/));
+  assert.is(loop.step, 3);
+  assert.throws(() => Loop(mlp(), TrainTask(() => blobs(32), tl.CrossEntropyLoss(), opt.SGD()), { progress: "fancy" as "bar" }), /progress must be/);
+  loop.dispose();
+});
+
 test("a custom backward is honoured by the training step", async () => {
   // Scale whose backward says the weight gradient is zero: training must leave it alone.
   class FrozenScale extends tl.Layer {
