@@ -197,6 +197,14 @@ test("state: buckets are hashVecs of each row's queries with the split state key
   assert.equal((padded.state as unknown as tf.Tensor[])[0].shape, [2, 24]);
 });
 
+test("hierarchical buckets [2, 4]: 8 buckets per round", () => {
+  const layer = tl.LSHSelfAttention({ nHeads: 1, dQk: 4, dV: 3, chunkLen: 4, nHashes: 2, nBuckets: [2, 4], mode: "eval" });
+  const x = random.normal(random.getPrng(1), [1, 16, 5]);
+  assert.equal(layer(x).shape, [1, 16, 5]);
+  const b = Array.from((layer.state as unknown as tf.Tensor[])[0].dataSync());
+  b.forEach((v, i) => assert.ok(v >= 8 * Math.floor(i / 16) && v < 8 * (Math.floor(i / 16) + 1)));
+});
+
 test("default bucket count: 2 * length / chunkLen", () => {
   const layer = tl.LSHSelfAttention({ nHeads: 1, dQk: 4, dV: 3, chunkLen: 4, nHashes: 1, mode: "eval" });
   const x = random.normal(random.getPrng(7), [1, 32, 5]);

@@ -110,6 +110,21 @@ test("predict mode one token at a time equals eval mode (Trax test_fast_inferenc
   assertLayerError(() => fast(x.slice([0, 0, 0], [2, 10, 13])), /only work at the start of a sequence/);
 });
 
+test("predict == eval with shared QK, biases and two chunks before (cache of 9, rolled by 3)", () => {
+  for (const [shareQk, bias] of [[true, false], [false, true], [true, true]]) {
+    const common = { nHeads: 2, dQk: 4, dV: 3, shareQk, bias, causal: true, chunkLen: 3, nChunksBefore: 2 };
+    const x = random.uniform(random.getPrng(0), [2, 12, 5]);
+    const ref = tl.SelfAttention({ ...common, mode: "eval" });
+    ref.init(new ShapeDtype(x.shape));
+    const fast = tl.SelfAttention({ ...common, mode: "predict" });
+    fast.init(new ShapeDtype([2, 1, 5]));
+    fast.weights = ref.weights;
+    const outs: tf.Tensor[] = [];
+    for (let i = 0; i < 12; i++) outs.push(fast(x.slice([0, i, 0], [2, 1, 5])));
+    assertClose(tf.concat(outs, 1), ref(x), 1e-5, 1e-4, `shareQk ${shareQk}, bias ${bias}`);
+  }
+});
+
 // ------------------------------------------------------ known values (math)
 
 test("chunkLen null: plain softmax multi-head attention (non-causal and causal)", () => {
