@@ -390,6 +390,18 @@ test("PositionalEncoding equals the closed-form sinusoid (even and odd depth)", 
   }
 });
 
+test("PositionalEncoding useBfloat16 rounds the table to bfloat16 precision", () => {
+  const pe = tl.PositionalEncoding({ maxLen: 8, useBfloat16: true, mode: "eval" });
+  pe.init(new ShapeDtype([1, 8, 6]));
+  const table = sinusoid(8, 6).flat();
+  const got = Array.from((pe.weights as tf.Tensor).dataSync());
+  got.forEach((v, i) => {
+    // bfloat16 keeps 8 significant bits: relative error below 2^-8, and the low 16 bits are zero
+    assert.ok(Math.abs(v - table[i]) <= Math.abs(table[i]) * 2 ** -8 + 1e-30, `entry ${i}: ${v} vs ${table[i]}`);
+    assert.is(new Uint32Array(new Float32Array([v]).buffer)[0] & 0xffff, 0);
+  });
+});
+
 test("PositionalEncoding dFeature: x + sinusoid(dFeature) @ ff", () => {
   const pe = tl.PositionalEncoding({ maxLen: 6, dFeature: 4, mode: "eval" });
   const x = random.normal(random.getPrng(1), [1, 5, 3]);
