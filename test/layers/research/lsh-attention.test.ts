@@ -263,6 +263,15 @@ test("MixedLSHSelfAttention: plain causal attention up to stdLength, LSH beyond"
   const expected = pure([q16, v16], { rng: rng1, state: lshState as never });
   assertClose(mixed([q16, v16], { rng }), expected, 1e-6);
   assert.throws(() => tl.MixedLSHSelfAttention({ causal: false, masked: false }), /inputs/);
+  // Non-causal takes a (batch, length) padding mask, repeated for every head.
+  const m2 = tl.MixedLSHSelfAttention({ nHeads: 2, causal: false, masked: true, stdLength: 8, chunkLen: 4, nBuckets: 4, mode: "eval" });
+  const q4 = random.normal(random.getPrng(6), [4, 8, 4]);
+  const v4 = random.normal(random.getPrng(7), [4, 8, 4]);
+  const mask = tf.tensor2d([[1, 1, 1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1, 1]], [2, 8], "bool");
+  const rowMask = tf.stack([mask.gather(0), mask.gather(0), mask.gather(1), mask.gather(1)]).reshape([4, 1, 8]);
+  const logits = tf.matMul(q4, q4, false, true).div(2);
+  const ref = tf.matMul(tf.softmax(tf.where(tf.broadcastTo(rowMask, [4, 8, 8]), logits, tf.fill([4, 8, 8], -1e9))), v4);
+  assertClose(m2([q4, v4, mask]), ref, 1e-5);
 });
 
 // -------------------------------------------------------------------- LSHFF
