@@ -19,7 +19,7 @@ export { encodePng, crc32, toBase64, PNG_SIGNATURE, type PngOptions, type PngCol
 export { viridis, viridisHex } from "./colormap";
 export { heatmapSvg, heatmapPng, downsample, type Grid, type HeatmapOptions } from "./heatmap";
 export { TensorView, tensorView, statsOf, looksLikeTensor, type TensorViewOptions, type TensorStats } from "./tensor-view";
-export { LayerView, layerView, type LayerRow, type LayerViewOptions } from "./layer-view";
+export { LayerView, layerView, rememberInitSignature, type LayerRow, type LayerViewOptions } from "./layer-view";
 export { AttentionView, attentionView, findVizProbabilities, type AttentionViewOptions, type AttentionMap } from "./attention-view";
 export { HistoryView, historyView, historySpec, type HistoryViewOptions } from "./history-view";
 export { looksLikeHistory, type HistoryLike, type HistoryRecordLike } from "./history-like";

@@ -11,7 +11,7 @@ import { History } from "../supervised/history";
 import { DISPLAY, DISPLAY_ASYNC, type MimeBundle } from "./bundle";
 import { historyView } from "./history-view";
 import { ImageView } from "./image-view";
-import { layerView } from "./layer-view";
+import { layerView, rememberInitSignature } from "./layer-view";
 import { ScalarView } from "./scalar-view";
 import { findSummaries, isSummaryLayer } from "./summaries";
 
@@ -44,6 +44,18 @@ export function installDisplays(): void {
   installed = true;
   define(Layer.prototype, DISPLAY, function (this: Layer) {
     return layerBundle(this);
+  });
+  // Layers remember the signature they were initialized with, so that their view shows output shapes.
+  const init = Layer.prototype.init;
+  Object.defineProperty(Layer.prototype, "init", {
+    value: function (this: Layer, ...args: Parameters<Layer["init"]>) {
+      const result = init.apply(this, args);
+      rememberInitSignature(this, args[0]);
+      return result;
+    },
+    configurable: true,
+    writable: true,
+    enumerable: false,
   });
   define(Layer.prototype, inspect.custom, function (this: Layer) {
     try {

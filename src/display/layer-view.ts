@@ -7,7 +7,7 @@
 import { inspect } from "util";
 import { isTensor } from "../fastmath/tree";
 import { Layer } from "../layers/base";
-import { ShapeDtype } from "../shapes";
+import { ShapeDtype, signature } from "../shapes";
 import { DISPLAY, type MimeBundle } from "./bundle";
 import { escapeHtml } from "./escape";
 
@@ -33,6 +33,29 @@ export interface LayerRow {
 export interface LayerViewOptions {
   /** Levels shown open in HTML (default 2). */
   openDepth?: number;
+}
+
+/** Input signatures layers were initialized with (recorded by the display module's `init` hook). */
+const initSignatures = new WeakMap<Layer, unknown>();
+
+/** Inputs larger than this (elements) are not traced automatically for a view. */
+const AUTO_TRACE_MAX_ELEMENTS = 4_000_000;
+
+/**
+ * Remembers the input signature `layer` was initialized with, so that its
+ * view shows output shapes without being given one.
+ *
+ * @example
+ * ```ts
+ * rememberInitSignature(layer, new trax.shapes.ShapeDtype([2, 3]));
+ * ```
+ */
+export function rememberInitSignature(layer: Layer, inputSignature: unknown): void {
+  try {
+    initSignatures.set(layer, signature(inputSignature as never));
+  } catch {
+    // Not a signature (nothing to remember).
+  }
 }
 
 /** What tracing a forward pass on zeros tells about each layer. */
@@ -165,11 +188,23 @@ export class LayerView {
     return this.total_;
   }
 
+  /** The signature traced: the one given, else the one the layer was initialized with (when small enough to run). */
+  private signatureToTrace(): unknown {
+    if (this.inputSignature !== undefined) return this.inputSignature;
+    if (!this.layer.initialized) return undefined;
+    const sig = initSignatures.get(this.layer);
+    if (sig === undefined) return undefined;
+    const size = (s: unknown): number =>
+      s instanceof ShapeDtype ? s.shape.reduce((a, b) => a * b, 1) : Array.isArray(s) ? s.reduce((n: number, x) => n + size(x), 0) : 0;
+    return size(sig) <= AUTO_TRACE_MAX_ELEMENTS ? sig : undefined;
+  }
+
   private build(): void {
     let traced: Map<Layer, Trace> | null = null;
-    if (this.inputSignature !== undefined) {
+    const sig = this.signatureToTrace();
+    if (sig !== undefined) {
       try {
-        traced = trace(this.layer, this.inputSignature);
+        traced = trace(this.layer, sig);
       } catch (e) {
         const lines = (e instanceof Error ? e.message : String(e)).split("\n").map((l) => l.trim()).filter(Boolean);
         this.shapeError = lines.length > 1 ? `${lines[0]} ${lines[lines.length - 1]}` : lines[0] ?? "unknown error";

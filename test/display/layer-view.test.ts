@@ -40,13 +40,20 @@ test("tracing leaks no tensors and leaves an initialized layer's weights alone",
   assert.not.ok(Object.prototype.hasOwnProperty.call(m.sublayers[0], "pureFn"), "hooks removed");
 });
 
-test("initialized without a signature: counts but no shapes; uninitialized: counts unknown", () => {
+test("uninitialized: no shapes, counts unknown; once called: the shapes of the first call and the counts", () => {
   const m = model();
-  assert.match(String(layerView(m)), /Total params: unknown/);
-  m(tf.ones([2, 5])).dispose();
+  const before = String(layerView(m));
+  assert.match(before, /Total params: unknown/);
+  assert.not.match(before, /\(2, 8\)/);
+  const x = tf.ones([2, 5]);
+  m(x).dispose();
+  x.dispose();
   const text = String(layerView(m));
   assert.match(text, /Total params: 75$/);
-  assert.not.match(text, /\(2, 8\)/);
+  assert.match(text, /Dense_8\s+1 -> 1\s+\(2, 8\)\s+48/);
+  const n = tl.Dense(3);
+  n.init(new ShapeDtype([4, 2]));
+  assert.match(String(layerView(n)), /Dense_3\s+1 -> 1\s+\(4, 3\)\s+9/);
 });
 
 test("shared layers are counted once and marked", () => {
