@@ -21,6 +21,7 @@ const sample: Notebook = {
     { cell_type: "code", source: "warn()", execution_count: 3, outputs: [{ output_type: "stream", name: "stderr", text: ["TypeError: bad\n"] }] },
     { cell_type: "code", source: "console.error('note')", execution_count: 4, outputs: [{ output_type: "stream", name: "stderr", text: "a note\n" }] },
     { cell_type: "code", source: "later()", execution_count: null, outputs: [] },
+    { cell_type: "code", source: "ranQuietly()", execution_count: null, outputs: [], metadata: { execution: { "shell.execute_reply": "2026-11-25T21:07:45.509000Z" } } },
     { cell_type: "code", source: "", execution_count: null, outputs: [] },
   ],
 };

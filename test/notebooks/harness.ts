@@ -196,7 +196,7 @@ export function errorOutputs(nb: Notebook): string[] {
       errors.push(`cell ${cell}: ${output.ename}: ${output.evalue}\n${tb.slice(0, 2000)}`);
     } else if (output.output_type === "stream" && output.name === "stderr") {
       const text = joinText(output.text);
-      if (/\b(Error|Exception|Traceback)\b|UnhandledPromiseRejection/.test(text)) errors.push(`cell ${cell} (stderr): ${text.slice(0, 2000)}`);
+      if (/(Error|Exception)\b|Traceback|UnhandledPromiseRejection/.test(text)) errors.push(`cell ${cell} (stderr): ${text.slice(0, 2000)}`);
     }
   }
   return errors;
@@ -225,9 +225,16 @@ export function outputText(nb: Notebook, mime: "text/plain" | "text/html" | "ima
   return parts.join("\n");
 }
 
-/** Code cells never executed or left without a count in the committed file. */
+/**
+ * Code cells that show no sign of having run: neither an execution count
+ * nor nbclient's execution timing (`metadata.execution`, which records the
+ * kernel's reply even for a cell without a result).
+ */
 export function unexecutedCells(nb: Notebook): number[] {
-  return nb.cells.flatMap((c, i) => (c.cell_type === "code" && joinText(c.source).trim() !== "" && (c.execution_count === null || c.execution_count === undefined) ? [i] : []));
+  const ran = (c: Cell) =>
+    (c.execution_count !== null && c.execution_count !== undefined) ||
+    typeof (c.metadata?.execution as Record<string, unknown> | undefined)?.["shell.execute_reply"] === "string";
+  return nb.cells.flatMap((c, i) => (c.cell_type === "code" && joinText(c.source).trim() !== "" && !ran(c) ? [i] : []));
 }
 
 /** What one notebook's executed outputs must show. */
