@@ -74,6 +74,11 @@ export class BatchStream {
     return b;
   }
 
+  /** Whether `skipTo(position)` can work (going back needs a function source). */
+  canMoveTo(position: number): boolean {
+    return position >= this.position || typeof this.source === "function";
+  }
+
   /**
    * Moves to `position`: forward by reading and dropping batches; backward
    * by restarting the stream (only a function source can restart).

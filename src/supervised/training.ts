@@ -134,8 +134,8 @@ class LoopImpl {
   readonly stepsPerCheckpoint: number;
   readonly stepsPerEval: number;
   readonly randomSeed: number;
-  /** Recorded metrics: train averages and eval metrics at the evaluation points. */
-  history: History = new History();
+  /** Recorded metrics: train averages and eval metrics at the evaluation points (the same object for the loop's life: a live chart can hold it). */
+  readonly history: History = new History();
   private _step = 0;
   private readonly rng: PRNGKey;
   private readonly train: TrainSlot[];
@@ -264,7 +264,9 @@ class LoopImpl {
   /**
    * Runs `nSteps` training steps (evaluating and saving on the way); returns
    * the history. After `stop()`, or after it returns, `run` again continues
-   * from the current step.
+   * from the current step. Steps run back to back; every ~25 ms the loop
+   * yields to the event loop (timers, display updates, a `stop()` from
+   * elsewhere). A second `run` while one is running is refused.
    *
    * @example
    * ```ts
@@ -559,6 +561,18 @@ class LoopImpl {
         );
       }
     });
+    const streams = [...this.train.map((t, i) => [t.stream, restored.trainPositions[i]] as const), ...this.evals.map((e, i) => [e.stream, restored.evalPositions[i]] as const)];
+    const stuck = streams.find(([st, pos]) => !st.canMoveTo(pos));
+    let restoredHistory: History;
+    try {
+      if (stuck) {
+        throw new Error(`checkpoint '${file}' is at batch ${stuck[1]} of a data stream that is past it and cannot restart; pass the labeled data as a function returning a fresh stream`);
+      }
+      restoredHistory = History.fromJSON(restored.history);
+    } catch (e) {
+      disposeReplaced([restored.weights, restored.state, restored.slots]);
+      throw stuck ? e : new Error(`checkpoint '${file}': its history is not valid (${(e as Error).message})`);
+    }
     // Everything fits: commit.
     const oldW = this.model.weights;
     const oldS = this.model.state;
@@ -572,7 +586,7 @@ class LoopImpl {
     });
     this._step = restored.step;
     this.lastSavedStep = restored.step;
-    this.history = History.fromJSON(restored.history);
+    this.history.records.splice(0, this.history.records.length, ...restoredHistory.records);
     this.train.forEach((slot, i) => slot.stream.skipTo(restored.trainPositions[i]));
     this.evals.forEach((ev, i) => ev.stream.skipTo(restored.evalPositions[i]));
     this.syncEvalModel();

@@ -201,6 +201,30 @@ test("a separate evalModel (eval mode) gets the model's weights; its metrics are
   loop.dispose();
 });
 
+test("loadCheckpoint goes back in the same loop: the steps after it repeat exactly; a plain iterator cannot go back", async () => {
+  const dir = tmp();
+  const loop = resumableLoop(dir);
+  await loop.run(5);
+  const file = path.join(dir, "saved-at-5.ckpt.gz");
+  loop.saveCheckpoint(file);
+  const first = await losses(loop, 4);
+  loop.loadCheckpoint(file);
+  assert.is(loop.step, 5);
+  assert.equal(loop.history.records.every((r) => r.step <= 5), true);
+  const again = await losses(loop, 4);
+  again.forEach((l, i) => assert.ok(Math.abs(l - first[i]) <= 1e-6, `step ${6 + i}: ${l} vs ${first[i]}`));
+  loop.dispose();
+
+  const it = Loop(mlp(), TrainTask(blobs(40), tl.CrossEntropyLoss(), opt.SGD()), { progress: "none" });
+  await it.run(2);
+  const f2 = path.join(tmp(), "c.gz");
+  it.saveCheckpoint(f2);
+  await it.run(2);
+  assert.throws(() => it.loadCheckpoint(f2), /is at batch 2 of a data stream that is past it and cannot restart/);
+  assert.is(it.step, 4);
+  it.dispose();
+});
+
 test("two train tasks alternate (each with its optimizer); a multi-task run resumes exactly", async () => {
   const make = (dir: string) =>
     Loop(mlp(), [
