@@ -57,7 +57,9 @@ export function installDisplays(): void {
     writable: true,
     enumerable: false,
   });
-  define(Layer.prototype, inspect.custom, function (this: Layer) {
+  define(Layer.prototype, inspect.custom, function (this: Layer, depth: number, options: { depth?: number | null }) {
+    // Inside another value (an error's layer chain, an array of layers): Trax's short form.
+    if (typeof depth === "number" && options && typeof options.depth === "number" && depth < options.depth) return this.toString();
     try {
       return layerView(this).toString();
     } catch {

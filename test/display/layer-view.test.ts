@@ -93,6 +93,8 @@ test("layers carry the display protocol: the symbol, bundleOf and util.inspect",
   assert.match(shown, /^Layer\s+In -> Out/);
   assert.match(shown, /Serial\[/);
   assert.match(shown, /Dense_8/);
+  // Nested in another value (an error's layer chain): Trax's short form.
+  assert.is(inspect([tl.Serial(tl.Relu())]), "[\n  Serial[\n    Relu\n  ]\n]");
 });
 
 test.run();
