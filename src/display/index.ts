@@ -1,12 +1,32 @@
 /**
  * `trax.display`: rich views for notebooks and terminals. Every view
  * implements `[Symbol.for("Jupyter.display")]()` (a MIME bundle with
- * `text/plain` and richer entries) and `[util.inspect.custom]`.
+ * `text/plain` and richer entries) and `[util.inspect.custom]` (text).
+ *
+ * - `bundleOf(x)`: the bundle of anything (sync): own symbol, tfjs tensors
+ *   (tensor view), layers (layer view), histories (chart without SVG), text.
+ * - `bundleOfAsync(x)`: the same, with charts' `image/svg+xml` rendered by
+ *   vega (vega renders SVG only asynchronously). Kernels should use this one.
+ * - `show(x, { displayId?, update? })`: shows `x` (awaits the async bundle)
+ *   through the display sink, or prints its text to stdout; resolves to the
+ *   bundle it showed.
+ * - `setDisplaySink((bundle, { displayId, update }) => ...)`: where bundles go.
+ *   Without one, a `globalThis.__traxDisplaySink` function, else tslab's
+ *   channel when the process is a tslab kernel (the kernel's own loaded
+ *   `tslab/dist/jupyter.js` instance), else none (terminal).
+ * - Views: `tensorView`, `layerView(layer, inputSignature?)`, `attentionView`,
+ *   `historyView`, `imageView`, `scalarView`, `textChart`.
+ * - Live training: `attachLiveView(loop)` (one display updated in place while
+ *   `loop.run` works; the final update adds the SVG) or `liveView(history)`.
+ *
+ * Importing trax-ts installs the protocol on `tl.Layer.prototype` and
+ * `trax.supervised.History.prototype`.
  *
  * @example
  * ```ts
  * await trax.display.show(tf.randomNormal([4, 4])); // numpy-style values and a heatmap
  * trax.display.layerView(model, new trax.shapes.ShapeDtype([1, 16]));
+ * trax.display.attachLiveView(loop); await loop.run(200);
  * ```
  * @module
  */

@@ -275,7 +275,8 @@ export class LayerView {
     const wOut = Math.max(8, ...rows.map((r) => (r.output ?? "").length)) + 2;
     const wParams = Math.max(8, ...rows.map((r) => formatCount(r.params).length)) + 2;
     const span = (cls: string, w: number, s: string, pad = 0) =>
-      `<span class="${cls}" style="width:${w}ch${pad ? `;padding-left:${pad}ch` : ""}">${s}</span>`;
+      // Layout inline too: sanitizers of untrusted notebooks may drop the <style> element.
+      `<span class="${cls}" style="display:inline-block;box-sizing:border-box;width:${w}ch${pad ? `;padding-left:${pad}ch` : ""}">${s}</span>`;
     const line = (r: LayerRow | null) => {
       if (r === null) {
         return span("n", wName, "layer") + span("c", 8, "in\u2192out") + span("c", wOut, "output") + span("c p", wParams, "params") + span("c", 10, "weights");
