@@ -107,7 +107,7 @@ function userFrames(stack: string): string[] {
   return stack
     .split("\n")
     .filter((l) => /^\s+at /.test(l))
-    .filter((l) => !/node_modules|node:internal|\(node:|\/dist\/|\/src\/(layers|backend|fastmath|kernel)\//.test(l))
+    .filter((l) => !/node_modules|node:internal|\(node:|\/dist\/|\/src\/(layers|backend|fastmath|kernel|repl|display)\/|\(<anonymous>\)/.test(l))
     .slice(0, 5)
     .map((l) => l.trimEnd());
 }

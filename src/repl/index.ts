@@ -6,7 +6,7 @@
  */
 import * as util from "util";
 import { resolveOwnPackage } from "../kernel/package-root";
-import { plainText, valueBundle } from "../kernel/render";
+import { errorReport, plainText, valueBundle } from "../kernel/render";
 import { tf } from "../backend/tf";
 
 /** Options of {@link startRepl}. */
@@ -61,15 +61,27 @@ function terminalSink(output: NodeJS.WritableStream & { isTTY?: boolean }): (bun
   };
 }
 
+type ReplEval = (code: string, context: object, file: string, callback: (err: unknown, result?: unknown) => void) => void;
+
+/**
+ * What the REPL prints for an error thrown at the prompt: node's REPL prints
+ * `Uncaught ` and the inspected value; this value inspects as the readable
+ * report (the LayerError message without the engine's stack).
+ */
+export function readableThrown(error: unknown, colors = false): object {
+  const report = errorReport(error);
+  const text = report.traceback.join("\n");
+  const plain = colors ? text : text.replace(/\u001b\[[0-9;]*m/g, "");
+  return { [util.inspect.custom]: () => plain };
+}
+
 interface TsNodeReplService {
   evalAwarePartialHost: object;
   setService(service: unknown): void;
-  start(): void;
-  nodeReplServer: {
-    context: Record<string, unknown>;
-    writer: (value: unknown) => string;
-    on(event: "exit", f: () => void): void;
-  };
+  /** Starts node's REPL; options go to `repl.start` (ts-node 10.9). */
+  startInternal(options: { prompt?: string; writer?: (value: unknown) => string; eval?: ReplEval }): void;
+  /** ts-node's eval for node's REPL. */
+  nodeEval: ReplEval;
 }
 
 /**
@@ -109,9 +121,14 @@ export async function startRepl(opts: ReplOptions = {}): Promise<void> {
   repl.setService(service);
   const info = trax.backend.info();
   output.write(`trax-ts REPL (TypeScript) on the ${info.backend} backend; trax, tl and tf are loaded. .help for commands\n`);
-  repl.start();
-  const server = repl.nodeReplServer;
-  Object.assign(server.context, { trax, tl: trax.layers, tf: trax.tf });
-  server.writer = (value: unknown) => replText(value, colors);
-  server.on("exit", () => process.exit(0));
+  // ts-node's REPL evaluates in the global context.
+  Object.assign(globalThis, { trax, tl: trax.layers, tf: trax.tf });
+  const evaluate: ReplEval = (code, context, file, callback) =>
+    repl.nodeEval(code, context, file, (err, result) => {
+      // Node's REPL asks for more input on a Recoverable error: pass those on untouched.
+      if (err && (err as { constructor?: { name?: string } }).constructor?.name !== "Recoverable") {
+        callback(readableThrown(err, colors));
+      } else callback(err, result);
+    });
+  repl.startInternal({ prompt: opts.prompt ?? "trax> ", writer: (value: unknown) => replText(value, colors), eval: evaluate });
 }
