@@ -138,7 +138,7 @@ function toTensor(x: unknown, made: tf.Tensor[]): unknown {
  */
 export interface Layer {
   /** Runs the layer on `x` with the cached (or given) weights, state and key. */
-  (x: InputLike, options?: CallOptions): LayerOutput;
+  (x?: InputLike, options?: CallOptions): LayerOutput;
 }
 export class Layer {
   /** @internal */ _nIn!: number;
@@ -371,7 +371,8 @@ export class Layer {
       this._initCached = true;
       return [this.weights, this.state];
     }
-    const sig = signature(inputSignature);
+    // `init(null)` (Trax's `init(None)`): for layers whose weights do not depend on the input.
+    const sig = inputSignature === null || inputSignature === undefined ? (null as unknown as Signature) : signature(inputSignature);
     const snapshot = useCache ? null : this.snapshot();
     try {
       this.rng = options.rng ?? this.rng;
@@ -573,6 +574,8 @@ export class Layer {
   /** The body of `layer(x, options)`. */
   private call_(x: InputLike, options: CallOptions = {}): LayerOutput {
     assertReady();
+    // `layer()` for a layer that takes no inputs.
+    if (x === undefined && this._nIn === 0) x = [];
     const made: tf.Tensor[] = [];
     let inputs: unknown;
     try {

@@ -299,4 +299,15 @@ test("subclassing a callable layer class keeps it callable", () => {
   assert.ok(d instanceof tl.Dense);
 });
 
+test("layer() for a layer without inputs; init(null) for weights that do not depend on the input", () => {
+  const zeros = tl.Fn("Zeros", () => tf.zeros([2]));
+  assert.is(zeros.nIn, 0);
+  assert.equal((zeros() as tf.Tensor).arraySync(), [0, 0]);
+  assertLayerError(() => (tl.Dense(2) as unknown as () => unknown)(), /Dense_2 expects one tensor as input; got undefined/);
+  const w = tl.Weights(tl.RandomNormalInitializer(1), { shape: [3] });
+  const [weights] = w.init(null);
+  assert.equal((weights as tf.Tensor).shape, [3]);
+  assert.equal((w() as tf.Tensor).shape, [3]);
+});
+
 test.run();
