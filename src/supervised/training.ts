@@ -494,7 +494,10 @@ class LoopImpl {
       }
       const opt = slot.task.optimizer;
       const leaves = tensorsIn(slot.modelWithLoss.weights);
-      const fits = opt.slots !== null && opt.slots.length === leaves.length;
+      // Slots an optimizer already holds are kept (continued training) when they fit these weights.
+      const fits = opt.slots !== null && opt.slots.length === leaves.length &&
+        opt.slots.every((ws, k) => ws.every((t) => !t.isDisposed) && tf.tidy(() => opt.init(leaves[k]).map((t) => t.shape.join(",")).join(";")) ===
+          ws.map((t) => t.shape.join(",")).join(";"));
       if (!fits) opt.treeInit(slot.modelWithLoss.weights);
     }
     if (this.evalModel !== this.model && !this.evalModel.initialized) {
