@@ -51,7 +51,7 @@ export {
 export { LiveView, liveView, attachLiveView, type LiveLoop, type LiveAttachment, type LiveProgress, type LiveViewOptions } from "./live";
 export {
   bundleOf, bundleOfAsync, show, emit, setDisplaySink, displaySink, inNotebook, hasRichDisplay,
-  type DisplaySink, type DisplayOptions,
+  type DisplaySink, type DisplayOptions, type DisplaySinkOptions,
 } from "./show";
 export { ImageView, imageView, imagePixels, type ImageViewOptions, type EncodedImage } from "./image-view";
 export { ScalarView, scalarView } from "./scalar-view";

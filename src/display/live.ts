@@ -11,7 +11,7 @@ import type { MimeBundle } from "./bundle";
 import { DISPLAY, DISPLAY_ASYNC } from "./bundle";
 import type { HistoryLike } from "./history-like";
 import { historyView, type HistoryViewOptions } from "./history-view";
-import { displaySink, type DisplaySink } from "./show";
+import { displaySink, inNotebook, type DisplaySink } from "./show";
 
 /** Where training stands, for the progress line. */
 export interface LiveProgress {
@@ -73,7 +73,8 @@ export class LiveView {
     this.history = history;
     this.options = options;
     this.displayId = "trax-live-" + randomBytes(8).toString("hex");
-    this.sink = options.sink === undefined ? displaySink() : options.sink;
+    // By default only a rich frontend gets live updates (a text-only sink, like the REPL's, has a progress bar).
+    this.sink = options.sink === undefined ? (inNotebook() ? displaySink() : null) : options.sink;
   }
 
   /** True once `finish` ran. */

@@ -24,19 +24,32 @@ export interface DisplayOptions {
 export type DisplaySink = (bundle: MimeBundle, options: DisplayOptions) => void;
 
 let userSink: DisplaySink | null = null;
+let userSinkTextOnly = false;
+
+/** Options of {@link setDisplaySink}. */
+export interface DisplaySinkOptions {
+  /**
+   * The sink shows only `text/plain` (a terminal, the REPL): `inNotebook()`
+   * is false and live views stay quiet (terminals have progress bars).
+   */
+  textOnly?: boolean;
+}
 
 /**
- * Plugs in the function that shows bundles (the kernel does this; `null`
- * goes back to finding tslab, then to text on stdout).
+ * Plugs in the function that shows bundles (the kernel does this; the REPL
+ * with `{ textOnly: true }`; `null` goes back to finding tslab, then to text
+ * on stdout).
  *
  * @example
  * ```ts
  * trax.display.setDisplaySink((bundle, { displayId, update }) => sendToFrontend(bundle, displayId, update));
+ * trax.display.setDisplaySink((bundle) => process.stdout.write(bundle["text/plain"] + "\n"), { textOnly: true });
  * ```
  */
-export function setDisplaySink(sink: DisplaySink | null): void {
+export function setDisplaySink(sink: DisplaySink | null, options: DisplaySinkOptions = {}): void {
   if (sink !== null && typeof sink !== "function") throw new TypeError(`setDisplaySink: a function or null expected; got ${typeof sink}`);
   userSink = sink;
+  userSinkTextOnly = sink !== null && options.textOnly === true;
 }
 
 interface TslabJupyter {
@@ -85,7 +98,8 @@ export function displaySink(): DisplaySink | null {
 }
 
 /**
- * True when a bundle-capable frontend is attached (a sink exists).
+ * True when a rich frontend is attached: a sink exists and was not plugged
+ * in as text-only.
  *
  * @example
  * ```ts
@@ -93,6 +107,7 @@ export function displaySink(): DisplaySink | null {
  * ```
  */
 export function inNotebook(): boolean {
+  if (userSink) return !userSinkTextOnly;
   return displaySink() !== null;
 }
 

@@ -37,6 +37,18 @@ test("show goes to the plugged sink", async () => {
   assert.throws(() => d.setDisplaySink(42 as never), /function or null/);
 });
 
+test("a text-only sink (the REPL's) gets bundles but is not a notebook: live views stay quiet", async () => {
+  const got: string[] = [];
+  d.setDisplaySink((b) => got.push(b["text/plain"]), { textOnly: true });
+  assert.not.ok(d.inNotebook());
+  await d.show("x");
+  assert.equal(got, ["x"]);
+  assert.not.ok(d.liveView(new trax.supervised.History()).active);
+  d.setDisplaySink(() => undefined);
+  assert.ok(d.inNotebook());
+  assert.ok(d.liveView(new trax.supervised.History()).active);
+});
+
 test("without a sink show prints the text to stdout", async () => {
   const write = process.stdout.write;
   let out = "";
