@@ -213,7 +213,7 @@ test("jitForward on several devices: batch must divide; doMean averages over the
   assertClose(all, y, 1e-6);
   assert.throws(() => tl.jitForward(layer, 3)(x, layer.weights, layer.state, key()), /Number of devices \(3\) does not evenly divide batch size \(4\)\./);
   // Scalars (one per device in the reference) stay as computed.
-  const f: tl.PureForward = (t, _w, s) => [[(t as tf.Tensor).sum(), (t as tf.Tensor).mul(2)], s];
+  const f: tl.PureForward = (t, _w, s) => [[(t as tf.Tensor).sum(), (t as tf.Tensor).mul(2)] as tl.LayerOutput, s];
   const [[total, twice]] = tl.jitForward(f, 2)(tf.tensor([[1, 2], [3, 4]]), [], [], key()) as [tf.Tensor[], unknown];
   assertClose(total, 10);
   assertClose(twice, [4, 6]);
