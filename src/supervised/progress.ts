@@ -45,7 +45,7 @@ export function makeProgress(mode: ProgressMode, log: (line: string) => void, st
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const cliProgress = require("cli-progress") as typeof import("cli-progress");
   const bar = new cliProgress.SingleBar(
-    { format: "step {step} [{bar}] {percentage}% | loss {loss} | {eta_formatted} left", hideCursor: true, clearOnComplete: false, etaBuffer: 50 },
+    { format: "step {step} [{bar}] {percentage}% | loss {loss} | {eta_formatted} left", hideCursor: true, clearOnComplete: false, etaBuffer: 50, stream: process.stdout },
     cliProgress.Presets.shades_classic
   );
   bar.start(endStep - startStep, 0, { step: startStep, loss: "-" });
