@@ -251,6 +251,7 @@ test("AttentionQKV cacheKVInPredict: K and V are projected once and reused", () 
   assertClose((cached([q1, kv, kv, mask]) as tf.Tensor[])[0], (fresh([q1, kv, kv, mask]) as tf.Tensor[])[0], 1e-6);
   // second call: new keys/values are ignored, the cached projections are used
   assertClose((cached([q2, other, other, mask]) as tf.Tensor[])[0], (fresh([q2, kv, kv, mask]) as tf.Tensor[])[0], 1e-6);
+  assert.is(leakedBy(() => tf.dispose((cached([q2, other, other, mask]) as tf.Tensor[])[0])), 0, "no leaks");
 });
 
 test("CausalAttention values against numpy; ConfigurableAttention with the same parts gives the same", () => {
