@@ -159,7 +159,7 @@ export class TensorView {
       `<div class="trax-tensor">`,
       title,
       `<table style="font-size:12px;border-collapse:collapse">${rows.join("")}</table>`,
-      `<pre style="font-size:12px;line-height:1.25">${escapeHtml(body)}</pre>`,
+      `<pre style="font-size:12px;line-height:1.25;max-height:24em;overflow:auto">${escapeHtml(body)}</pre>`,
       dtype === "string" ? "" : this.heatmaps(values as ArrayLike<number>),
       `</div>`,
     ].join("");
