@@ -69,6 +69,8 @@ interface ExecuteRequest {
 interface CellChannel {
   /** Shows the value of the cell's last expression (as execute_result). */
   result(value: unknown): void;
+  /** Announces the cell (execute_input) once it runs and has its execution count. */
+  started(code: string, count: number): void;
   /** Results still rendering; the reply waits for them. */
   pending: Promise<void>[];
   errors: ErrorReport[];
@@ -132,7 +134,9 @@ function createHandler(Base: new (executor: Executor, isJs: boolean) => HandlerL
   const run = handler.handleExecuteImpl.bind(handler);
   handler.handleExecuteImpl = (req: ExecuteRequest, ...rest: unknown[]) => {
     stopOnError = req.stop_on_error !== false; // read in reset(), called when this cell fails
-    return run(req, ...rest);
+    const running = run(req, ...rest); // counts the cell synchronously, then awaits it
+    (rest[1] as WriteDisplayData | undefined)?.trax?.started(req.code, handler.execCount);
+    return running;
   };
   // kernel_info_reply: the required status, and what this kernel is.
   const info = handler.handleKernel.bind(handler);
@@ -181,6 +185,7 @@ function createServerClass(Base: ZmqServerClass): ZmqServerClass {
         errors: [],
         diagnostics: [],
         pending: [],
+        started: (code, count) => publish("execute_input", { code, execution_count: count }),
         result: (value) => {
           const count = this.handler.execCount;
           cell.pending.push(
