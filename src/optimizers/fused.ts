@@ -1,6 +1,6 @@
 /**
  * Fused optimizer kernels: one pass over a weight, its gradient and its
- * slots instead of a dozen elementwise tfjs ops (each a full read and write
+ * slots instead of several elementwise tfjs ops (each a full read and write
  * of the tensor). Registered for the backends that keep tensors in
  * JavaScript-visible memory (wasm: the wasm heap; cpu: typed arrays); on
  * other backends (node, GPU) the optimizers use plain tfjs ops.
@@ -8,35 +8,8 @@
  */
 import { tf } from "../backend/tf";
 
-/** Name of the fused Adam kernel (inputs `w, g, m, v`; outputs `w', m', v'`). */
-export const ADAM_KERNEL = "TraxFusedAdam";
-
-/** Attributes of the fused Adam kernel: `m' = b1 m + (1-b1) g`, `v' = b2 v + (1-b2) g²`, `w' = keep w - stepSize m' / (sqrt(v') + epsHat)`. */
-export interface FusedAdamAttrs {
-  b1: number;
-  b2: number;
-  stepSize: number;
-  epsHat: number;
-  /** Factor on the old weights (1 - weight decay rate). */
-  keep: number;
-}
-
-function adamLoop(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, ow: Float32Array, om: Float32Array, ov: Float32Array, a: FusedAdamAttrs): void {
-  const { b1, b2, stepSize, epsHat, keep } = a;
-  const c1 = 1 - b1;
-  const c2 = 1 - b2;
-  const n = w.length;
-  for (let i = 0; i < n; i++) {
-    const gi = g[i];
-    const mi = b1 * m[i] + c1 * gi;
-    const vi = b2 * v[i] + c2 * gi * gi;
-    om[i] = mi;
-    ov[i] = vi;
-    ow[i] = keep * w[i] - (stepSize * mi) / (Math.sqrt(vi) + epsHat);
-  }
-}
-
-type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs: Record<string, unknown> };
+/** A fused update: reads the input arrays, writes the output arrays (all of one size). */
+type UpdateLoop = (inputs: Float32Array[], outputs: Float32Array[], attrs: Record<string, number>) => void;
 
 interface WasmLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
@@ -48,33 +21,75 @@ interface CpuLike {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
 }
 
+type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs: Record<string, number> };
+
+/** Adam: inputs `w, g, m, v`; outputs `w', m', v'`. */
+const adam: UpdateLoop = ([w, g, m, v], [ow, om, ov], { b1, b2, stepSize, epsHat, keep }) => {
+  const c1 = 1 - b1;
+  const c2 = 1 - b2;
+  for (let i = 0, n = w.length; i < n; i++) {
+    const gi = g[i];
+    const mi = b1 * m[i] + c1 * gi;
+    const vi = b2 * v[i] + c2 * gi * gi;
+    om[i] = mi;
+    ov[i] = vi;
+    ow[i] = keep * w[i] - (stepSize * mi) / (Math.sqrt(vi) + epsHat);
+  }
+};
+
+/** Momentum: inputs `w, g, v`; outputs `w', v'`. */
+const momentum: UpdateLoop = ([w, g, v], [ow, ov], { mass, lr, keep, nesterov }) => {
+  for (let i = 0, n = w.length; i < n; i++) {
+    const gi = g[i];
+    const vi = mass * v[i] + gi;
+    ov[i] = vi;
+    ow[i] = keep * w[i] - lr * (nesterov ? mass * vi + gi : vi);
+  }
+};
+
+/** RMSProp: inputs `w, g, a`; outputs `w', a'`. */
+const rmsProp: UpdateLoop = ([w, g, a], [ow, oa], { gamma, lr, eps }) => {
+  const c = 1 - gamma;
+  for (let i = 0, n = w.length; i < n; i++) {
+    const gi = g[i];
+    const ai = gamma * a[i] + c * gi * gi;
+    oa[i] = ai;
+    ow[i] = w[i] - (lr * gi) / (Math.sqrt(ai) + eps);
+  }
+};
+
+/** The fused kernels: name, input names, number of outputs, loop. */
+const KERNELS: Record<string, { inputs: string[]; nOut: number; loop: UpdateLoop }> = {
+  TraxFusedAdam: { inputs: ["w", "g", "m", "v"], nOut: 3, loop: adam },
+  TraxFusedMomentum: { inputs: ["w", "g", "v"], nOut: 2, loop: momentum },
+  TraxFusedRMSProp: { inputs: ["w", "g", "a"], nOut: 2, loop: rmsProp },
+};
+
 let registered = false;
 
-/** Registers the fused kernels (once). */
 function register(): void {
   if (registered) return;
   registered = true;
-  const wasmAdam = ({ inputs, backend, attrs }: KernelArgs) => {
-    const b = backend as WasmLike;
-    const { w, g, m, v } = inputs;
-    // Allocate first: allocation may grow the wasm memory and detach older views.
-    const outs = [b.makeOutput(w.shape, "float32"), b.makeOutput(w.shape, "float32"), b.makeOutput(w.shape, "float32")];
-    const [ow, om, ov] = outs.map((o) => b.typedArrayFromHeap(o));
-    adamLoop(b.typedArrayFromHeap(w), b.typedArrayFromHeap(g), b.typedArrayFromHeap(m), b.typedArrayFromHeap(v), ow, om, ov, attrs as unknown as FusedAdamAttrs);
-    return outs;
-  };
-  const cpuAdam = ({ inputs, backend, attrs }: KernelArgs) => {
-    const b = backend as CpuLike;
-    const { w, g, m, v } = inputs;
-    const get = (t: tf.TensorInfo) => b.data.get(t.dataId).values;
-    const n = get(w).length;
-    const [ow, om, ov] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
-    adamLoop(get(w), get(g), get(m), get(v), ow, om, ov, attrs as unknown as FusedAdamAttrs);
-    return [b.makeTensorInfo(w.shape, "float32", ow), b.makeTensorInfo(w.shape, "float32", om), b.makeTensorInfo(w.shape, "float32", ov)];
-  };
-  for (const [backendName, kernelFunc] of [["wasm", wasmAdam], ["cpu", cpuAdam]] as const) {
-    if (!tf.getKernel(ADAM_KERNEL, backendName)) {
-      tf.registerKernel({ kernelName: ADAM_KERNEL, backendName, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  for (const [kernelName, k] of Object.entries(KERNELS)) {
+    const wasm = ({ inputs, backend, attrs }: KernelArgs) => {
+      const b = backend as WasmLike;
+      const shape = inputs[k.inputs[0]].shape;
+      // Allocate first: allocation may grow the wasm memory and detach older views.
+      const outs = Array.from({ length: k.nOut }, () => b.makeOutput(shape, "float32"));
+      k.loop(k.inputs.map((n) => b.typedArrayFromHeap(inputs[n])), outs.map((o) => b.typedArrayFromHeap(o)), attrs);
+      return outs;
+    };
+    const cpu = ({ inputs, backend, attrs }: KernelArgs) => {
+      const b = backend as CpuLike;
+      const ins = k.inputs.map((n) => b.data.get(inputs[n].dataId).values);
+      const outs = Array.from({ length: k.nOut }, () => new Float32Array(ins[0].length));
+      k.loop(ins, outs, attrs);
+      return outs.map((o) => b.makeTensorInfo(inputs[k.inputs[0]].shape, "float32", o));
+    };
+    for (const [backendName, kernelFunc] of [["wasm", wasm], ["cpu", cpu]] as const) {
+      if (!tf.getKernel(kernelName, backendName)) {
+        tf.registerKernel({ kernelName, backendName, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+      }
     }
   }
 }
@@ -87,13 +102,38 @@ export function fusedAvailable(): boolean {
 }
 
 /**
- * One Adam update of one weight in a single pass: `[w', m', v']`, or null
- * when the fused kernel does not apply (other backend, dtype not float32).
+ * Runs a fused kernel on float32 tensors of one shape; null when it does
+ * not apply (another backend, another dtype or shape): use plain ops then.
  */
-export function fusedAdam(w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, attrs: FusedAdamAttrs): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
+function runFused(kernelName: string, tensors: tf.Tensor[], attrs: Record<string, number>): tf.Tensor[] | null {
   if (!fusedAvailable()) return null;
-  if (w.dtype !== "float32" || g.dtype !== "float32" || m.dtype !== "float32" || v.dtype !== "float32") return null;
+  const shape = tensors[0].shape;
+  for (const t of tensors) {
+    if (t.dtype !== "float32" || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) return null;
+  }
   register();
-  const out = tf.engine().runKernel(ADAM_KERNEL, { w, g, m, v } as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap);
-  return out as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
+  const named: Record<string, tf.Tensor> = {};
+  KERNELS[kernelName].inputs.forEach((n, i) => (named[n] = tensors[i]));
+  return tf.engine().runKernel(kernelName, named as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
+}
+
+/** Adam in one pass: `m' = b1 m + (1-b1) g`, `v' = b2 v + (1-b2) g²`, `w' = keep w - stepSize m' / (sqrt(v') + epsHat)`; `[w', m', v']` or null. */
+export function fusedAdam(
+  w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor,
+  attrs: { b1: number; b2: number; stepSize: number; epsHat: number; keep: number }
+): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
+  return runFused("TraxFusedAdam", [w, g, m, v], attrs) as [tf.Tensor, tf.Tensor, tf.Tensor] | null;
+}
+
+/** Momentum in one pass: `v' = mass v + g`, `w' = keep w - lr (nesterov ? mass v' + g : v')`; `[w', v']` or null. */
+export function fusedMomentum(
+  w: tf.Tensor, g: tf.Tensor, v: tf.Tensor,
+  attrs: { mass: number; lr: number; keep: number; nesterov: boolean }
+): [tf.Tensor, tf.Tensor] | null {
+  return runFused("TraxFusedMomentum", [w, g, v], { ...attrs, nesterov: attrs.nesterov ? 1 : 0 }) as [tf.Tensor, tf.Tensor] | null;
+}
+
+/** RMSProp in one pass: `a' = gamma a + (1-gamma) g²`, `w' = w - lr g / (sqrt(a') + eps)`; `[w', a']` or null. */
+export function fusedRMSProp(w: tf.Tensor, g: tf.Tensor, a: tf.Tensor, attrs: { gamma: number; lr: number; eps: number }): [tf.Tensor, tf.Tensor] | null {
+  return runFused("TraxFusedRMSProp", [w, g, a], attrs) as [tf.Tensor, tf.Tensor] | null;
 }

@@ -5,6 +5,7 @@
 import { tf } from "../backend/tf";
 import { callable } from "../layers/callable";
 import { Optimizer } from "./base";
+import { fusedMomentum } from "./fused";
 import type { OptimizerOptions, OptParams } from "./base";
 
 /** Options of {@link Momentum}. */
@@ -42,6 +43,8 @@ class MomentumOptimizer extends Optimizer {
 
   update(step: number, grads: tf.Tensor, weights: tf.Tensor, slots: tf.Tensor[], p: OptParams): [tf.Tensor, tf.Tensor[]] {
     void step;
+    const fused = fusedMomentum(weights, grads, slots[0], { mass: p.mass, lr: p.learningRate, keep: 1 - p.weightDecayRate, nesterov: this.nesterov });
+    if (fused) return [fused[0], [fused[1]]];
     const newV = tf.add(tf.mul(slots[0], p.mass), grads);
     const u = this.nesterov ? tf.add(tf.mul(newV, p.mass), grads) : newV;
     const decayed = p.weightDecayRate === 0 ? weights : tf.mul(weights, 1 - p.weightDecayRate);

@@ -5,6 +5,7 @@
 import { tf } from "../backend/tf";
 import { callable } from "../layers/callable";
 import { Optimizer } from "./base";
+import { fusedRMSProp } from "./fused";
 import type { OptimizerOptions, OptParams } from "./base";
 
 /** Options of {@link RMSProp}. */
@@ -36,6 +37,8 @@ class RMSPropOptimizer extends Optimizer {
 
   update(step: number, grads: tf.Tensor, weights: tf.Tensor, slots: tf.Tensor[], p: OptParams): [tf.Tensor, tf.Tensor[]] {
     void step;
+    const fused = fusedRMSProp(weights, grads, slots[0], { gamma: p.gamma, lr: p.learningRate, eps: p.eps });
+    if (fused) return [fused[0], [fused[1]]];
     const avg = tf.add(tf.mul(slots[0], p.gamma), tf.mul(tf.square(grads), 1 - p.gamma));
     const w = tf.sub(weights, tf.div(tf.mul(grads, p.learningRate), tf.add(tf.sqrt(avg), p.eps)));
     return [w, [avg]];

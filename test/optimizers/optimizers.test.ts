@@ -58,10 +58,19 @@ test("Momentum (plain): two steps", () =>
   checkTwoSteps("momentumPlain", new opt.Momentum({ learningRate: 0.1, mass: 0.9, weightDecayRate: 0, nesterov: false })));
 test("RMSProp: two steps", () => checkTwoSteps("rmsprop", new opt.RMSProp({ learningRate: 0.01 })));
 test("Adam (weight decay): two steps", () => checkTwoSteps("adam", new opt.Adam({ learningRate: 0.01, weightDecayRate: 1e-2 })));
-test("Adam without the fused kernel (TRAX_FUSED=0, plain tfjs ops): two steps", () => {
+/** The cases that have fused kernels (wasm, cpu), to run again without them and on the cpu backend. */
+const FUSED_CASES: [string, () => Optimizer][] = [
+  ["adam", () => new opt.Adam({ learningRate: 0.01, weightDecayRate: 1e-2 })],
+  ["adamClip", () => new opt.Adam({ learningRate: 0.01, weightDecayRate: 0, clipGradNorm: 1 })],
+  ["momentumNesterov", () => new opt.Momentum({ learningRate: 0.1, mass: 0.9, weightDecayRate: 1e-2 })],
+  ["momentumPlain", () => new opt.Momentum({ learningRate: 0.1, mass: 0.9, weightDecayRate: 0, nesterov: false })],
+  ["rmsprop", () => new opt.RMSProp({ learningRate: 0.01 })],
+];
+
+test("without the fused kernels (TRAX_FUSED=0, plain tfjs ops): Adam, Momentum, RMSProp two steps", () => {
   process.env.TRAX_FUSED = "0";
   try {
-    checkTwoSteps("adam", new opt.Adam({ learningRate: 0.01, weightDecayRate: 1e-2 }));
+    for (const [name, make] of FUSED_CASES) checkTwoSteps(name, make());
   } finally {
     delete process.env.TRAX_FUSED;
   }
@@ -169,12 +178,11 @@ test("no leaks: treeInit + many treeUpdates with storeSlots", () => {
   }
 });
 
-test("Adam on the cpu backend (its fused kernel): two steps, then back to the default backend", async () => {
+test("on the cpu backend (its fused kernels): Adam, Momentum, RMSProp two steps, then back to the default backend", async () => {
   const before = trax.backend.info().backend;
   await trax.backend.setBackend("cpu");
   try {
-    checkTwoSteps("adam", new opt.Adam({ learningRate: 0.01, weightDecayRate: 1e-2 }));
-    checkTwoSteps("adamClip", new opt.Adam({ learningRate: 0.01, weightDecayRate: 0, clipGradNorm: 1 }));
+    for (const [name, make] of FUSED_CASES) checkTwoSteps(name, make());
   } finally {
     await trax.backend.setBackend(before);
   }
