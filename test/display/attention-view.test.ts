@@ -59,6 +59,22 @@ test("attention inside a model: every viz-mode layer is found by its path", () =
   tf.dispose([x, m]);
 });
 
+test("multi-head tl.Attention and tl.CausalAttention in viz mode: heads and causal zeros", () => {
+  const x = tf.randomNormal([1, 5, 8], 0, 1, "float32", 7);
+  const mask = tf.ones([1, 1, 1, 5], "bool");
+  const a = tl.Attention(8, { nHeads: 2, mode: "viz" });
+  a([x, mask]);
+  const v = d.attentionView(a);
+  assert.is(v.maps.length, 1);
+  assert.match(v.maps[0].source, /^Attention\[.*PureAttention$/);
+  assert.equal([v.maps[0].heads.length, v.maps[0].queries, v.maps[0].keys], [2, 5, 5]);
+  const c = tl.CausalAttention(8, { nHeads: 2, mode: "viz" });
+  c(x);
+  const cv = d.attentionView(c);
+  for (const h of cv.maps[0].heads) for (let q = 0; q < 5; q++) for (let k = q + 1; k < 5; k++) assert.is(h[q * 5 + k], 0, "no attention to the future");
+  tf.dispose([x, mask]);
+});
+
 test("errors: no viz state, wrong token counts, wrong ranks", () => {
   assert.throws(() => d.attentionView(tl.DotProductAttention()), /mode: "viz"/);
   const p = tf.ones([2, 3]);
