@@ -86,6 +86,13 @@ function argmaxLast(layer: string, modelOutput: tf.Tensor): tf.Tensor {
   return tf.argMax(modelOutput, -1);
 }
 
+/** Predicted categories (argmax of the model output), checked to have the targets' shape. */
+function predictedCategories(layer: string, modelOutput: tf.Tensor, targets: tf.Tensor): tf.Tensor {
+  const predictions = argmaxLast(layer, modelOutput);
+  assertSameShape(layer, "predictions (argmax of the model output)", predictions, "targets", targets);
+  return predictions;
+}
+
 /** Replaces NaN by 0 (Trax's `_non_nan`, for 0 / 0). */
 function nonNan(x: tf.Tensor): tf.Tensor {
   return tf.where(tf.isNaN(x), tf.zerosLike(x), x);
@@ -94,6 +101,27 @@ function nonNan(x: tf.Tensor): tf.Tensor {
 /** Sum of weights; on one device this is Trax's `_n_weights_per_core`. */
 function nWeightsPerCore(weights: tf.Tensor): tf.Tensor {
   return tf.sum(weights);
+}
+
+/** `sum(values * weights) / sum(weights)`, in float32; the denominator sums the weights as given. */
+function weightedMean(values: tf.Tensor, weights: tf.Tensor): tf.Tensor {
+  const w = toFloat(weights);
+  return tf.sum(toFloat(values).mul(w)).div(nWeightsPerCore(w));
+}
+
+/**
+ * A metric layer with one input per name in `inputNames`; each input is
+ * checked to be a tensor (the error names it) before `f` computes the metric.
+ */
+function metricFn(name: string, inputNames: readonly string[], f: (...inputs: tf.Tensor[]) => tf.Tensor): PureLayer {
+  return Fn(
+    name,
+    (...inputs: unknown[]) => {
+      inputNames.forEach((what, i) => checkTensor(name, what, inputs[i]));
+      return f(...(inputs as tf.Tensor[]));
+    },
+    { nIn: inputNames.length }
+  );
 }
 
 function checkLabelSmoothing(layer: string, labelSmoothing: number | null): void {
@@ -110,8 +138,6 @@ function categoryCrossEntropy(
   labelSmoothing: number | null,
   cutoff: number
 ): tf.Tensor {
-  checkTensor(layer, "model output", modelOutput);
-  checkTensor(layer, "targets", targets);
   assertCategoryTargets(layer, modelOutput, targets);
   const nCategories = modelOutput.shape[modelOutput.rank - 1];
   let targetDistributions = oneHot(targets, nCategories);
@@ -141,19 +167,12 @@ function categoryCrossEntropy(
  */
 export function CategoryAccuracy(): PureLayer {
   const name = "CategoryAccuracy";
-  return Fn(
-    name,
-    (modelOutput: tf.Tensor, targets: tf.Tensor) => {
-      checkTensor(name, "model output", modelOutput);
-      checkTensor(name, "targets", targets);
-      const predictions = argmaxLast(name, modelOutput);
-      assertSameShape(name, "predictions (argmax of the model output)", predictions, "targets", targets);
-      const nTotal = predictions.size;
-      const nCorrect = tf.sum(tf.equal(predictions, targets).toFloat());
-      return nCorrect.div(nTotal);
-    },
-    { nIn: 2 }
-  );
+  return metricFn(name, ["model output", "targets"], (modelOutput, targets) => {
+    const predictions = predictedCategories(name, modelOutput, targets);
+    const nTotal = predictions.size;
+    const nCorrect = tf.sum(tf.equal(predictions, targets).toFloat());
+    return nCorrect.div(nTotal);
+  });
 }
 
 /**
@@ -173,21 +192,12 @@ export function CategoryAccuracy(): PureLayer {
  */
 export function WeightedCategoryAccuracy(): PureLayer {
   const name = "WeightedCategoryAccuracy";
-  return Fn(
-    name,
-    (modelOutput: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor) => {
-      checkTensor(name, "model output", modelOutput);
-      checkTensor(name, "targets", targets);
-      checkTensor(name, "weights", weights);
-      const predictions = argmaxLast(name, modelOutput);
-      assertSameShape(name, "predictions (argmax of the model output)", predictions, "targets", targets);
-      assertBroadcastsTo(name, "weights", weights, targets.shape, "targets");
-      const w = toFloat(weights);
-      const onesAndZeros = tf.equal(predictions, targets).toFloat();
-      return tf.sum(onesAndZeros.mul(w)).div(nWeightsPerCore(w));
-    },
-    { nIn: 3 }
-  );
+  return metricFn(name, ["model output", "targets", "weights"], (modelOutput, targets, weights) => {
+    const predictions = predictedCategories(name, modelOutput, targets);
+    assertBroadcastsTo(name, "weights", weights, targets.shape, "targets");
+    const onesAndZeros = tf.equal(predictions, targets).toFloat();
+    return weightedMean(onesAndZeros, weights);
+  });
 }
 
 /** Options of {@link CategoryCrossEntropy}. */
@@ -217,10 +227,8 @@ export function CategoryCrossEntropy(options: CategoryCrossEntropyOptions = {}):
   const name = "CategoryCrossEntropy";
   const labelSmoothing = options.labelSmoothing ?? null;
   checkLabelSmoothing(name, labelSmoothing);
-  return Fn(
-    name,
-    (modelOutput: tf.Tensor, targets: tf.Tensor) => tf.mean(categoryCrossEntropy(name, modelOutput, targets, labelSmoothing, 0)),
-    { nIn: 2 }
+  return metricFn(name, ["model output", "targets"], (modelOutput, targets) =>
+    tf.mean(categoryCrossEntropy(name, modelOutput, targets, labelSmoothing, 0))
   );
 }
 
@@ -251,17 +259,11 @@ export function WeightedCategoryCrossEntropy(options: WeightedCategoryCrossEntro
   const cutoff = options.cutoff ?? 0;
   checkLabelSmoothing(name, labelSmoothing);
   if (typeof cutoff !== "number" || Number.isNaN(cutoff)) throw new TypeError(`${name}: cutoff must be a number; got ${cutoff}`);
-  return Fn(
-    name,
-    (modelOutput: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor) => {
-      checkTensor(name, "weights", weights);
-      const crossEntropies = categoryCrossEntropy(name, modelOutput, targets, labelSmoothing, cutoff);
-      assertBroadcastsTo(name, "weights", weights, targets.shape, "targets");
-      const w = toFloat(weights);
-      return tf.sum(crossEntropies.mul(w)).div(nWeightsPerCore(w));
-    },
-    { nIn: 3 }
-  );
+  return metricFn(name, ["model output", "targets", "weights"], (modelOutput, targets, weights) => {
+    const crossEntropies = categoryCrossEntropy(name, modelOutput, targets, labelSmoothing, cutoff);
+    assertBroadcastsTo(name, "weights", weights, targets.shape, "targets");
+    return weightedMean(crossEntropies, weights);
+  });
 }
 
 /**
@@ -280,19 +282,13 @@ export function WeightedCategoryCrossEntropy(options: WeightedCategoryCrossEntro
  */
 export function BinaryCrossEntropy(): PureLayer {
   const name = "BinaryCrossEntropy";
-  return Fn(
-    name,
-    (modelOutput: tf.Tensor, targets: tf.Tensor) => {
-      checkTensor(name, "model output", modelOutput);
-      checkTensor(name, "targets", targets);
-      assertSameShape(name, "model output", modelOutput, "targets", targets);
-      const x = toFloat(modelOutput);
-      const t = toFloat(targets);
-      const entropies = tf.relu(x).sub(x.mul(t)).add(tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
-      return tf.mean(entropies);
-    },
-    { nIn: 2 }
-  );
+  return metricFn(name, ["model output", "targets"], (modelOutput, targets) => {
+    assertSameShape(name, "model output", modelOutput, "targets", targets);
+    const x = toFloat(modelOutput);
+    const t = toFloat(targets);
+    const entropies = tf.relu(x).sub(x.mul(t)).add(tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
+    return tf.mean(entropies);
+  });
 }
 
 /**
@@ -313,23 +309,15 @@ export function BinaryCrossEntropy(): PureLayer {
  */
 export function MaskedSequenceAccuracy(): PureLayer {
   const name = "MaskedSequenceAccuracy";
-  return Fn(
-    name,
-    (modelOutput: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor) => {
-      checkTensor(name, "model output", modelOutput);
-      checkTensor(name, "targets", targets);
-      checkTensor(name, "weights", weights);
-      const predictions = argmaxLast(name, modelOutput);
-      assertSameShape(name, "predictions (argmax of the model output)", predictions, "targets", targets);
-      assertBroadcastsTo(name, "weights", weights, targets.shape, "targets");
-      if (targets.rank < 1) throw new Error(`${name}: targets must be sequences (rank >= 1); got a scalar`);
-      const positionIsPadding = tf.equal(weights, 0);
-      const positionIsAccurate = tf.logicalOr(tf.equal(predictions, targets), positionIsPadding);
-      const sequenceIsAccurate = tf.all(positionIsAccurate, -1);
-      return tf.mean(sequenceIsAccurate.toFloat());
-    },
-    { nIn: 3 }
-  );
+  return metricFn(name, ["model output", "targets", "weights"], (modelOutput, targets, weights) => {
+    const predictions = predictedCategories(name, modelOutput, targets);
+    assertBroadcastsTo(name, "weights", weights, targets.shape, "targets");
+    if (targets.rank < 1) throw new Error(`${name}: targets must be sequences (rank >= 1); got a scalar`);
+    const positionIsPadding = tf.equal(weights, 0);
+    const positionIsAccurate = tf.logicalOr(tf.equal(predictions, targets), positionIsPadding);
+    const sequenceIsAccurate = tf.all(positionIsAccurate, -1);
+    return tf.mean(sequenceIsAccurate.toFloat());
+  });
 }
 
 // ------------------------------------------------------- deprecated metrics
@@ -342,68 +330,43 @@ function ArgMaxClassifier(): PureLayer {
 /** Scores predicted against target categories: 1.0 where equal, 0.0 elsewhere. */
 function AccuracyScores(): PureLayer {
   const name = "_Accuracy";
-  return Fn(
-    name,
-    (predicted: tf.Tensor, target: tf.Tensor) => {
-      checkTensor(name, "predictions", predicted);
-      checkTensor(name, "targets", target);
-      assertSameShape(name, "predictions (classifier output)", predicted, "targets", target);
-      return tf.equal(predicted, target).toFloat();
-    },
-    { nIn: 2 }
-  );
+  return metricFn(name, ["predictions", "targets"], (predicted, target) => {
+    assertSameShape(name, "predictions (classifier output)", predicted, "targets", target);
+    return tf.equal(predicted, target).toFloat();
+  });
 }
 
 /** `sum(values * weights) / sum(weights)`. */
 function WeightedMean(): PureLayer {
   const name = "_WeightedMean";
-  return Fn(
-    name,
-    (values: tf.Tensor, weights: tf.Tensor) => {
-      checkTensor(name, "values", values);
-      checkTensor(name, "weights", weights);
-      assertBroadcastable(name, "values", values, "weights", weights);
-      const w = toFloat(weights);
-      return tf.sum(toFloat(values).mul(w)).div(nWeightsPerCore(w));
-    },
-    { nIn: 2 }
-  );
+  return metricFn(name, ["values", "weights"], (values, weights) => {
+    assertBroadcastable(name, "values", values, "weights", weights);
+    return weightedMean(values, weights);
+  });
 }
 
 /** Mean over the batch of 1 (sequence all correct where weighted) or 0; weights are 0 or 1. */
 function WeightedSequenceMean(): PureLayer {
   const name = "_WeightedSequenceMean";
-  return Fn(
-    name,
-    (values: tf.Tensor, weights: tf.Tensor) => {
-      checkTensor(name, "values", values);
-      checkTensor(name, "weights", weights);
-      if (values.rank < 1) throw new Error(`${name}: values must have a batch axis; got a scalar`);
-      assertBroadcastsTo(name, "weights", weights, values.shape, "the values");
-      const notCorrect = tf.sub(1, values).mul(toFloat(weights));
-      const axes = Array.from({ length: notCorrect.rank - 1 }, (_, i) => i + 1);
-      const notCorrectSeq = axes.length > 0 ? tf.sum(notCorrect, axes) : notCorrect;
-      const correctSeq = tf.sub(1, tf.minimum(1, notCorrectSeq));
-      return tf.mean(correctSeq);
-    },
-    { nIn: 2 }
-  );
+  return metricFn(name, ["values", "weights"], (values, weights) => {
+    if (values.rank < 1) throw new Error(`${name}: values must have a batch axis; got a scalar`);
+    assertBroadcastsTo(name, "weights", weights, values.shape, "the values");
+    const notCorrect = tf.sub(1, values).mul(toFloat(weights));
+    const axes = Array.from({ length: notCorrect.rank - 1 }, (_, i) => i + 1);
+    const notCorrectSeq = axes.length > 0 ? tf.sum(notCorrect, axes) : notCorrect;
+    const correctSeq = tf.sub(1, tf.minimum(1, notCorrectSeq));
+    return tf.mean(correctSeq);
+  });
 }
 
 /** `-sum(modelOutput * oneHot(targets), -1)`: cross-entropies from log-probabilities. */
 function CrossEntropyScores(): PureLayer {
   const name = "_CrossEntropy";
-  return Fn(
-    name,
-    (modelOutput: tf.Tensor, targets: tf.Tensor) => {
-      checkTensor(name, "model output", modelOutput);
-      checkTensor(name, "targets", targets);
-      assertCategoryTargets(name, modelOutput, targets);
-      const targetDistribution = oneHot(targets, modelOutput.shape[modelOutput.rank - 1]);
-      return tf.neg(tf.sum(toFloat(modelOutput).mul(targetDistribution), -1));
-    },
-    { nIn: 2 }
-  );
+  return metricFn(name, ["model output", "targets"], (modelOutput, targets) => {
+    assertCategoryTargets(name, modelOutput, targets);
+    const targetDistribution = oneHot(targets, modelOutput.shape[modelOutput.rank - 1]);
+    return tf.neg(tf.sum(toFloat(modelOutput).mul(targetDistribution), -1));
+  });
 }
 
 /**
@@ -413,25 +376,19 @@ function CrossEntropyScores(): PureLayer {
  */
 function BinaryCrossEntropyScores(): PureLayer {
   const name = "_BinaryCrossEntropy";
-  return Fn(
-    name,
-    (modelOutput: tf.Tensor, targets: tf.Tensor) => {
-      checkTensor(name, "model output", modelOutput);
-      checkTensor(name, "targets", targets);
-      assertSameShape(name, "model output", modelOutput, "targets", targets);
-      if (modelOutput.rank < 1 || modelOutput.rank > 2) {
-        throw new Error(`${name}: model output must have rank 1 or 2 (batch[, k]); got shape ${fmt(modelOutput.shape)}`);
-      }
-      const p = toFloat(modelOutput);
-      const t = toFloat(targets);
-      const batchSize = p.shape[0];
-      const dot = (a: tf.Tensor, b: tf.Tensor) => (a.rank === 1 ? tf.sum(a.mul(b)) : tf.matMul(tf.transpose(a), b));
-      let j = dot(t, tf.log(p));
-      j = j.add(dot(tf.sub(1, t), tf.log(tf.sub(1, p))));
-      return j.squeeze().mul(-1 / batchSize);
-    },
-    { nIn: 2 }
-  );
+  return metricFn(name, ["model output", "targets"], (modelOutput, targets) => {
+    assertSameShape(name, "model output", modelOutput, "targets", targets);
+    if (modelOutput.rank < 1 || modelOutput.rank > 2) {
+      throw new Error(`${name}: model output must have rank 1 or 2 (batch[, k]); got shape ${fmt(modelOutput.shape)}`);
+    }
+    const p = toFloat(modelOutput);
+    const t = toFloat(targets);
+    const batchSize = p.shape[0];
+    const dot = (a: tf.Tensor, b: tf.Tensor) => (a.rank === 1 ? tf.sum(a.mul(b)) : tf.matMul(tf.transpose(a), b));
+    let j = dot(t, tf.log(p));
+    j = j.add(dot(tf.sub(1, t), tf.log(tf.sub(1, p))));
+    return j.squeeze().mul(-1 / batchSize);
+  });
 }
 
 /**
@@ -541,6 +498,18 @@ export function BinaryCrossEntropyLoss(): SerialT {
 }
 
 /**
+ * A loss layer on (model output, targets, weights) of one shape: the weighted
+ * mean of `loss(modelOutput - targets)`, element-wise.
+ */
+function elementwiseLoss(name: string, loss: (diff: tf.Tensor) => tf.Tensor): PureLayer {
+  return metricFn(name, ["model output", "targets", "weights"], (modelOutput, targets, weights) => {
+    assertSameShape(name, "model output", modelOutput, "targets", targets);
+    assertSameShape(name, "model output", modelOutput, "weights", weights);
+    return weightedMean(loss(toFloat(modelOutput).sub(toFloat(targets))), weights);
+  });
+}
+
+/**
  * Weighted mean of element-wise squared errors:
  * `sum(w * (y - t)^2) / sum(w)`.
  *
@@ -555,20 +524,7 @@ export function BinaryCrossEntropyLoss(): SerialT {
  */
 export function L2Loss(): PureLayer {
   const name = "L2Loss";
-  return Fn(
-    name,
-    (modelOutput: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor) => {
-      checkTensor(name, "model output", modelOutput);
-      checkTensor(name, "targets", targets);
-      checkTensor(name, "weights", weights);
-      assertSameShape(name, "model output", modelOutput, "targets", targets);
-      assertSameShape(name, "model output", modelOutput, "weights", weights);
-      const w = toFloat(weights);
-      const weightedSse = w.mul(tf.square(toFloat(modelOutput).sub(toFloat(targets))));
-      return tf.sum(weightedSse).div(tf.sum(w));
-    },
-    { nIn: 3 }
-  );
+  return elementwiseLoss(name, (diff) => tf.square(diff));
 }
 
 /**
@@ -586,21 +542,10 @@ export function L2Loss(): PureLayer {
  */
 export function SmoothL1Loss(): PureLayer {
   const name = "SmoothL1Loss";
-  return Fn(
-    name,
-    (modelOutput: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor) => {
-      checkTensor(name, "model output", modelOutput);
-      checkTensor(name, "targets", targets);
-      checkTensor(name, "weights", weights);
-      assertSameShape(name, "model output", modelOutput, "targets", targets);
-      assertSameShape(name, "model output", modelOutput, "weights", weights);
-      const l1Dist = tf.abs(toFloat(modelOutput).sub(toFloat(targets)));
-      const smoothDist = tf.where(tf.less(l1Dist, 1), tf.square(l1Dist).mul(0.5), l1Dist.sub(0.5));
-      const w = toFloat(weights);
-      return tf.sum(w.mul(smoothDist)).div(tf.sum(w));
-    },
-    { nIn: 3 }
-  );
+  return elementwiseLoss(name, (diff) => {
+    const l1Dist = tf.abs(diff);
+    return tf.where(tf.less(l1Dist, 1), tf.square(l1Dist).mul(0.5), l1Dist.sub(0.5));
+  });
 }
 
 /** Options of {@link MacroAveragedFScore} and {@link WeightedFScore}. */
@@ -623,11 +568,8 @@ function fScores(
   beta: number,
   initialCategoryIndex: number
 ): [tf.Tensor, tf.Tensor] {
-  checkTensor(layer, "model output", modelOutput);
-  checkTensor(layer, "targets", targets);
   const beta2 = beta ** 2;
-  const predictions = argmaxLast(layer, modelOutput);
-  assertSameShape(layer, "predictions (argmax of the model output)", predictions, "targets", targets);
+  const predictions = predictedCategories(layer, modelOutput, targets);
   if (predictions.rank < 1) throw new Error(`${layer}: model output must have a batch axis, shape (batch, N); got ${fmt(modelOutput.shape)}`);
   const nCategories = modelOutput.shape[modelOutput.rank - 1];
   const scores: tf.Tensor[] = [];
@@ -680,14 +622,10 @@ function checkFScoreOptions(layer: string, options: FScoreOptions): [number, num
 export function MacroAveragedFScore(options: FScoreOptions = {}): PureLayer {
   const name = "MacroAveragedFScore";
   const [beta, initial] = checkFScoreOptions(name, options);
-  return Fn(
-    name,
-    (modelOutput: tf.Tensor, targets: tf.Tensor) => {
-      const [scores] = fScores(name, modelOutput, targets, beta, initial);
-      return tf.mean(scores);
-    },
-    { nIn: 2 }
-  );
+  return metricFn(name, ["model output", "targets"], (modelOutput, targets) => {
+    const [scores] = fScores(name, modelOutput, targets, beta, initial);
+    return tf.mean(scores);
+  });
 }
 
 /**
@@ -707,14 +645,10 @@ export function MacroAveragedFScore(options: FScoreOptions = {}): PureLayer {
 export function WeightedFScore(options: FScoreOptions = {}): PureLayer {
   const name = "WeightedFScore";
   const [beta, initial] = checkFScoreOptions(name, options);
-  return Fn(
-    name,
-    (modelOutput: tf.Tensor, targets: tf.Tensor) => {
-      const [scores, counts] = fScores(name, modelOutput, targets, beta, initial);
-      return tf.sum(scores.mul(counts)).div(tf.sum(counts));
-    },
-    { nIn: 2 }
-  );
+  return metricFn(name, ["model output", "targets"], (modelOutput, targets) => {
+    const [scores, counts] = fScores(name, modelOutput, targets, beta, initial);
+    return tf.sum(scores.mul(counts)).div(tf.sum(counts));
+  });
 }
 
 /**
@@ -730,16 +664,10 @@ export function WeightedFScore(options: FScoreOptions = {}): PureLayer {
  */
 export function WeightedSum(): PureLayer {
   const name = "WeightedSum";
-  return Fn(
-    name,
-    (values: tf.Tensor, weights: tf.Tensor) => {
-      checkTensor(name, "values", values);
-      checkTensor(name, "weights", weights);
-      assertBroadcastable(name, "values", values, "weights", weights);
-      return tf.sum(toFloat(values).mul(toFloat(weights)));
-    },
-    { nIn: 2 }
-  );
+  return metricFn(name, ["values", "weights"], (values, weights) => {
+    assertBroadcastable(name, "values", values, "weights", weights);
+    return tf.sum(toFloat(values).mul(toFloat(weights)));
+  });
 }
 
 /**

@@ -47,14 +47,22 @@ test("CategoryAccuracy (Trax's cases)", () => {
   assert.is(String(layer), "CategoryAccuracy_in2");
 });
 
-test("WeightedCategoryAccuracy: even and uneven weights (Trax's cases)", () => {
-  const layer = tl.WeightedCategoryAccuracy();
+/** Trax's even- and uneven-weight cases, shared by WeightedCategoryAccuracy and Accuracy. */
+function assertWeightedAccuracyCases(layer: tl.Layer): void {
   const targets = i32([0, 1, 2]);
   const right = f32([[.7, .2, .1, 0], [.2, .7, .1, 0], [.2, .1, .7, 0]]);
   assert.is(num(layer([right, targets, f32([1, 1, 1])])), 1);
   assertClose(layer([f32([[.2, .1, .7, 0], [.2, .1, .7, 0], [.2, .1, .7, 0]]), targets, f32([1, 1, 1])]), 1 / 3, 1e-7);
   assert.is(num(layer([right, targets, f32([1, 5, 2])])), 1);
   assert.is(num(layer([f32([[.2, .7, .1, 0], [.2, .7, .1, 0], [.2, .7, .1, 0]]), targets, f32([1, 5, 2])])), 0.625);
+  assert.is(num(layer([f32([[.7, .2, .1, 0], [.7, .2, .1, 0], [.7, .2, .1, 0]]), targets, f32([1, 5, 2])])), 0.125);
+}
+
+test("WeightedCategoryAccuracy: even and uneven weights (Trax's cases)", () => {
+  const layer = tl.WeightedCategoryAccuracy();
+  assertWeightedAccuracyCases(layer);
+  const targets = i32([0, 1, 2]);
+  const right = f32([[.7, .2, .1, 0], [.2, .7, .1, 0], [.2, .1, .7, 0]]);
   // int32 weights, and a scalar weight broadcast (denominator is the weight itself, as in Trax).
   assert.is(num(layer([right, targets, i32([1, 5, 2])])), 1);
   assert.is(num(layer([right, targets, f32(2)])), 3);
@@ -194,14 +202,7 @@ test("SequenceAccuracy: all-ones weights and a zero-weighted last position (Trax
 
 // ----------------------------------------------------------------- Accuracy
 test("Accuracy: even and uneven weights (Trax's cases)", () => {
-  const layer = tl.Accuracy();
-  const targets = i32([0, 1, 2]);
-  const right = f32([[.7, .2, .1, 0], [.2, .7, .1, 0], [.2, .1, .7, 0]]);
-  assert.is(num(layer([right, targets, f32([1, 1, 1])])), 1);
-  assertClose(layer([f32([[.2, .1, .7, 0], [.2, .1, .7, 0], [.2, .1, .7, 0]]), targets, f32([1, 1, 1])]), 1 / 3, 1e-7);
-  assert.is(num(layer([right, targets, f32([1, 5, 2])])), 1);
-  assert.is(num(layer([f32([[.2, .7, .1, 0], [.2, .7, .1, 0], [.2, .7, .1, 0]]), targets, f32([1, 5, 2])])), 0.625);
-  assert.is(num(layer([f32([[.7, .2, .1, 0], [.7, .2, .1, 0], [.7, .2, .1, 0]]), targets, f32([1, 5, 2])])), 0.125);
+  assertWeightedAccuracyCases(tl.Accuracy());
 });
 
 test("Accuracy with a binary classifier (Trax's case with ThresholdToBinary)", () => {
