@@ -5,14 +5,13 @@
  * Also consecutive `.npy` records (what `np.save` writes into one stream).
  * @module
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "fs";
+import { mkdirSync, readFileSync } from "fs";
 import * as path from "path";
 import * as pako from "pako";
 import { tf } from "../backend/tf";
+import { replaceFileAtomic } from "./atomic-file";
 import { decodeNpy, encodeNpy } from "./npy";
 import type { NpyArray } from "./npy";
-
-let tmpCounter = 0;
 
 /**
  * Compresses bytes into one gzip member (readable by Python's `gzip`).
@@ -83,27 +82,8 @@ export function gunzipBytes(bytes: Uint8Array, what = "gzip data"): Uint8Array {
  * ```
  */
 export function writeFileAtomic(file: string, bytes: Uint8Array): void {
-  const dir = path.dirname(file);
-  mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${tmpCounter++}._tmp_`);
-  let fd: number | null = null;
-  try {
-    fd = openSync(tmp, "w");
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, file);
-  } catch (e) {
-    if (fd !== null) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already gone */
-    }
-    throw e;
-  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  replaceFileAtomic(file, bytes);
 }
 
 /**

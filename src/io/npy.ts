@@ -17,9 +17,9 @@
  * ```
  * @module
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "fs";
-import * as path from "path";
+import { readFileSync } from "fs";
 import { tf } from "../backend/tf";
+import { replaceFileAtomic } from "./atomic-file";
 
 /** The typed arrays an {@link NpyArray} can hold. */
 export type NpyData =
@@ -373,8 +373,6 @@ export function readNpy(file: string): tf.Tensor {
   }
 }
 
-let tmpCounter = 0;
-
 /**
  * Writes a tensor or {@link NpyArray} as a `.npy` file. The bytes go to a
  * temporary file in the same folder first, which is then renamed into place,
@@ -386,24 +384,5 @@ let tmpCounter = 0;
  * ```
  */
 export function writeNpy(file: string, t: tf.Tensor | NpyArray): void {
-  const bytes = encodeNpy(t);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.${tmpCounter++}.tmp`);
-  let fd: number | null = null;
-  try {
-    fd = openSync(tmp, "w");
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, file);
-  } catch (e) {
-    if (fd !== null) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already gone */
-    }
-    throw e;
-  }
+  replaceFileAtomic(file, encodeNpy(t));
 }

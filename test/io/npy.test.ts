@@ -174,7 +174,7 @@ print(json.dumps(res))`);
   assert.equal(res.t_f32, ["<f4", [2, 2], [[1.5, -2], [3, 4]], false]);
   assert.equal(res.t_i32.slice(0, 3), ["<i4", [2], [7, -8]]);
   assert.equal(res.t_bool.slice(0, 3), ["|b1", [2], [true, false]]);
-  assert.ok(!readdirSync(tmp).some((f) => f.endsWith(".tmp")), "no temporary files left");
+  assert.ok(!readdirSync(tmp).some((f) => f.endsWith("._tmp_")), "no temporary files left");
 });
 
 test("round trip here: encode then decode gives the same array; headers are 64-byte aligned", () => {
