@@ -15,6 +15,12 @@ function isTensor(x: unknown): x is tf.Tensor {
   return x instanceof tf.Tensor;
 }
 
+/** Throws unless `inputSignature` is one float32 input (not a list). */
+function assertOneFloatInput(layer: string, inputSignature: ShapeDtype): void {
+  if (!(inputSignature instanceof ShapeDtype)) throw new Error(`${layer} takes one input`);
+  assertFloat(layer, inputSignature);
+}
+
 function assertMode(layer: string, mode: unknown): void {
   if (mode !== "train" && mode !== "eval" && mode !== "predict") {
     throw new Error(`${layer}: mode must be "train", "eval" or "predict"; got ${JSON.stringify(mode)}`);
@@ -114,8 +120,7 @@ class BatchNormLayer extends Layer {
   }
 
   initWeightsAndState(inputSignature: ShapeDtype): void {
-    if (!(inputSignature instanceof ShapeDtype)) throw new Error(`${this.name} takes one input`);
-    assertFloat(this.name, inputSignature);
+    assertOneFloatInput(this.name, inputSignature);
     const shape = [...inputSignature.shape];
     const axes = this.axesFor(shape.length, shape);
     const paramShape = shape.filter((_, i) => !axes.includes(i));
@@ -182,8 +187,7 @@ class LayerNormLayer extends Layer {
   }
 
   initWeightsAndState(inputSignature: ShapeDtype): void {
-    if (!(inputSignature instanceof ShapeDtype)) throw new Error(`${this.name} takes one input`);
-    assertFloat(this.name, inputSignature);
+    assertOneFloatInput(this.name, inputSignature);
     if (inputSignature.rank < 1) throw new Error(`${this.name} needs inputs of rank >= 1; got a scalar`);
     const features = inputSignature.shape[inputSignature.rank - 1];
     this.weights = [tf.ones([features], "float32"), tf.zeros([features], "float32")];
@@ -249,8 +253,7 @@ class FilterResponseNormLayer extends Layer {
   }
 
   initWeightsAndState(inputSignature: ShapeDtype): void {
-    if (!(inputSignature instanceof ShapeDtype)) throw new Error(`${this.name} takes one input`);
-    assertFloat(this.name, inputSignature);
+    assertOneFloatInput(this.name, inputSignature);
     if (inputSignature.rank < 2) throw new Error(`${this.name} needs inputs (batch, ..., channels) of rank >= 2; got shape [${inputSignature.shape}]`);
     const channels = inputSignature.shape[inputSignature.rank - 1];
     const epsilonL = this._learnEpsilon ? [tf.scalar(this._initLearntEpsilon, "float32")] : EMPTY_WEIGHTS;

@@ -10,9 +10,17 @@ import type { PRNGKey } from "../../fastmath/random";
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
-function checkFloat(fn: string, name: string, t: tf.Tensor): void {
-  if (!(t instanceof tf.Tensor)) throw new TypeError(`${fn}: ${name} must be a tensor; got ${typeof t}`);
-  if (t.dtype !== "float32") throw new TypeError(`${fn}: ${name} must be float32; got ${t.dtype}`);
+/** Throws unless every named argument is a float32 tensor (the error names the first that is not). */
+function checkFloats(fn: string, args: Record<string, tf.Tensor>): void {
+  for (const [name, t] of Object.entries(args)) {
+    if (!(t instanceof tf.Tensor)) throw new TypeError(`${fn}: ${name} must be a tensor; got ${typeof t}`);
+    if (t.dtype !== "float32") throw new TypeError(`${fn}: ${name} must be float32; got ${t.dtype}`);
+  }
+}
+
+/** `log N` of a `d`-dimensional Gaussian from `log|sigma|` and the squared Mahalanobis distance. */
+function gaussianLogDensity(d: number, logDetSigma: tf.Tensor, mahalanobis2: tf.Tensor): tf.Tensor {
+  return tf.mul(-0.5, tf.add(tf.add(d * LOG_2PI, logDetSigma), mahalanobis2));
 }
 
 /**
@@ -34,9 +42,7 @@ function checkFloat(fn: string, name: string, t: tf.Tensor): void {
  */
 export function logGaussianPdf(x: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor): tf.Tensor {
   const fn = "logGaussianPdf";
-  checkFloat(fn, "x", x);
-  checkFloat(fn, "mu", mu);
-  checkFloat(fn, "sigma", sigma);
+  checkFloats(fn, { x, mu, sigma });
   const d = mu.shape[mu.rank - 1];
   if (mu.rank < 1 || x.rank < 1 || x.shape[x.rank - 1] !== d) {
     throw new Error(`${fn}: x and mu need the same last axis; got x [${x.shape}], mu [${mu.shape}]`);
@@ -69,7 +75,7 @@ export function logGaussianPdf(x: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor): t
       c = tf.add(c, tf.square(z[i]));
       b = tf.add(b, tf.log(L[i][i]));
     }
-    return tf.mul(-0.5, tf.add(tf.add(d * LOG_2PI, tf.mul(2, b)), c));
+    return gaussianLogDensity(d, tf.mul(2, b), c);
   });
 }
 
@@ -88,19 +94,15 @@ export function logGaussianPdf(x: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor): t
  */
 export function logGaussianDiagPdf(x: tf.Tensor, mu: tf.Tensor, diagSigma: tf.Tensor): tf.Tensor {
   const fn = "logGaussianDiagPdf";
-  checkFloat(fn, "x", x);
-  checkFloat(fn, "mu", mu);
-  checkFloat(fn, "diagSigma", diagSigma);
+  checkFloats(fn, { x, mu, diagSigma });
   const d = mu.shape[mu.rank - 1];
   if (mu.rank < 1 || x.rank < 1 || diagSigma.rank < 1 || x.shape[x.rank - 1] !== d || diagSigma.shape[diagSigma.rank - 1] !== d) {
     throw new Error(`${fn}: x, mu and diagSigma need the same last axis; got x [${x.shape}], mu [${mu.shape}], diagSigma [${diagSigma.shape}]`);
   }
   return tf.tidy(() => {
-    const a = d * LOG_2PI;
-    const b = tf.sum(tf.log(diagSigma), -1);
+    const logDet = tf.sum(tf.log(diagSigma), -1);
     const diff = tf.sub(x, mu);
-    const c = tf.sum(tf.div(tf.square(diff), diagSigma), -1);
-    return tf.mul(-0.5, tf.add(tf.add(a, b), c));
+    return gaussianLogDensity(d, logDet, tf.sum(tf.div(tf.square(diff), diagSigma), -1));
   });
 }
 
@@ -130,8 +132,7 @@ export function multigaussianLoss(preds: tf.Tensor, targets: tf.Tensor, options:
   const fn = "multigaussianLoss";
   const ngauss = options.ngauss ?? 1;
   if (!Number.isInteger(ngauss) || ngauss < 1) throw new Error(`${fn}: ngauss must be a positive integer; got ${ngauss}`);
-  checkFloat(fn, "preds", preds);
-  checkFloat(fn, "targets", targets);
+  checkFloats(fn, { preds, targets });
   if (preds.rank !== 2 || targets.rank < 1) throw new Error(`${fn}: preds must be (batch, width) and targets (batch, d); got preds [${preds.shape}], targets [${targets.shape}]`);
   const ndims = targets.shape[targets.rank - 1];
   const width = ngauss * (2 * ndims + 1);
@@ -179,7 +180,7 @@ export interface LogsoftmaxSampleOptions {
  */
 export function logsoftmaxSample(logProbs: tf.Tensor, options: LogsoftmaxSampleOptions = {}): tf.Tensor {
   const fn = "logsoftmaxSample";
-  checkFloat(fn, "logProbs", logProbs);
+  checkFloats(fn, { logProbs });
   if (logProbs.rank < 1) throw new Error(`${fn}: logProbs need at least one axis; got a scalar`);
   const temperature = options.temperature ?? 1.0;
   if (typeof temperature !== "number" || !(temperature >= 0)) throw new Error(`${fn}: temperature must be >= 0; got ${temperature}`);
