@@ -32,3 +32,21 @@ export function roundToBfloat16(t: tf.Tensor): tf.Tensor {
   for (let i = 0; i < values.length; i++) values[i] = roundScalarToBfloat16(values[i]);
   return tf.tensor(values, t.shape, "float32");
 }
+
+/**
+ * With `on`, `t` rounded to bfloat16 precision as a new tensor, and `t`
+ * disposed; otherwise `t` itself. This is what a layer's `useBfloat16`
+ * option does to weights it has just made.
+ *
+ * @example
+ * ```ts
+ * let w = tf.tensor([1.00390625]);
+ * w = roundToBfloat16If(true, w); // [1]; the unrounded tensor is disposed
+ * ```
+ */
+export function roundToBfloat16If(on: boolean, t: tf.Tensor): tf.Tensor {
+  if (!on) return t;
+  const rounded = roundToBfloat16(t);
+  t.dispose();
+  return rounded;
+}

@@ -15,7 +15,7 @@
 import { tf } from "../backend/tf";
 import * as random from "../fastmath/random";
 import { matMulT } from "../fastmath/matmul";
-import { roundToBfloat16 } from "../fastmath/bfloat16";
+import { roundToBfloat16If } from "../fastmath/bfloat16";
 import { ShapeDtype } from "../shapes";
 import { Layer } from "./base";
 import { callable } from "./callable";
@@ -312,12 +312,7 @@ class ConvLayer extends Layer {
     const shape = this.checkInput(inputSignature.shape, inputSignature.dtype);
     const kernelShape = this.kernelShape(shape);
     const [rngW, rngB] = random.split(this.rng, 2);
-    let w = this._kernelInitializer(kernelShape, rngW);
-    if (this._useBfloat16) {
-      const rounded = roundToBfloat16(w);
-      w.dispose();
-      w = rounded;
-    }
+    const w = roundToBfloat16If(this._useBfloat16, this._kernelInitializer(kernelShape, rngW));
     if (this._useBias) {
       const out = this._dimensionNumbers[2];
       const full = [...out].map((c) => (c === "C" ? this._filters : 1));
@@ -483,13 +478,7 @@ class CausalDepthwiseConvLayer extends Layer {
     assertFloat(this.name, inputSignature);
     if (inputSignature.rank !== 3) throw new Error(`${this.name} expects inputs (batch, length, depth) of rank 3; got shape [${inputSignature.shape}]`);
     const [rngW] = random.split(this.rng, 2);
-    let w = this._kernelInitializer([this._kernelSize, inputSignature.shape[2]], rngW);
-    if (this._useBfloat16) {
-      const rounded = roundToBfloat16(w);
-      w.dispose();
-      w = rounded;
-    }
-    this.weights = w;
+    this.weights = roundToBfloat16If(this._useBfloat16, this._kernelInitializer([this._kernelSize, inputSignature.shape[2]], rngW));
   }
 }
 

@@ -5,7 +5,7 @@
 import { tf } from "../backend/tf";
 import * as random from "../fastmath/random";
 import { dense } from "../fastmath/matmul";
-import { roundToBfloat16 } from "../fastmath/bfloat16";
+import { roundToBfloat16If } from "../fastmath/bfloat16";
 import { ShapeDtype } from "../shapes";
 import { Layer } from "./base";
 import { callable } from "./callable";
@@ -39,14 +39,6 @@ export interface DenseOptions {
    * computes in float32; training updates are not re-rounded).
    */
   useBfloat16?: boolean;
-}
-
-/** With `on`, `t` rounded to bfloat16 precision (float32 storage; `t` is disposed). */
-function toBfloat16If(on: boolean, t: tf.Tensor): tf.Tensor {
-  if (!on) return t;
-  const rounded = roundToBfloat16(t);
-  t.dispose();
-  return rounded;
 }
 
 class DenseLayer extends Layer {
@@ -93,8 +85,8 @@ class DenseLayer extends Layer {
     if (inputSignature.rank < 1) throw new Error(`${this.name} needs inputs of rank >= 1`);
     const shapeW = [inputSignature.shape[inputSignature.rank - 1], this._nUnits];
     const [rngW, rngB] = random.split(this.rng, 2);
-    const w = toBfloat16If(this._useBfloat16, this._kernelInitializer(shapeW, rngW));
-    if (this._useBias) this.weights = [w, toBfloat16If(this._useBfloat16, this._biasInitializer([this._nUnits], rngB))];
+    const w = roundToBfloat16If(this._useBfloat16, this._kernelInitializer(shapeW, rngW));
+    if (this._useBias) this.weights = [w, roundToBfloat16If(this._useBfloat16, this._biasInitializer([this._nUnits], rngB))];
     else this.weights = w;
   }
 }

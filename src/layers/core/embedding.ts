@@ -3,7 +3,7 @@
  * @module
  */
 import { tf } from "../../backend/tf";
-import { roundToBfloat16 } from "../../fastmath/bfloat16";
+import { roundToBfloat16If } from "../../fastmath/bfloat16";
 import { Layer } from "../base";
 import { callable } from "../callable";
 import { ScaledInitializer } from "../initializers";
@@ -89,13 +89,8 @@ class EmbeddingLayer extends Layer {
   initWeightsAndState(inputSignature: unknown): void {
     void inputSignature;
     const shape = [this._vocabSize, this._dFeature];
-    let w = initializerResult(this.name, this._kernelInitializer(shape, this.rng), shape);
-    if (this._useBfloat16) {
-      const rounded = roundToBfloat16(w);
-      w.dispose();
-      w = rounded;
-    }
-    this.weights = w;
+    const w = initializerResult(this.name, this._kernelInitializer(shape, this.rng), shape);
+    this.weights = roundToBfloat16If(this._useBfloat16, w);
   }
 }
 

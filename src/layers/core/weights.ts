@@ -4,7 +4,7 @@
  */
 import { tf } from "../../backend/tf";
 import * as random from "../../fastmath/random";
-import { roundToBfloat16 } from "../../fastmath/bfloat16";
+import { roundToBfloat16If } from "../../fastmath/bfloat16";
 import { Layer } from "../base";
 import { callable } from "../callable";
 import type { Initializer } from "../initializers";
@@ -49,13 +49,8 @@ class WeightsLayer extends Layer {
 
   initWeightsAndState(inputSignature: unknown): void {
     void inputSignature;
-    let w = initializerResult(this.name, this._initializer(this._shape, this.rng), this._shape);
-    if (this._useBfloat16) {
-      const rounded = roundToBfloat16(w);
-      w.dispose();
-      w = rounded;
-    }
-    this.weights = w;
+    const w = initializerResult(this.name, this._initializer(this._shape, this.rng), this._shape);
+    this.weights = roundToBfloat16If(this._useBfloat16, w);
   }
 }
 
