@@ -28,6 +28,8 @@ export interface HistoryViewOptions {
   columns?: number;
   /** A line shown above the chart (e.g. training progress). */
   status?: string;
+  /** Inline the vega libraries in the HTML (default: by `setVegaLibraryMode`). */
+  includeLibrary?: boolean;
 }
 
 /**
@@ -115,14 +117,16 @@ export class HistoryView {
 
   /** Spec, HTML (vega-embed) and text; no SVG (see `bundleOfAsync`). */
   [DISPLAY](): MimeBundle {
-    return chartBundle(this.spec(), this.toString(), undefined, this.options.status ? chartHeader(this.options.status) : undefined);
+    const header = this.options.status ? chartHeader(this.options.status) : undefined;
+    return chartBundle(this.spec(), this.toString(), undefined, header, this.options.includeLibrary);
   }
 
   /** Like the sync bundle, plus the SVG (also inside the HTML as the fallback). */
   async [DISPLAY_ASYNC](): Promise<MimeBundle> {
     const spec = this.spec();
     const svg = await renderVegaLiteSvg(spec);
-    return chartBundle(spec, this.toString(), svg, this.options.status ? chartHeader(this.options.status) : undefined);
+    const header = this.options.status ? chartHeader(this.options.status) : undefined;
+    return chartBundle(spec, this.toString(), svg, header, this.options.includeLibrary);
   }
 
   [inspect.custom](): string {

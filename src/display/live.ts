@@ -11,6 +11,7 @@ import type { MimeBundle } from "./bundle";
 import { DISPLAY, DISPLAY_ASYNC } from "./bundle";
 import type { HistoryLike } from "./history-like";
 import { historyView, type HistoryViewOptions } from "./history-view";
+import { libraryPending } from "./vega";
 import { displaySink, inNotebook, type DisplaySink } from "./show";
 
 /** Where training stands, for the progress line. */
@@ -25,7 +26,7 @@ export interface LiveProgress {
 export interface LiveViewOptions extends HistoryViewOptions {
   /** Least time between two redraws of the chart, in ms (default 1000). */
   chartIntervalMs?: number;
-  /** Least time between two progress-line updates, in ms (default 250). */
+  /** Least time between two progress-line updates, in ms (default 1000: each update redraws the chart in the page). */
   progressIntervalMs?: number;
   /** The sink to draw into (default: the one in force, see `displaySink`). */
   sink?: DisplaySink | null;
@@ -66,6 +67,8 @@ export class LiveView {
   private progress: LiveProgress | null = null;
   private started: { time: number; step: number } | null = null;
   private finished = false;
+  /** This view's first display carried the vega libraries: its last update must carry them too (it replaces the first). */
+  private ownsLibrary = false;
   /** Bundles sent so far (for tests and debugging). */
   sent = 0;
 
@@ -111,6 +114,7 @@ export class LiveView {
   }
 
   private bundle(): MimeBundle {
+    if (!this.shown) this.ownsLibrary = libraryPending();
     return historyView(this.history, { ...this.options, status: this.statusLine() || undefined })[DISPLAY]();
   }
 
@@ -135,7 +139,7 @@ export class LiveView {
     const now = Date.now();
     const grew = this.history.records.length !== this.lastRecords;
     const chartDue = grew && now - this.lastChart >= (this.options.chartIntervalMs ?? 1000);
-    const progressDue = now - this.lastProgressTime >= (this.options.progressIntervalMs ?? 250);
+    const progressDue = now - this.lastProgressTime >= (this.options.progressIntervalMs ?? 1000);
     if (!force && !chartDue && !progressDue && this.shown) return;
     this.lastProgressTime = now;
     if (chartDue || force || !this.shown) {
@@ -150,7 +154,11 @@ export class LiveView {
     if (progress) this.progress = progress;
     if (!this.sink || this.finished) return;
     this.finished = true;
-    const view = historyView(this.history, { ...this.options, status: this.statusLine() || undefined });
+    const view = historyView(this.history, {
+      ...this.options,
+      status: this.statusLine() || undefined,
+      includeLibrary: this.ownsLibrary ? true : this.options.includeLibrary,
+    });
     this.send(await view[DISPLAY_ASYNC]());
   }
 }

@@ -84,6 +84,18 @@ export function setVegaLibraryMode(mode: VegaLibraryMode): void {
 }
 
 /**
+ * True when the next chart's HTML will inline the libraries (by the mode in force).
+ *
+ * @example
+ * ```ts
+ * trax.display.libraryPending(); // true before the first chart of a session
+ * ```
+ */
+export function libraryPending(): boolean {
+  return libraryMode === "always" || (libraryMode === "once" && !libraryShown);
+}
+
+/**
  * Makes the next chart inline the libraries again (e.g. for a new page).
  *
  * @example
@@ -138,10 +150,10 @@ export function vegaHtml(spec: VegaLiteSpec, options: VegaHtmlOptions = {}): str
  * chartBundle(spec, "loss curve", await renderVegaLiteSvg(spec));
  * ```
  */
-export function chartBundle(spec: VegaLiteSpec, text: string, svg?: string, header?: string): MimeBundle {
+export function chartBundle(spec: VegaLiteSpec, text: string, svg?: string, header?: string, includeLibrary?: boolean): MimeBundle {
   const b: MimeBundle = {
     "text/plain": text,
-    "text/html": vegaHtml(spec, { svg, header }),
+    "text/html": vegaHtml(spec, { svg, header, includeLibrary }),
     "application/vnd.vegalite.v5+json": spec,
   };
   if (svg) b["image/svg+xml"] = svg;

@@ -39,6 +39,22 @@ test("a live view draws one display and updates it in place, throttled; finish a
   assert.is(sent.length, 3, "nothing after finish");
 });
 
+test("a live view that carried the vega libraries first keeps them in its last update (which replaces the first)", async () => {
+  const [sink, sent] = recorder();
+  d.resetVegaLibrary();
+  const h = new History();
+  h.append("train", "metrics/loss", 1, 1);
+  const live = d.liveView(h, { sink, chartIntervalMs: 0, progressIntervalMs: 0 });
+  live.update({ step: 1 });
+  live.update({ step: 2 });
+  await live.finish({ step: 2 });
+  const sizes = sent.map((s) => (s.bundle["text/html"] as string).length);
+  assert.ok(sizes[0] > 500_000, "first display has the libraries");
+  assert.ok(sizes[1] < 50_000, "updates in between do not");
+  assert.ok(sizes[2] > 500_000, "the last one has them again");
+  assert.not.ok(d.libraryPending());
+});
+
 test("without a sink a live view does nothing", async () => {
   const live = d.liveView(new History(), { sink: null });
   assert.not.ok(live.active);
