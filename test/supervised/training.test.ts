@@ -64,7 +64,7 @@ test("an MLP learns the synthetic task: loss below 0.15 and eval accuracy >= 0.9
 });
 
 test("1000 training steps (with eval and a schedule) leave tf.memory().numTensors unchanged", async () => {
-  const model = tl.Serial(tl.Dense(8), tl.Relu(), tl.Dropout(0.1), tl.Dense(2), tl.LogSoftmax());
+  const model = tl.Serial(tl.Dense(8), tl.Relu(), tl.Dropout({ rate: 0.1 }), tl.Dense(2), tl.LogSoftmax());
   const loop = Loop(
     model,
     TrainTask(() => blobs(3, 8), tl.CrossEntropyLoss(), opt.Adam({ learningRate: 0.01, clipGradNorm: 1 }), { lrSchedule: lrSchedules.warmupAndRsqrtDecay(10, 0.01) }),
@@ -135,7 +135,7 @@ test("lines progress prints Trax-style lines at evaluation points", async () => 
 
 /** A loop whose losses depend on weights, slots, schedule, dropout keys and data position. */
 function resumableLoop(dir: string, seed = 0) {
-  const model = tl.Serial(tl.Dense(8), tl.Relu(), tl.Dropout(0.3), tl.Dense(2), tl.LogSoftmax());
+  const model = tl.Serial(tl.Dense(8), tl.Relu(), tl.Dropout({ rate: 0.3 }), tl.Dense(2), tl.LogSoftmax());
   return Loop(
     model,
     TrainTask(() => blobs(11), tl.CrossEntropyLoss(), opt.Adam({ learningRate: 0.05 }), { lrSchedule: lrSchedules.warmup(4, 0.05) }),
@@ -173,7 +173,7 @@ test("a resumed run (new Loop on the same outputDir) gives the same losses as an
 });
 
 test("a separate evalModel (eval mode) gets the model's weights; its metrics are the mean over nEvalBatches", async () => {
-  const make = (mode: "train" | "eval") => tl.Serial(tl.Dense(8), tl.Relu(), tl.Dropout(0.5, { mode }), tl.Dense(2), tl.LogSoftmax());
+  const make = (mode: "train" | "eval") => tl.Serial(tl.Dense(8), tl.Relu(), tl.Dropout({ rate: 0.5, mode }), tl.Dense(2), tl.LogSoftmax());
   const model = make("train");
   const evalModel = make("eval");
   const evalBatches = [...(function* () {
@@ -374,7 +374,7 @@ test("bad checkpoints: truncated, corrupt, wrong shapes, other optimizer: errors
 
   // A checkpoint of a model with other shapes.
   const otherDir = tmp();
-  const other = Loop(tl.Serial(tl.Dense(5), tl.Relu(), tl.Dropout(0.3), tl.Dense(2), tl.LogSoftmax()), TrainTask(() => blobs(11), tl.CrossEntropyLoss(), opt.Adam()), {
+  const other = Loop(tl.Serial(tl.Dense(5), tl.Relu(), tl.Dropout({ rate: 0.3 }), tl.Dense(2), tl.LogSoftmax()), TrainTask(() => blobs(11), tl.CrossEntropyLoss(), opt.Adam()), {
     outputDir: otherDir, progress: "none", evalTasks: EvalTask(() => blobs(12), [tl.CrossEntropyLoss()]),
   });
   await other.run(1);
@@ -382,7 +382,7 @@ test("bad checkpoints: truncated, corrupt, wrong shapes, other optimizer: errors
   check(readFileSync(path.join(otherDir, "model.ckpt.gz")), /weight 0 has shape \[4,5\] in the file; the model expects \[4,8\]/);
   // A checkpoint written with another optimizer.
   const sgdDir = tmp();
-  const sgd = Loop(tl.Serial(tl.Dense(8), tl.Relu(), tl.Dropout(0.3), tl.Dense(2), tl.LogSoftmax()), TrainTask(() => blobs(11), tl.CrossEntropyLoss(), opt.SGD()), {
+  const sgd = Loop(tl.Serial(tl.Dense(8), tl.Relu(), tl.Dropout({ rate: 0.3 }), tl.Dense(2), tl.LogSoftmax()), TrainTask(() => blobs(11), tl.CrossEntropyLoss(), opt.SGD()), {
     outputDir: sgdDir, progress: "none", evalTasks: EvalTask(() => blobs(12), [tl.CrossEntropyLoss()]),
   });
   await sgd.run(1);
