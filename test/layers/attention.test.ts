@@ -547,6 +547,9 @@ test("predict past maxInferenceLength / maxLen: LayerError, and the decoding sta
   // a bad shape mid-stream: same
   assertLayerError(() => pr(tf.ones([2, 1, 4])), /Dense|features|shape/);
   assert.equal(stateValues(pr), before);
+  // another batch size than the cache's: same
+  assertLayerError(() => pr(tf.ones([3, 1, 3])), /batch|do not fit the decoding cache/);
+  assert.equal(stateValues(pr), before);
   // decoding goes on as if nothing happened
   for (let t = 8; t < 12; t++) got.push(pr(shifted.slice([0, t, 0], [2, 1, 3])) as tf.Tensor);
   assertClose(tf.concat(got, 1), ev(x), 1e-5, 1e-5);
