@@ -71,7 +71,12 @@ export interface LoopCallbacks {
 
 /** Options of {@link Loop}. */
 export interface LoopOptions {
-  /** Evaluates the metrics (default: the training model, with its weights). Its weights are set to the model's before each evaluation. */
+  /**
+   * Evaluates the metrics (default: the training model itself; Trax builds it
+   * with `mode: "eval"`). It shares the model's weight and state tensors, set
+   * before each evaluation and at the end of each `run` (between those points,
+   * during a run, its tensors may be stale).
+   */
   evalModel?: Layer | null;
   /** What to evaluate at the evaluation points. */
   evalTasks?: EvalTask[] | EvalTask;
