@@ -3,9 +3,11 @@
  * through the display protocol, readable errors without engine stack dumps.
  * @module
  */
-import * as util from "util";
 // The package entry first: it loads the modules in the order they expect.
 import { display, tf } from "../index";
+import * as path from "path";
+import * as util from "util";
+import { packageRoot } from "./package-root";
 
 /** A Jupyter MIME bundle: always `text/plain`, richer entries when they fit. */
 export type MimeBundle = { "text/plain": string } & Record<string, unknown>;
@@ -102,12 +104,13 @@ export interface ErrorReport {
 const RED = "\u001b[0;31m";
 const RESET = "\u001b[0m";
 
-/** Stack frames worth showing a notebook user: their own code, not the engine's. */
+/** Stack frames worth showing a notebook user: their own code, not the engine's or trax-ts's. */
 function userFrames(stack: string): string[] {
+  const own = [path.join(packageRoot(), "src") + path.sep, path.join(packageRoot(), "dist") + path.sep];
   return stack
     .split("\n")
     .filter((l) => /^\s+at /.test(l))
-    .filter((l) => !/node_modules|node:internal|\(node:|\/dist\/|\/src\/(layers|backend|fastmath|kernel|repl|display)\/|\(<anonymous>\)/.test(l))
+    .filter((l) => !/node_modules|node:internal|\(node:|\(<anonymous>\)/.test(l) && !own.some((dir) => l.includes(dir)))
     .slice(0, 5)
     .map((l) => l.trimEnd());
 }

@@ -114,6 +114,21 @@ test("a LayerError prints its message and the REPL goes on with its state", () =
   assert.is(answer(8).trim(), "40");
 });
 
+test("a training loop shows its progress, and its history draws as a text chart", async () => {
+  // Not a terminal here, so the loop's progress is one line per evaluation point (a bar in a terminal).
+  const { out, code } = await runRepl([
+    'const stream = function* () { for (;;) yield [tf.randomNormal([8, 4]), tf.tensor1d([0, 1, 0, 1, 0, 1, 0, 1], "int32")]; };',
+    "const task = trax.supervised.TrainTask(stream, tl.CrossEntropyLoss(), trax.optimizers.Adam({ learningRate: 0.01 }));",
+    "const loop = trax.supervised.Loop(tl.Serial(tl.Dense(2), tl.LogSoftmax()), task, { stepsPerEval: 5 });",
+    "const h = await loop.run(10); h",
+  ]);
+  assert.is(code, 0, out);
+  assert.match(out, /Step +1: train CrossEntropyLoss \| \d/);
+  assert.match(out, /Step 10: train CrossEntropyLoss \| \d/);
+  assert.match(out, /metrics\/CrossEntropyLoss/);
+  assert.match(out, /└─+/, "the chart's axis");
+});
+
 test("replText: tensors through the display's text view, plain values as inspect prints them", () => {
   const t = tf.ones([2]);
   assert.match(replText(t), /float32/);
