@@ -1,0 +1,13 @@
+// Executes notebooks/03-transformer-lm.ipynb through the trax-ts kernel.
+import { notebookSuite } from "./harness";
+
+notebookSuite("03-transformer-lm.ipynb", {
+  // Live training curves (Vega-Lite spec, SVG), layer view and attention maps (HTML with SVG heatmaps).
+  mimeTypes: ["application/vnd.vegalite.v5+json", "image/svg+xml", "text/html"],
+  patterns: [
+    { in: "text/plain", pattern: /4 heads, 54 queries x 54 keys/, what: "attention maps of the trained model, one per head" },
+    { in: "text/html", pattern: /<svg[\s\S]*DotProductCausalAttention|DotProductCausalAttention[\s\S]*<svg/, what: "the attention heatmaps are drawn" },
+    { in: "stream", pattern: /after 400 steps: eval loss [0-3]\.\d+/, what: "the language model trains" },
+    { in: "stream", pattern: /^"And God said.{52}"$/m, what: "predict mode writes up to the 64th position" },
+  ],
+});
