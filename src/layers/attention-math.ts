@@ -208,12 +208,23 @@ export function scalarValue(t: tf.Tensor): number {
 
 /**
  * Rows `start .. start+length-1` of a 2-D table `(n, d)`, by `gather`
- * (on wasm, `slice` of a large table is far slower than a gather of its rows).
+ * (on wasm, `slice` of a large table is far slower than a gather of its
+ * rows), with a gradient that pads `dy` with zero rows (tfjs's gather
+ * gradient needs `UnsortedSegmentSum`, which wasm lacks).
  */
 export function rowsOf(table: tf.Tensor, start: number, length: number): tf.Tensor {
   if (table.rank !== 2) throw new Error(`expected a 2-D table; got shape [${table.shape}]`);
-  if (start === 0 && length === table.shape[0]) return table;
-  return tf.gather(table, tf.range(start, start + length, 1, "int32"));
+  const n = table.shape[0];
+  if (start < 0 || start + length > n) throw new Error(`rows ${start}..${start + length - 1} are outside a table of ${n} rows`);
+  if (start === 0 && length === n) return table;
+  const rows = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([]);
+    return {
+      value: tf.gather(t, tf.range(start, start + length, 1, "int32")),
+      gradFunc: (dy: tf.Tensor) => tf.pad(dy, [[start, n - start - length], [0, 0]]),
+    };
+  }) as any) as unknown as (t: tf.Tensor) => tf.Tensor;
+  return rows(table);
 }
 
 /**

@@ -149,7 +149,15 @@ class LocallyConvDenseLayer extends Layer {
       xs = tf.concat([memory, xs], 1);
       if (this._mode === "predict") this.state = xs.slice([0, l, 0, 0], [b, keep, m + 2 * half, d / m]);
     }
-    const y = tf.conv2d(xs as tf.Tensor4D, kernel as tf.Tensor4D, 1, "valid").add(bias);
+    // VALID convolution over (positions, modules) as one matrix product over
+    // patches: differentiable on every backend (wasm has no conv2d filter gradient).
+    const dm = d / m;
+    const taps: tf.Tensor[] = [];
+    for (let p = 0; p < this._lk; p++) {
+      for (let q = 0; q < this._k; q++) taps.push(xs.slice([0, p, q, 0], [b, l, m, dm]));
+    }
+    const patches = (taps.length === 1 ? taps[0] : tf.concat(taps, 3)).reshape([b * l * m, this._lk * this._k * dm]);
+    const y = dense(patches, kernel.reshape([this._lk * this._k * dm, this._nUnits]), bias);
     return y.reshape([b, l, m * this._nUnits]);
   }
 

@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { assertClose, assertLayerError, leakedBy, ready, shapes, tf, tl, ShapeDtype } from "../helpers";
+import { assertClose, assertLayerError, leakedBy, ready, shapes, tf, tl, trax, ShapeDtype } from "../helpers";
 import * as random from "../../src/fastmath/random";
 import { treeFlatten } from "../../src/fastmath/tree";
 import { bmm, bmmT } from "../../src/layers/attention-math";
@@ -391,6 +391,23 @@ test("PositionalEncoding equals the closed-form sinusoid (even and odd depth)", 
   }
 });
 
+test("PositionalEncoding gradients with respect to its table (rows used get dy, others 0), also with dFeature", () => {
+  const pe = tl.PositionalEncoding({ maxLen: 8, mode: "train" });
+  pe.init(new ShapeDtype([1, 3, 4]));
+  const x = tf.ones([1, 3, 4]);
+  const g = tf.grad((w: tf.Tensor) => tf.sum(tf.square(pe.pureFn(x, w, pe.state, null)[0] as tf.Tensor)))(pe.weights as tf.Tensor);
+  const table = sinusoid(8, 4);
+  assertClose(g, table.map((row, pos) => row.map((v) => (pos < 3 ? 2 * (1 + v) : 0))), 1e-5);
+  const pf = tl.PositionalEncoding({ maxLen: 8, dFeature: 6, mode: "train" });
+  pf.init(new ShapeDtype([1, 3, 4]));
+  const [w, ff] = pf.weights as tf.Tensor[];
+  const [gw, gff] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(pf.pureFn(x, [a, b], pf.state, null)[0] as tf.Tensor))([w, ff]);
+  // d/dw of sum(x + w[:3] @ ff) = ones(3, 4) @ ff^T on rows 0..2
+  const rowGrad = tf.sum(ff, 1).arraySync() as number[];
+  assertClose(gw, Array.from({ length: 8 }, (_, pos) => (pos < 3 ? rowGrad : rowGrad.map(() => 0))), 1e-5);
+  assert.equal(gff.shape, [6, 4]);
+});
+
 test("PositionalEncoding useBfloat16 rounds the table to bfloat16 precision", () => {
   const pe = tl.PositionalEncoding({ maxLen: 8, useBfloat16: true, mode: "eval" });
   pe.init(new ShapeDtype([1, 8, 6]));
@@ -577,6 +594,44 @@ test("bmm / bmmT gradients equal tfjs's matMul gradients", () => {
   const oursT = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.sin(bmmT(x, y))))([a, c]);
   const refT = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.sin(tf.matMul(x, y, false, true))))([a, c]);
   oursT.forEach((g, i) => assertClose(g, refT[i], 1e-5));
+});
+
+test("gradients on this backend through every attention layer, checked against finite differences", () => {
+  const x = random.normal(random.getPrng(1), [1, 4, 4]);
+  const m = tf.ones([1, 1, 1, 4], "bool");
+  const cases: [string, Layer, unknown][] = [
+    ["Attention", tl.Attention(4, { nHeads: 2 }), [x, m]],
+    ["AttentionQKV sparse", tl.AttentionQKV(4, { nHeads: 2, qSparsity: 2, resultSparsity: 2 }), [x, x, x, m]],
+    ["CausalAttention useDconv", tl.CausalAttention(4, { nHeads: 2, useDconv: true }), x],
+    ["PositionalEncoding dFeature", tl.PositionalEncoding({ maxLen: 8, dFeature: 6 }), x],
+    ["ShiftRight + Dense", tl.Serial(tl.ShiftRight(), tl.Dense(4)), x],
+  ];
+  for (const [name, layer, inp] of cases) {
+    layer(inp as tf.Tensor);
+    const template = layer.weights;
+    const leavesW = treeFlatten(template as never) as tf.Tensor[];
+    const loss = (...ws: tf.Tensor[]) => {
+      const [w] = trax.fastmath.treeUnflatten(ws as never, template as never);
+      const out = layer.pureFn(inp, w as never, layer.state, null)[0];
+      const first = (Array.isArray(out) ? out[0] : out) as tf.Tensor;
+      return tf.sum(tf.sin(first)) as tf.Scalar;
+    };
+    const grads = tf.grads(loss)(leavesW);
+    // central differences on the first entry of each weight tensor
+    leavesW.forEach((w, i) => {
+      const eps = 1e-2;
+      const bump = (delta: number) => {
+        const flat = w.dataSync().slice();
+        flat[0] += delta;
+        const ws = leavesW.map((t, j) => (j === i ? tf.tensor(flat, w.shape) : t));
+        return loss(...ws).dataSync()[0];
+      };
+      const numeric = (bump(eps) - bump(-eps)) / (2 * eps);
+      const g = grads[i].dataSync()[0];
+      assert.ok(Number.isFinite(g), `${name} weight ${i} gradient is finite`);
+      assert.ok(Math.abs(g - numeric) <= 2e-2 * Math.max(1, Math.abs(numeric)), `${name} weight ${i}: ${g} vs finite difference ${numeric}`);
+    });
+  }
 });
 
 test("no leaks: every attention layer, predict steps, and a gradient through CausalAttention", () => {

@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { assertClose, assertLayerError, leakedBy, ready, shapes, tf, tl, ShapeDtype } from "../helpers";
 import * as random from "../../src/fastmath/random";
-import { treeFlatten } from "../../src/fastmath/tree";
+import { treeFlatten, treeUnflatten } from "../../src/fastmath/tree";
 
 const test = suite("rnn");
 test.before(ready);
@@ -288,6 +288,40 @@ test("a failed predict call leaves the carried state as it was", () => {
   ref.weights = lstm.weights;
   const y1 = lstm(x.slice([0, 1, 0], [2, 2, 4])) as tf.Tensor;
   assertClose(tf.concat([y0, y1], 1), ref(x), 1e-5);
+});
+
+// --------------------------------------------------------------- gradients
+
+test("gradients on this backend through every rnn layer, checked against finite differences", () => {
+  const x = random.normal(random.getPrng(2), [2, 3, 3]);
+  const cases: [string, Layer, tf.Tensor][] = [
+    ["LSTM", tl.LSTM(3), x],
+    ["GRU", tl.GRU(3), x],
+    ["SRU", tl.SRU(3), x],
+    ["Bidirectional(GRU)", tl.Bidirectional(tl.GRU(3)), x],
+    ["ConvGRUCell", tl.ConvGRUCell(2, { mode: "eval" }), random.normal(random.getPrng(3), [1, 3, 3, 2])],
+  ];
+  for (const [name, layer, inp] of cases) {
+    layer(inp);
+    const template = layer.weights;
+    const leavesW = treeFlatten(template as never) as tf.Tensor[];
+    const loss = (...ws: tf.Tensor[]) => {
+      const [w] = treeUnflatten(ws as never, template as never);
+      return tf.sum(tf.sin(layer.pureFn(inp, w as never, layer.state, null)[0] as tf.Tensor)) as tf.Scalar;
+    };
+    const grads = tf.grads(loss)(leavesW);
+    leavesW.forEach((w, i) => {
+      const eps = 1e-2;
+      const bump = (delta: number) => {
+        const flat = w.dataSync().slice();
+        flat[0] += delta;
+        return loss(...leavesW.map((t, j) => (j === i ? tf.tensor(flat, w.shape) : t))).dataSync()[0];
+      };
+      const numeric = (bump(eps) - bump(-eps)) / (2 * eps);
+      const g = grads[i].dataSync()[0];
+      assert.ok(Math.abs(g - numeric) <= 2e-2 * Math.max(1, Math.abs(numeric)), `${name} weight ${i}: ${g} vs finite difference ${numeric}`);
+    });
+  }
 });
 
 // ------------------------------------------------------------------- leaks
