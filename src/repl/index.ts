@@ -44,11 +44,15 @@ export function replText(value: unknown, colors = false): string {
   return colors ? util.inspect(value, { colors, depth: 4 }) : plainText(value);
 }
 
+/** Bundles the sink printed: `await trax.display.show(x)` prints x once, not its bundle again. */
+const shownBundles = new WeakSet<object>();
+
 /** Prints `trax.display.show` bundles as text; an update redraws the lines it replaces on a terminal. */
 function terminalSink(output: NodeJS.WritableStream & { isTTY?: boolean }): (bundle: Record<string, unknown>, opts?: { displayId?: string; update?: boolean }) => void {
   const lines = new Map<string, number>();
   let lastId: string | undefined;
   return (bundle, opts = {}) => {
+    shownBundles.add(bundle);
     const text = String(bundle["text/plain"] ?? "").replace(/\n$/, "");
     const n = text.split("\n").length;
     if (opts.update && opts.displayId && output.isTTY && lastId === opts.displayId) {
@@ -79,7 +83,7 @@ interface TsNodeReplService {
   evalAwarePartialHost: object;
   setService(service: unknown): void;
   /** Starts node's REPL; options go to `repl.start` (ts-node 10.9). */
-  startInternal(options: { prompt?: string; writer?: (value: unknown) => string; eval?: ReplEval }): void;
+  startInternal(options: { prompt?: string; writer?: (value: unknown) => string; eval?: ReplEval; ignoreUndefined?: boolean }): void;
   /** ts-node's eval for node's REPL. */
   nodeEval: ReplEval;
 }
@@ -128,7 +132,9 @@ export async function startRepl(opts: ReplOptions = {}): Promise<void> {
       // Node's REPL asks for more input on a Recoverable error: pass those on untouched.
       if (err && (err as { constructor?: { name?: string } }).constructor?.name !== "Recoverable") {
         callback(readableThrown(err, colors));
+      } else if (typeof result === "object" && result !== null && shownBundles.has(result)) {
+        callback(null, undefined);
       } else callback(err, result);
     });
-  repl.startInternal({ prompt: opts.prompt ?? "trax> ", writer: (value: unknown) => replText(value, colors), eval: evaluate });
+  repl.startInternal({ prompt: opts.prompt ?? "trax> ", writer: (value: unknown) => replText(value, colors), eval: evaluate, ignoreUndefined: true });
 }

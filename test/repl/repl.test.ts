@@ -58,6 +58,7 @@ test.before(async () => {
     'import * as again from "trax-ts"; again === trax',
     "tl.Serial(tl.Dense(4), tl.Add())(tf.ones([1, 3]))",
     "n * 2",
+    "await trax.display.show(tf.tensor1d([5, 6, 7]))",
   ]);
   assert.is(code, 0, `the REPL exited with ${code}:\n${out}`);
   session = out;
@@ -127,6 +128,12 @@ test("a training loop shows its progress, and its history draws as a text chart"
   assert.match(out, /Step 10: train CrossEntropyLoss \| \d/);
   assert.match(out, /metrics\/CrossEntropyLoss/);
   assert.match(out, /└─+/, "the chart's axis");
+});
+
+test("trax.display.show prints the text view once (not its bundle again)", () => {
+  const a = answer(9);
+  assert.match(a, /\[5\.? 6\.? 7\.?\]/);
+  assert.not.match(a, /text\/html|text\/plain/);
 });
 
 test("replText: tensors through the display's text view, plain values as inspect prints them", () => {
