@@ -90,7 +90,15 @@ function inferShape(x: unknown): number[] | null {
   return null;
 }
 
-/** True for data that converts into one tensor: numbers, typed arrays, nested numeric arrays. */
+/**
+ * True for data that converts into one tensor: numbers, typed arrays, nested numeric arrays.
+ *
+ * @example
+ * ```ts
+ * isTensorData([[1, 2], [3, 4]]); // true
+ * isTensorData([tf.ones([2]), 3]); // false (a list of inputs)
+ * ```
+ */
 export function isTensorData(x: unknown): boolean {
   if (typeof x === "number" || typeof x === "boolean") return true;
   if (ArrayBuffer.isView(x)) return true;
@@ -130,14 +138,29 @@ export function signature(x: SignatureSource): Signature {
   throw new TypeError(`trax-ts: cannot take the signature of ${inspect(x, { depth: 1 })}`);
 }
 
-/** Formats a signature (or anything) compactly for messages. */
+/**
+ * Formats a signature (or anything) compactly for messages.
+ *
+ * @example
+ * ```ts
+ * formatSignature([new ShapeDtype([2]), new ShapeDtype([3], "int32")]);
+ * // "[ShapeDtype{shape:(2,), dtype:float32}, ShapeDtype{shape:(3,), dtype:int32}]"
+ * ```
+ */
 export function formatSignature(sig: unknown): string {
   if (sig instanceof ShapeDtype) return sig.toString();
   if (Array.isArray(sig)) return `[${sig.map(formatSignature).join(", ")}]`;
   return String(sig);
 }
 
-/** Makes sure something is a ShapeDtype or array of them (accepts `{shape, dtype}` objects). */
+/**
+ * Makes sure something is a ShapeDtype or array of them (accepts `{shape, dtype}` objects).
+ *
+ * @example
+ * ```ts
+ * toSignature({ shape: [2, 3], dtype: "float32" }); // ShapeDtype{shape:(2, 3), dtype:float32}
+ * ```
+ */
 export function toSignature(x: unknown): Signature {
   return signature(x);
 }

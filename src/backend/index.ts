@@ -20,7 +20,14 @@ export { tf };
 /** The backend names a user can ask for, in the order trax-ts tries them. */
 export type BackendName = "node-gpu" | "node" | "wasm" | "cpu";
 
-/** The order in which backends are tried when none is forced. */
+/**
+ * The order in which backends are tried when none is forced.
+ *
+ * @example
+ * ```ts
+ * trax.backend.BACKEND_ORDER; // ["node-gpu", "node", "wasm", "cpu"]
+ * ```
+ */
 export const BACKEND_ORDER: readonly BackendName[] = ["node-gpu", "node", "wasm", "cpu"];
 
 const PACKAGES: Record<BackendName, string | null> = {
@@ -56,7 +63,18 @@ export interface BackendInfo {
   forced: boolean;
 }
 
-/** Thrown when a forced backend cannot be loaded. */
+/**
+ * Thrown when a forced backend cannot be loaded.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await trax.backend.setBackend("node-gpu");
+ * } catch (e) {
+ *   if (e instanceof trax.backend.BackendUnavailableError) console.log(e.message); // why it could not load
+ * }
+ * ```
+ */
 export class BackendUnavailableError extends Error {
   constructor(backend: BackendName, reason: string) {
     const pkg = PACKAGES[backend];
@@ -228,7 +246,7 @@ export async function setBackend(name: BackendName | string): Promise<BackendInf
  *
  * @example
  * ```ts
- * trax.backend.info().backend; // "wasm"
+ * trax.backend.info().backend; // e.g. "wasm" (the backend in use)
  * ```
  */
 export function info(): BackendInfo {
@@ -245,7 +263,15 @@ export function info(): BackendInfo {
   };
 }
 
-/** True once {@link ready} has resolved and no switch is under way. */
+/**
+ * True once {@link ready} has resolved and no switch is under way.
+ *
+ * @example
+ * ```ts
+ * await trax.backend.ready();
+ * trax.backend.isReady(); // true
+ * ```
+ */
 export function isReady(): boolean {
   return current !== null && pending === null;
 }
@@ -253,6 +279,11 @@ export function isReady(): boolean {
 /**
  * Throws a clear error when computation starts before the engine is ready.
  * Layers call this before touching tensors.
+ *
+ * @example
+ * ```ts
+ * trax.backend.assertReady(); // throws before `await trax.backend.ready()`, passes after
+ * ```
  */
 export function assertReady(): void {
   const engine = tf.engine() as unknown as { pendingBackendInit?: unknown };
@@ -264,7 +295,14 @@ export function assertReady(): void {
   }
 }
 
-/** True when transposed matMul is slow on this backend, so hot paths transpose explicitly. */
+/**
+ * True when transposed matMul is slow on this backend, so hot paths transpose explicitly.
+ *
+ * @example
+ * ```ts
+ * trax.backend.prefersExplicitTranspose(); // true on wasm
+ * ```
+ */
 export function prefersExplicitTranspose(): boolean {
   return tf.getBackend() === "wasm";
 }

@@ -9,7 +9,15 @@ import { tf } from "../backend/tf";
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** One number rounded to the nearest bfloat16 value. */
+/**
+ * One number rounded to the nearest bfloat16 value.
+ *
+ * @example
+ * ```ts
+ * roundScalarToBfloat16(1.00390625); // 1 (halfway: rounds to even)
+ * roundScalarToBfloat16(3.14159); // 3.140625
+ * ```
+ */
 export function roundScalarToBfloat16(x: number): number {
   f32[0] = x;
   const bits = u32[0];

@@ -61,6 +61,12 @@ export function valueAndGrad<T extends TensorTree, R extends unknown[]>(
  * Runs a gradient computation that may be nested in another one's backward
  * pass (a custom gradient that differentiates): tfjs drops the outer pass's
  * tape when an inner pass at depth 0 ends, so the outer tape is put back.
+ *
+ * @example
+ * ```ts
+ * // inside a custom gradient that itself differentiates:
+ * const dx = withOwnTape(() => tf.grad((x: tf.Tensor) => x.square().sum())(tf.tensor([3]))); // [6]
+ * ```
  */
 export function withOwnTape<T>(f: () => T): T {
   const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;

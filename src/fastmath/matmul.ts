@@ -14,6 +14,14 @@ import { prefersExplicitTranspose } from "../backend";
  * `a @ b^T` directly, or as `(b @ a^T)^T` (transposing `a` and the result),
  * e.g. Dense's input gradient `dy @ w^T` with a large `w` (wasm, measured:
  * 0.66x the time of Dense(1024) forward + backward on (128, 1024)).
+ *
+ * Shapes: `a` `(m, k)` and `b` `(n, k)` with `transposeB` give `(m, n)`;
+ * `a` `(k, m)` and `b` `(k, n)` with `transposeA` give `(m, n)`.
+ *
+ * @example
+ * ```ts
+ * matMulT(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([4, 3]) as tf.Tensor2D, false, true).shape; // [2, 4]
+ * ```
  */
 export function matMulT(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
   if (!transposeA && !transposeB) return tf.matMul(a, b);

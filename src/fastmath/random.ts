@@ -103,6 +103,11 @@ export function foldIn(key: PRNGKey, data: number): PRNGKey {
 
 /**
  * `n` random 32-bit words for a key, as JAX's `random_bits(key, 32, shape)`.
+ *
+ * @example
+ * ```ts
+ * randomBits(getPrng(0), 2); // Uint32Array of 2 words, the same for the same key
+ * ```
  */
 export function randomBits(key: PRNGKey, size: number): Uint32Array {
   checkKey(key);
@@ -124,7 +129,14 @@ function unitFloats(bits: Uint32Array): Float32Array {
   return out;
 }
 
-/** Uniform values in `[minval, maxval)` as a plain Float32Array (JAX's algorithm). */
+/**
+ * Uniform values in `[minval, maxval)` as a plain Float32Array (JAX's algorithm).
+ *
+ * @example
+ * ```ts
+ * uniformArray(getPrng(0), 3); // Float32Array [0.9653214, 0.31468165, 0.63302994] (as jax.random.uniform)
+ * ```
+ */
 export function uniformArray(key: PRNGKey, size: number, minval = 0, maxval = 1): Float32Array {
   const u = unitFloats(randomBits(key, size));
   const lo = Math.fround(minval);
@@ -157,6 +169,12 @@ export function uniform(key: PRNGKey, shape: readonly number[], options: Uniform
 /**
  * The inverse error function in single precision (Giles' approximation, the
  * one XLA uses for float32).
+ *
+ * @example
+ * ```ts
+ * erfinv(0.5); // ≈ 0.476936
+ * erfinv(1); // Infinity
+ * ```
  */
 export function erfinv(x: number): number {
   let w = -Math.log((1 - x) * (1 + x));
@@ -187,7 +205,15 @@ export function erfinv(x: number): number {
   return Math.abs(x) === 1 ? x * Infinity : p * x;
 }
 
-/** The error function (Abramowitz and Stegun 7.1.26 refined; |error| < 1.5e-7). */
+/**
+ * The error function (Abramowitz and Stegun 7.1.26 refined; |error| < 1.5e-7).
+ *
+ * @example
+ * ```ts
+ * erf(1); // ≈ 0.842701
+ * erf(-1); // ≈ -0.842701
+ * ```
+ */
 export function erf(x: number): number {
   const sign = x < 0 ? -1 : 1;
   const a = Math.abs(x);
@@ -200,7 +226,14 @@ export function erf(x: number): number {
 
 const NEXT_AFTER_MINUS_ONE = -0.99999994; // float32 nextafter(-1, 0)
 
-/** Standard normal values as a plain Float32Array (JAX's algorithm: sqrt(2) * erfinv(u)). */
+/**
+ * Standard normal values as a plain Float32Array (JAX's algorithm: sqrt(2) * erfinv(u)).
+ *
+ * @example
+ * ```ts
+ * normalArray(getPrng(0), 3); // Float32Array [1.8160863, -0.48262316, 0.33988908] (as jax.random.normal)
+ * ```
+ */
 export function normalArray(key: PRNGKey, size: number): Float32Array {
   const u = uniformArray(key, size, NEXT_AFTER_MINUS_ONE, 1);
   for (let i = 0; i < u.length; i++) u[i] = Math.fround(Math.SQRT2 * erfinv(u[i]));
@@ -268,7 +301,14 @@ export function randint(key: PRNGKey, shape: readonly number[], minval: number, 
   return tf.tensor(randintArray(key, size, minval, maxval), [...shape], "int32");
 }
 
-/** {@link randint} as a plain Int32Array. */
+/**
+ * {@link randint} as a plain Int32Array.
+ *
+ * @example
+ * ```ts
+ * randintArray(getPrng(0), 5, 0, 10); // Int32Array of 5 values in 0..9
+ * ```
+ */
 export function randintArray(key: PRNGKey, size: number, minval: number, maxval: number): Int32Array {
   if (!Number.isInteger(minval) || !Number.isInteger(maxval)) {
     throw new TypeError(`trax-ts: randint bounds must be integers, got [${minval}, ${maxval})`);

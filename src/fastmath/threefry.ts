@@ -16,6 +16,12 @@ function rotl(v: number, r: number): number {
 /**
  * Hashes counter pairs `(x0[i], x1[i])` under the key `(k0, k1)`, writing the
  * results into `out0`/`out1` (which may alias the inputs).
+ *
+ * @example
+ * ```ts
+ * const x0 = new Uint32Array([0]), x1 = new Uint32Array([0]);
+ * threefry2x32Block(0, 0, x0, x1, x0, x1); // x0[0] === 0x6b200159, x1[0] === 0x99ba4efe
+ * ```
  */
 export function threefry2x32Block(
   k0: number,

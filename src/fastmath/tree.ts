@@ -13,7 +13,7 @@ export type Nested<T> = T | readonly Nested<T>[];
  *
  * @example
  * ```ts
- * treeFlatten([a, [b, []], c]); // [a, b, c]
+ * treeFlatten([1, [2, []], 3]); // [1, 2, 3]
  * ```
  */
 export function treeFlatten<T>(tree: Nested<T>, out: T[] = []): T[] {
@@ -30,7 +30,7 @@ export function treeFlatten<T>(tree: Nested<T>, out: T[] = []): T[] {
  *
  * @example
  * ```ts
- * nestedMap([a, [b]], (t) => t.shape); // [[2], [[3]]]
+ * nestedMap([tf.ones([2]), [tf.ones([3])]], (t) => t.shape); // [[2], [[3]]]
  * ```
  */
 export function nestedMap<T, U>(tree: Nested<T>, f: (leaf: T) => U): Nested<U> {
@@ -44,7 +44,7 @@ export function nestedMap<T, U>(tree: Nested<T>, f: (leaf: T) => U): Nested<U> {
  *
  * @example
  * ```ts
- * treeUnflatten([1, 2, 3], [0, [0, 0]]); // [[1, [2, 3]], 3]
+ * treeUnflatten([1, 2, 3], [0, [0, 0]]); // [[1, [2, 3]], 3]: the tree and the 3 leaves used
  * ```
  */
 export function treeUnflatten<T, U>(
@@ -73,12 +73,28 @@ export function treeUnflatten<T, U>(
 // Read once: every `tf.X` access goes through two module getters, and this runs per layer call.
 const TensorClass = tf.Tensor;
 
-/** True for a tfjs tensor. */
+/**
+ * True for a tfjs tensor.
+ *
+ * @example
+ * ```ts
+ * isTensor(tf.ones([1])); // true
+ * isTensor([1]); // false
+ * ```
+ */
 export function isTensor(x: unknown): x is tf.Tensor {
   return x instanceof TensorClass;
 }
 
-/** All tensors inside any nesting of arrays and plain objects. */
+/**
+ * All tensors inside any nesting of arrays and plain objects.
+ *
+ * @example
+ * ```ts
+ * const a = tf.ones([1]), b = tf.zeros([2]);
+ * tensorsIn([a, { w: b, n: 3 }]).length; // 2
+ * ```
+ */
 export function tensorsIn(x: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
   if (x instanceof TensorClass) out.push(x);
   else if (Array.isArray(x)) for (const v of x) tensorsIn(v, out);
@@ -89,6 +105,12 @@ export function tensorsIn(x: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
 /**
  * Disposes the tensors of `old` that do not appear in any of `keep`.
  * Used where a layer replaces tensors it owns.
+ *
+ * @example
+ * ```ts
+ * const a = tf.ones([1]), b = tf.zeros([1]);
+ * disposeReplaced([a, b], [b]); // a is disposed, b is kept
+ * ```
  */
 export function disposeReplaced(old: unknown, ...keep: unknown[]): void {
   const olds = tensorsIn(old);

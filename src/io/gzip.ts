@@ -111,7 +111,8 @@ export function readFileBytes(file: string, what = "file"): Uint8Array {
  *
  * @example
  * ```ts
- * decodeNpyRecords(gunzipBytes(bytes), "weights.npy.gz"); // [{ shape, dtype, data }, ...]
+ * const gz = gzipBytes(encodeNpyRecords([tf.tensor([1, 2]), tf.tensor([[3]])]));
+ * decodeNpyRecords(gunzipBytes(gz), "weights.npy.gz").map((a) => a.shape); // [[2], [1, 1]]
  * ```
  */
 export function decodeNpyRecords(bytes: Uint8Array, what: string): NpyArray[] {

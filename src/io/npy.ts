@@ -9,9 +9,11 @@
  * 64-bit and unsigned 32-bit integers become int32 (an error if a value does
  * not fit), small integers become int32, booleans stay bool.
  *
+ * This module is internal (the package does not export it); `tl.npToFile`,
+ * `tl.npFromFile` and the checkpoints build on it.
+ *
  * @example
  * ```ts
- * import { readNpy, writeNpy } from "trax-ts/dist/io/npy";
  * writeNpy("/tmp/w.npy", tf.tensor([[1, 2], [3, 4]]));
  * readNpy("/tmp/w.npy").print(); // [[1, 2], [3, 4]]
  * ```
@@ -161,8 +163,9 @@ function formatShape(shape: readonly number[]): string {
  *
  * @example
  * ```ts
- * const { array, bytesRead } = decodeNpy(bytes);
- * const next = decodeNpy(bytes, bytesRead); // a second record, if any
+ * const bytes = encodeNpy(tf.tensor([[1, 2]]));
+ * const { array, bytesRead } = decodeNpy(bytes); // array.shape [1, 2], bytesRead === bytes.length
+ * // A second record would start at bytesRead: decodeNpy(bytes, bytesRead).
  * ```
  */
 export function decodeNpy(bytes: Uint8Array, offset = 0): { array: NpyArray; bytesRead: number } {
@@ -221,7 +224,14 @@ function latin1(b: Uint8Array): string {
 
 // ------------------------------------------------------------------- encode
 
-/** The NpyArray of a tensor: C order, little-endian (`<f4`, `<i4`, `|b1`). */
+/**
+ * The NpyArray of a tensor: C order, little-endian (`<f4`, `<i4`, `|b1`).
+ *
+ * @example
+ * ```ts
+ * tensorToNpy(tf.tensor([1, 2], [2], "int32")); // { shape: [2], dtype: "<i4", data: Int32Array [1, 2], fortranOrder: false }
+ * ```
+ */
 export function tensorToNpy(t: tf.Tensor): NpyArray {
   const shape = [...t.shape];
   switch (t.dtype) {
@@ -356,7 +366,8 @@ export function npyToTensor(a: NpyArray): tf.Tensor {
  *
  * @example
  * ```ts
- * const w = readNpy("embeddings.npy");
+ * writeNpy("/tmp/embeddings.npy", tf.ones([3, 4]));
+ * readNpy("/tmp/embeddings.npy").shape; // [3, 4]
  * ```
  */
 export function readNpy(file: string): tf.Tensor {

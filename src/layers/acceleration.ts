@@ -82,7 +82,7 @@ export interface JitForwardOptions {
  * @example
  * ```ts
  * const layer = tl.Dense(2);
- * layer.init(new ShapeDtype([4, 3]));
+ * layer.init(new trax.shapes.ShapeDtype([4, 3]));
  * const f = tl.jitForward(layer, 1);
  * const [y, state] = f(tf.ones([4, 3]), layer.weights, layer.state, layer.rng); // y: (4, 2)
  * const [mean] = tl.jitForward(layer, 2)(tf.ones([4, 3]), layer.weights, layer.state, layer.rng); // (2,)
@@ -246,7 +246,7 @@ class AccelerateLayer extends Layer {
  * @example
  * ```ts
  * const layer = tl.Dense(2);
- * layer.init(new ShapeDtype([3, 7]));
+ * layer.init(new trax.shapes.ShapeDtype([3, 7]));
  * const fast = tl.Accelerate(layer, { nDevices: 2 });
  * fast(tf.ones([3, 7])).shape; // [3, 2]: padded to 4 rows, then cut back
  * fast.replicateWeights(layer.weights);
@@ -300,7 +300,7 @@ export interface ReshapeByDeviceOptions {
  *
  * @example
  * ```ts
- * tl.reshapeByDevice(tf.zeros([6, 5]), 3).shape; // [3, 2, 5]
+ * (tl.reshapeByDevice(tf.zeros([6, 5]), 3) as tf.Tensor).shape; // [3, 2, 5]
  * tl.reshapeByDevice([tf.zeros([4]), tf.zeros([4, 2])], 2); // shapes [2, 2], [2, 2, 2]
  * ```
  */
@@ -324,6 +324,7 @@ export function reshapeByDevice<T extends Nested<tf.Tensor>>(x: T, nDevices: num
  * @example
  * ```ts
  * tl.forNDevices(tf.tensor([1, 2]), 3); // [[1, 2], [1, 2], [1, 2]]
+ * const w = tf.ones([2]);
  * tl.forNDevices(w, 1) === w; // true
  * ```
  */
@@ -343,7 +344,8 @@ export function forNDevices<T extends Nested<tf.Tensor>>(x: T, nDevices: number)
  *
  * @example
  * ```ts
- * const y = tl.onCpu(x); // y === x
+ * const x = tf.ones([2]);
+ * tl.onCpu(x) === x; // true
  * ```
  */
 export function onCpu<T>(x: T): T {
@@ -357,7 +359,8 @@ export function onCpu<T>(x: T): T {
  *
  * @example
  * ```ts
- * const y = tl.onAccelerator(x); // y === x
+ * const x = tf.ones([2]);
+ * tl.onAccelerator(x) === x; // true
  * ```
  */
 export function onAccelerator<T>(x: T): T {

@@ -25,7 +25,15 @@ function pureShape(shape: readonly number[]): number[] {
 
 /**
  * Fan-in and fan-out of a weight shape, as Trax computes them (`inDim` and
- * `outDim` index the shape; vectors use their length for both).
+ * `outDim` index the shape; vectors use their length for both). As in Trax,
+ * the receptive field (the product of the other axes) only counts for a
+ * scalar shape.
+ *
+ * @example
+ * ```ts
+ * tl.getFans([3, 3, 16, 32]); // [16, 32]
+ * tl.getFans([7]); // [7, 7]
+ * ```
  */
 export function getFans(shape: readonly number[], outDim = -1, inDim = -2, nonreceptiveDims: number | number[] = []): [number, number] {
   const n = shape.length;
@@ -79,6 +87,7 @@ export function InitializerFromFile(path: string): Initializer {
  *
  * @example
  * ```ts
+ * const key = trax.fastmath.random.getPrng(0);
  * tl.RandomNormalInitializer(0.02)([3, 3], key);
  * ```
  */
@@ -96,6 +105,7 @@ export function RandomNormalInitializer(stddev = 1e-2): Initializer {
  *
  * @example
  * ```ts
+ * const key = trax.fastmath.random.getPrng(0);
  * tl.RandomUniformInitializer(0.1)([4], key);
  * ```
  */
@@ -114,6 +124,7 @@ export type ScaleDistribution = "truncated_normal" | "normal" | "uniform";
  *
  * @example
  * ```ts
+ * const key = trax.fastmath.random.getPrng(0);
  * tl.ScaledInitializer(-1, -2, 2.0, "fan_in", "normal")([256, 128], key); // He-normal
  * ```
  */
@@ -152,6 +163,7 @@ export function ScaledInitializer(outDim: number, inDim: number, scale: number, 
  *
  * @example
  * ```ts
+ * const key = trax.fastmath.random.getPrng(0);
  * tl.GlorotNormalInitializer()([10, 20], key);
  * ```
  */
@@ -164,6 +176,7 @@ export function GlorotNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): I
  *
  * @example
  * ```ts
+ * const key = trax.fastmath.random.getPrng(0);
  * tl.GlorotUniformInitializer()([10, 20], key);
  * ```
  */
@@ -176,6 +189,7 @@ export function GlorotUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): 
  *
  * @example
  * ```ts
+ * const key = trax.fastmath.random.getPrng(0);
  * tl.LeCunNormalInitializer()([10, 20], key);
  * ```
  */
@@ -188,6 +202,7 @@ export function LeCunNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): In
  *
  * @example
  * ```ts
+ * const key = trax.fastmath.random.getPrng(0);
  * tl.LeCunUniformInitializer()([10, 20], key);
  * ```
  */
@@ -200,6 +215,7 @@ export function LeCunUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): I
  *
  * @example
  * ```ts
+ * const key = trax.fastmath.random.getPrng(0);
  * tl.KaimingNormalInitializer()([10, 20], key);
  * ```
  */
@@ -212,6 +228,7 @@ export function KaimingNormalInitializer(outDim = -1, inDim = -2, param = 0.0): 
  *
  * @example
  * ```ts
+ * const key = trax.fastmath.random.getPrng(0);
  * tl.KaimingUniformInitializer()([10, 20], key);
  * ```
  */
@@ -225,6 +242,7 @@ export function KaimingUniformInitializer(outDim = -1, inDim = -2, param = 0.0):
  *
  * @example
  * ```ts
+ * const key = trax.fastmath.random.getPrng(0);
  * const q = tl.OrthogonalInitializer()([4, 4], key); // q^T q = I
  * ```
  */
@@ -257,6 +275,7 @@ function diagonal(m: number[][]): number[] {
  *
  * @example
  * ```ts
+ * const key = trax.fastmath.random.getPrng(0);
  * tl.AtariConvInit([8, 8, 4, 32], key);
  * ```
  */

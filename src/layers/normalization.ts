@@ -8,6 +8,7 @@ import { ShapeDtype } from "../shapes";
 import { EMPTY_WEIGHTS, Layer } from "./base";
 import { callable } from "./callable";
 import { assertFloat } from "./core";
+import { checkMode } from "./core/checks";
 
 type Mode = "train" | "eval" | "predict";
 
@@ -19,12 +20,6 @@ function isTensor(x: unknown): x is tf.Tensor {
 function assertOneFloatInput(layer: string, inputSignature: ShapeDtype): void {
   if (!(inputSignature instanceof ShapeDtype)) throw new Error(`${layer} takes one input`);
   assertFloat(layer, inputSignature);
-}
-
-function assertMode(layer: string, mode: unknown): void {
-  if (mode !== "train" && mode !== "eval" && mode !== "predict") {
-    throw new Error(`${layer}: mode must be "train", "eval" or "predict"; got ${JSON.stringify(mode)}`);
-  }
 }
 
 // ------------------------------------------------------------------ BatchNorm
@@ -63,7 +58,7 @@ class BatchNormLayer extends Layer {
     this._scale = options.scale ?? true;
     this._momentum = options.momentum ?? 0.999;
     this._mode = options.mode ?? "train";
-    assertMode("BatchNorm", this._mode);
+    checkMode("BatchNorm", this._mode);
   }
 
   /** Axes as non-negative numbers for inputs of rank `rank`. */

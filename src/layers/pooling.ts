@@ -51,6 +51,12 @@ function checkPoolArgs(layer: string, poolSize: readonly number[], strides: read
 /**
  * Output length and padding before the data on one axis, as TF and XLA
  * compute them (SAME puts the odd padding position at the end).
+ *
+ * @example
+ * ```ts
+ * windowGeometry(5, 2, 2, "SAME"); // { out: 3, before: 0, after: 1 }
+ * windowGeometry(5, 2, 2, "VALID"); // { out: 2, before: 0, after: 0 }
+ * ```
  */
 export function windowGeometry(n: number, window: number, stride: number, padding: Padding, dilation = 1): { out: number; before: number; after: number } {
   const eff = (window - 1) * dilation + 1;

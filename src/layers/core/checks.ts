@@ -5,21 +5,45 @@
 import { tf } from "../../backend/tf";
 import { ShapeDtype } from "../../shapes";
 
-/** Throws unless `x` is a floating-point tensor. */
+/**
+ * Throws unless `x` is a floating-point tensor.
+ *
+ * @example
+ * ```ts
+ * tl.assertFloat("Dense", tf.ones([2])); // passes
+ * tl.assertFloat("Dense", tf.ones([2], "int32")); // throws: Dense needs float32 input; got int32
+ * ```
+ */
 export function assertFloat(layer: string, x: tf.Tensor | ShapeDtype): void {
   if (x.dtype !== "float32") {
     throw new TypeError(`${layer} needs float32 input; got ${x.dtype} (convert with tl.ToFloat() or x.toFloat())`);
   }
 }
 
-/** Throws unless `x` holds numbers (float32 or int32), not bool, string or complex. */
+/**
+ * Throws unless `x` holds numbers (float32 or int32), not bool, string or complex.
+ *
+ * @example
+ * ```ts
+ * assertNumeric("Sum", tf.tensor([1, 2], [2], "int32")); // passes
+ * assertNumeric("Sum", tf.tensor([true])); // throws: Sum needs float32 or int32 input; got bool
+ * ```
+ */
 export function assertNumeric(layer: string, x: tf.Tensor | ShapeDtype): void {
   if (x.dtype !== "float32" && x.dtype !== "int32") {
     throw new TypeError(`${layer} needs float32 or int32 input; got ${x.dtype}`);
   }
 }
 
-/** An axis in `[-rank, rank)` made non-negative; a clear error otherwise. */
+/**
+ * An axis in `[-rank, rank)` made non-negative; a clear error otherwise.
+ *
+ * @example
+ * ```ts
+ * normalizeAxis("Mean", -1, 3); // 2
+ * normalizeAxis("Mean", 3, 3); // throws: Mean: axis 3 is out of range for input of rank 3 (valid: -3 to 2)
+ * ```
+ */
 export function normalizeAxis(layer: string, axis: number, rank: number): number {
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
     throw new Error(`${layer}: axis ${axis} is out of range for input of rank ${rank} (valid: ${-rank} to ${rank - 1})`);
@@ -27,7 +51,15 @@ export function normalizeAxis(layer: string, axis: number, rank: number): number
   return axis < 0 ? axis + rank : axis;
 }
 
-/** One axis, several axes, or null (all), each checked against `rank`. */
+/**
+ * One axis, several axes, or null (all), each checked against `rank`.
+ *
+ * @example
+ * ```ts
+ * normalizeAxes("Sum", [0, -1], 3); // [0, 2]
+ * normalizeAxes("Sum", null, 3); // undefined (all axes)
+ * ```
+ */
 export function normalizeAxes(layer: string, axis: number | readonly number[] | null | undefined, rank: number): number[] | undefined {
   if (axis === null || axis === undefined) return undefined;
   const axes = typeof axis === "number" ? [axis] : [...axis];
@@ -36,13 +68,29 @@ export function normalizeAxes(layer: string, axis: number | readonly number[] | 
   return out;
 }
 
-/** A shape as Python prints a tuple: `()`, `(5,)`, `(2, 3)`. */
+/**
+ * A shape as Python prints a tuple: `()`, `(5,)`, `(2, 3)`.
+ *
+ * @example
+ * ```ts
+ * pyShape([5]); // "(5,)"
+ * pyShape([2, 3]); // "(2, 3)"
+ * ```
+ */
 export function pyShape(shape: readonly number[]): string {
   if (shape.length === 1) return `(${shape[0]},)`;
   return `(${shape.join(", ")})`;
 }
 
-/** Throws unless `mode` is one of Trax's three modes. */
+/**
+ * Throws unless `mode` is one of Trax's three modes.
+ *
+ * @example
+ * ```ts
+ * checkMode("Dropout", "eval"); // passes
+ * checkMode("Dropout", "test"); // throws: Dropout: mode must be "train", "eval" or "predict"; got "test"
+ * ```
+ */
 export function checkMode(layer: string, mode: string): void {
   if (mode !== "train" && mode !== "eval" && mode !== "predict") {
     throw new Error(`${layer}: mode must be "train", "eval" or "predict"; got ${JSON.stringify(mode)}`);
@@ -53,6 +101,12 @@ export function checkMode(layer: string, mode: string): void {
  * Converts what an initializer returned (a tensor, or JS numbers / nested
  * arrays, as Python initializers may return numpy arrays) to a tensor of the
  * expected shape.
+ *
+ * @example
+ * ```ts
+ * initializerResult("Weights", [[1, 2, 3, 4]], [2, 2]).shape; // [2, 2] (JS arrays are reshaped)
+ * initializerResult("Weights", tf.ones([4]), [2, 2]); // throws: the initializer returned shape [4]; expected [2,2]
+ * ```
  */
 export function initializerResult(layer: string, value: unknown, shape: readonly number[]): tf.Tensor {
   let t: tf.Tensor;
