@@ -1,11 +1,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { inspect } from "node:util";
+import { DISPLAY } from "../../src/display";
 import { trax, tf, tl, ShapeDtype, ready, leakedBy } from "../helpers";
 import { assertWellFormedXml } from "./xml";
 
 const { layerView, bundleOf } = trax.display;
-const DISPLAY = trax.display.DISPLAY;
 type Tensor = InstanceType<typeof tf.Tensor>;
 
 test.before(ready);

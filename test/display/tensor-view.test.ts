@@ -1,11 +1,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
+import { DISPLAY } from "../../src/display";
 import { trax, tf, ready, leakedBy } from "../helpers";
 import { assertWellFormedXml, svgsIn } from "./xml";
 
 const { tensorView, bundleOf } = trax.display;
-const DISPLAY = trax.display.DISPLAY;
 
 test.before(ready);
 
