@@ -13,79 +13,17 @@ import type { Signature } from "../shapes";
 import { Fn, Layer } from "./base";
 import { callable } from "./callable";
 import { Branch, Dup, Gate, Multiply, Parallel, Scan, Select, Serial, Split } from "./combinators";
-import * as activationFns from "./activation-fns";
-import * as convolution from "./convolution";
-import * as core from "./core";
-import { Dense, assertFloat } from "./core";
+import { Sigmoid, Tanh } from "./activation-fns";
+import { Conv } from "./convolution";
+import { Dense, Dropout, assertFloat } from "./core";
 import { GlorotUniformInitializer, RandomNormalInitializer, RandomUniformInitializer } from "./initializers";
 import type { Initializer } from "./initializers";
 
 /** A layer constructor taking no arguments (e.g. `tl.Sigmoid`). */
 export type LayerFactory = () => Layer;
 
-// ---------------------------------------------------- team layers or fallbacks
-
-/** `tl.Sigmoid` when defined, else an equivalent private `Fn`. */
-function sigmoidLayer(): Layer {
-  const f = (activationFns as unknown as Record<string, unknown>).Sigmoid as LayerFactory | undefined;
-  return typeof f === "function" ? f() : Fn("Sigmoid", (x: tf.Tensor) => tf.sigmoid(x));
-}
-
-/** `tl.Tanh` when defined, else an equivalent private `Fn`. */
-function tanhLayer(): Layer {
-  const f = (activationFns as unknown as Record<string, unknown>).Tanh as LayerFactory | undefined;
-  return typeof f === "function" ? f() : Fn("Tanh", (x: tf.Tensor) => tf.tanh(x));
-}
-
-class PrivateDropout extends Layer {
-  /** @internal */ _rate: number;
-  /** @internal */ _mode: string;
-  constructor(rate: number, mode: string) {
-    super({ name: "Dropout" });
-    this._rate = rate;
-    this._mode = mode;
-  }
-  forward(x: tf.Tensor): tf.Tensor {
-    if (this._mode !== "train" || this._rate === 0) return x;
-    const keep = random.bernoulli(this.rng, 1 - this._rate, x.shape);
-    return tf.where(keep, x.div(1 - this._rate), tf.zerosLike(x));
-  }
-}
-
-/** `tl.Dropout` when defined, else a private one with Trax's semantics. */
-function dropoutLayer(rate: number, mode = "train"): Layer {
-  const f = (core as unknown as Record<string, unknown>).Dropout as ((o: Record<string, unknown>) => Layer) | undefined;
-  return typeof f === "function" ? f({ rate, mode }) : new PrivateDropout(rate, mode);
-}
-
-class PrivateConvSame extends Layer {
-  /** @internal */ _filters: number;
-  /** @internal */ _kernel: [number, number];
-  constructor(filters: number, kernel: [number, number]) {
-    super({ name: `Conv_${filters}` });
-    this._filters = filters;
-    this._kernel = kernel;
-  }
-  forward(x: tf.Tensor): tf.Tensor {
-    const [w, b] = this.weights as tf.Tensor[];
-    if (x.rank !== 4) throw new Error(`Conv expects (batch, height, width, channels); got shape [${x.shape}]`);
-    return tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "same").add(b);
-  }
-  initWeightsAndState(sig: Signature): void {
-    const s = sig as ShapeDtype;
-    const [r1, r2] = random.split(this.rng, 2);
-    this.weights = [
-      GlorotUniformInitializer()([...this._kernel, s.shape[s.rank - 1] as number, this._filters], r1),
-      RandomNormalInitializer(1e-6)([this._filters], r2),
-    ];
-  }
-}
-
-/** `tl.Conv(filters, kernel, {padding: "SAME"})` when defined, else a private equivalent. */
-function convSame(filters: number, kernel: [number, number]): Layer {
-  const f = (convolution as unknown as Record<string, unknown>).Conv as ((n: number, k: number[], o: Record<string, unknown>) => Layer) | undefined;
-  return typeof f === "function" ? f(filters, kernel, { padding: "SAME" }) : new PrivateConvSame(filters, kernel);
-}
+const sigmoidLayer: LayerFactory = () => Sigmoid();
+const tanhLayer: LayerFactory = () => Tanh();
 
 function checkUnits(layer: string, n: number): void {
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${layer} needs a positive integer number of units; got ${n}`);
@@ -375,7 +313,7 @@ export function GeneralGRUCell(candidateTransform: LayerFactory, options: Genera
   const gateBlock = [candidateTransform(), AddSigmoidBias(sigmoidBias), gate()];
   const resetBlock = [candidateTransform(), AddSigmoidBias(sigmoidBias), gate()];
   const candidateBlock = [
-    Dup(), resetBlock, Multiply(), candidateTransform(), cand(), dropoutLayer(options.dropoutRateC ?? 0.1, options.mode ?? "train"),
+    Dup(), resetBlock, Multiply(), candidateTransform(), cand(), Dropout({ rate: options.dropoutRateC ?? 0.1, mode: (options.mode ?? "train") as "train" }),
   ];
   const memory = options.memoryTransformFn ? options.memoryTransformFn() : null;
   return Serial(Branch(memory, gateBlock, candidateBlock), Gate(), { name: "GeneralGRUCell" });
@@ -401,7 +339,7 @@ export interface ConvGRUCellOptions {
  */
 export function ConvGRUCell(nUnits: number, options: ConvGRUCellOptions = {}): Layer {
   const kernel = options.kernelSize ?? [3, 3];
-  return GeneralGRUCell(() => convSame(nUnits, kernel), {
+  return GeneralGRUCell(() => Conv(nUnits, kernel, { padding: "SAME" }), {
     memoryTransformFn: null, gateNonlinearity: sigmoidLayer, candidateNonlinearity: tanhLayer, mode: options.mode ?? "train",
   });
 }
