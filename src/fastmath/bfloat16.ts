@@ -28,7 +28,8 @@ export function roundScalarToBfloat16(x: number): number {
 }
 
 /**
- * A float32 tensor whose values are rounded to bfloat16 precision.
+ * A float32 tensor whose values are rounded to bfloat16 precision; a new
+ * tensor of `t`'s shape (`t` is left as it is).
  *
  * @example
  * ```ts

@@ -70,6 +70,8 @@ const denseNoBias = tf.customGrad(((x: tf.Tensor, w: tf.Tensor2D, save: tf.GradS
 /**
  * `x @ w + b` over the last axis of `x` (any rank), with a fast gradient.
  *
+ * Shapes: `x` `(..., k)`, `w` `(k, n)`, `b` `(n,)`; result `(..., n)`.
+ *
  * @example
  * ```ts
  * dense(tf.ones([2, 3]), tf.ones([3, 4]), tf.zeros([4])); // (2, 4) of 3s

@@ -241,7 +241,7 @@ export function normalArray(key: PRNGKey, size: number): Float32Array {
 }
 
 /**
- * A float32 tensor of standard normal values.
+ * A float32 tensor of standard normal values, of shape `shape`.
  *
  * @example
  * ```ts
@@ -254,11 +254,12 @@ export function normal(key: PRNGKey, shape: readonly number[]): tf.Tensor {
 }
 
 /**
- * Normal values truncated to `[lower, upper]` (JAX's `truncated_normal`).
+ * Normal values truncated to `[lower, upper]` (JAX's `truncated_normal`):
+ * a float32 tensor of shape `shape`.
  *
  * @example
  * ```ts
- * truncatedNormal(getPrng(0), -2, 2, [100]);
+ * truncatedNormal(getPrng(0), -2, 2, [100]); // 100 values in [-2, 2]
  * ```
  */
 export function truncatedNormal(key: PRNGKey, lower: number, upper: number, shape: readonly number[]): tf.Tensor {
@@ -273,7 +274,7 @@ export function truncatedNormal(key: PRNGKey, lower: number, upper: number, shap
 }
 
 /**
- * A boolean tensor, true with probability `p`.
+ * A boolean tensor of shape `shape` (default scalar), each value true with probability `p`.
  *
  * @example
  * ```ts
@@ -289,7 +290,8 @@ export function bernoulli(key: PRNGKey, p = 0.5, shape: readonly number[] = []):
 }
 
 /**
- * Integers uniform in `[minval, maxval)`, as JAX's `randint` makes them.
+ * Integers uniform in `[minval, maxval)`, as JAX's `randint` makes them: an
+ * int32 tensor of shape `shape`.
  *
  * @example
  * ```ts

@@ -131,6 +131,8 @@ export function oneHot(x: tf.Tensor, nCategories: number, dtype: "float32" | "in
 /**
  * Log-softmax along `axis` (default -1): `x - logsumexp(x, axis)`.
  *
+ * Input `(...)` float32; output the same shape.
+ *
  * @example
  * ```ts
  * tl.logSoftmax(tf.tensor([[0, Math.log(3)]])).exp(); // [[0.25, 0.75]]
