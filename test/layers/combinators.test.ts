@@ -8,7 +8,7 @@ test.before(ready);
 const DivideBy = (val: number) => tl.Fn("DivideBy", (x: tf.Tensor) => x.div(val));
 const ReturnConst = (val: tf.Tensor) => tl.Fn("ReturnConst", () => val);
 const SmallerThan = (val: number) => tl.Fn("SmallerThan", (x: tf.Tensor) => x.less(val));
-const t = (x: number[] | number[][] | number) => tf.tensor(x as number[]);
+const t = (x: number[] | number[][] | number[][][] | number) => tf.tensor(x as number[]);
 const list = (y: unknown) => tl.toList(y as tf.Tensor);
 
 // ------------------------------------------------------------------ Serial
@@ -341,7 +341,7 @@ test("BatchLeadingAxes folds leading axes for the sublayer", () => {
 // ------------------------------------------------------------ Bidirectional
 test("Bidirectional runs a copy of the layer on the flipped sequence and merges", () => {
   const cumsum = tl.Scan(AddWithCarry(), { axis: 1 });
-  const step = tl.Serial(tl.Fn("Zeros", (x: tf.Tensor) => [x, tf.zeros([x.shape[0], x.shape[2]])], { nOut: 2 }), cumsum, tl.Select([0], { nIn: 2 }));
+  const step = tl.Serial(tl.Fn("Zeros", (x: tf.Tensor) => [x, tf.zeros([x.shape[0], x.shape[2] as number])], { nOut: 2 }), cumsum, tl.Select([0], { nIn: 2 }));
   const bi = tl.Bidirectional(step);
   const x = t([[[1], [2], [3]]]);
   const y = bi(x);
@@ -359,7 +359,7 @@ test("inputsFromStack and outputsOntoStack", () => {
   const [a, b, c] = [t([1]), t([2]), t([3])];
   assert.is(tl.inputsFromStack([a, b, c], 1), a);
   assert.equal(tl.inputsFromStack([a, b, c], 2), [a, b]);
-  assert.equal(tl.outputsOntoStack([t([9])], [a, b, c], 2).length, 2);
+  assert.equal((tl.outputsOntoStack([t([9])], [a, b, c], 2) as tf.Tensor[]).length, 2);
   assert.is((tl.outputsOntoStack(a, [b, c], 2) as unknown), a);
   assert.equal(tl.outputsOntoStack([], [a, b], 1), b);
 });
