@@ -61,9 +61,12 @@ export function gunzipBytes(bytes: Uint8Array, what = "gzip data"): Uint8Array {
     // Trailing zero padding (some writers) is not another member.
     if (bytes.subarray(offset).every((b) => b === 0)) break;
   }
-  if (parts.length === 1) return parts[0];
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
+  return parts.length === 1 ? parts[0] : concatBytes(parts);
+}
+
+/** The byte arrays `parts` one after another in one new array. */
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
     out.set(p, at);
@@ -139,12 +142,5 @@ export function decodeNpyRecords(bytes: Uint8Array, what: string): NpyArray[] {
  * ```
  */
 export function encodeNpyRecords(arrays: readonly (tf.Tensor | NpyArray)[]): Uint8Array {
-  const parts = arrays.map((a) => encodeNpy(a));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(arrays.map((a) => encodeNpy(a)));
 }
