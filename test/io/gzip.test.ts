@@ -1,9 +1,9 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { execFileSync } from "child_process";
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
+import { python, throwsMatching } from "./io-helpers";
 import { assertClose, leakedBy, ready, tf, tl } from "../helpers";
 import {
   decodeNpyRecords,
@@ -19,20 +19,6 @@ const test = suite("io/gzip");
 test.before(ready);
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "trax-gzip-"));
-
-function python(code: string): string {
-  return execFileSync("/usr/bin/python3", ["-c", code], { encoding: "utf8" }).trim();
-}
-
-function throwsMatching(f: () => unknown, ...patterns: RegExp[]): void {
-  try {
-    f();
-  } catch (e) {
-    for (const p of patterns) assert.match((e as Error).message, p);
-    return;
-  }
-  assert.unreachable("expected an Error");
-}
 
 const bytes = (...xs: number[]) => new Uint8Array(xs);
 const noTemporaries = (dir: string) => !readdirSync(dir).some((f) => f.endsWith("._tmp_"));

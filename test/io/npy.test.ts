@@ -1,9 +1,9 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { execFileSync } from "child_process";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
+import { python, throwsMatching } from "./io-helpers";
 import { assertClose, ready, tf } from "../helpers";
 import { decodeNpy, encodeNpy, npyToTensor, readNpy, tensorToNpy, writeNpy } from "../../src/io/npy";
 import type { NpyArray } from "../../src/io/npy";
@@ -14,20 +14,6 @@ test.before(ready);
 const FIX = path.join(__dirname, "..", "fixtures", "npy");
 const fix = (name: string) => path.join(FIX, name + ".npy");
 const tmp = mkdtempSync(path.join(os.tmpdir(), "trax-npy-"));
-
-function python(code: string): string {
-  return execFileSync("/usr/bin/python3", ["-c", code], { encoding: "utf8" }).trim();
-}
-
-function throwsMatching(f: () => unknown, ...patterns: RegExp[]): void {
-  try {
-    f();
-  } catch (e) {
-    for (const p of patterns) assert.match((e as Error).message, p);
-    return;
-  }
-  assert.unreachable("expected an Error");
-}
 
 // Expected values: see test/fixtures/npy_fixtures.py (base = arange(6).reshape(2, 3)).
 const base = [[0, 1, 2], [3, 4, 5]];

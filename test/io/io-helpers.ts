@@ -1,0 +1,19 @@
+/** Helpers shared by the io tests. */
+import * as assert from "uvu/assert";
+import { execFileSync } from "child_process";
+
+/** Runs Python code with the system python3 (numpy installed) and returns its trimmed stdout. */
+export function python(code: string): string {
+  return execFileSync("/usr/bin/python3", ["-c", code], { encoding: "utf8" }).trim();
+}
+
+/** Asserts that `f` throws an Error whose message matches every pattern. */
+export function throwsMatching(f: () => unknown, ...patterns: RegExp[]): void {
+  try {
+    f();
+  } catch (e) {
+    for (const p of patterns) assert.match((e as Error).message, p);
+    return;
+  }
+  assert.unreachable("expected an Error");
+}
