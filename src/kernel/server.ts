@@ -222,8 +222,8 @@ function createServerClass(Base: ZmqServerClass): ZmqServerClass {
 /** The code run before the first cell: the globals every notebook gets. */
 export const PRELUDE = [
   `import * as trax from "trax-ts";`,
-  `const tl = trax.layers;`,
-  `const tf = trax.tf;`,
+  // Imported (not `const tl = trax.layers`) so that they are namespaces too: `x: tf.Tensor`, `l: tl.Layer`.
+  `import { tl, tf } from "trax-ts";`,
   `await trax.backend.ready().then(() => undefined);`,
 ].join("\n");
 

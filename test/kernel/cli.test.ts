@@ -80,6 +80,7 @@ test("writeKernelSpecDir writes kernel.json into a folder named after the kernel
     assert.is(path.basename(dir), "trax-ts-x");
     const spec = JSON.parse(fs.readFileSync(path.join(dir, "kernel.json"), "utf8"));
     assert.equal(spec, kernelSpec());
+    assert.equal(fs.readdirSync(dir).sort(), ["kernel.json", "logo-32x32.png", "logo-64x64.png"]);
   } finally {
     fs.rmSync(path.dirname(dir), { recursive: true, force: true });
   }
@@ -98,6 +99,7 @@ withJupyter("`kernel install --prefix P` registers trax-ts; `jupyter kernelspec 
   k = installTempKernel();
   const spec = JSON.parse(fs.readFileSync(path.join(k.kernelDir, "kernel.json"), "utf8"));
   assert.equal(spec.argv, [process.execPath, LAUNCHER, "kernel", "start", "{connection_file}"]);
+  assert.ok(fs.existsSync(path.join(k.kernelDir, "logo-64x64.png")), "the logo is installed");
   const list = spawnSync(JUPYTER, ["kernelspec", "list", "--json"], { encoding: "utf8", env: k.env });
   assert.is(list.status, 0, list.stderr);
   const specs = (JSON.parse(list.stdout) as { kernelspecs: Record<string, { resource_dir: string }> }).kernelspecs;

@@ -24,6 +24,8 @@ class TraxKernelTests(jupyter_kernel_test.KernelTests):
         {"code": "1 + 2", "result": "3"},
         {"code": "const n: number = 6;\nn * 7", "result": "42"},
         {"code": "tl.Dense(4).nOut", "result": "1"},
+        # tf and tl are namespaces too: their types work in annotations.
+        {"code": "const t: tf.Tensor = tf.ones([2]);\nconst d: tl.Layer = tl.Dense(3);\nd(t.reshape([1, 2])).shape", "result": "[ 1, 3 ]"},
         {"code": "tl.Serial(tl.Dense(4), tl.Relu())(tf.ones([2, 3])).shape", "result": "[ 2, 4 ]"},
         # Tensors and layers come out through their display bundles.
         {"code": "tf.tensor2d([[1, 2], [3, 4]])", "mime": "text/html"},
