@@ -90,6 +90,21 @@ class TraxKernelTests(jupyter_kernel_test.KernelTests):
         results = [m for m in outputs if m["msg_type"] == "execute_result"]
         self.assertEqual(results[0]["content"]["data"]["text/plain"], "6")
 
+    def test_display_updates_in_place(self):
+        """show() with a display id, then an update: display_data, then update_display_data with that id."""
+        self.flush_channels()
+        code = (
+            'await trax.display.show(tf.ones([2]), { displayId: "live-1" });\n'
+            'await trax.display.show(tf.zeros([2]), { displayId: "live-1", update: true });'
+        )
+        reply, outputs = self.execute_helper(code)
+        self.assertEqual(reply["content"]["status"], "ok")
+        kinds = [m["msg_type"] for m in outputs if m["msg_type"] != "stream"]
+        self.assertEqual(kinds, ["display_data", "update_display_data"])
+        for m in outputs[:2]:
+            self.assertEqual(m["content"]["transient"]["display_id"], "live-1")
+            self.assertIn("text/html", m["content"]["data"])
+
     def test_type_error_is_reported(self):
         """A TypeScript error fails the cell with the compiler's message."""
         self.flush_channels()
