@@ -39,20 +39,27 @@ export type NpyData =
 /**
  * An array as a `.npy` file holds it.
  *
- * - `shape`: the array's shape (`[]` for a scalar).
- * - `dtype`: numpy's type string (`descr`): byte order (`<` little, `>` big,
- *   `|` not applicable) then kind and size: `b1` bool, `i1 i2 i4 i8`,
- *   `u1 u2 u4 u8`, `f2 f4 f8`.
- * - `data`: the values in a typed array of the matching kind (bool as
- *   `Uint8Array` of 0/1; float16 as `Uint16Array` of raw half-precision bits;
- *   64-bit integers as `BigInt64Array`/`BigUint64Array`), in the host's byte
- *   order. The byte order of `dtype` is the one used in the file.
- * - `fortranOrder`: true when `data` is in column-major (Fortran) order.
+ * @example
+ * ```ts
+ * const a: NpyArray = { shape: [2], dtype: "<f4", data: new Float32Array([1, 2]), fortranOrder: false };
+ * ```
  */
 export interface NpyArray {
+  /** The array's shape (`[]` for a scalar). */
   shape: number[];
+  /**
+   * numpy's type string (`descr`): byte order (`<` little, `>` big, `|` not
+   * applicable) then kind and size: `b1` bool, `i1 i2 i4 i8`, `u1 u2 u4 u8`,
+   * `f2 f4 f8`. Its byte order is the one used in the file.
+   */
   dtype: string;
+  /**
+   * The values in a typed array of the matching kind (bool as `Uint8Array`
+   * of 0/1; float16 as `Uint16Array` of raw half-precision bits; 64-bit
+   * integers as `BigInt64Array`/`BigUint64Array`), in the host's byte order.
+   */
   data: NpyData;
+  /** True when `data` is in column-major (Fortran) order. */
   fortranOrder: boolean;
 }
 
