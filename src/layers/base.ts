@@ -40,6 +40,27 @@ export type Weights = Nested<tf.Tensor | CacheMarker>;
 /** State of a layer: like weights, not trained. */
 export type State = Nested<tf.Tensor | CacheMarker>;
 
+/**
+ * The weights tree of a layer, under a name that does not clash with the
+ * {@link Weights} layer of `tl` (`tl.Weights` is the layer, as in Trax).
+ *
+ * @example
+ * ```ts
+ * const w: tl.WeightsTree = tl.Dense(2).init(new trax.shapes.ShapeDtype([1, 3]))[0];
+ * ```
+ */
+export type WeightsTree = Weights;
+
+/**
+ * The state tree of a layer (alias of `State`, named like {@link WeightsTree}).
+ *
+ * @example
+ * ```ts
+ * const s: tl.StateTree = tl.BatchNorm().init(new trax.shapes.ShapeDtype([4, 3]))[1];
+ * ```
+ */
+export type StateTree = State;
+
 /** Inputs as layers receive them: one tensor (`nIn = 1`) or an array of tensors. */
 export type Inputs = tf.Tensor | readonly tf.Tensor[];
 

@@ -80,7 +80,7 @@ test("custom backward also holds inside a Serial, with weights", () => {
   const x = tf.ones([2, 4]);
   model.init(x);
   const [w] = [model.weights];
-  const g = trax.fastmath.grad((ws: tl.Weights) => tf.sum(model.pureFn(x, ws, model.state, null)[0]))(w) as unknown as tf.Tensor[][];
+  const g = trax.fastmath.grad((ws: tl.WeightsTree) => tf.sum(model.pureFn(x, ws, model.state, null)[0]))(w) as unknown as tf.Tensor[][];
   assert.is(g[0][0].abs().sum().dataSync()[0], 0, "zero gradient flows back to Dense");
 });
 

@@ -152,9 +152,9 @@ test("ReversibleSerial: gradients by reconstruction equal the plain math's (weig
   const c2 = t([[0.5, 0.5, -2, 1], [3, 1, 0, -1]]);
   const loss = (ys: tf.Tensor[]) => ys[0].mul(c1).sum().add(ys[1].mul(c2).sum());
   const weights = block.weights;
-  const [gx, gw] = trax.fastmath.grad(([xs, ws]: [tf.Tensor[], tl.Weights]) =>
+  const [gx, gw] = trax.fastmath.grad(([xs, ws]: [tf.Tensor[], tl.WeightsTree]) =>
     loss(block.pureFn(xs, ws, block.state, null)[0] as unknown as tf.Tensor[])
-  )([[t(X1), t(X2)], weights] as [tf.Tensor[], tl.Weights]) as unknown as [tf.Tensor[], tf.Tensor[][][][]];
+  )([[t(X1), t(X2)], weights] as [tf.Tensor[], tl.WeightsTree]) as unknown as [tf.Tensor[], tf.Tensor[][][][]];
   assert.ok(reversed > 0, "the backward pass went through reverseAndGrad");
 
   const [[[[wf, bf]]], , [[[wg, bg]]]] = weights as unknown as tf.Tensor[][][][];
@@ -214,7 +214,7 @@ test("no tensors leak from forward, reverse and gradient passes", () => {
       const ys = block([x1, x2]) as tf.Tensor[];
       const xs = block.reverse(ys) as tf.Tensor[];
       tf.dispose([ys, xs]);
-      const g = trax.fastmath.grad((ws: tl.Weights) =>
+      const g = trax.fastmath.grad((ws: tl.WeightsTree) =>
         (block.pureFn([x1, x2], ws, block.state, null)[0] as unknown as tf.Tensor[])[0].sum()
       )(block.weights);
       tf.dispose(g as never);
