@@ -165,7 +165,7 @@ test("applyBroadcastedDropout: one draw per feature, shared by all rows; rate 0 
   const x = tf.ones([3, 6]);
   const rng = random.getPrng(3);
   const y = tl.applyBroadcastedDropout(x, 0.5, rng).arraySync() as number[][];
-  const keep = random.bernoulli(rng, 0.5, [6]).arraySync() as boolean[];
+  const keep = random.bernoulli(rng, 0.5, [6]).arraySync() as unknown as boolean[];
   for (const row of y) assert.equal(row, keep.map((k) => (k ? 2 : 0)));
   assert.is(tl.applyBroadcastedDropout(x, 0, null), x);
 });

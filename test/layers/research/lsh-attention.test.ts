@@ -254,7 +254,7 @@ test("MixedLSHSelfAttention: plain causal attention up to stdLength, LSH beyond"
   assertClose(mixed([q, v]), plain, 1e-5);
   const q16 = random.normal(random.getPrng(3), [2, 16, 4]);
   const v16 = random.normal(random.getPrng(4), [2, 16, 4]);
-  const pure = tl.PureLSHSelfAttention({ ...opts, stdLength: undefined });
+  const pure = tl.PureLSHSelfAttention({ ...opts, stdLength: undefined } as Parameters<typeof tl.PureLSHSelfAttention>[0]);
   pure.init([new ShapeDtype(q16.shape), new ShapeDtype(v16.shape)]);
   mixed.init([new ShapeDtype(q16.shape), new ShapeDtype(v16.shape)], { rng: random.getPrng(9) });
   const rng = random.getPrng(5);

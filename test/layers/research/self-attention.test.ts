@@ -15,7 +15,7 @@ function reference(
 ): tf.Tensor {
   return tf.tidy(() => {
     const [b, lq, d] = xq.shape;
-    const lk = xkv.shape[1];
+    const lk = xkv.shape[1] as number;
     const h = w.wQ.shape[0];
     let out = tf.zeros([b, lq, d]);
     for (let i = 0; i < h; i++) {
