@@ -106,8 +106,8 @@ export async function startRepl(opts: ReplOptions = {}): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const trax = require("trax-ts") as typeof import("../index");
   await trax.backend.ready();
-  const display = trax.display as unknown as { setDisplaySink?: (sink: unknown) => void };
-  if (typeof display.setDisplaySink === "function") display.setDisplaySink(terminalSink(output));
+  // A terminal shows text only: live views then stay out of the way of progress bars.
+  trax.display.setDisplaySink(terminalSink(output) as Parameters<typeof trax.display.setDisplaySink>[0], { textOnly: true });
 
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const tsNode = require("ts-node") as {
