@@ -402,6 +402,8 @@ export class Layer {
       else this.clearInitCache();
       this.markInitialized();
       const result: [Weights, State] = [this.weights, this.state];
+      // The layer owns them: an enclosing tf.tidy of the caller must not free them.
+      keepAll(result);
       if (snapshot) disposeSnapshotTensors(snapshot, result);
       return result;
     } catch (e) {
@@ -624,6 +626,7 @@ export class Layer {
         this.state = newState;
       }
       outputs = out;
+      keepAll(this.state);
       if (options.state === undefined && tensorsIn(oldState).length > 0) {
         disposeReplaced(oldState, this.state, this.weights, out, inputs);
       }
@@ -824,6 +827,11 @@ function disposeSnapshotTensors(snapshot: Snapshot[], keep: unknown): void {
 }
 
 // ------------------------------------------------------------------ PureLayer
+
+/** Marks every tensor in `tree` as kept, so no `tf.tidy` frees it. */
+function keepAll(tree: unknown): void {
+  for (const t of tensorsIn(tree)) tf.keep(t);
+}
 
 /** Packs tensors into one flat float32 tensor (for tf.customGrad, which takes one output). */
 function packTensors(ts: readonly tf.Tensor[]): tf.Tensor {

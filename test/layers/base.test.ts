@@ -310,4 +310,18 @@ test("layer() for a layer without inputs; init(null) for weights that do not dep
   assert.equal((w() as tf.Tensor).shape, [3]);
 });
 
+test("weights made and state updated inside a caller's tf.tidy survive it", () => {
+  const dense = tl.Dense(2);
+  const norm = tl.BatchNorm({ axis: [0], mode: "train" });
+  const x = tf.tensor([[1, 2, 3], [4, 5, 6]]);
+  tf.tidy(() => {
+    dense(x);
+    norm(x);
+  });
+  assert.equal(dense(x).shape, [2, 2]);
+  assert.equal(norm(x).shape, [2, 3]);
+  const [, , runningMean] = norm.state as tf.Tensor[];
+  assert.not.ok(runningMean.isDisposed);
+});
+
 test.run();
