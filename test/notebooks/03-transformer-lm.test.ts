@@ -4,6 +4,8 @@ import { notebookSuite } from "./harness";
 notebookSuite("03-transformer-lm.ipynb", {
   // Live training curves (Vega-Lite spec, SVG), layer view and attention maps (HTML with SVG heatmaps).
   mimeTypes: ["application/vnd.vegalite.v5+json", "image/svg+xml", "text/html"],
+  // The HTML export, opened in headless Chromium, draws every chart.
+  browserCharts: true,
   patterns: [
     { in: "text/plain", pattern: /4 heads, 54 queries x 54 keys/, what: "attention maps of the trained model, one per head" },
     { in: "text/html", pattern: /<svg[\s\S]*DotProductCausalAttention|DotProductCausalAttention[\s\S]*<svg/, what: "the attention heatmaps are drawn" },

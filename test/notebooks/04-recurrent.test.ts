@@ -4,6 +4,8 @@ import { notebookSuite } from "./harness";
 notebookSuite("04-recurrent.ipynb", {
   // Live training curves and the comparison chart (Vega-Lite spec, SVG, HTML), tensor and layer views.
   mimeTypes: ["application/vnd.vegalite.v5+json", "image/svg+xml", "text/html"],
+  // The HTML export, opened in headless Chromium, draws every chart.
+  browserCharts: true,
   patterns: [
     { in: "stream", pattern: /LSTM: eval accuracy \d+\.\d% after 300 steps/, what: "the LSTM trains" },
     { in: "stream", pattern: /GRU: eval accuracy \d+\.\d% after 300 steps/, what: "the GRU trains" },

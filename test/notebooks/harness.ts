@@ -237,6 +237,30 @@ export function unexecutedCells(nb: Notebook): number[] {
   return nb.cells.flatMap((c, i) => (c.cell_type === "code" && joinText(c.source).trim() !== "" && !ran(c) ? [i] : []));
 }
 
+/**
+ * Exports an executed notebook to HTML with nbconvert and loads the page in
+ * headless Chromium (scripts on, no network needed): returns how many
+ * charts vega-embed drew (containers it marks `vega-embed`) and how many
+ * chart outputs (Vega-Lite specs) the notebook has.
+ */
+export function chartsDrawnInBrowser(executedFile: string): { drawn: number; charts: number; html: string } {
+  const dir = path.dirname(executedFile);
+  const r = spawnSync("jupyter", ["nbconvert", "--to", "html", "--output-dir", dir, executedFile], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const html = executedFile.replace(/\.ipynb$/, ".html");
+  if (r.status !== 0 || !existsSync(html)) throw new Error(`nbconvert --to html failed:\n${r.stdout}${r.stderr}`);
+  const browser = ["chromium", "chromium-browser", "google-chrome"].find((b) => spawnSync(b, ["--version"], { encoding: "utf8" }).status === 0);
+  if (!browser) throw new Error("no headless Chromium to look at the HTML export: run `bash scripts/install-system-deps.sh`");
+  const dom = spawnSync(
+    browser,
+    ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--virtual-time-budget=15000", "--dump-dom", `file://${html}`],
+    { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: 120_000 }
+  );
+  if (dom.status !== 0) throw new Error(`${browser} --dump-dom failed (${dom.status}): ${dom.stderr.slice(-1500)}`);
+  const drawn = (dom.stdout.match(/class="vega-embed\b/g) ?? []).length;
+  const charts = outputsOf(readNotebook(executedFile)).filter((o) => o.output.data && "application/vnd.vegalite.v5+json" in o.output.data).length;
+  return { drawn, charts, html };
+}
+
 /** What one notebook's executed outputs must show. */
 export interface Expectations {
   /** MIME types that must appear among the rich outputs. */
@@ -245,6 +269,8 @@ export interface Expectations {
   patterns?: { in: "text/plain" | "text/html" | "image/svg+xml" | "stream"; pattern: RegExp; what: string }[];
   /** Seconds one cell may run; default 240. */
   cellTimeout?: number;
+  /** Also export the executed notebook to HTML and check in headless Chromium that every chart is drawn. */
+  browserCharts?: boolean;
 }
 
 /**
@@ -273,8 +299,23 @@ export function notebookSuite(name: string, expect: Expectations): void {
     checkPrerequisites();
     const stale = staleBuildWarning();
     if (stale) console.warn(stale);
-    const { notebook, seconds, log } = executeNotebook(file, { cellTimeout: expect.cellTimeout });
-    console.log(`${name}: executed in ${seconds.toFixed(1)} s`);
+    const outputDir = mkdtempSync(path.join(os.tmpdir(), "trax-nb-out-"));
+    try {
+      const { notebook, seconds, log } = executeNotebook(file, { cellTimeout: expect.cellTimeout, outputDir });
+      console.log(`${name}: executed in ${seconds.toFixed(1)} s`);
+      checkExecuted(notebook, log);
+      if (expect.browserCharts) {
+        const { drawn, charts, html } = chartsDrawnInBrowser(path.join(outputDir, name));
+        console.log(`${name}: headless Chromium drew ${drawn} of ${charts} charts in the HTML export`);
+        assert.ok(charts > 0, "the notebook shows charts");
+        assert.is(drawn, charts, `headless Chromium draws every chart of ${path.basename(html)} (${drawn} of ${charts})`);
+      }
+    } finally {
+      rmSync(outputDir, { recursive: true, force: true });
+    }
+  });
+
+  const checkExecuted = (notebook: Notebook, log: string) => {
     const errors = errorOutputs(notebook);
     assert.equal(errors, [], `error outputs:\n${errors.join("\n---\n")}\nnbconvert log:\n${log.slice(-1500)}`);
     const seen = mimeTypes(notebook);
@@ -285,7 +326,7 @@ export function notebookSuite(name: string, expect: Expectations): void {
       const text = outputText(notebook, p.in);
       assert.match(text, p.pattern, `${p.what} (${p.pattern} in ${p.in} outputs)`);
     }
-  });
+  };
 
   test.run();
 }
