@@ -22,6 +22,17 @@ import { LayerError } from "./layer-error";
 
 export { LayerError };
 
+/** Bumped on every write of any layer's weights or state: cached trees older than it are stale. */
+let treeEpoch = 0;
+
+/** A combinator's assembled weights and state trees, valid for one epoch. */
+interface TreeCache {
+  epoch: number;
+  sublayers: Layer[];
+  weights: unknown[] | null;
+  state: unknown[] | null;
+}
+
 /** Marks weights a shared layer already has (returned by `init` with `useCache`). */
 export const GET_WEIGHTS_FROM_CACHE: CacheMarker = Object.freeze({ __markerForCachedWeights: true as const });
 /** Marks state a shared layer already has. */
@@ -168,8 +179,9 @@ export class Layer {
   /** @internal */ _sublayersToPrint!: Layer[] | null;
   /** @internal */ _sublayers!: Layer[];
   /** @internal */ _rng!: PRNGKey | null;
-  /** @internal */ _weights!: unknown;
-  /** @internal */ _state!: unknown;
+  /** @internal */ __weights!: unknown;
+  /** @internal */ __state!: unknown;
+  /** @internal */ _treeCache!: TreeCache | null;
   /** @internal */ _initCached!: boolean;
   /** @internal */ _initialized!: boolean;
   /** @internal */ _creation!: Error | null;
@@ -185,6 +197,7 @@ export class Layer {
     self._sublayersToPrint = options.sublayersToPrint ?? null;
     self._sublayers = [];
     self._rng = null;
+    self._treeCache = null;
     self._weights = [];
     self._state = [];
     self._initCached = false;
@@ -239,11 +252,48 @@ export class Layer {
    */
   get weights(): Weights {
     const subs = this._sublayers;
-    if (subs.length === 0) return this._weights as Weights;
-    const own = this._weights as unknown[];
+    if (subs.length === 0) return this.__weights as Weights;
+    const cache = this.treeCache();
+    if (cache.weights !== null) return cache.weights as Weights;
+    const own = this.__weights as unknown[];
     const out = new Array(subs.length);
     for (let i = 0; i < subs.length; i++) out[i] = own[i] === null || own[i] === undefined ? subs[i].weights : own[i];
+    cache.weights = out;
     return out as unknown as Weights;
+  }
+
+  /** @internal Own weights slots (one per sublayer for combinators); writes invalidate cached trees. */
+  get _weights(): unknown {
+    return this.__weights;
+  }
+
+  set _weights(value: unknown) {
+    this.__weights = value;
+    treeEpoch++;
+  }
+
+  /** @internal Own state slots; writes invalidate cached trees. */
+  get _state(): unknown {
+    return this.__state;
+  }
+
+  set _state(value: unknown) {
+    this.__state = value;
+    treeEpoch++;
+  }
+
+  /**
+   * The assembled weights and state trees of a combinator, valid while no
+   * layer's weights or state has been written since (a global epoch), so that
+   * repeated reads are cheap and return the same arrays.
+   */
+  private treeCache(): TreeCache {
+    let cache = this._treeCache;
+    if (cache === null || cache.epoch !== treeEpoch || cache.sublayers !== this._sublayers) {
+      cache = { epoch: treeEpoch, sublayers: this._sublayers, weights: null, state: null };
+      this._treeCache = cache;
+    }
+    return cache;
   }
 
   set weights(weights: Weights) {
@@ -268,10 +318,13 @@ export class Layer {
   /** This layer's state (non-trainable); one entry per sublayer for combinators. */
   get state(): State {
     const subs = this._sublayers;
-    if (subs.length === 0) return this._state as State;
-    const own = this._state as unknown[];
+    if (subs.length === 0) return this.__state as State;
+    const cache = this.treeCache();
+    if (cache.state !== null) return cache.state as State;
+    const own = this.__state as unknown[];
     const out = new Array(subs.length);
     for (let i = 0; i < subs.length; i++) out[i] = own[i] === null || own[i] === undefined ? subs[i].state : own[i];
+    cache.state = out;
     return out as unknown as State;
   }
 
@@ -452,15 +505,20 @@ export class Layer {
           }
           s = this.state;
         } else {
-          [outputs, s] = tf.tidy(() => {
+          const before = this.state;
+          const result = tf.tidy(() => {
             forwardDepth++;
             try {
               const out = this.forward(x);
-              return [out, this.state] as unknown as tf.TensorContainer;
+              // New state must leave the scope too; unchanged state need not be walked.
+              const after = this.state;
+              return (after === before ? [out] : [out, after]) as unknown as tf.TensorContainer;
             } finally {
               forwardDepth--;
             }
-          }) as unknown as [unknown, State];
+          }) as unknown as [unknown, State?];
+          outputs = result[0];
+          s = result.length > 1 ? (result[1] as State) : before;
         }
       } else {
         [outputs, s] = this.forwardWithCustomGradient(x);
@@ -626,8 +684,8 @@ export class Layer {
         this.state = newState;
       }
       outputs = out;
-      keepAll(this.state);
-      if (options.state === undefined && tensorsIn(oldState).length > 0) {
+      if (insideTidy()) keepAll(this.state);
+      if (options.state === undefined && hasTensor(oldState)) {
         disposeReplaced(oldState, this.state, this.weights, out, inputs);
       }
       return out;
@@ -827,6 +885,20 @@ function disposeSnapshotTensors(snapshot: Snapshot[], keep: unknown): void {
 }
 
 // ------------------------------------------------------------------ PureLayer
+
+/** True when the caller runs inside a `tf.tidy` (which would free what it did not return). */
+function insideTidy(): boolean {
+  return (tf.engine() as unknown as { state: { scopeStack: unknown[] } }).state.scopeStack.length > 0;
+}
+
+/** True if `tree` holds at least one tensor (stops at the first). */
+function hasTensor(tree: unknown): boolean {
+  if (isTensor(tree)) return true;
+  if (Array.isArray(tree)) {
+    for (const v of tree) if (hasTensor(v)) return true;
+  }
+  return false;
+}
 
 /** Marks every tensor in `tree` as kept, so no `tf.tidy` frees it. */
 function keepAll(tree: unknown): void {
