@@ -1,7 +1,10 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import ts from "typescript";
 import { assertClose, leakedBy, ready, tf, trax } from "../helpers";
 
 const test = suite("data/datasets");
@@ -118,6 +121,27 @@ test("datasetsDir: found from src/, overridable with TRAX_DATASETS", () => {
     encoding: "utf8",
   });
   assert.is(r.stdout.trim(), "/tmp/elsewhere", r.stderr);
+});
+
+test("datasetsDir: found from an installed package's dist/data (node_modules/trax-ts/dist/data/paths.js)", () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "trax-data-paths-"));
+  try {
+    const pkg = path.join(tmp, "app", "node_modules", "trax-ts");
+    mkdirSync(path.join(pkg, "dist", "data"), { recursive: true });
+    writeFileSync(path.join(tmp, "app", "package.json"), JSON.stringify({ name: "app" }));
+    writeFileSync(path.join(pkg, "package.json"), JSON.stringify({ name: "trax-ts" }));
+    symlinkSync(data.datasetsDir(), path.join(pkg, "datasets"));
+    const source = readFileSync(path.resolve(__dirname, "../../src/data/paths.ts"), "utf8");
+    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, esModuleInterop: true } }).outputText;
+    writeFileSync(path.join(pkg, "dist", "data", "paths.js"), js);
+    const env = { ...process.env };
+    delete env.TRAX_DATASETS;
+    const r = spawnSync(process.execPath, ["-e", "console.log(require('trax-ts/dist/data/paths.js').datasetPath('iris.csv'))"], { cwd: path.join(tmp, "app"), env, encoding: "utf8" });
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout.trim(), path.join(pkg, "datasets", "iris.csv"));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 test.run();
