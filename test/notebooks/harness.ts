@@ -252,7 +252,10 @@ export function chartsDrawnInBrowser(executedFile: string): { drawn: number; cha
   if (!browser) throw new Error("no headless Chromium to look at the HTML export: run `bash scripts/install-system-deps.sh`");
   const dom = spawnSync(
     browser,
-    ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--virtual-time-budget=15000", "--dump-dom", `file://${html}`],
+    [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", `--user-data-dir=${path.join(dir, "chromium-profile")}`,
+      "--virtual-time-budget=15000", "--dump-dom", `file://${html}`,
+    ],
     { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: 120_000 }
   );
   if (dom.status !== 0) throw new Error(`${browser} --dump-dom failed (${dom.status}): ${dom.stderr.slice(-1500)}`);
