@@ -881,7 +881,23 @@ function snapshotTensors(snapshot: Snapshot[]): tf.Tensor[] {
 
 /** After a successful root init, frees the tensors it replaced. */
 function disposeSnapshotTensors(snapshot: Snapshot[], keep: unknown): void {
-  disposeReplaced(snapshotTensors(snapshot), keep);
+  // Only what this subtree's own inits made: weights adopted from another
+  // layer (`b.weights = a.weights`) or given by the user stay theirs.
+  const layers = new Set(snapshot.map((s) => s.layer));
+  const ours = snapshotTensors(snapshot).filter((t) => layers.has(madeBy.get(t) as Layer));
+  disposeReplaced(ours, keep);
+  registerMade(snapshot);
+}
+
+/** The layer whose init made each weight or state tensor. */
+const madeBy = new WeakMap<tf.Tensor, Layer>();
+
+/** Records the layers of a fresh init as the makers of their new tensors. */
+function registerMade(snapshot: Snapshot[]): void {
+  for (const { layer } of snapshot) {
+    for (const t of tensorsIn(layer.__weights)) if (!madeBy.has(t)) madeBy.set(t, layer);
+    for (const t of tensorsIn(layer.__state)) if (!madeBy.has(t)) madeBy.set(t, layer);
+  }
 }
 
 // ------------------------------------------------------------------ PureLayer

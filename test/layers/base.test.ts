@@ -324,4 +324,20 @@ test("weights made and state updated inside a caller's tf.tidy survive it", () =
   assert.not.ok(runningMean.isDisposed);
 });
 
+test("re-init frees only the tensors the layer's own init made; adopted weights stay usable", () => {
+  const sig = new ShapeDtype([1, 3]);
+  const x = tf.ones([1, 3]);
+  const a = tl.Dense(2);
+  a.init(sig);
+  const b = tl.Dense(2);
+  b.init(sig);
+  b.weights = a.weights; // b now uses a's weights (its own are the user's to free)
+  b.init(sig); // b gets new weights of its own; a's must survive
+  assert.equal(a(x).shape, [1, 2]);
+  assert.not.ok((a.weights as tf.Tensor[])[0].isDisposed);
+  // Re-initializing a layer frees what its earlier init made: nothing leaks.
+  assert.is(leakedBy(() => void a.init(sig)), 0);
+  assert.is(leakedBy(() => void b.init(sig)), 0);
+});
+
 test.run();
