@@ -507,16 +507,7 @@ export function Map<T, U>(fn: (item: T, index: number) => U): StreamFn {
  */
 export function permutation(n: number, seed = 0): Int32Array {
   if (!Number.isInteger(n) || n < 0) throw new Error(`trax-ts data: permutation needs a non-negative integer size, got ${n}`);
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = i;
-  const rand = new IndexSource(getPrng(seed));
-  for (let i = n - 1; i > 0; i--) {
-    const j = rand.next(i + 1);
-    const t = out[i];
-    out[i] = out[j];
-    out[j] = t;
-  }
-  return out;
+  return permutationFromKey(n, getPrng(seed));
 }
 
 /** Options of {@link trainEvalSplit}. */
@@ -617,6 +608,7 @@ export function batches(examples: readonly Example[], batchSize: number, options
   return options.lossWeights ? padBatch(stream, batchSize, batchOptions) : batch(stream, batchSize, batchOptions);
 }
 
+/** A Fisher-Yates shuffle of `0 .. n-1` driven by `key`. */
 function permutationFromKey(n: number, key: PRNGKey): Int32Array {
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) out[i] = i;

@@ -390,17 +390,20 @@ class ReversibleSerialLayer extends Serial implements Reversible {
     if (this.sublayers.length === 0) this._name = "ReversibleSerial";
   }
 
-  private rngsFor(rng: PRNGKey | null | undefined): (PRNGKey | null)[] {
+  /** The sublayers with their weights, states and keys, for a pass in reverse. */
+  private reverseArgs(weights?: Weights, state?: State, newState?: State, rng?: PRNGKey | null) {
     const n = this.sublayers.length;
-    return rng ? random.split(rng, n) : new Array(n).fill(null);
+    return {
+      subs: this.sublayers as (Layer & Reversible)[],
+      ws: (weights ?? this.weights) as Weights[],
+      ss: (state ?? this.state) as State[],
+      ns: (newState ?? this.state) as State[],
+      rngs: rng ? random.split(rng, n) : (new Array(n).fill(null) as (PRNGKey | null)[]),
+    };
   }
 
   reverse(output: Items, weights?: Weights, state?: State, newState?: State, rng?: PRNGKey | null): Items {
-    const subs = this.sublayers as (Layer & Reversible)[];
-    const ws = (weights ?? this.weights) as Weights[];
-    const ss = (state ?? this.state) as State[];
-    const ns = (newState ?? this.state) as State[];
-    const rngs = this.rngsFor(rng);
+    const { subs, ws, ss, ns, rngs } = this.reverseArgs(weights, state, newState, rng);
     let stack: Items = output;
     for (let i = subs.length - 1; i >= 0; i--) {
       const layer = subs[i];
@@ -414,11 +417,7 @@ class ReversibleSerialLayer extends Serial implements Reversible {
   reverseAndGrad(
     output: Items, grad: Items, weights?: Weights, state?: State, newState?: State, rng?: PRNGKey | null
   ): ReverseAndGradResult {
-    const subs = this.sublayers as (Layer & Reversible)[];
-    const ws = (weights ?? this.weights) as Weights[];
-    const ss = (state ?? this.state) as State[];
-    const ns = (newState ?? this.state) as State[];
-    const rngs = this.rngsFor(rng);
+    const { subs, ws, ss, ns, rngs } = this.reverseArgs(weights, state, newState, rng);
     let stack: Items = output;
     let stackGrad: Items = grad;
     const weightsGrad: Weights[] = [];
