@@ -11,6 +11,7 @@ import { escapeHtml } from "./escape";
 import { encodePng, toBase64 } from "./png";
 import { findSummaries } from "./summaries";
 import { looksLikeTensor } from "./tensor-view";
+import { finiteRange } from "./heatmap";
 
 /** Options of {@link imageView}. */
 export interface ImageViewOptions {
@@ -43,15 +44,7 @@ export interface EncodedImage {
  * ```
  */
 export function imagePixels(values: ArrayLike<number>, range?: [number, number]): Uint8Array {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (Number.isFinite(v)) {
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-  }
+  const [lo, hi] = finiteRange(values);
   let [a, b] = range ?? (lo >= 0 && hi <= 1 ? [0, 1] : lo >= 0 && hi <= 255 ? [0, 255] : [lo, hi]);
   if (!(b > a)) [a, b] = [a, a + 1];
   const out = new Uint8Array(values.length);

@@ -26,13 +26,7 @@ function prfFlat(key: ArrayLike<number>, x: ArrayLike<number>): Uint32Array {
     x0[i] = x[2 * i] as number;
     x1[i] = x[2 * i + 1] as number;
   }
-  threefry2x32Block(key[0] as number, key[1] as number, x0, x1, x0, x1);
-  const out = new Uint32Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    out[2 * i] = x0[i] as number;
-    out[2 * i + 1] = x1[i] as number;
-  }
-  return out;
+  return hashInterleaved(key, x0, x1);
 }
 
 /**
@@ -87,13 +81,7 @@ export function threefry2x32PrangeFlat(key: ArrayLike<number>, lo: number, hi: n
   const x0 = new Uint32Array(n);
   const x1 = new Uint32Array(n);
   for (let i = 0; i < n; i++) x0[i] = lo + i;
-  threefry2x32Block(key[0] as number, key[1] as number, x0, x1, x0, x1);
-  const out = new Uint32Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    out[2 * i] = x0[i] as number;
-    out[2 * i + 1] = x1[i] as number;
-  }
-  return out;
+  return hashInterleaved(key, x0, x1);
 }
 
 /**
@@ -118,5 +106,17 @@ export function threefry2x32Prange(key: ArrayLike<number>, options: { lo?: numbe
   const flat = threefry2x32PrangeFlat(key, lo, hi);
   const out: Uint32Array[] = [];
   for (let i = 0; i < hi - lo; i++) out.push(flat.slice(2 * i, 2 * i + 2));
+  return out;
+}
+
+/** Hashes the counter pairs `(x0[i], x1[i])` in place and interleaves them: `[y0, y1, y0, y1, ...]`. */
+function hashInterleaved(key: ArrayLike<number>, x0: Uint32Array, x1: Uint32Array): Uint32Array {
+  threefry2x32Block(key[0] as number, key[1] as number, x0, x1, x0, x1);
+  const n = x0.length;
+  const out = new Uint32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    out[2 * i] = x0[i] as number;
+    out[2 * i + 1] = x1[i] as number;
+  }
   return out;
 }
