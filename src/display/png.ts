@@ -51,7 +51,7 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 }
 
 /** The 8-byte PNG signature. */
-export const PNG_SIGNATURE = Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10);
+export const PNG_SIGNATURE: Uint8Array = Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10);
 
 /**
  * Encodes 8-bit pixels (row-major, `height x width x channels` bytes) as a PNG file.
