@@ -77,3 +77,33 @@ export function leakedBy(f: () => void): number {
   f();
   return tf.memory().numTensors - before;
 }
+
+/**
+ * Checks a layer's weight gradients against central finite differences on the
+ * first entry of each weight tensor, for the loss `sum(sin(first output))`.
+ */
+export function assertWeightGradsMatchFiniteDifferences(name: string, layer: InstanceType<typeof tl.Layer>, inp: unknown): void {
+  const template = layer.weights;
+  const leavesW = trax.fastmath.treeFlatten(template as never) as tf.Tensor[];
+  const loss = (...ws: tf.Tensor[]) => {
+    const [w] = trax.fastmath.treeUnflatten(ws as never, template as never);
+    const out = layer.pureFn(inp, w as never, layer.state, null)[0];
+    const first = (Array.isArray(out) ? out[0] : out) as tf.Tensor;
+    return tf.sum(tf.sin(first)) as tf.Scalar;
+  };
+  const grads = tf.grads(loss)(leavesW);
+  leavesW.forEach((w, i) => {
+    const eps = 1e-2;
+    const bump = (delta: number) =>
+      tf.tidy(() => {
+        const flat = w.dataSync().slice();
+        flat[0] += delta;
+        return loss(...leavesW.map((t, j) => (j === i ? tf.tensor(flat, w.shape) : t))).dataSync()[0];
+      });
+    const numeric = (bump(eps) - bump(-eps)) / (2 * eps);
+    const g = grads[i].dataSync()[0];
+    assert.ok(Number.isFinite(g), `${name} weight ${i} gradient is finite`);
+    assert.ok(Math.abs(g - numeric) <= 2e-2 * Math.max(1, Math.abs(numeric)), `${name} weight ${i}: ${g} vs finite difference ${numeric}`);
+  });
+  tf.dispose(grads);
+}

@@ -27,11 +27,6 @@ function checkInt(v: number, name: string, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new Error(`trax-ts data: ${name} must be an integer >= ${min}, got ${v}`);
 }
 
-/** Uniform integer in [0, n) from example key `k` and draw number `j`. */
-function draws(key: PRNGKey, count: number, lo: number, hi: number): Int32Array {
-  return randintArray(key, count, lo, hi);
-}
-
 function* sequenceTask(options: CopyTaskOptions, reverse: boolean): Generator<Example> {
   const vocabSize = options.vocabSize ?? 10;
   const minLength = options.minLength ?? 1;
@@ -43,8 +38,8 @@ function* sequenceTask(options: CopyTaskOptions, reverse: boolean): Generator<Ex
   const count = options.count ?? Infinity;
   for (let i = 0; i < count; i++) {
     const k = foldIn(key, i);
-    const len = minLength + draws(foldIn(k, 0), 1, 0, maxLength - minLength + 1)[0];
-    const w = draws(foldIn(k, 1), len, 1, vocabSize);
+    const len = minLength + randintArray(foldIn(k, 0), 1, 0, maxLength - minLength + 1)[0];
+    const w = randintArray(foldIn(k, 1), len, 1, vocabSize);
     // 0 w 0 w'  (w' = w, or w reversed); the loss covers w' only.
     const x = new Int32Array(2 * len + 2);
     x.set(w, 1);
@@ -159,8 +154,8 @@ export function* additionTask(options: AdditionTaskOptions = {}): Generator<Exam
   for (let i = 0; i < count; i++) {
     const k = foldIn(key, i);
     // As Trax: l1 in [addLen, addLen + (maxLength - addLen + 1) // 2), l2 in [1, maxLength - l1).
-    const l1 = Math.max(1, addLen + draws(foldIn(k, 0), 1, 0, Math.max(1, Math.floor((maxLength - addLen + 1) / 2)))[0]);
-    const l2 = 1 + draws(foldIn(k, 1), 1, 0, Math.max(1, maxLength - l1 - 1))[0];
+    const l1 = Math.max(1, addLen + randintArray(foldIn(k, 0), 1, 0, Math.max(1, Math.floor((maxLength - addLen + 1) / 2)))[0]);
+    const l2 = 1 + randintArray(foldIn(k, 1), 1, 0, Math.max(1, maxLength - l1 - 1))[0];
     const n1 = randomLowerEndian(foldIn(k, 2), l1, base);
     const n2 = randomLowerEndian(foldIn(k, 3), l2, base);
     const sum = addLowerEndian(n1, n2, base);
@@ -174,9 +169,9 @@ export function* additionTask(options: AdditionTaskOptions = {}): Generator<Exam
 
 /** Random lower-endian digits; the last (most significant) is non-zero unless length is 1. */
 function randomLowerEndian(key: PRNGKey, length: number, base: number): number[] {
-  if (length === 1) return [draws(key, 1, 0, base)[0]];
-  const prefix = Array.from(draws(foldIn(key, 0), length - 1, 0, base));
-  return [...prefix, 1 + draws(foldIn(key, 1), 1, 0, base - 1)[0]];
+  if (length === 1) return [randintArray(key, 1, 0, base)[0]];
+  const prefix = Array.from(randintArray(foldIn(key, 0), length - 1, 0, base));
+  return [...prefix, 1 + randintArray(foldIn(key, 1), 1, 0, base - 1)[0]];
 }
 
 /** Adds lower-endian digit lists without converting to numbers (no overflow). */

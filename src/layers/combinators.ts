@@ -12,24 +12,13 @@ import { Fn, GET_STATE_FROM_CACHE, Layer, PureLayer } from "./base";
 import type { LayerOptions, State, Weights } from "./base";
 import { callable } from "./callable";
 import { cloneLayer } from "./clone";
+import { splitArgs } from "./layer-args";
+import type { LayerArg } from "./layer-args";
 import { deepFlatten, inputsFromStack, makeSingleItemOrOriginal, makeTuple, outputsOntoStack } from "./stack";
 
 export { inputsFromStack, outputsOntoStack };
 
-/** A sublayer argument: a layer, `null` (a no-op), or a (nested) array of them (a Serial). */
-export type LayerArg = Layer | null | readonly LayerArg[];
-
-function isOptions(x: unknown): x is Record<string, unknown> {
-  return x !== null && typeof x === "object" && !Array.isArray(x) && !(x instanceof Layer);
-}
-
-/** Splits `(...layers, options?)` into the layers and the trailing options object. */
-function splitArgs<O>(args: unknown[]): [LayerArg[], O] {
-  if (args.length > 0 && isOptions(args[args.length - 1])) {
-    return [args.slice(0, -1) as LayerArg[], args[args.length - 1] as O];
-  }
-  return [args as LayerArg[], {} as O];
-}
+export type { LayerArg };
 
 /** Flattens nested arrays of layers; `Serial(null)` has none. */
 function ensureFlat(layers: readonly LayerArg[]): Layer[] {

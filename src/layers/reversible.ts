@@ -23,7 +23,8 @@ import { Layer } from "./base";
 import type { LayerOptions, State, Weights } from "./base";
 import { callable } from "./callable";
 import { Serial } from "./combinators";
-import type { LayerArg } from "./combinators";
+import { splitArgs } from "./layer-args";
+import type { LayerArg } from "./layer-args";
 import { inputsFromStack, makeTuple, outputsOntoStack } from "./stack";
 
 /** Marks the prototypes of reversible layers (see `ReversibleLayer[Symbol.hasInstance]`). */
@@ -476,18 +477,14 @@ export interface ReversibleHalfResidualOptions {
   name?: string;
 }
 
-function isOptions(x: unknown): x is ReversibleHalfResidualOptions {
-  return x !== null && typeof x === "object" && !Array.isArray(x) && !(x instanceof Layer);
-}
-
 class ReversibleHalfResidualLayer extends ReversibleLayerImpl {
   /** @internal */ _computeResidual: Layer;
   /** @internal */ _attentionLayer: Layer | null;
 
   constructor(...args: (LayerArg | ReversibleHalfResidualOptions)[]) {
-    const options = args.length > 0 && isOptions(args[args.length - 1]) ? (args.pop() as ReversibleHalfResidualOptions) : {};
+    const [layers, options] = splitArgs<ReversibleHalfResidualOptions>(args);
     super({ name: options.name ?? "ReversibleHalfResidual" });
-    this._computeResidual = Serial(...(args as LayerArg[]));
+    this._computeResidual = Serial(...layers);
     this._attentionLayer = options.attentionLayer ?? null;
     this._sublayers = this._attentionLayer ? [this._computeResidual, this._attentionLayer] : [this._computeResidual];
     this._weights = this._sublayers.map(() => null);
@@ -529,28 +526,37 @@ class ReversibleHalfResidualLayer extends ReversibleLayerImpl {
     return [accumulator.add(residual), ...context];
   }
 
+  /** The accumulator, context, weights, states and keys of a pass in reverse. */
+  private reverseArgs(output: Items, weights?: Weights, state?: State, rng?: PRNGKey | null) {
+    checkItems(this, "reverse", output, this.nOut);
+    const [accumulatorOut, ...context] = makeTuple(output);
+    return {
+      accumulatorOut,
+      context,
+      ws: (weights ?? this.weights) as Weights[],
+      ss: (state ?? this.state) as State[],
+      rngs: random.split(rng ?? this.rng, this._sublayers.length),
+    };
+  }
+
+  /** Reconstructs `accumulator = output - f(context)`; the context passes through. */
   reverse(output: Items, weights?: Weights, state?: State, newState?: State, rng?: PRNGKey | null): Items {
-    const [x] = this.reverseAndGrad(output, null, weights, state, newState, rng);
-    return x;
+    void newState;
+    const { accumulatorOut, context, ws, ss, rngs } = this.reverseArgs(output, weights, state, rng);
+    const accumulator = tf.tidy(() => accumulatorOut.sub(this.residual(context, ws, ss, rngs)[0]));
+    return [accumulator, ...context];
   }
 
   /**
-   * Reconstructs `accumulator = output - f(context)` and, when `grad` is given,
-   * back-propagates it: the accumulator's gradient passes through, the
-   * context's gets the residual's contribution added.
+   * Reconstructs the inputs as {@link reverse} does and back-propagates
+   * `grad`: the accumulator's gradient passes through, the context's gets the
+   * residual's contribution added.
    */
   reverseAndGrad(
-    output: Items, grad: Items | null, weights?: Weights, state?: State, newState?: State, rng?: PRNGKey | null
+    output: Items, grad: Items, weights?: Weights, state?: State, newState?: State, rng?: PRNGKey | null
   ): ReverseAndGradResult {
-    checkItems(this, "reverse", output, this.nOut);
-    const [accumulatorOut, ...context] = makeTuple(output);
-    const ws = (weights ?? this.weights) as Weights[];
-    const ss = (state ?? this.state) as State[];
-    const rngs = random.split(rng ?? this.rng, this._sublayers.length);
-    if (grad === null) {
-      const accumulator = tf.tidy(() => accumulatorOut.sub(this.residual(context, ws, ss, rngs)[0]));
-      return [[accumulator, ...context], [[], []] as unknown as [Items, Weights]];
-    }
+    void newState;
+    const { accumulatorOut, context, ws, ss, rngs } = this.reverseArgs(output, weights, state, rng);
     const [accumulatorCt, ...contextCt] = makeTuple(grad);
     const [residual, [contextGrad, weightsGrad]] = vjp(
       ([c, w]: [tf.Tensor[], Weights[]]) => this.residual(c, w, ss, rngs)[0],

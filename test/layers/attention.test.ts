@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { assertClose, assertLayerError, leakedBy, ready, shapes, tf, tl, trax, ShapeDtype } from "../helpers";
+import { assertClose, assertWeightGradsMatchFiniteDifferences, assertLayerError, leakedBy, ready, shapes, tf, tl, ShapeDtype } from "../helpers";
 import * as random from "../../src/fastmath/random";
 import { treeFlatten } from "../../src/fastmath/tree";
 import { bmm, bmmT } from "../../src/layers/attention-math";
@@ -608,29 +608,7 @@ test("gradients on this backend through every attention layer, checked against f
   ];
   for (const [name, layer, inp] of cases) {
     layer(inp as tf.Tensor);
-    const template = layer.weights;
-    const leavesW = treeFlatten(template as never) as tf.Tensor[];
-    const loss = (...ws: tf.Tensor[]) => {
-      const [w] = trax.fastmath.treeUnflatten(ws as never, template as never);
-      const out = layer.pureFn(inp, w as never, layer.state, null)[0];
-      const first = (Array.isArray(out) ? out[0] : out) as tf.Tensor;
-      return tf.sum(tf.sin(first)) as tf.Scalar;
-    };
-    const grads = tf.grads(loss)(leavesW);
-    // central differences on the first entry of each weight tensor
-    leavesW.forEach((w, i) => {
-      const eps = 1e-2;
-      const bump = (delta: number) => {
-        const flat = w.dataSync().slice();
-        flat[0] += delta;
-        const ws = leavesW.map((t, j) => (j === i ? tf.tensor(flat, w.shape) : t));
-        return loss(...ws).dataSync()[0];
-      };
-      const numeric = (bump(eps) - bump(-eps)) / (2 * eps);
-      const g = grads[i].dataSync()[0];
-      assert.ok(Number.isFinite(g), `${name} weight ${i} gradient is finite`);
-      assert.ok(Math.abs(g - numeric) <= 2e-2 * Math.max(1, Math.abs(numeric)), `${name} weight ${i}: ${g} vs finite difference ${numeric}`);
-    });
+    assertWeightGradsMatchFiniteDifferences(name, layer, inp);
   }
 });
 
