@@ -21,6 +21,7 @@ import { npyToTensor } from "./npy";
 import type { NpyArray } from "./npy";
 import { decodeNpyRecords, encodeNpyRecords, gunzipBytes, gzipBytes, readFileBytes, writeFileAtomic } from "./gzip";
 import type { Layer, State, Weights } from "../layers/base";
+import { disposeUnheld, withTrustedWrites } from "../layers/base";
 
 /** The JSON header of a checkpoint file (record 0). */
 export interface CheckpointHeader {
@@ -231,8 +232,34 @@ export function saveLayerToFile(layer: Layer, fileName: string, options: LayerFi
 export function initLayerFromFile(layer: Layer, fileName: string, options: LayerFileOptions = {}): [Weights, State] {
   const weightsOnly = options.weightsOnly ?? false;
   const { header, groups } = readCheckpoint(fileName, "trax-ts layer");
+  if (!weightsOnly && header.weightsOnly) {
+    throw new Error(`checkpoint '${fileName}' holds weights only (saved with weightsOnly); load it with { weightsOnly: true }`);
+  }
   const sigGiven = options.inputSignature ?? null;
   const sig = sigGiven !== null ? signature(sigGiven) : sigFromJSON(header.inputSignature);
+  return initLayerFromArrays(layer, fileName, sig, groups.weights ?? [], weightsOnly ? null : groups.state ?? []);
+}
+
+/**
+ * Puts arrays read from a file into a layer, all or nothing: checks them
+ * against the weights and state the layer has (or would have for `sig`;
+ * the layer is not changed by finding out), makes the tensors, then swaps
+ * them in at once, freeing the replaced ones no other layer holds. On any
+ * error the layer keeps its weights and state, and nothing leaks. `state`
+ * null: weights only. Every layer loader goes through here.
+ *
+ * @example
+ * ```ts
+ * initLayerFromArrays(model, "weights.npy.gz", new ShapeDtype([1, 4]), weightArrays, null);
+ * ```
+ */
+export function initLayerFromArrays(
+  layer: Layer,
+  fileName: string,
+  sig: Signature | null,
+  weights: readonly NpyArray[],
+  state: readonly NpyArray[] | null
+): [Weights, State] {
   let wTemplate: unknown;
   let sTemplate: unknown;
   if (sig !== null) {
@@ -244,21 +271,49 @@ export function initLayerFromFile(layer: Layer, fileName: string, options: Layer
       `cannot init ${layer.name} from '${fileName}': the file has no input signature and the layer has no weights yet; pass { inputSignature }`
     );
   }
-  checkArraysFit(fileName, "weight", groups.weights ?? [], wTemplate);
-  if (!weightsOnly) {
-    if (header.weightsOnly) {
-      throw new Error(`checkpoint '${fileName}' holds weights only (saved with weightsOnly); load it with { weightsOnly: true }`);
-    }
-    checkArraysFit(fileName, "state", groups.state ?? [], sTemplate);
+  checkArraysFit(fileName, "weight", weights, wTemplate);
+  if (state !== null) checkArraysFit(fileName, "state", state, sTemplate);
+  // Everything fits: make the tensors, then change the layer.
+  const newWeights = tensorsLike(weights, wTemplate) as Weights;
+  let newState: State | null = null;
+  try {
+    if (state !== null) newState = tensorsLike(state, sTemplate) as State;
+  } catch (e) {
+    tf.dispose(tensorLeaves(newWeights));
+    throw e;
   }
-  // Everything fits: now change the layer.
-  const newWeights = tensorsLike(groups.weights ?? [], wTemplate) as Weights;
-  const newState = weightsOnly ? null : (tensorsLike(groups.state ?? [], sTemplate) as State);
-  if (!layer.initialized && sig !== null) layer.init(sig);
-  const old = [layer.weights, weightsOnly ? [] : layer.state];
-  layer.weights = newWeights;
-  if (newState !== null) layer.state = newState;
-  const keep = new Set(tensorLeaves([layer.weights, layer.state]));
-  for (const t of tensorLeaves(old)) if (!keep.has(t) && !t.isDisposed) t.dispose();
+  swapInWeightsAndState(layer, sig, newWeights, newState);
   return [layer.weights, layer.state];
+}
+
+/**
+ * Swaps checked weights (and state, unless null) into `layer`, initializing
+ * it for `sig` first when it never was; on an error the layer is put back
+ * as it was and the new tensors are freed.
+ */
+function swapInWeightsAndState(layer: Layer, sig: Signature | null, newWeights: Weights, newState: State | null): void {
+  const wasInitialized = layer.initialized;
+  const before: [Weights, State] | null = wasInitialized ? [layer.weights, layer.state] : null;
+  try {
+    withTrustedWrites(() => {
+      if (!wasInitialized && sig !== null) layer.init(sig);
+      const old = [layer.weights, newState === null ? [] : layer.state];
+      layer.weights = newWeights;
+      if (newState !== null) layer.state = newState;
+      disposeUnheld(old, layer.weights, layer.state);
+    });
+  } catch (e) {
+    if (before !== null) {
+      try {
+        withTrustedWrites(() => {
+          layer.weights = before[0];
+          layer.state = before[1];
+        });
+      } catch {
+        /* keep the original error */
+      }
+    }
+    disposeUnheld([newWeights, newState ?? []]);
+    throw e;
+  }
 }

@@ -123,6 +123,61 @@ interface Snapshot {
   state: unknown;
   initCached: boolean;
   initialized: boolean;
+  assigned: boolean;
+}
+
+/**
+ * Above zero while the library itself writes weights (init, a forward pass
+ * with given weights, a checked load): such writes skip the checks of
+ * user assignments and do not count as an assignment.
+ */
+let trustedWrites = 0;
+
+/** Above zero while an init is only tried (signatures): replaced tensors are not freed. */
+let trialInits = 0;
+
+/**
+ * Runs `f` with weight writes marked as the library's own (not checked
+ * against the layer's current shapes). For loaders that have checked
+ * everything already. @internal
+ */
+export function withTrustedWrites<T>(f: () => T): T {
+  trustedWrites++;
+  try {
+    return f();
+  } finally {
+    trustedWrites--;
+  }
+}
+
+/** The layers whose weights or state hold each tensor (shared tensors are freed only when none does). */
+const holders = new WeakMap<tf.Tensor, Set<Layer>>();
+
+function trackHolders(layer: Layer, old: unknown, next: unknown): void {
+  if (old === next) return;
+  for (const t of tensorsIn(old)) holders.get(t)?.delete(layer);
+  for (const t of tensorsIn(next)) {
+    let set = holders.get(t);
+    if (set === undefined) holders.set(t, (set = new Set()));
+    set.add(layer);
+  }
+}
+
+/** True while some layer's weights or state hold `t`. */
+export function isHeldByLayer(t: tf.Tensor): boolean {
+  const set = holders.get(t);
+  return set !== undefined && set.size > 0;
+}
+
+/**
+ * Disposes the tensors of `old` that are not in `keep` and that no layer
+ * holds any more (a tensor another layer adopted, `b.weights = a.weights`,
+ * stays alive). @internal
+ */
+export function disposeUnheld(old: unknown, ...keep: unknown[]): void {
+  const kept = new Set<tf.Tensor>();
+  for (const k of keep) for (const t of tensorsIn(k)) kept.add(t);
+  for (const t of tensorsIn(old)) if (!kept.has(t) && !t.isDisposed && !isHeldByLayer(t)) t.dispose();
 }
 
 const LIBRARY_FRAME = /[\\/](src|dist)[\\/](layers|supervised|optimizers|kernel|repl)[\\/]|node:internal|[\\/]node_modules[\\/]/;
@@ -184,6 +239,8 @@ export class Layer {
   /** @internal */ _treeCache!: TreeCache | null;
   /** @internal */ _initCached!: boolean;
   /** @internal */ _initialized!: boolean;
+  /** @internal True when a user assigned weights before init: init keeps them. */
+  _assignedWeights!: boolean;
   /** @internal */ _creation!: Error | null;
 
   constructor(options: LayerOptions = {}) {
@@ -202,6 +259,7 @@ export class Layer {
     self._state = [];
     self._initCached = false;
     self._initialized = false;
+    self._assignedWeights = false;
     self._creation = new Error();
     for (const n of [self._nIn, self._nOut]) {
       if (!Number.isInteger(n) || n < 0) throw new Error(`trax-ts: nIn and nOut must be non-negative integers, got ${n}`);
@@ -241,7 +299,12 @@ export class Layer {
     return this._creation ? creationSite(this._creation) : null;
   }
 
-  /** True once weights and state exist (by `init`, a first call, or assignment). */
+  /**
+   * True once weights and state exist (by `init`, a first call, or a load).
+   * Weights assigned to a layer that was never initialized are kept: the
+   * first call (or `init`) creates only the state and checks the assigned
+   * weights' shapes against the input's, and then `initialized` is true.
+   */
   get initialized(): boolean {
     return this._initialized;
   }
@@ -268,6 +331,7 @@ export class Layer {
   }
 
   set _weights(value: unknown) {
+    trackHolders(this, this.__weights, value);
     this.__weights = value;
     treeEpoch++;
   }
@@ -278,6 +342,7 @@ export class Layer {
   }
 
   set _state(value: unknown) {
+    trackHolders(this, this.__state, value);
     this.__state = value;
     treeEpoch++;
   }
@@ -296,22 +361,31 @@ export class Layer {
     return cache;
   }
 
+  /**
+   * Assigns weights (a tree like `weights` returns). A user's assignment is
+   * checked first, all of it before anything changes: one entry per
+   * sublayer, and for an initialized layer the shapes and dtypes of its
+   * current weights; an error names the layer path and both shapes. A layer
+   * that was never initialized keeps assigned weights through its first
+   * call or `init`, which checks them against the input's shapes.
+   */
   set weights(weights: Weights) {
+    if (weights === GET_WEIGHTS_FROM_CACHE) return;
+    if (trustedWrites === 0) checkWeightsFit(this, weights, this.name);
+    this.assignWeights(weights, trustedWrites === 0);
+  }
+
+  /** Writes a checked weights tree into this layer and its sublayers. */
+  private assignWeights(weights: Weights, byUser: boolean): void {
     if (weights === GET_WEIGHTS_FROM_CACHE) return;
     if (this._sublayers.length === 0) {
       this._weights = weights;
+      if (byUser && !this._initialized) this._assignedWeights = true;
     } else {
-      if (!Array.isArray(weights)) {
-        throw new Error(`trax-ts: weights of ${this.name} must be an array with one entry per sublayer`);
-      }
-      const n = this._sublayers.length;
-      if (weights.length !== n) {
-        throw new Error(`Number of weight elements (${weights.length}) does not equal the number of sublayers (${n}) in: ${this.name}.`);
-      }
-      this._weights = weights.map((w) => (w === GET_WEIGHTS_FROM_CACHE ? w : null));
-      this._sublayers.forEach((sub, i) => {
-        sub.weights = weights[i] as Weights;
-      });
+      checkSublayerCount(this, weights, "weight");
+      const list = weights as unknown as Weights[];
+      this._weights = list.map((w) => (w === GET_WEIGHTS_FROM_CACHE ? w : null));
+      this._sublayers.forEach((sub, i) => sub.assignWeights(list[i], byUser));
     }
   }
 
@@ -333,16 +407,11 @@ export class Layer {
     if (this._sublayers.length === 0) {
       this._state = state;
     } else {
-      if (!Array.isArray(state)) {
-        throw new Error(`trax-ts: state of ${this.name} must be an array with one entry per sublayer`);
-      }
-      const n = this._sublayers.length;
-      if (state.length !== n) {
-        throw new Error(`Number of state elements (${state.length}) does not equal the number of sublayers (${n}) in: ${this.name}.`);
-      }
-      this._state = state.map((s) => (s === GET_STATE_FROM_CACHE ? s : null));
+      checkSublayerCount(this, state, "state");
+      const list = state as unknown as State[];
+      this._state = list.map((s) => (s === GET_STATE_FROM_CACHE ? s : null));
       this._sublayers.forEach((sub, i) => {
-        sub.state = state[i] as State;
+        sub.state = list[i];
       });
     }
   }
@@ -448,16 +517,19 @@ export class Layer {
     // `init(null)` (Trax's `init(None)`): for layers whose weights do not depend on the input.
     const sig = inputSignature === null || inputSignature === undefined ? (null as unknown as Signature) : signature(inputSignature);
     const snapshot = useCache ? null : this.snapshot();
+    trustedWrites++;
     try {
       this.rng = options.rng ?? this.rng;
+      const assigned = this._assignedWeights && this._sublayers.length === 0 ? this.__weights : null;
       this.initWeightsAndState(sig);
+      if (assigned !== null) this.keepAssignedWeights(assigned);
       if (useCache) this._initCached = true;
       else this.clearInitCache();
       this.markInitialized();
       const result: [Weights, State] = [this.weights, this.state];
       // The layer owns them: an enclosing tf.tidy of the caller must not free them.
       keepAll(result);
-      if (snapshot) disposeSnapshotTensors(snapshot, result);
+      if (snapshot && trialInits === 0) disposeSnapshotTensors(snapshot, result);
       return result;
     } catch (e) {
       if (snapshot) {
@@ -466,7 +538,25 @@ export class Layer {
         disposeReplaced(partial, snapshotTensors(snapshot));
       }
       throw LayerError.wrap(e, this, "init", () => sig);
+    } finally {
+      trustedWrites--;
     }
+  }
+
+  /**
+   * After `initWeightsAndState` made fresh weights: puts the weights a user
+   * assigned before init back in their place, if they fit the fresh ones'
+   * shapes and dtypes, and frees the fresh ones.
+   */
+  private keepAssignedWeights(assigned: unknown): void {
+    const fresh = this.__weights;
+    const problem = weightsMismatch(fresh, assigned, "weights");
+    if (problem !== null) {
+      throw new Error(`the weights assigned to ${this.name} before init do not fit its input: ${problem}`);
+    }
+    this._weights = assigned;
+    this._assignedWeights = false;
+    disposeReplaced(fresh, assigned);
   }
 
   /**
@@ -480,6 +570,16 @@ export class Layer {
    * ```
    */
   pureFn(x: unknown, weights: Weights, state: State, rng: PRNGKey | null, useCache = false): [LayerOutput, State] {
+    // Weights given for one call are swapped in and out by the library: not an assignment.
+    trustedWrites++;
+    try {
+      return this.pureFnBody(x, weights, state, rng, useCache);
+    } finally {
+      trustedWrites--;
+    }
+  }
+
+  private pureFnBody(x: unknown, weights: Weights, state: State, rng: PRNGKey | null, useCache: boolean): [LayerOutput, State] {
     const wasCached = weights === GET_WEIGHTS_FROM_CACHE && state === GET_STATE_FROM_CACHE;
     // What to put back afterwards (always the state, for a failed call; weights only if swapped).
     const oldWeights = wasCached ? undefined : this.weights;
@@ -639,11 +739,14 @@ export class Layer {
     const sig = signature(inputSignature);
     const toSig = (tree: unknown) => nestedMap(tree as Nested<unknown>, (l) => (isTensor(l) ? signature(l) : l));
     const snapshot = this.snapshot();
+    // A trial: the layer's own tensors must survive it (they are put back below).
+    trialInits++;
     try {
       this.clearInitCache();
       const [w, s] = this.init(sig, { useCache: false });
       return [toSig(w), toSig(s)];
     } finally {
+      trialInits--;
       const made = [this.weights, this.state];
       restoreSnapshot(snapshot);
       disposeReplaced(made, snapshotTensors(snapshot));
@@ -737,6 +840,7 @@ export class Layer {
   /** Marks this layer and its sublayers as having weights and state. */
   private markInitialized(): void {
     this._initialized = true;
+    this._assignedWeights = false;
     for (const sub of this._sublayers) sub.markInitialized();
   }
 
@@ -757,7 +861,7 @@ export class Layer {
         layer: l, rng: l._rng,
         weights: Array.isArray(l._weights) ? [...l._weights] : l._weights,
         state: Array.isArray(l._state) ? [...l._state] : l._state,
-        initCached: l._initCached, initialized: l._initialized,
+        initCached: l._initCached, initialized: l._initialized, assigned: l._assignedWeights,
       });
       l._sublayers.forEach(visit);
     };
@@ -768,10 +872,12 @@ export class Layer {
   /** Runs `f` with this layer initialized for `sig`, then puts everything back. */
   private withTemporaryInit<T>(sig: Signature, f: () => T): T {
     const snapshot = this.snapshot();
+    trialInits++;
     try {
       this.init(sig);
       return f();
     } finally {
+      trialInits--;
       const made = [this.weights, this.state];
       restoreSnapshot(snapshot);
       disposeReplaced(made, snapshotTensors(snapshot));
@@ -867,6 +973,7 @@ function restoreSnapshot(snapshot: Snapshot[]): void {
     s.layer._state = s.state;
     s.layer._initCached = s.initCached;
     s.layer._initialized = s.initialized;
+    s.layer._assignedWeights = s.assigned;
   }
 }
 
@@ -881,11 +988,11 @@ function snapshotTensors(snapshot: Snapshot[]): tf.Tensor[] {
 
 /** After a successful root init, frees the tensors it replaced. */
 function disposeSnapshotTensors(snapshot: Snapshot[], keep: unknown): void {
-  // Only what this subtree's own inits made: weights adopted from another
-  // layer (`b.weights = a.weights`) or given by the user stay theirs.
-  const layers = new Set(snapshot.map((s) => s.layer));
-  const ours = snapshotTensors(snapshot).filter((t) => layers.has(madeBy.get(t) as Layer));
-  disposeReplaced(ours, keep);
+  // Only what some layer's init made (tensors the user made stay theirs),
+  // and only when no layer holds it any more: weights another layer adopted
+  // (`b.weights = a.weights`) stay alive while it has them.
+  const made = snapshotTensors(snapshot).filter((t) => madeBy.has(t));
+  disposeUnheld(made, keep);
   registerMade(snapshot);
 }
 
@@ -897,6 +1004,72 @@ function registerMade(snapshot: Snapshot[]): void {
   for (const { layer } of snapshot) {
     for (const t of tensorsIn(layer.__weights)) if (!madeBy.has(t)) madeBy.set(t, layer);
     for (const t of tensorsIn(layer.__state)) if (!madeBy.has(t)) madeBy.set(t, layer);
+  }
+}
+
+/** Throws unless `tree` is an array with one entry per sublayer of `layer`. */
+function checkSublayerCount(layer: Layer, tree: unknown, what: "weight" | "state"): void {
+  if (!Array.isArray(tree)) {
+    throw new Error(`trax-ts: ${what === "weight" ? "weights" : "state"} of ${layer.name} must be an array with one entry per sublayer`);
+  }
+  const n = layer.sublayers.length;
+  if (tree.length !== n) {
+    throw new Error(`Number of ${what} elements (${tree.length}) does not equal the number of sublayers (${n}) in: ${layer.name}.`);
+  }
+}
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+/**
+ * Why `given` does not fit `expected` (a weights tree of the layer), or
+ * null when it fits: the same nesting, and tensors of the same shapes and
+ * dtypes where `expected` has tensors.
+ */
+function weightsMismatch(expected: unknown, given: unknown, where: string): string | null {
+  if (isMarker(expected) || isMarker(given)) return null;
+  if (isTensor(expected)) {
+    if (!isTensor(given)) return `${where} should be a tensor of shape ${shapeText(expected.shape)}; got ${describe(given)}`;
+    if (given.isDisposed) return `${where} is a disposed tensor`;
+    const same = given.shape.length === expected.shape.length && given.shape.every((d, i) => d === expected.shape[i]);
+    if (!same) return `${where} has shape ${shapeText(given.shape)}; expected ${shapeText(expected.shape)}`;
+    if (given.dtype !== expected.dtype) return `${where} has dtype ${given.dtype}; expected ${expected.dtype} (shape ${shapeText(expected.shape)})`;
+    return null;
+  }
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(given)) return `${where} should be an array of ${expected.length}; got ${describe(given)}`;
+    if (given.length !== expected.length) return `${where} has ${given.length} entries; expected ${expected.length}`;
+    for (let i = 0; i < expected.length; i++) {
+      const p = weightsMismatch(expected[i], given[i], `${where}[${i}]`);
+      if (p !== null) return p;
+    }
+    return null;
+  }
+  return null;
+}
+
+/**
+ * Checks a user's weights assignment to `layer` before anything changes:
+ * the sublayer counts everywhere, and the shapes and dtypes of every
+ * initialized leaf's current weights. Throws naming the layer path.
+ */
+function checkWeightsFit(layer: Layer, weights: unknown, path: string): void {
+  if (weights === GET_WEIGHTS_FROM_CACHE) return;
+  const subs = layer.sublayers;
+  if (subs.length > 0) {
+    try {
+      checkSublayerCount(layer, weights, "weight");
+    } catch (e) {
+      throw new Error(`${path}: ${(e as Error).message}`);
+    }
+    subs.forEach((sub, i) => checkWeightsFit(sub, (weights as unknown[])[i], `${path}[${i}].${sub.name}`));
+    return;
+  }
+  if (!layer.initialized) return;
+  const problem = weightsMismatch(layer._weights, weights, "weights");
+  if (problem !== null) {
+    throw new Error(`cannot assign weights to ${path}: ${problem} (call init() with a new input signature to change shapes)`);
   }
 }
 
