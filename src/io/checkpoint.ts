@@ -17,7 +17,7 @@ import { signature } from "../shapes";
 import type { Signature } from "../shapes";
 import { nestedMap, treeFlatten } from "../fastmath/tree";
 import type { Nested } from "../fastmath/tree";
-import { npyToTensor } from "./npy";
+import { decodeNpy, npyToTensor } from "./npy";
 import type { NpyArray } from "./npy";
 import { decodeNpyRecords, encodeNpyRecords, gunzipBytes, gzipBytes, readFileBytes, writeFileAtomic } from "./gzip";
 import type { Layer, State, Weights } from "../layers/base";
@@ -42,6 +42,12 @@ export interface LayerFileOptions {
   weightsOnly?: boolean;
   /** Input signature stored in (or used instead of the one in) the file. */
   inputSignature?: Signature | unknown | null;
+  /**
+   * Refuse files that decompress to more than this many bytes (default
+   * 1 GiB, or `TRAX_MAX_DECOMPRESSED_BYTES`). Reading stops earlier anyway
+   * when a file expands past the sizes its header declares.
+   */
+  maxDecompressedBytes?: number;
 }
 
 function isMarker(x: unknown): boolean {
@@ -101,9 +107,9 @@ export interface CheckpointContents {
  * const { header, groups } = readCheckpoint("/tmp/c.gz", "mine");
  * ```
  */
-export function readCheckpoint(file: string, format?: string): CheckpointContents {
+export function readCheckpoint(file: string, format?: string, options: { maxDecompressedBytes?: number } = {}): CheckpointContents {
   const what = `checkpoint '${file}'`;
-  const raw = gunzipBytes(readFileBytes(file, "checkpoint"), what);
+  const raw = gunzipBytes(readFileBytes(file, "checkpoint"), what, { maxBytes: options.maxDecompressedBytes, declaredSize: declaredCheckpointSize });
   const records = decodeNpyRecords(raw, what);
   if (records.length === 0 || records[0].dtype !== "|u1" || records[0].shape.length !== 1) {
     throw new Error(`${what} has no trax-ts header (it is not a checkpoint written by saveToFile or a Loop)`);
@@ -138,6 +144,35 @@ export function readCheckpoint(file: string, format?: string): CheckpointContent
     at += g.count;
   }
   return { header, groups };
+}
+
+/** Bytes of one array's `.npy` record, at most: header (our writer's) and data. */
+function npyRecordBound(shape: unknown, dtype: unknown): number {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) return Infinity;
+  const itemSize = dtype === "bool" ? 1 : dtype === "float32" || dtype === "int32" ? 4 : 8;
+  return 192 + 20 * shape.length + shape.reduce((a: number, b: number) => a * b, 1) * itemSize;
+}
+
+/**
+ * The size a checkpoint declares in its header record (the JSON listing
+ * every array's shape), from the first decompressed bytes: null while the
+ * header record is incomplete, Infinity when it is not a trax-ts header.
+ */
+function declaredCheckpointSize(prefix: Uint8Array): number | null {
+  let head: { array: NpyArray; bytesRead: number };
+  try {
+    head = decodeNpy(prefix, 0);
+  } catch (e) {
+    return /^truncated/.test((e as Error).message) ? null : Infinity;
+  }
+  if (head.array.dtype !== "|u1") return Infinity;
+  try {
+    const h = JSON.parse(new TextDecoder().decode(head.array.data as Uint8Array)) as CheckpointHeader;
+    if (!Array.isArray(h.shapes)) return Infinity;
+    return head.bytesRead + h.shapes.reduce((n, s) => n + npyRecordBound(s?.shape, s?.dtype), 0);
+  } catch {
+    return Infinity;
+  }
 }
 
 /**
@@ -231,7 +266,7 @@ export function saveLayerToFile(layer: Layer, fileName: string, options: LayerFi
  */
 export function initLayerFromFile(layer: Layer, fileName: string, options: LayerFileOptions = {}): [Weights, State] {
   const weightsOnly = options.weightsOnly ?? false;
-  const { header, groups } = readCheckpoint(fileName, "trax-ts layer");
+  const { header, groups } = readCheckpoint(fileName, "trax-ts layer", { maxDecompressedBytes: options.maxDecompressedBytes });
   if (!weightsOnly && header.weightsOnly) {
     throw new Error(`checkpoint '${fileName}' holds weights only (saved with weightsOnly); load it with { weightsOnly: true }`);
   }

@@ -903,14 +903,18 @@ export class Layer {
   /**
    * Initializes this layer from a checkpoint written by `saveToFile`
    * (returns `[weights, state]`); on a bad file it throws, naming the file,
-   * and the layer keeps its weights.
+   * and the layer keeps its weights and state. `maxDecompressedBytes` caps
+   * how far a file may expand (default 1 GiB, or `TRAX_MAX_DECOMPRESSED_BYTES`).
    *
    * @example
    * ```ts
    * const [weights, state] = model.initFromFile("/tmp/model.ckpt.gz");
    * ```
    */
-  initFromFile(fileName: string, options: { weightsOnly?: boolean; inputSignature?: unknown } = {}): [Weights, State] {
+  initFromFile(
+    fileName: string,
+    options: { weightsOnly?: boolean; inputSignature?: unknown; maxDecompressedBytes?: number } = {}
+  ): [Weights, State] {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     return (require("../io/checkpoint") as typeof import("../io/checkpoint")).initLayerFromFile(this, fileName, options);
   }
