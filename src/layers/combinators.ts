@@ -364,6 +364,16 @@ class ScanLayer extends Layer {
     for (const x of xs) {
       if (x.shape[ax(x)] !== length) throw new Error(`Scan: inputs differ in length along axis ${axis}: ${xs.map((t) => `[${t.shape}]`).join(", ")}`);
     }
+    if (length === 0) {
+      throw new Error(`Scan: the sequence is empty (length 0 along axis ${axis} of [${xs[0].shape}]); there must be at least one step to scan over`);
+    }
+    const carried = carry === savedCarry && this._mode === "predict";
+    if (carried && ax(xs[0]) !== 0 && carry[0].rank > 0 && carry[0].shape[0] !== xs[0].shape[0]) {
+      throw new Error(
+        `Scan (predict mode): the batch size changed from ${carry[0].shape[0]} to ${xs[0].shape[0]} since the previous call; ` +
+          `the state kept for decoding belongs to the old batch. To decode another batch size, make a new predict-mode layer and give it these weights (\`fresh.weights = layer.weights\`)`
+      );
+    }
     const slices = xs.map((x) => tf.unstack(x, ax(x)));
     xs = [];
     let layerState = (this.state as State[])[0];

@@ -110,6 +110,17 @@ function weightedMean(values: tf.Tensor, weights: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * Refuses an empty input: the mean over no examples is undefined (and the
+ * wasm backend's sum of an empty tensor reads uninitialized memory), so
+ * every backend gives this error instead of a number.
+ */
+function checkNotEmpty(layer: string, what: string, x: tf.Tensor): void {
+  if (x.size === 0) {
+    throw new Error(`${layer}: the ${what} is empty (shape ${fmt(x.shape)}); a loss or metric of an empty batch is undefined`);
+  }
+}
+
+/**
  * A metric layer with one input per name in `inputNames`; each input is
  * checked to be a tensor (the error names it) before `f` computes the metric.
  */
@@ -118,6 +129,7 @@ function metricFn(name: string, inputNames: readonly string[], f: (...inputs: tf
     name,
     (...inputs: unknown[]) => {
       inputNames.forEach((what, i) => checkTensor(name, what, inputs[i]));
+      inputNames.forEach((what, i) => checkNotEmpty(name, what, inputs[i] as tf.Tensor));
       return f(...(inputs as tf.Tensor[]));
     },
     { nIn: inputNames.length }

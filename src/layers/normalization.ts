@@ -86,6 +86,9 @@ class BatchNormLayer extends Layer {
     let mean: tf.Tensor;
     let variance: tf.Tensor;
     if (this._mode === "train") {
+      if (axes.some((a) => x.shape[a] === 0)) {
+        throw new Error(`${this.name}: the batch is empty (shape [${x.shape}]): no statistics to normalize with; the running statistics are left unchanged`);
+      }
       mean = tf.mean(x, axes, true);
       // The fast (less stable) variance Trax uses: E[x^2] - E[x]^2.
       variance = tf.sub(tf.mean(tf.square(x), axes, true), tf.square(mean));
