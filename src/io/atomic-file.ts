@@ -27,28 +27,31 @@ export function replaceFileAtomic(file: string, bytes: Uint8Array): void {
   try {
     fd = openSync(tmp, "w");
     let written = 0;
-    try {
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    } catch (e) {
-      throw namedWriteError(e, file);
-    }
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
     fsyncSync(fd);
     closeSync(fd);
     fd = null;
     renameSync(tmp, file);
   } catch (e) {
-    if (fd !== null) closeSync(fd);
+    if (fd !== null) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* keep the first error */
+      }
+    }
     try {
       unlinkSync(tmp);
     } catch {
       /* already gone */
     }
-    throw e;
+    throw namedWriteError(e, file);
   }
 }
 
 /** A write error that names the file (and says what ENOSPC means). */
 function namedWriteError(e: unknown, file: string): Error {
+  if (e instanceof Error && e.message.includes(file)) return e;
   const code = (e as { code?: string }).code;
   if (code === "ENOSPC") return new Error(`cannot write '${file}': no space left on the device (ENOSPC); the previous file is unchanged`);
   if (code === "EDQUOT") return new Error(`cannot write '${file}': disk quota exceeded (EDQUOT); the previous file is unchanged`);

@@ -59,4 +59,27 @@ test("LSTM in predict mode with a changed batch says so; a fresh layer with its 
   void trax;
 });
 
+test("a save that runs out of disk space (ENOSPC) names the file and leaves the previous one intact", () => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const fs = require("fs") as typeof import("fs");
+  const dir = fs.mkdtempSync(require("path").join(require("os").tmpdir(), "trax-enospc-"));
+  const file = `${dir}/model.ckpt.gz`;
+  const layer = tl.Dense(2);
+  layer.init(new trax.shapes.ShapeDtype([1, 3]));
+  layer.saveToFile(file);
+  const before = fs.readFileSync(file);
+  const writeSync = fs.writeSync;
+  (fs as { writeSync: unknown }).writeSync = () => {
+    throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+  };
+  try {
+    assert.throws(() => layer.saveToFile(file), (e: Error) => e.message.includes(file) && /no space left on the device \(ENOSPC\)/.test(e.message));
+  } finally {
+    (fs as { writeSync: unknown }).writeSync = writeSync;
+  }
+  assert.ok(fs.readFileSync(file).equals(before));
+  assert.equal(fs.readdirSync(dir), ["model.ckpt.gz"], "no temporary file left");
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test.run();
