@@ -23,6 +23,7 @@ import { readFileSync } from "fs";
 import { tf } from "../backend/tf";
 import { replaceFileAtomic } from "./atomic-file";
 import { parseNpyHeader } from "./npy-header";
+import { assertFitsInBackend } from "../backend/engine-health";
 
 /** The typed arrays an {@link NpyArray} can hold. */
 export type NpyData =
@@ -325,6 +326,7 @@ export function npyToTensor(a: NpyArray): tf.Tensor {
   const info = parseDtype(a.dtype);
   const n = product(a.shape);
   if (a.data.length !== n) throw new Error(`npyToTensor: shape ${formatShape(a.shape)} needs ${n} values; got ${a.data.length}`);
+  assertFitsInBackend(n * (info.kind === "b" ? 1 : 4), `an array of shape ${formatShape(a.shape)}`);
   let values: Float32Array | Int32Array | Uint8Array;
   let dtype: "float32" | "int32" | "bool";
   if (info.kind === "b") {

@@ -9,6 +9,7 @@
  * ```
  * @module
  */
+import { assertFitsInBackend } from "../backend/engine-health";
 import { tf } from "../backend/tf";
 import * as random from "../fastmath/random";
 import type { PRNGKey } from "../fastmath/random";
@@ -20,6 +21,7 @@ export type Initializer = (shape: readonly number[], rng: PRNGKey, nonreceptiveD
 function pureShape(shape: readonly number[]): number[] {
   const out = shape.map((d) => Math.trunc(Number(d)));
   if (out.some((d) => !Number.isFinite(d) || d < 0)) throw new Error(`trax-ts: invalid shape [${shape.join(", ")}]`);
+  assertFitsInBackend(out.reduce((a, b) => a * b, 1) * 4, `a weight of shape [${out.join(", ")}]`);
   return out;
 }
 
