@@ -683,7 +683,7 @@ class LoopImpl {
     const oldS = this.model.state;
     this.model.weights = restored.weights;
     this.model.state = restored.state;
-    disposeReplaced([oldW, oldS], restored.weights, restored.state);
+    disposeUnheld([oldW, oldS], restored.weights, restored.state);
     this.train.forEach((slot, i) => {
       slot.task.optimizer.slots = restored.slots[i];
       slot.lossSum = restored.lossSums[i][0];

@@ -156,4 +156,25 @@ test("temporary files of interrupted saves are removed when a loop or a save sta
   assert.ok(existsSync(path.join(dir, other)));
 });
 
+test("a Loop given a model whose weights were assigned (never initialized) trains from those weights", async () => {
+  const pretrained = mlp();
+  pretrained.init(new trax.shapes.ShapeDtype([16, 4]), { rng: random.getPrng(42) });
+  const model = mlp();
+  model.weights = pretrained.weights;
+  const loop = Loop(model, TrainTask(() => blobs(1), tl.CrossEntropyLoss(), opt.SGD({ learningRate: 0 })), { progress: "none" });
+  assert.ok(model.initialized);
+  const [wm] = tl.flattenWeightsAndState(model.weights, model.state);
+  const [wp] = tl.flattenWeightsAndState(pretrained.weights, pretrained.state);
+  wp.forEach((t, i) => assert.is(wm[i], t, `weight ${i} is the assigned tensor`));
+  // The loss of the first step is the pretrained model's loss on the first batch.
+  const first = blobs(1).next().value as tf.Tensor[];
+  const expected = tf.tidy(() => (tl.Serial(pretrained, tl.CrossEntropyLoss())([first[0], first[1], tf.onesLike(first[1]).toFloat()]) as tf.Tensor).dataSync()[0]);
+  const losses: number[] = [];
+  loop.onStep(({ loss }) => losses.push(loss));
+  await loop.run(1);
+  assert.ok(Math.abs(losses[0] - expected) < 1e-5, `${losses[0]} vs ${expected}`);
+  tf.dispose(first);
+  loop.dispose();
+});
+
 test.run();
