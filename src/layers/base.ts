@@ -385,7 +385,11 @@ export class Layer {
       checkSublayerCount(this, weights, "weight");
       const list = weights as unknown as Weights[];
       this._weights = list.map((w) => (w === GET_WEIGHTS_FROM_CACHE ? w : null));
-      this._sublayers.forEach((sub, i) => sub.assignWeights(list[i], byUser));
+      this._sublayers.forEach((sub, i) => {
+        // A layer with its own weights accessor (Accelerate) gets them through it.
+        if (overridesWeights(sub)) sub.weights = list[i];
+        else sub.assignWeights(list[i], byUser);
+      });
     }
   }
 
@@ -1011,6 +1015,17 @@ function registerMade(snapshot: Snapshot[]): void {
   }
 }
 
+const baseWeights = Object.getOwnPropertyDescriptor(Layer.prototype, "weights");
+
+/** True when a subclass defines its own `weights` accessor (e.g. Accelerate passes its sublayer's through). */
+function overridesWeights(layer: Layer): boolean {
+  for (let p = Object.getPrototypeOf(layer); p && p !== Layer.prototype; p = Object.getPrototypeOf(p)) {
+    const d = Object.getOwnPropertyDescriptor(p, "weights");
+    if (d !== undefined && d.set !== baseWeights?.set) return true;
+  }
+  return false;
+}
+
 /** Throws unless `tree` is an array with one entry per sublayer of `layer`. */
 function checkSublayerCount(layer: Layer, tree: unknown, what: "weight" | "state"): void {
   if (!Array.isArray(tree)) {
@@ -1060,6 +1075,7 @@ function weightsMismatch(expected: unknown, given: unknown, where: string): stri
  */
 function checkWeightsFit(layer: Layer, weights: unknown, path: string): void {
   if (weights === GET_WEIGHTS_FROM_CACHE) return;
+  if (overridesWeights(layer)) return; // its own setter decides (and checks through its sublayer)
   const subs = layer.sublayers;
   if (subs.length > 0) {
     try {

@@ -191,4 +191,17 @@ test("an integer layer accepts integer weights (as JAX does)", () => {
   f.dispose();
 });
 
+test("a nested assignment reaches a layer with its own weights accessor (Accelerate) and is checked there", () => {
+  const model = tl.Serial(tl.Accelerate(tl.Dense(3)), tl.Relu());
+  model.init(sig, { rng: key(1) });
+  const other = tl.Serial(tl.Accelerate(tl.Dense(3)), tl.Relu());
+  other.init(sig, { rng: key(2) });
+  model.weights = other.weights;
+  assertClose(model(x()), other(x()));
+  const bad = tf.zeros([3, 4]);
+  throwsWith(() => (model.weights = [[bad, tf.zeros([3])], []]), /shape \[3, 4\]; expected \[4, 3\]/);
+  assertClose(model(x()), other(x()));
+  bad.dispose();
+});
+
 test.run();
