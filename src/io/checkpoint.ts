@@ -21,7 +21,7 @@ import { decodeNpy, npyToTensor } from "./npy";
 import type { NpyArray } from "./npy";
 import { decodeNpyRecords, encodeNpyRecords, gunzipBytes, gzipBytes, readFileBytes, writeFileAtomic } from "./gzip";
 import type { Layer, State, Weights } from "../layers/base";
-import { disposeUnheld, withTrustedWrites } from "../layers/base";
+import { disposeUnheld, withTrustedWrites } from "../layers/weight-ownership";
 
 /** The JSON header of a checkpoint file (record 0). */
 export interface CheckpointHeader {

@@ -19,6 +19,7 @@ import { ShapeDtype, signature, isTensorData } from "../shapes";
 import type { Signature } from "../shapes";
 import { callable } from "./callable";
 import { LayerError } from "./layer-error";
+import { beginTrustedWrites, disposeUnheld, trackHolders, withTrustedWrites, writesAreTrusted } from "./weight-ownership";
 
 export { LayerError };
 
@@ -126,59 +127,8 @@ interface Snapshot {
   assigned: boolean;
 }
 
-/**
- * Above zero while the library itself writes weights (init, a forward pass
- * with given weights, a checked load): such writes skip the checks of
- * user assignments and do not count as an assignment.
- */
-let trustedWrites = 0;
-
 /** Above zero while an init is only tried (signatures): replaced tensors are not freed. */
 let trialInits = 0;
-
-/**
- * Runs `f` with weight writes marked as the library's own (not checked
- * against the layer's current shapes). For loaders that have checked
- * everything already. @internal
- */
-export function withTrustedWrites<T>(f: () => T): T {
-  trustedWrites++;
-  try {
-    return f();
-  } finally {
-    trustedWrites--;
-  }
-}
-
-/** The layers whose weights or state hold each tensor (shared tensors are freed only when none does). */
-const holders = new WeakMap<tf.Tensor, Set<Layer>>();
-
-function trackHolders(layer: Layer, old: unknown, next: unknown): void {
-  if (old === next) return;
-  for (const t of tensorsIn(old)) holders.get(t)?.delete(layer);
-  for (const t of tensorsIn(next)) {
-    let set = holders.get(t);
-    if (set === undefined) holders.set(t, (set = new Set()));
-    set.add(layer);
-  }
-}
-
-/** True while some layer's weights or state hold `t`. */
-export function isHeldByLayer(t: tf.Tensor): boolean {
-  const set = holders.get(t);
-  return set !== undefined && set.size > 0;
-}
-
-/**
- * Disposes the tensors of `old` that are not in `keep` and that no layer
- * holds any more (a tensor another layer adopted, `b.weights = a.weights`,
- * stays alive). @internal
- */
-export function disposeUnheld(old: unknown, ...keep: unknown[]): void {
-  const kept = new Set<tf.Tensor>();
-  for (const k of keep) for (const t of tensorsIn(k)) kept.add(t);
-  for (const t of tensorsIn(old)) if (!kept.has(t) && !t.isDisposed && !isHeldByLayer(t)) t.dispose();
-}
 
 const LIBRARY_FRAME = /[\\/](src|dist)[\\/](layers|supervised|optimizers|kernel|repl)[\\/]|node:internal|[\\/]node_modules[\\/]/;
 
@@ -371,8 +321,9 @@ export class Layer {
    */
   set weights(weights: Weights) {
     if (weights === GET_WEIGHTS_FROM_CACHE) return;
-    if (trustedWrites === 0) checkWeightsFit(this, weights, this.name);
-    this.assignWeights(weights, trustedWrites === 0);
+    const byUser = !writesAreTrusted();
+    if (byUser) checkWeightsFit(this, weights, this.name);
+    this.assignWeights(weights, byUser);
   }
 
   /** Writes a checked weights tree into this layer and its sublayers. */
@@ -521,7 +472,7 @@ export class Layer {
     // `init(null)` (Trax's `init(None)`): for layers whose weights do not depend on the input.
     const sig = inputSignature === null || inputSignature === undefined ? (null as unknown as Signature) : signature(inputSignature);
     const snapshot = useCache ? null : this.snapshot();
-    trustedWrites++;
+    const endTrusted = beginTrustedWrites();
     try {
       this.rng = options.rng ?? this.rng;
       const assigned = this._assignedWeights && this._sublayers.length === 0 ? this.__weights : null;
@@ -543,7 +494,7 @@ export class Layer {
       }
       throw LayerError.wrap(e, this, "init", () => sig);
     } finally {
-      trustedWrites--;
+      endTrusted();
     }
   }
 
@@ -575,12 +526,7 @@ export class Layer {
    */
   pureFn(x: unknown, weights: Weights, state: State, rng: PRNGKey | null, useCache = false): [LayerOutput, State] {
     // Weights given for one call are swapped in and out by the library: not an assignment.
-    trustedWrites++;
-    try {
-      return this.pureFnBody(x, weights, state, rng, useCache);
-    } finally {
-      trustedWrites--;
-    }
+    return withTrustedWrites(() => this.pureFnBody(x, weights, state, rng, useCache));
   }
 
   private pureFnBody(x: unknown, weights: Weights, state: State, rng: PRNGKey | null, useCache: boolean): [LayerOutput, State] {

@@ -21,7 +21,8 @@
 import * as path from "path";
 import { performance } from "perf_hooks";
 import { tf } from "../backend/tf";
-import { Layer, disposeUnheld } from "../layers/base";
+import { Layer } from "../layers/base";
+import { disposeUnheld } from "../layers/weight-ownership";
 import type { State, Weights } from "../layers/base";
 import { callable } from "../layers/callable";
 import { Branch, Serial } from "../layers/combinators";

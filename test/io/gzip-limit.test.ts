@@ -77,7 +77,7 @@ test("300 mutated checkpoint files: what we decompress, Python's gzip decompress
   const good = path.join(tmp, "fuzz-good.ckpt.gz");
   layer.saveToFile(good, { inputSignature: new ShapeDtype([2, 3]) });
   const base = new Uint8Array(require("fs").readFileSync(good));
-  const zeros = gzipBytes(new Uint8Array(1 << 20), 9);
+  const zeros = gzipBytes(new Uint8Array(1 << 18), 9);
   const r = rng(6);
   const files: Uint8Array[] = [];
   for (let i = 0; i < 300; i++) {
@@ -88,7 +88,7 @@ test("300 mutated checkpoint files: what we decompress, Python's gzip decompress
     } else if (kind === 1) {
       b = b.slice(0, Math.floor(r() * b.length));
     } else if (kind === 2) {
-      const extra = Math.floor(1 + r() * 24); // up to 24 MiB of zeros after the checkpoint: past its declared size
+      const extra = Math.floor(1 + r() * 24); // up to 6 MiB of zeros after the checkpoint: past its declared size
       const out = new Uint8Array(b.length + extra * zeros.length);
       out.set(b);
       for (let k = 0; k < extra; k++) out.set(zeros, b.length + k * zeros.length);
@@ -126,7 +126,7 @@ print(json.dumps(out))
     let raw: Uint8Array | null = null;
     let error = "";
     try {
-      raw = gunzipBytes(b, name, { maxBytes: 16 * 1024 * 1024 });
+      raw = gunzipBytes(b, name, { maxBytes: 4 * 1024 * 1024 });
     } catch (e) {
       error = (e as Error).message;
       assert.ok(error.includes(name), `case ${i}: ${error}`);
@@ -137,8 +137,8 @@ print(json.dumps(out))
     } else if (judged[i] === null) {
       bothRefused++;
     } else {
-      // Python reads it whole; we stop only at the cap (16 MiB here).
-      assert.match(error, /decompresses to more than 16777216 bytes/, `case ${i}`);
+      // Python reads it whole; we stop only at the cap (4 MiB here).
+      assert.match(error, /decompresses to more than 4194304 bytes/, `case ${i}`);
     }
     // The checkpoint reader: it reads the file, or throws an Error naming it (never a bare engine error).
     try {
