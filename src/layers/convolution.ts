@@ -24,6 +24,7 @@ import { GlorotNormalInitializer, GlorotUniformInitializer, RandomNormalInitiali
 import type { Initializer } from "./initializers";
 import { windowGeometry } from "./pooling";
 import type { Padding } from "./pooling";
+import { withArgs, optionKeys } from "./arg-check";
 
 const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 
@@ -342,7 +343,7 @@ class ConvLayer extends Layer {
  * conv(tf.ones([4, 28, 28, 3])).shape; // [4, 14, 14, 16]
  * ```
  */
-export const Conv = callable(ConvLayer, "Conv");
+export const Conv = callable(ConvLayer, "Conv", { positional: ["filters", "kernelSize"], options: optionKeys<ConvOptions>({ strides: true, padding: true, dimensionNumbers: true, kernelInitializer: true, biasInitializer: true, useBias: true, kernelDilation: true, useBfloat16: true }) });
 export type Conv = ConvLayer;
 
 // ---------------------------------------------------------------- CausalConv
@@ -391,7 +392,7 @@ class CausalConvLayer extends ConvLayer {
  * tl.CausalConv(30, { kernelWidth: 3 })(tf.ones([9, 5, 20])).shape; // [9, 5, 30]
  * ```
  */
-export const CausalConv = callable(CausalConvLayer, "CausalConv");
+export const CausalConv = callable(CausalConvLayer, "CausalConv", { positional: ["filters"], options: optionKeys<CausalConvOptions>({ kernelWidth: true, kernelInitializer: true, biasInitializer: true, useBias: true }) });
 export type CausalConv = CausalConvLayer;
 
 // -------------------------------------------------------------------- Conv1d
@@ -421,7 +422,7 @@ export interface Conv1dOptions {
  * tl.Conv1d(8, 3, { stride: 2, padding: "SAME" })(tf.ones([2, 10, 4])).shape; // [2, 5, 8]
  * ```
  */
-export function Conv1d(filters: number, kernelSize: number, options: Conv1dOptions = {}): Conv {
+export const Conv1d = withArgs("Conv1d", { positional: ["filters", "kernelSize"], options: optionKeys<Conv1dOptions>({ stride: true, padding: true, kernelInitializer: true, biasInitializer: true, useBias: true }) }, function Conv1d(filters: number, kernelSize: number, options: Conv1dOptions = {}): Conv {
   return new ConvLayer(filters, [kernelSize], {
     strides: [options.stride ?? 1],
     padding: options.padding ?? "VALID",
@@ -430,7 +431,7 @@ export function Conv1d(filters: number, kernelSize: number, options: Conv1dOptio
     biasInitializer: options.biasInitializer ?? RandomNormalInitializer(1e-6),
     useBias: options.useBias ?? true,
   });
-}
+});
 
 // ------------------------------------------------------- CausalDepthwiseConv
 
@@ -495,5 +496,5 @@ class CausalDepthwiseConvLayer extends Layer {
  * tl.CausalDepthwiseConv({ kernelSize: 3 })(tf.ones([2, 5, 4])).shape; // [2, 5, 4]
  * ```
  */
-export const CausalDepthwiseConv = callable(CausalDepthwiseConvLayer, "CausalDepthwiseConv");
+export const CausalDepthwiseConv = callable(CausalDepthwiseConvLayer, "CausalDepthwiseConv", { positional: [], options: optionKeys<CausalDepthwiseConvOptions>({ kernelSize: true, kernelInitializer: true, useBfloat16: true }) });
 export type CausalDepthwiseConv = CausalDepthwiseConvLayer;

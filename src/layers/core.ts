@@ -13,6 +13,7 @@ import { GlorotUniformInitializer, RandomNormalInitializer } from "./initializer
 import type { Initializer } from "./initializers";
 
 import { assertFloat } from "./core/checks";
+import { optionKeys } from "./arg-check";
 
 export { assertFloat } from "./core/checks";
 export * from "./core/embedding";
@@ -104,7 +105,7 @@ class DenseLayer extends Layer {
  * tl.Dense(10, { useBias: false });
  * ```
  */
-export const Dense = callable(DenseLayer, "Dense");
+export const Dense = callable(DenseLayer, "Dense", { positional: ["nUnits"], options: optionKeys<DenseOptions>({ kernelInitializer: true, biasInitializer: true, useBias: true, useBfloat16: true }) });
 export type Dense = DenseLayer;
 
 // ------------------------------------------------------ functions on tensors

@@ -9,6 +9,8 @@
  * @module
  */
 export * from "./base";
+// tl.Layer is the base class made callable without `new` (it shadows the class exported by ./base).
+export { Layer } from "./layer-callable";
 export * from "./combinators";
 export * from "./core";
 export * from "./activation-fns";

@@ -9,6 +9,7 @@ import { EMPTY_WEIGHTS, Layer } from "./base";
 import { callable } from "./callable";
 import { assertFloat } from "./core";
 import { checkMode } from "./core/checks";
+import { optionKeys } from "./arg-check";
 
 type Mode = "train" | "eval" | "predict";
 
@@ -146,7 +147,7 @@ class BatchNormLayer extends Layer {
  * const [runningMean, runningVar, nBatches] = bn.state as tf.Tensor[];
  * ```
  */
-export const BatchNorm = callable(BatchNormLayer, "BatchNorm");
+export const BatchNorm = callable(BatchNormLayer, "BatchNorm", { positional: [], options: optionKeys<BatchNormOptions>({ axis: true, epsilon: true, center: true, scale: true, momentum: true, mode: true }) });
 export type BatchNorm = BatchNormLayer;
 
 // ------------------------------------------------------------------ LayerNorm
@@ -202,7 +203,7 @@ class LayerNormLayer extends Layer {
  * tl.LayerNorm()(tf.tensor([[1, 3]])); // [[-1, 1]] (nearly)
  * ```
  */
-export const LayerNorm = callable(LayerNormLayer, "LayerNorm");
+export const LayerNorm = callable(LayerNormLayer, "LayerNorm", { positional: [], options: optionKeys<LayerNormOptions>({ center: true, epsilon: true }) });
 export type LayerNorm = LayerNormLayer;
 
 // --------------------------------------------------------- FilterResponseNorm
@@ -270,5 +271,5 @@ class FilterResponseNormLayer extends Layer {
  * tl.FilterResponseNorm()(tf.ones([2, 5, 7, 3])).shape; // [2, 5, 7, 3]
  * ```
  */
-export const FilterResponseNorm = callable(FilterResponseNormLayer, "FilterResponseNorm");
+export const FilterResponseNorm = callable(FilterResponseNormLayer, "FilterResponseNorm", { positional: [], options: optionKeys<FilterResponseNormOptions>({ mode: true, learnEpsilon: true, initEpsilon: true, initLearntEpsilon: true }) });
 export type FilterResponseNorm = FilterResponseNormLayer;

@@ -9,6 +9,7 @@
 import { tf } from "../backend/tf";
 import { Fn } from "./base";
 import type { PureLayer } from "./base";
+import { withArgs, optionKeys } from "./arg-check";
 
 /** How windows meet the edges: `"VALID"` drops partial windows, `"SAME"` pads. */
 export type Padding = "VALID" | "SAME";
@@ -217,9 +218,9 @@ function makePool(kind: PoolKind, prefix: string, options: AvgPoolOptions): Pure
  * pool(tf.ones([1, 4, 4, 3])).shape; // [1, 2, 2, 3]
  * ```
  */
-export function MaxPool(options: PoolOptions = {}): PureLayer {
+export const MaxPool = withArgs("MaxPool", { positional: [], options: optionKeys<PoolOptions>({ poolSize: true, strides: true, padding: true }) }, function MaxPool(options: PoolOptions = {}): PureLayer {
   return makePool("max", "MaxPool", options);
-}
+});
 
 /**
  * Reduces each window of the spatial axes to the sum of its values, per
@@ -232,9 +233,9 @@ export function MaxPool(options: PoolOptions = {}): PureLayer {
  * tl.SumPool({ poolSize: [3], strides: [3], padding: "SAME" })(tf.ones([1, 5, 2])); // [[[3, 3], [2, 2]]]
  * ```
  */
-export function SumPool(options: PoolOptions = {}): PureLayer {
+export const SumPool = withArgs("SumPool", { positional: [], options: optionKeys<PoolOptions>({ poolSize: true, strides: true, padding: true }) }, function SumPool(options: PoolOptions = {}): PureLayer {
   return makePool("sum", "SumPool", options);
-}
+});
 
 /**
  * Reduces each window of the spatial axes to the mean of its values, per
@@ -249,6 +250,6 @@ export function SumPool(options: PoolOptions = {}): PureLayer {
  * tl.AvgPool({ poolSize: [3], strides: [3], padding: "SAME", countPadding: true })(tf.ones([1, 5, 2])); // [[[1, 1], [0.667, 0.667]]]
  * ```
  */
-export function AvgPool(options: AvgPoolOptions = {}): PureLayer {
+export const AvgPool = withArgs("AvgPool", { positional: [], options: optionKeys<AvgPoolOptions>({ poolSize: true, strides: true, padding: true, countPadding: true }) }, function AvgPool(options: AvgPoolOptions = {}): PureLayer {
   return makePool("avg", "AvgPool", options);
-}
+});

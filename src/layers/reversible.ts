@@ -26,6 +26,7 @@ import { Serial } from "./combinators";
 import { splitArgs } from "./layer-args";
 import type { LayerArg } from "./layer-args";
 import { inputsFromStack, makeTuple, outputsOntoStack } from "./stack";
+import { withArgs, optionKeys } from "./arg-check";
 
 /** Marks the prototypes of reversible layers (see `ReversibleLayer[Symbol.hasInstance]`). */
 const REVERSIBLE = Symbol.for("trax-ts.reversible");
@@ -159,7 +160,7 @@ class ReversibleLayerImpl extends Layer implements Reversible {
  * new Double().reverse(tf.tensor([4])); // [2]
  * ```
  */
-export const ReversibleLayer = callable(ReversibleLayerImpl, "ReversibleLayer");
+export const ReversibleLayer = callable(ReversibleLayerImpl, "ReversibleLayer", { positional: [], options: optionKeys<LayerOptions>({ nIn: true, nOut: true, name: true, sublayersToPrint: true }) });
 export type ReversibleLayer = ReversibleLayerImpl;
 
 // ------------------------------------------------- ReversibleConcatenatePair
@@ -197,7 +198,7 @@ class ReversibleConcatenatePairLayer extends ReversibleLayerImpl {
  * const [a, b] = tl.ReversibleConcatenatePair()([tf.ones([1, 2]), tf.zeros([1, 2])]); // a = b = [[1, 1, 0, 0]]
  * ```
  */
-export const ReversibleConcatenatePair = callable(ReversibleConcatenatePairLayer, "ReversibleConcatenatePair");
+export const ReversibleConcatenatePair = callable(ReversibleConcatenatePairLayer, "ReversibleConcatenatePair", { positional: [], options: [] });
 export type ReversibleConcatenatePair = ReversibleConcatenatePairLayer;
 
 // ---------------------------------------------------------- ReversibleSelect
@@ -257,7 +258,7 @@ class ReversibleSelectLayer extends ReversibleLayerImpl {
  * tl.ReversibleSelect([2, 0, 1])([a, b, c]); // [c, a, b]
  * ```
  */
-export const ReversibleSelect = callable(ReversibleSelectLayer, "ReversibleSelect");
+export const ReversibleSelect = callable(ReversibleSelectLayer, "ReversibleSelect", { positional: ["indices"], options: optionKeys<ReversibleSelectOptions>({ nIn: true, name: true }) });
 export type ReversibleSelect = ReversibleSelectLayer;
 
 /**
@@ -268,9 +269,9 @@ export type ReversibleSelect = ReversibleSelectLayer;
  * tl.toList(tl.ReversibleSwap()([tf.tensor([1, 2]), tf.tensor([10, 20])])); // [[10, 20], [1, 2]]
  * ```
  */
-export function ReversibleSwap(): ReversibleSelect {
+export const ReversibleSwap = withArgs("ReversibleSwap", { positional: [], options: [] }, function ReversibleSwap(): ReversibleSelect {
   return ReversibleSelect([1, 0], { name: "ReversibleSwap" });
-}
+});
 
 // --------------------------------------------------------- ReversibleReshape
 
@@ -324,7 +325,7 @@ class ReversibleReshapeLayer extends ReversibleLayerImpl {
  * tl.ReversibleReshape([2, 3], [6])(tf.zeros([2, 3, 4])).shape; // [6, 4]
  * ```
  */
-export const ReversibleReshape = callable(ReversibleReshapeLayer, "ReversibleReshape");
+export const ReversibleReshape = callable(ReversibleReshapeLayer, "ReversibleReshape", { positional: ["shape1", "shape2"], options: optionKeys<ReversibleReshapeOptions>({ nIn: true }) });
 export type ReversibleReshape = ReversibleReshapeLayer;
 
 // ------------------------------------------------------ ReversiblePrintShape
@@ -375,7 +376,7 @@ class ReversiblePrintShapeLayer extends ReversibleLayerImpl {
  * tl.ReversiblePrintShape({ msg: "block" })(tf.zeros([2, 3])); // prints "PrintShape: block: [(2, 3)[float32]]"
  * ```
  */
-export const ReversiblePrintShape = callable(ReversiblePrintShapeLayer, "ReversiblePrintShape");
+export const ReversiblePrintShape = callable(ReversiblePrintShapeLayer, "ReversiblePrintShape", { positional: [], options: optionKeys<ReversiblePrintShapeOptions>({ nIn: true, msg: true }) });
 export type ReversiblePrintShape = ReversiblePrintShapeLayer;
 
 // ---------------------------------------------------------- ReversibleSerial
@@ -461,7 +462,7 @@ class ReversibleSerialLayer extends Serial implements Reversible {
  * block.reverse([y1, y2]); // [x1, x2] again
  * ```
  */
-export const ReversibleSerial = callable(ReversibleSerialLayer, "ReversibleSerial");
+export const ReversibleSerial = callable(ReversibleSerialLayer, "ReversibleSerial", { rest: true, options: [] });
 export type ReversibleSerial = ReversibleSerialLayer;
 
 // ---------------------------------------------------- ReversibleHalfResidual
@@ -615,5 +616,5 @@ function arraysEqual(a: readonly number[], b: readonly number[]): boolean {
  * half.reverse([y, x2]); // [zeros, ones]
  * ```
  */
-export const ReversibleHalfResidual = callable(ReversibleHalfResidualLayer, "ReversibleHalfResidual");
+export const ReversibleHalfResidual = callable(ReversibleHalfResidualLayer, "ReversibleHalfResidual", { rest: true, options: optionKeys<ReversibleHalfResidualOptions>({ attentionLayer: true, name: true }) });
 export type ReversibleHalfResidual = ReversibleHalfResidualLayer;

@@ -7,6 +7,7 @@ import * as random from "../../fastmath/random";
 import { Layer } from "../base";
 import { callable } from "../callable";
 import { assertFloat, checkMode, normalizeAxis } from "./checks";
+import { optionKeys } from "../arg-check";
 
 /** Options of {@link Dropout}. */
 export interface DropoutOptions {
@@ -75,5 +76,5 @@ class DropoutLayer extends Layer {
  * tl.Dropout({ rate: 0.5, sharedAxes: [0] }); // one mask for the whole batch
  * ```
  */
-export const Dropout = callable(DropoutLayer, "Dropout");
+export const Dropout = callable(DropoutLayer, "Dropout", { positional: [], options: optionKeys<DropoutOptions>({ rate: true, sharedAxes: true, mode: true }) });
 export type Dropout = DropoutLayer;

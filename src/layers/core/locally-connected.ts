@@ -10,6 +10,7 @@ import { callable } from "../callable";
 import { GlorotUniformInitializer, RandomNormalInitializer } from "../initializers";
 import type { Initializer } from "../initializers";
 import { assertFloat, initializerResult } from "./checks";
+import { optionKeys } from "../arg-check";
 
 /** Padding of {@link LocallyConnected1d}: drop the edges, pad with zeros, or wrap around. */
 export type LocalPadding = "VALID" | "SAME" | "WRAP";
@@ -133,5 +134,5 @@ class LocallyConnected1dLayer extends Layer {
  * lc(tf.ones([3, 2])).shape; // [3, 6]
  * ```
  */
-export const LocallyConnected1d = callable(LocallyConnected1dLayer, "LocallyConnected1d");
+export const LocallyConnected1d = callable(LocallyConnected1dLayer, "LocallyConnected1d", { positional: ["filters", "kernelSize"], options: optionKeys<LocallyConnected1dOptions>({ kernelInitializer: true, biasInitializer: true, useBias: true, padding: true }) });
 export type LocallyConnected1d = LocallyConnected1dLayer;

@@ -10,6 +10,7 @@ import { ShapeDtype } from "../../shapes";
 import { Layer, PureLayer } from "../base";
 import { callable } from "../callable";
 import { pyShape } from "./checks";
+import { withArgs, optionKeys } from "../arg-check";
 
 /** Options of {@link PrintShape}. */
 export interface PrintShapeOptions {
@@ -32,7 +33,7 @@ export interface PrintShapeOptions {
  * model(tf.ones([2, 3])); // prints "PrintShape: after dense: [(2, 4)[float32]]"
  * ```
  */
-export function PrintShape(options: PrintShapeOptions = {}): PureLayer {
+export const PrintShape = withArgs("PrintShape", { positional: [], options: optionKeys<PrintShapeOptions>({ nIn: true, msg: true }) }, function PrintShape(options: PrintShapeOptions = {}): PureLayer {
   const nIn = options.nIn ?? 1;
   const msg = options.msg ?? "";
   if (!Number.isInteger(nIn) || nIn < 0) throw new Error(`PrintShape needs a non-negative integer nIn; got ${nIn}`);
@@ -43,7 +44,7 @@ export function PrintShape(options: PrintShapeOptions = {}): PureLayer {
     return xs;
   };
   return PureLayer(fwd, { nIn, nOut: nIn, name: `PrintShape_${nIn}` });
-}
+});
 
 /** Options of {@link SummaryScalar}. */
 export interface SummaryScalarOptions {
@@ -95,7 +96,7 @@ class SummaryScalarLayer extends Layer {
  * (s.state as tf.Tensor).arraySync(); // 4
  * ```
  */
-export const SummaryScalar = callable(SummaryScalarLayer, "SummaryScalar");
+export const SummaryScalar = callable(SummaryScalarLayer, "SummaryScalar", { positional: ["name"], options: optionKeys<SummaryScalarOptions>({ aggregationFun: true }) });
 export type SummaryScalar = SummaryScalarLayer;
 
 /** Options of {@link SummaryImage}. */
@@ -195,7 +196,7 @@ function checkBatch(layer: string, shapes: readonly (readonly number[])[]): numb
  * (s.state as tf.Tensor[]).length; // 2 images of (28, 28)
  * ```
  */
-export const SummaryImage = callable(SummaryImageLayer, "SummaryImage");
+export const SummaryImage = callable(SummaryImageLayer, "SummaryImage", { positional: ["name", "nIn"], options: optionKeys<SummaryImageOptions>({ numSummaries: true, recoverFn: true }) });
 export type SummaryImage = SummaryImageLayer;
 
 /**

@@ -22,6 +22,7 @@ import { hashVecsBatched } from "./lsh-hash";
 import { gatherRows, permuteRows } from "./permute";
 import type { NBuckets } from "./lsh-hash";
 import { checkMode, checkRate, headKernel, maskedInfo, mergeHeadOutputs, projectHeads } from "./self-attention";
+import { optionKeys } from "../arg-check";
 
 /** Options shared by the LSH attention layers. */
 export interface LSHAttentionOptions {
@@ -484,7 +485,7 @@ class LSHSelfAttentionLayer extends EfficientAttentionBase {
  * lsh(tf.randomNormal([1, 16, 8])).shape; // [1, 16, 8]
  * ```
  */
-export const LSHSelfAttention = callable(LSHSelfAttentionLayer, "LSHSelfAttention");
+export const LSHSelfAttention = callable(LSHSelfAttentionLayer, "LSHSelfAttention", { positional: [], options: optionKeys<LSHAttentionOptions>({ nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true, nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true, predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true, nParallelHeads: true, usePythonLoop: true, useReferenceCode: true }) });
 export type LSHSelfAttention = LSHSelfAttentionLayer;
 
 // ------------------------------------------------------- PureLSHSelfAttention
@@ -589,6 +590,6 @@ class PredictMem extends EfficientAttentionBase {
  * pure([tf.randomNormal([2, 8, 4]), tf.randomNormal([2, 8, 4])]).shape; // [2, 8, 4]
  * ```
  */
-export const PureLSHSelfAttention = callable(PureLSHSelfAttentionLayer, "PureLSHSelfAttention");
+export const PureLSHSelfAttention = callable(PureLSHSelfAttentionLayer, "PureLSHSelfAttention", { positional: [], options: optionKeys<LSHAttentionOptions>({ nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true, nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true, predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true, nParallelHeads: true, usePythonLoop: true, useReferenceCode: true }) });
 export type PureLSHSelfAttention = PureLSHSelfAttentionLayer;
 

@@ -15,6 +15,7 @@ import { callable } from "../callable";
 import { applyBroadcastedDropout, attend, lengthNormalized, maskSelfAttention } from "./attend";
 import { EfficientAttentionBase } from "./efficient-attention-base";
 import type { EfficientAttentionMode, HeadContext } from "./efficient-attention-base";
+import { optionKeys } from "../arg-check";
 
 /**
  * Glorot-uniform over the total width of all heads, one head at a time, as
@@ -281,5 +282,5 @@ class SelfAttentionLayer extends EfficientAttentionBase {
  * attn(tf.randomNormal([1, 8, 6])).shape; // [1, 8, 6]
  * ```
  */
-export const SelfAttention = callable(SelfAttentionLayer, "SelfAttention");
+export const SelfAttention = callable(SelfAttentionLayer, "SelfAttention", { positional: [], options: optionKeys<SelfAttentionOptions>({ nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true, nChunksBefore: true, nChunksAfter: true, bias: true, mode: true, predictMemLen: true, predictDropLen: true, attentionDropout: true, outputDropout: true, nParallelHeads: true, usePythonLoop: true, useReferenceCode: true }) });
 export type SelfAttention = SelfAttentionLayer;
