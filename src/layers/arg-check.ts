@@ -82,12 +82,14 @@ function editDistance(a: string, b: string): number {
 
 /**
  * The valid key closest to `key`: its camelCase form, a match ignoring case
- * and underscores, or the nearest by edit distance (if near enough).
+ * and underscores, the nearest by edit distance (if near enough), or an
+ * abbreviation of it (or the reverse).
  *
  * @example
  * ```ts
  * closestKey("n_heads", ["nHeads", "dropout"]); // "nHeads"
  * closestKey("usebias", ["useBias"]); // "useBias"
+ * closestKey("message", ["nIn", "msg"]); // "msg"
  * ```
  */
 export function closestKey(key: string, valid: readonly string[]): string | null {
@@ -102,7 +104,18 @@ export function closestKey(key: string, valid: readonly string[]): string | null
     const dist = editDistance(fold(camel), fold(v));
     if (dist < bestD) [best, bestD] = [v, dist];
   }
-  return best !== null && bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : null;
+  if (best !== null && bestD <= Math.max(2, Math.floor(best.length / 3))) return best;
+  // An abbreviation (`msg` for `message`): one is a subsequence of the other, same first letter.
+  const isSubsequence = (short: string, long: string) => {
+    let i = 0;
+    for (const ch of long) if (ch === short[i]) i++;
+    return i === short.length;
+  };
+  const k = fold(camel);
+  return valid.find((v) => {
+    const f = fold(v);
+    return f[0] === k[0] && Math.min(f.length, k.length) >= 2 && (isSubsequence(f, k) || isSubsequence(k, f));
+  }) ?? null;
 }
 
 function show(x: unknown): string {

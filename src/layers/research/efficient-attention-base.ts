@@ -13,6 +13,8 @@ import { ShapeDtype } from "../../shapes";
 import type { Signature } from "../../shapes";
 import { Layer } from "../base";
 import type { State, Weights } from "../base";
+import { callable } from "../callable";
+import { optionKeys } from "../arg-check";
 
 /** Layer modes. */
 export type EfficientAttentionMode = "train" | "eval" | "predict";
@@ -105,7 +107,7 @@ export function sliceTree(tree: unknown, i: number): Nested<tf.Tensor> {
  * new MyAttention(2)(tf.ones([1, 3, 4])).shape; // [1, 3, 4]
  * ```
  */
-export class EfficientAttentionBase extends Layer {
+class EfficientAttentionBaseLayer extends Layer {
   /** @internal */ _nHeads: number;
   /** @internal */ _nParallelHeads: number | null;
   /** @internal */ _incremental: boolean;
@@ -308,3 +310,22 @@ export class EfficientAttentionBase extends Layer {
     return [xs, 0, newMem, Math.min(seqlen, memLen)];
   }
 }
+
+/**
+ * The base class, callable as Trax's `EfficientAttentionBase(nHeads, ...)`
+ * (an instance computes nothing until a subclass defines the per-head
+ * functions); subclass it with `extends tl.EfficientAttentionBase`.
+ *
+ * @example
+ * ```ts
+ * tl.EfficientAttentionBase(2, { nParallelHeads: 1 }).nIn; // 1
+ * ```
+ */
+export const EfficientAttentionBase = callable(EfficientAttentionBaseLayer, "EfficientAttentionBase", {
+  positional: ["nHeads"],
+  options: optionKeys<EfficientAttentionBaseOptions>({
+    nIn: true, nParallelHeads: true, incremental: true, predictMemLen: true, predictDropLen: true,
+    usePythonLoop: true, useReferenceCode: true, name: true,
+  }),
+});
+export type EfficientAttentionBase = EfficientAttentionBaseLayer;
