@@ -11,14 +11,15 @@ import { ShapeDtype } from "../shapes";
 import { Fn, Layer } from "./base";
 import type { PureLayer } from "./base";
 import { callable } from "./callable";
-import { assertFloat, assertNumeric } from "./core/checks";
+import { assertNumeric } from "./core/checks";
 import { withArgs, optionKeys } from "./arg-check";
+import { toInexact } from "./core/checks";
 
 /** A one-input activation layer named `name`, checking the input dtype first. */
 function activation(name: string, floatOnly: boolean, f: (x: tf.Tensor) => tf.Tensor): PureLayer {
   return Fn(name, (x: tf.Tensor) => {
-    if (floatOnly) assertFloat(name, x);
-    else assertNumeric(name, x);
+    if (floatOnly) return f(toInexact(name, x));
+    assertNumeric(name, x);
     return f(x);
   });
 }
@@ -312,7 +313,7 @@ class ThresholdedLinearUnitLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const threshold = this.weights as tf.Tensor;
     if (!(threshold instanceof tf.Tensor) || threshold.size !== 1) {
       throw new Error(`${this.name} needs one scalar weight (the threshold)`);

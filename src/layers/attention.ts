@@ -27,12 +27,13 @@ import { EMPTY_STATE, Fn, Layer, LayerError } from "./base";
 import type { State } from "./base";
 import { callable } from "./callable";
 import { Branch, Cache, Parallel, Select, Serial } from "./combinators";
-import { Dense, assertFloat } from "./core";
+import { Dense } from "./core";
 import { GlorotUniformInitializer } from "./initializers";
 import { broadcastsTo, causalBias, perHeadAttention, rowsOf, scalarOf, scalarValue, singleQueryAttention } from "./attention-math";
 import { CausalDepthwiseConvFallback, SparseProjection } from "./attention-parts";
 import { CausalDepthwiseConv } from "./convolution";
 import { withArgs, optionKeys } from "./arg-check";
+import { toInexact } from "./core/checks";
 
 export { perHeadAttention, bmm, bmmT } from "./attention-math";
 
@@ -727,7 +728,7 @@ class PositionalEncodingLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     if (x.rank !== 3) throw new Error(`PositionalEncoding expects (batch, length, depth); got shape [${x.shape}]`);
     const [, length, d] = x.shape;
     if (this._mode === "predict") {

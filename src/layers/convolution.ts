@@ -19,12 +19,12 @@ import { roundToBfloat16If } from "../fastmath/bfloat16";
 import { ShapeDtype } from "../shapes";
 import { Layer } from "./base";
 import { callable } from "./callable";
-import { assertFloat } from "./core";
 import { GlorotNormalInitializer, GlorotUniformInitializer, RandomNormalInitializer } from "./initializers";
 import type { Initializer } from "./initializers";
 import { windowGeometry } from "./pooling";
 import type { Padding } from "./pooling";
 import { withArgs, optionKeys } from "./arg-check";
+import { assertPromotable, toInexact } from "./core/checks";
 
 const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 
@@ -459,7 +459,7 @@ class CausalDepthwiseConvLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const w = this.weights as tf.Tensor;
     if (x.rank !== 3 || x.shape[2] !== w.shape[1]) {
       throw new Error(`${this.name} expects inputs (batch, length, ${w.shape[1]}); got shape [${x.shape}]`);
@@ -476,7 +476,7 @@ class CausalDepthwiseConvLayer extends Layer {
 
   initWeightsAndState(inputSignature: ShapeDtype): void {
     if (!(inputSignature instanceof ShapeDtype)) throw new Error(`${this.name} takes one input`);
-    assertFloat(this.name, inputSignature);
+    assertPromotable(this.name, inputSignature);
     if (inputSignature.rank !== 3) throw new Error(`${this.name} expects inputs (batch, length, depth) of rank 3; got shape [${inputSignature.shape}]`);
     const [rngW] = random.split(this.rng, 2);
     this.weights = roundToBfloat16If(this._useBfloat16, this._kernelInitializer([this._kernelSize, inputSignature.shape[2]], rngW));

@@ -7,9 +7,9 @@ import { tf } from "../backend/tf";
 import { ShapeDtype } from "../shapes";
 import { EMPTY_WEIGHTS, Layer } from "./base";
 import { callable } from "./callable";
-import { assertFloat } from "./core";
 import { checkMode } from "./core/checks";
 import { optionKeys } from "./arg-check";
+import { assertPromotable, toInexact } from "./core/checks";
 
 type Mode = "train" | "eval" | "predict";
 
@@ -20,7 +20,7 @@ function isTensor(x: unknown): x is tf.Tensor {
 /** Throws unless `inputSignature` is one float32 input (not a list). */
 function assertOneFloatInput(layer: string, inputSignature: ShapeDtype): void {
   if (!(inputSignature instanceof ShapeDtype)) throw new Error(`${layer} takes one input`);
-  assertFloat(layer, inputSignature);
+  assertPromotable(layer, inputSignature);
 }
 
 // ------------------------------------------------------------------ BatchNorm
@@ -74,7 +74,7 @@ class BatchNormLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const axes = this.axesFor(x.rank, x.shape);
     const statsShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
     const [runningMean, runningVar, nBatches] = this.state as tf.Tensor[];
@@ -171,7 +171,7 @@ class LayerNormLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const [scale, bias] = this.weights as tf.Tensor[];
     if (x.rank < 1 || x.shape[x.rank - 1] !== scale.shape[0]) {
       throw new Error(`${this.name} expects inputs with ${scale.shape[0]} features on the last axis; got shape [${x.shape}]`);
@@ -235,7 +235,7 @@ class FilterResponseNormLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const [gamma, beta, epsilonL] = this.weights as unknown as [tf.Tensor, tf.Tensor, tf.Tensor[]];
     if (x.rank < 2 || x.shape[x.rank - 1] !== gamma.shape[0]) {
       throw new Error(`${this.name} expects inputs (batch, ..., ${gamma.shape[0]} channels) of rank >= 2; got shape [${x.shape}]`);

@@ -15,10 +15,11 @@ import { callable } from "./callable";
 import { Branch, Dup, Gate, Multiply, Parallel, Scan, Select, Serial, Split } from "./combinators";
 import { Sigmoid, Tanh } from "./activation-fns";
 import { Conv } from "./convolution";
-import { Dense, Dropout, assertFloat } from "./core";
+import { Dense, Dropout } from "./core";
 import { GlorotUniformInitializer, RandomNormalInitializer, RandomUniformInitializer } from "./initializers";
 import type { Initializer } from "./initializers";
 import { withArgs, optionKeys } from "./arg-check";
+import { assertPromotable, toInexact } from "./core/checks";
 
 /** A layer constructor taking no arguments (e.g. `tl.Sigmoid`). */
 export type LayerFactory = () => Layer;
@@ -33,7 +34,7 @@ function checkUnits(layer: string, n: number): void {
 function cellSignature(layer: string, sig: Signature): [ShapeDtype, ShapeDtype] {
   if (!Array.isArray(sig) || sig.length !== 2) throw new Error(`${layer} takes two inputs (x, state)`);
   const [x, s] = sig as ShapeDtype[];
-  assertFloat(layer, x);
+  assertPromotable(layer, x);
   return [x, s];
 }
 
@@ -65,6 +66,7 @@ class LSTMCellLayer extends Layer {
   }
 
   forward([x, lstmState]: tf.Tensor[]): tf.Tensor[] {
+    x = toInexact(this.name, x);
     const n = this._nUnits;
     const [w, b] = this.weights as tf.Tensor[];
     if (lstmState.shape[lstmState.rank - 1] !== 2 * n) {
@@ -202,6 +204,7 @@ class GRUCellLayer extends Layer {
   }
 
   forward([x, gruState]: tf.Tensor[]): tf.Tensor[] {
+    x = toInexact(this.name, x);
     const n = this._nUnits;
     const [w1, b1, w2, b2] = this.weights as tf.Tensor[];
     if (gruState.shape[gruState.rank - 1] !== n) {

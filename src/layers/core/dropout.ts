@@ -6,8 +6,9 @@ import { tf } from "../../backend/tf";
 import * as random from "../../fastmath/random";
 import { Layer } from "../base";
 import { callable } from "../callable";
-import { assertFloat, checkMode, normalizeAxis } from "./checks";
+import { checkMode, normalizeAxis } from "./checks";
 import { optionKeys } from "../arg-check";
+import { toInexact } from "./checks";
 
 /** Options of {@link Dropout}. */
 export interface DropoutOptions {
@@ -45,7 +46,7 @@ class DropoutLayer extends Layer {
     if (this._mode !== "train") return x;
     const rate = this._initialRate;
     if (rate === 0) return x;
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const maskShape = [...x.shape];
     for (const a of this._sharedAxes) maskShape[normalizeAxis(`${this.name} sharedAxes`, a, x.rank)] = 1;
     const keepProb = 1 - rate;

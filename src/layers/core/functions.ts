@@ -6,8 +6,9 @@
 import { tf } from "../../backend/tf";
 import { Fn } from "../base";
 import type { PureLayer } from "../base";
-import { assertFloat, assertNumeric, normalizeAxes, normalizeAxis } from "./checks";
+import { assertNumeric, normalizeAxes, normalizeAxis } from "./checks";
 import { withArgs, optionKeys } from "../arg-check";
+import { toInexact } from "./checks";
 
 /** An axis option: one axis, several, or `null` for all. */
 export type AxisArg = number | readonly number[] | null;
@@ -65,7 +66,7 @@ function logSumExpKeep(x: tf.Tensor, axis: number): tf.Tensor {
 export const LogSoftmax = withArgs("LogSoftmax", { positional: [], options: optionKeys<AxisOptions>({ axis: true }) }, function LogSoftmax(options: AxisOptions = {}): PureLayer {
   const axis = options.axis ?? -1;
   return Fn("LogSoftmax", (x: tf.Tensor) => {
-    assertFloat("LogSoftmax", x);
+    x = toInexact("LogSoftmax", x);
     const a = normalizeAxis("LogSoftmax", axis, x.rank);
     return tf.sub(x, logSumExpKeep(x, a));
   });
@@ -84,7 +85,7 @@ export const LogSoftmax = withArgs("LogSoftmax", { positional: [], options: opti
 export const LogSumExp = withArgs("LogSumExp", { positional: [], options: optionKeys<AxisOptions>({ axis: true }) }, function LogSumExp(options: AxisOptions = {}): PureLayer {
   const axis = options.axis ?? -1;
   return Fn("LogSumExp", (x: tf.Tensor) => {
-    assertFloat("LogSumExp", x);
+    x = toInexact("LogSumExp", x);
     return logSumExpKeep(x, normalizeAxis("LogSumExp", axis, x.rank));
   });
 });
@@ -102,7 +103,7 @@ export const LogSumExp = withArgs("LogSumExp", { positional: [], options: option
 export const Softmax = withArgs("Softmax", { positional: [], options: optionKeys<AxisOptions>({ axis: true }) }, function Softmax(options: AxisOptions = {}): PureLayer {
   const axis = options.axis ?? -1;
   return Fn("Softmax", (x: tf.Tensor) => {
-    assertFloat("Softmax", x);
+    x = toInexact("Softmax", x);
     const a = normalizeAxis("Softmax", axis, x.rank);
     return tf.exp(tf.sub(x, logSumExpKeep(x, a)));
   });
