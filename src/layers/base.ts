@@ -19,6 +19,7 @@ import { ShapeDtype, signature, isTensorData } from "../shapes";
 import type { Signature } from "../shapes";
 import { callable } from "./callable";
 import { LayerError } from "./layer-error";
+import { asAbstractEvaluation } from "./abstract-eval";
 import { withArgs, optionKeys } from "./arg-check";
 
 export { LayerError };
@@ -618,7 +619,7 @@ export class Layer {
     try {
       return tf.tidy(() => {
         const x = zerosOf(inputSignature);
-        const [out, s] = this.pureFn(x, this.weights, this.state, random.getPrng(0));
+        const [out, s] = asAbstractEvaluation(() => this.pureFn(x, this.weights, this.state, random.getPrng(0)));
         return [signatureOfOutputs(out), nestedMap(s as Nested<unknown>, (l) => (isTensor(l) ? signature(l) : l))] as unknown as tf.TensorContainer;
       }) as unknown as [Signature, unknown];
     } catch (e) {

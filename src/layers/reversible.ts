@@ -27,6 +27,7 @@ import { splitArgs } from "./layer-args";
 import type { LayerArg } from "./layer-args";
 import { inputsFromStack, makeTuple, outputsOntoStack } from "./stack";
 import { withArgs, optionKeys } from "./arg-check";
+import { inAbstractEvaluation } from "./abstract-eval";
 
 /** Marks the prototypes of reversible layers (see `ReversibleLayer[Symbol.hasInstance]`). */
 const REVERSIBLE = Symbol.for("trax-ts.reversible");
@@ -353,6 +354,7 @@ class ReversiblePrintShapeLayer extends ReversibleLayerImpl {
   }
 
   forward(xs: Items): Items {
+    if (inAbstractEvaluation()) return xs; // shapes only: print once per real call
     const shapes = makeTuple(xs).map((x) => `${pythonShape(x.shape)}[${x.dtype}]`).join(", ");
     console.log(`PrintShape: ${this._msg}: [${shapes}]`);
     return xs;

@@ -354,10 +354,16 @@ test("PrintShape prints Trax's line and passes inputs through unchanged", () => 
   assert.is(one.name, "PrintShape_1");
   assert.equal(captureLog(() => one(tf.zeros([4, 1, 5]))), ["PrintShape: : [(4, 1, 5)[float32]]"]);
   assert.equal(captureLog(() => one(tf.scalar(1))), ["PrintShape: : [()[float32]]"]);
-  // Inside a network it prints once per call (init traces shapes and prints too, as in Trax).
+  // Inside a network it prints once per real call: not at init, not on the
+  // first call (which initializes), not when shapes are inferred or the model shown.
   const model = tl.Serial(tl.Dense(4), tl.PrintShape({ msg: "h" }), tl.Relu());
-  captureLog(() => model.init(new ShapeDtype([7, 3])));
   assert.equal(captureLog(() => model(tf.ones([7, 3]))), ["PrintShape: h: [(7, 4)[float32]]"]);
+  assert.equal(captureLog(() => model(tf.ones([7, 3]))), ["PrintShape: h: [(7, 4)[float32]]"]);
+  assert.equal(captureLog(() => model.init(new ShapeDtype([7, 3]))), []);
+  assert.equal(captureLog(() => model.outputSignature(new ShapeDtype([2, 3]))), []);
+  assert.equal(captureLog(() => void String(trax.display.layerView(model, new ShapeDtype([2, 3])))), []);
+  const rev = tl.ReversibleSerial(tl.ReversiblePrintShape({ nIn: 2, msg: "r" }));
+  assert.equal(captureLog(() => rev([tf.ones([1, 2]), tf.ones([1, 2])])), ["PrintShape: r: [(1, 2)[float32], (1, 2)[float32]]"]);
 });
 
 test("SummaryScalar passes input through, keeps the mean in state (Trax test_passes)", () => {

@@ -11,6 +11,7 @@ import { Layer, PureLayer } from "../base";
 import { callable } from "../callable";
 import { pyShape } from "./checks";
 import { withArgs, optionKeys } from "../arg-check";
+import { inAbstractEvaluation } from "../abstract-eval";
 
 /** Options of {@link PrintShape}. */
 export interface PrintShapeOptions {
@@ -25,7 +26,9 @@ export interface PrintShapeOptions {
  * returns them unchanged, exactly as Trax prints them:
  * `PrintShape: <msg>: [(2, 3)[float32], (2,)[int32]]`.
  *
- * Inputs: `nIn` tensors of any shape; outputs: the same tensors.
+ * Inputs: `nIn` tensors of any shape; outputs: the same tensors. It prints
+ * once per real call: not while a first call initializes the model, nor when
+ * shapes are only inferred (`outputSignature`, showing a model).
  *
  * @example
  * ```ts
@@ -39,8 +42,10 @@ export const PrintShape = withArgs("PrintShape", { positional: [], options: opti
   if (!Number.isInteger(nIn) || nIn < 0) throw new Error(`PrintShape needs a non-negative integer nIn; got ${nIn}`);
   const format = (x: tf.Tensor) => `${pyShape(x.shape)}[${x.dtype}]`;
   const fwd = (xs: tf.Tensor | tf.Tensor[]) => {
-    const shapesAndDtypes = nIn === 1 ? format(xs as tf.Tensor) : (xs as tf.Tensor[]).map(format).join(", ");
-    console.log(`PrintShape: ${msg}: [${shapesAndDtypes}]`);
+    if (!inAbstractEvaluation()) {
+      const shapesAndDtypes = nIn === 1 ? format(xs as tf.Tensor) : (xs as tf.Tensor[]).map(format).join(", ");
+      console.log(`PrintShape: ${msg}: [${shapesAndDtypes}]`);
+    }
     return xs;
   };
   return PureLayer(fwd, { nIn, nOut: nIn, name: `PrintShape_${nIn}` });
