@@ -24,6 +24,7 @@ export * from "./rnn";
 export * from "./reversible";
 export * from "./acceleration";
 export * from "./np-file";
+export * from "./assert-shape";
 // `Weights` is both the weights-tree type of ./base and the layer of ./core: tl.Weights is the layer (as in Trax).
 export { Weights } from "./core";
 export * from "./research";
