@@ -23,7 +23,11 @@ export interface EncDecAttentionOptions {
   dQk?: number;
   /** Depth of values per head (default 64). */
   dV?: number;
-  /** Take a third input, the `(batch, kvLength)` encoder padding mask (default true). */
+  /**
+   * Take a third input, the `(batch, kvLength)` encoder padding mask (default true). Every padded position is hidden, positions 0 and 1 included: a
+   * deliberate difference from Trax, whose `pos * (+-1)` position trick (then
+   * `+1` in `attend`) leaves padded positions 0 and 1 visible.
+   */
   masked?: boolean;
   /** `train`, `eval` or `predict` (default `train`; predict behaves as eval). */
   mode?: EfficientAttentionMode;

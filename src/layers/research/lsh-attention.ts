@@ -36,7 +36,11 @@ export interface LSHAttentionOptions {
   shareQk?: unknown;
   /** Hide later positions (default false). */
   causal?: boolean;
-  /** Take a `(batch, length)` padding mask as the last input (default false). */
+  /**
+   * Take a `(batch, length)` padding mask as the last input (default false). Every padded position is hidden, positions 0 and 1 included: a
+   * deliberate difference from Trax, whose `pos * (+-1)` position trick (then
+   * `+1` in `attend`) leaves padded positions 0 and 1 visible.
+   */
   masked?: boolean;
   /** Chunk length in the sorted sequence (default 128); null attends over all hash rounds at once. */
   chunkLen?: number | null;

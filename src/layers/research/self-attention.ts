@@ -69,7 +69,12 @@ export interface SelfAttentionOptions {
   shareQk?: boolean;
   /** Hide later positions (default false). */
   causal?: boolean;
-  /** Take a second input, a `(batch, length)` mask (true or nonzero = real token) (default false). */
+  /**
+   * Take a second input, a `(batch, length)` mask (true or nonzero = real
+   * token) (default false). Every padded position is hidden, positions 0 and 1 included: a
+   * deliberate difference from Trax, whose `pos * (+-1)` position trick (then
+   * `+1` in `attend`) leaves padded positions 0 and 1 visible.
+   */
   masked?: boolean;
   /** Chunk length for local attention; null (default) attends to the whole sequence. */
   chunkLen?: number | null;
