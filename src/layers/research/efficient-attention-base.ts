@@ -7,13 +7,14 @@
 import { tf } from "../../backend/tf";
 import * as random from "../../fastmath/random";
 import type { PRNGKey } from "../../fastmath/random";
-import { isTensor, nestedMap, treeFlatten } from "../../fastmath/tree";
+import { isTensor, nestedMap, treeFlatten, treeUnflatten } from "../../fastmath/tree";
 import type { Nested } from "../../fastmath/tree";
 import { ShapeDtype } from "../../shapes";
 import type { Signature } from "../../shapes";
 import { Layer } from "../base";
 import type { State, Weights } from "../base";
 import { callable } from "../callable";
+import { vjp } from "../../fastmath/grad";
 import { optionKeys } from "../arg-check";
 
 /** Layer modes. */
@@ -24,9 +25,12 @@ export interface EfficientAttentionBaseOptions {
   /** Number of inputs (default 1). */
   nIn?: number;
   /**
-   * Heads computed in parallel, as in Trax: null (default) all at once; it must
-   * be a multiple or a fraction of `nHeads`. trax-ts always computes all
-   * examples and heads in one batched pass, so this only validates.
+   * Heads computed together in the backward pass, as in Trax: null (default)
+   * all at once; it must be a multiple or a fraction of `nHeads`. The
+   * backward recomputes the forward one group of heads at a time and frees
+   * each group's work before the next, so `1` bounds the peak memory of a
+   * gradient by one head's attention. (The forward always runs all heads in
+   * one batched pass.)
    */
   nParallelHeads?: number | null;
   /** Fast inference: keep a cache of past inputs (self-attention only; default false). */
@@ -35,7 +39,7 @@ export interface EfficientAttentionBaseOptions {
   predictMemLen?: number | null;
   /** Positions dropped from the cache when it is full. */
   predictDropLen?: number | null;
-  /** Accepted for Trax compatibility; has no effect (there is no XLA loop to avoid). */
+  /** Accepted for Trax compatibility; has no effect (the head groups are always a JavaScript loop). */
   usePythonLoop?: boolean;
   /** Run the readable per-example, per-head reference loop instead of the batched pass (default false). */
   useReferenceCode?: boolean;
@@ -55,6 +59,11 @@ export interface HeadContext {
   qStart?: number;
   /** In fast inference, how many new queries. */
   qLen?: number;
+  /**
+   * True in the backward pass: `state` is the state the forward returned, and
+   * what it stored (LSH's buckets) is to be reused rather than recomputed.
+   */
+  reuseState?: boolean;
 }
 
 /** Validates the Trax parallel-heads setting. */
@@ -203,6 +212,77 @@ class EfficientAttentionBaseLayer extends Layer {
     }
     const hasState = treeFlatten(newStates[0] ?? []).length > 0;
     return [tf.stack(outs, 0), (hasState ? stackTrees(newStates) : ctx.state) as State];
+  }
+
+  /** A memory-efficient backward (per group of heads) unless running the reference code or fast inference. */
+  get hasBackward(): boolean {
+    return !this._useReferenceCode && !this._incremental;
+  }
+
+  /**
+   * The gradient one group of `nParallelHeads` heads at a time, as Trax's
+   * `forward_and_or_backward`: each group's forward is recomputed on its
+   * slice of the weights and of the state the forward returned (LSH reuses
+   * the buckets it stored) and differentiated, and its work is freed before
+   * the next group, so the peak memory is one group's. Head outputs add up,
+   * so the input gradient is the sum over groups and the weight gradient the
+   * groups' slices stacked again.
+   */
+  backward(inputs: any, output: any, grad: any, weights: any, state: any, newState: any, rng: PRNGKey): [any, any] {
+    void [output, state];
+    const xs: tf.Tensor[] = Array.isArray(inputs) ? inputs : [inputs];
+    const nHeads = this._nHeads;
+    const group = Math.min(this._nParallelHeads ?? nHeads, nHeads);
+    const wLeaves = treeFlatten(weights as Nested<tf.Tensor>).filter(isTensor);
+    const diffable = xs.map((x, i) => (x.dtype === "float32" ? i : -1)).filter((i) => i >= 0);
+    const batch = xs[0].shape[0];
+    const gx: tf.Tensor[] = xs.map((x) => tf.zerosLike(x).toFloat());
+    const gwParts: tf.Tensor[][] = wLeaves.map(() => []);
+    for (let h0 = 0; h0 < nHeads; h0 += group) {
+      const g = Math.min(group, nHeads - h0);
+      const [gxs, gws] = tf.tidy(() => {
+        const rows: number[] = [];
+        for (let b = 0; b < batch; b++) for (let h = h0; h < h0 + g; h++) rows.push(b * nHeads + h);
+        const rowIdx = tf.tensor1d(rows, "int32");
+        const groupState = nestedMap(newState as Nested<tf.Tensor>, (t) => tf.gather(t, rowIdx, 0)) as unknown as State;
+        const groupWeights = wLeaves.map((w) => w.slice([h0], [g, ...w.shape.slice(1)]));
+        const f = (...args: tf.Tensor[]) => {
+          const all = xs.slice();
+          diffable.forEach((i, k) => (all[i] = args[k]));
+          const wTree = treeUnflatten(args.slice(diffable.length), weights as Nested<tf.Tensor>, (l: unknown) => !isTensor(l))[0] as Weights;
+          const saved = this._nHeads;
+          this._nHeads = g;
+          try {
+            return this.forwardBatched(all, { weights: wTree, state: groupState, rng, reuseState: true })[0];
+          } finally {
+            this._nHeads = saved;
+          }
+        };
+        // vjp: a gradient nested in the outer backward pass keeps the outer tape.
+        const [out, [gxsG, gwsG]] = vjp(
+          ([xsD, ws]: tf.Tensor[][]) => f(...xsD, ...ws),
+          [diffable.map((i) => xs[i]), groupWeights],
+          grad as tf.Tensor
+        );
+        out.dispose();
+        return [gxsG, gwsG] as unknown as tf.TensorContainer;
+      }) as unknown as [tf.Tensor[], tf.Tensor[]];
+      diffable.forEach((i, k) => {
+        const sum = gx[i].add(gxs[k]);
+        gx[i].dispose();
+        gxs[k].dispose();
+        gx[i] = sum;
+      });
+      gws.forEach((gw, k) => gwParts[k].push(gw));
+    }
+    const gw = gwParts.map((parts) => {
+      if (parts.length === 1) return parts[0];
+      const whole = tf.concat(parts, 0);
+      tf.dispose(parts);
+      return whole;
+    });
+    const gwTree = treeUnflatten(gw, weights as Nested<tf.Tensor>, (l: unknown) => !isTensor(l))[0];
+    return [Array.isArray(inputs) ? gx : gx[0], gwTree];
   }
 
   initWeightsAndState(inputSignature: Signature): void {

@@ -438,11 +438,17 @@ class LSHSelfAttentionLayer extends EfficientAttentionBase {
     } else {
       const mask = cfg.masked ? tf.broadcastTo(xs[1].reshape([b, 1, l]), [b, h, l]).reshape([rows, l]) : null;
       const [bucketsOld, keysT] = ctx.state as unknown as tf.Tensor[];
-      void bucketsOld;
-      const [nextKeys, subKeys] = nextHashKeys(keysT);
-      const buckets = hashVectors(cfg, qk, subKeys, mask);
-      o = lshAttendRows(cfg, qk, v, mask, buckets, attendRng).reshape([b, h, l, cfg.dV]);
-      newState = [storeBuckets(cfg, buckets), keysTensor(nextKeys)] as unknown as State;
+      if (ctx.reuseState) {
+        // The backward pass: attend with the buckets the forward stored (as Trax, with update_state=False).
+        const buckets = bucketsOld.slice([0, 0], [rows, cfg.nHashes * l]);
+        o = lshAttendRows(cfg, qk, v, mask, buckets, attendRng).reshape([b, h, l, cfg.dV]);
+        newState = ctx.state;
+      } else {
+        const [nextKeys, subKeys] = nextHashKeys(keysT);
+        const buckets = hashVectors(cfg, qk, subKeys, mask);
+        o = lshAttendRows(cfg, qk, v, mask, buckets, attendRng).reshape([b, h, l, cfg.dV]);
+        newState = [storeBuckets(cfg, buckets), keysTensor(nextKeys)] as unknown as State;
+      }
     }
     const out = mergeHeadOutputs(o, wO);
     return [applyBroadcastedDropout(out, cfg.outputDropout, outputRng), newState];
