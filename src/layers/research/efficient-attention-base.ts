@@ -27,10 +27,9 @@ export interface EfficientAttentionBaseOptions {
   /**
    * Heads computed together in the backward pass, as in Trax: null (default)
    * all at once; it must be a multiple or a fraction of `nHeads`. The
-   * backward recomputes the forward one group of heads at a time and frees
-   * each group's work before the next, so `1` bounds the peak memory of a
-   * gradient by one head's attention. (The forward always runs all heads in
-   * one batched pass.)
+   * forward and the backward (which recomputes the forward) run one group
+   * of heads at a time and free each group's work before the next, so `1`
+   * bounds the peak memory of a call or a gradient by one head's attention.
    */
   nParallelHeads?: number | null;
   /** Fast inference: keep a cache of past inputs (self-attention only; default false). */
@@ -214,6 +213,75 @@ class EfficientAttentionBaseLayer extends Layer {
     return [tf.stack(outs, 0), (hasState ? stackTrees(newStates) : ctx.state) as State];
   }
 
+  /** Heads per group: `nParallelHeads` (at most `nHeads`), or all heads. */
+  private headsPerGroup(): number {
+    return Math.min(this._nParallelHeads ?? this._nHeads, this._nHeads);
+  }
+
+  /** The state rows `b * nHeads + h` of heads `[h0, h0 + g)`, for every example. */
+  private groupRows(batch: number, h0: number, g: number): tf.Tensor {
+    const rows: number[] = [];
+    for (let b = 0; b < batch; b++) for (let h = h0; h < h0 + g; h++) rows.push(b * this._nHeads + h);
+    return tf.tensor1d(rows, "int32");
+  }
+
+  /** `forwardBatched` on heads `[h0, h0 + g)` only: their weights and state rows. */
+  private forwardGroup(xs: tf.Tensor[], ctx: HeadContext, h0: number, g: number): [tf.Tensor, State] {
+    const rows = this.groupRows(xs[0].shape[0], h0, g);
+    const weights = nestedMap(ctx.weights as Nested<unknown>, (w) => (isTensor(w) ? w.slice([h0], [g, ...w.shape.slice(1)]) : w)) as unknown as Weights;
+    const state = nestedMap(ctx.state as Nested<unknown>, (t) => (isTensor(t) ? tf.gather(t, rows, 0) : t)) as unknown as State;
+    const saved = this._nHeads;
+    this._nHeads = g;
+    try {
+      return this.forwardBatched(xs, { ...ctx, weights, state });
+    } finally {
+      this._nHeads = saved;
+    }
+  }
+
+  /**
+   * The forward one group of `nParallelHeads` heads at a time (all at once
+   * when unset), as Trax's `forward_and_or_backward`: each group's work is
+   * freed before the next, head outputs are summed and the groups' state rows
+   * put back in `b * nHeads + h` order.
+   */
+  private forwardInGroups(xs: tf.Tensor[], ctx: HeadContext): [tf.Tensor, State] {
+    const group = this.headsPerGroup();
+    if (group >= this._nHeads) return this.forwardBatched(xs, ctx);
+    const batch = xs[0].shape[0];
+    let total: tf.Tensor | null = null;
+    const states: tf.Tensor[][] = [];
+    let stateTree: State = ctx.state;
+    for (let h0 = 0; h0 < this._nHeads; h0 += group) {
+      const g = Math.min(group, this._nHeads - h0);
+      const [out, leaves] = tf.tidy(() => {
+        const [o, st] = this.forwardGroup(xs, ctx, h0, g);
+        stateTree = st;
+        const ls = treeFlatten(st as Nested<unknown>).filter(isTensor);
+        return [o, ls.map((t) => t.reshape([batch, g, ...t.shape.slice(1)]))] as unknown as tf.TensorContainer;
+      }) as unknown as [tf.Tensor, tf.Tensor[]];
+      if (total === null) total = out;
+      else {
+        const sum: tf.Tensor = total.add(out);
+        total.dispose();
+        out.dispose();
+        total = sum;
+      }
+      states.push(leaves);
+    }
+    if (states[0].length === 0) return [total as tf.Tensor, ctx.state];
+    const merged = states[0].map((_, k) => {
+      const parts = states.map((ls) => ls[k]);
+      const whole = tf.concat(parts, 1);
+      tf.dispose(parts);
+      const flat = whole.reshape([batch * this._nHeads, ...whole.shape.slice(2)]);
+      whole.dispose();
+      return flat;
+    });
+    let i = 0;
+    return [total as tf.Tensor, nestedMap(stateTree as Nested<unknown>, (l) => (isTensor(l) ? merged[i++] : l)) as unknown as State];
+  }
+
   /** A memory-efficient backward (per group of heads) unless running the reference code or fast inference. */
   get hasBackward(): boolean {
     return !this._useReferenceCode && !this._incremental;
@@ -232,7 +300,7 @@ class EfficientAttentionBaseLayer extends Layer {
     void [output, state];
     const xs: tf.Tensor[] = Array.isArray(inputs) ? inputs : [inputs];
     const nHeads = this._nHeads;
-    const group = Math.min(this._nParallelHeads ?? nHeads, nHeads);
+    const group = this.headsPerGroup();
     const wLeaves = treeFlatten(weights as Nested<tf.Tensor>).filter(isTensor);
     const diffable = xs.map((x, i) => (x.dtype === "float32" ? i : -1)).filter((i) => i >= 0);
     const batch = xs[0].shape[0];
@@ -241,9 +309,7 @@ class EfficientAttentionBaseLayer extends Layer {
     for (let h0 = 0; h0 < nHeads; h0 += group) {
       const g = Math.min(group, nHeads - h0);
       const [gxs, gws] = tf.tidy(() => {
-        const rows: number[] = [];
-        for (let b = 0; b < batch; b++) for (let h = h0; h < h0 + g; h++) rows.push(b * nHeads + h);
-        const rowIdx = tf.tensor1d(rows, "int32");
+        const rowIdx = this.groupRows(batch, h0, g);
         const groupState = nestedMap(newState as Nested<tf.Tensor>, (t) => tf.gather(t, rowIdx, 0)) as unknown as State;
         const groupWeights = wLeaves.map((w) => w.slice([h0], [g, ...w.shape.slice(1)]));
         const f = (...args: tf.Tensor[]) => {
@@ -315,7 +381,7 @@ class EfficientAttentionBaseLayer extends Layer {
     const rng = this.rng;
     if (!this._incremental) {
       const ctx: HeadContext = { weights: this.weights, state: this.state, rng };
-      const [out, s] = this._useReferenceCode ? this.forwardReference(xs, ctx) : this.forwardBatched(xs, ctx);
+      const [out, s] = this._useReferenceCode ? this.forwardReference(xs, ctx) : this.forwardInGroups(xs, ctx);
       this.state = s;
       return out;
     }
