@@ -50,7 +50,12 @@ export interface LSHAttentionOptions {
   nChunksAfter?: number;
   /** Hash rounds (default 1). */
   nHashes?: number;
-  /** Buckets (an even number, or a list of even factors); default `2 * length / chunkLen`. */
+  /**
+   * Buckets (an even number, or a list of even factors); default derived as
+   * Trax does: `2 * max(1, length // chunkLen)` (factorized above 128), where
+   * in predict mode the length is the padded prefix, and 2 for each single
+   * new token (Trax hashes it duplicated).
+   */
   nBuckets?: NBuckets | null;
   /** `train`, `eval` or `predict` (default `train`). */
   mode?: EfficientAttentionMode;
@@ -110,7 +115,6 @@ function lshConfig(name: string, o: LSHAttentionOptions): LSHConfig {
   const dropLen = o.predictDropLen ?? 256;
   if (mode === "predict") {
     if (!(o.causal ?? false)) throw new Error(`${name}: only causal attention supports fast inference (mode "predict"); set causal: true`);
-    if (o.nBuckets === null || o.nBuckets === undefined) throw new Error(`${name}: predict mode needs an explicit nBuckets (the default depends on the length)`);
     if (chunkLen === null) throw new Error(`${name}: predict mode needs chunkLen`);
     if (nChunksAfter !== 0) throw new Error(`${name}: predict mode needs nChunksAfter = 0`);
     if (!(0 < dropLen && dropLen <= memLen)) throw new Error(`${name}: need 0 < predictDropLen <= predictMemLen; got ${memLen}, ${dropLen}`);
@@ -168,10 +172,10 @@ function keyTensor(key: PRNGKey): tf.Tensor {
  * offset per hash round so rounds never share a bucket; padding gets its own
  * last bucket.
  */
-function hashVectors(cfg: LSHConfig, vecs: tf.Tensor, rngs: PRNGKey[], mask: tf.Tensor | null): tf.Tensor {
+function hashVectors(cfg: LSHConfig, vecs: tf.Tensor, rngs: PRNGKey[], mask: tf.Tensor | null, lengthForBuckets?: number): tf.Tensor {
   return tf.tidy(() => {
     const [r, l] = vecs.shape;
-    let [buckets, n] = hashVecsBatched(vecs, defaultBuckets(cfg, l), cfg.nHashes, rngs);
+    let [buckets, n] = hashVecsBatched(vecs, defaultBuckets(cfg, lengthForBuckets ?? l), cfg.nHashes, rngs);
     if (mask) {
       n += 1;
       const valid = (mask.dtype === "bool" ? mask : tf.notEqual(mask, 0)).reshape([r, 1, l]);
@@ -288,7 +292,8 @@ function lshPredictOne(
     const [r, m, d] = qkMem.shape;
     const nH = cfg.nHashes;
     const q = qkMem.slice([0, qStart, 0], [r, 1, d]);
-    const qb = hashVectors(cfg, q, hashKeys, null).dataSync() as Int32Array; // (r, nH)
+    // Trax hashes the new query duplicated (length 2), so without nBuckets the default is 2 * max(1, 2 // chunkLen).
+    const qb = hashVectors(cfg, q, hashKeys, null, 2).dataSync() as Int32Array; // (r, nH)
     const old = bucketsMem.dataSync() as Int32Array;
     const nb = new Int32Array(old);
     for (let i = 0; i < r; i++) for (let h = 0; h < nH; h++) nb[i * nH * m + h * m + qStart] = qb[i * nH + h];
