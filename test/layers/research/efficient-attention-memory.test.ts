@@ -67,7 +67,7 @@ for (const [name, make] of Object.entries(makers)) {
     assert.is(leakedBy(() => tf.dispose(trax.fastmath.grad((w: tl.WeightsTree) => (layer.pureFn(x, w, layer.state, layer.rng)[0] as tf.Tensor).sum())(layer.weights) as unknown as tf.Tensor[])), 0);
     assert.is(leakedBy(() => {
       const [y, newState] = layer.pureFn(x, layer.weights, layer.state, layer.rng);
-      const old = new Set(trax.fastmath.treeFlatten(layer.state as never));
+      const old = new Set<unknown>(trax.fastmath.treeFlatten(layer.state as never));
       tf.dispose([y as tf.Tensor, ...(trax.fastmath.treeFlatten(newState as never) as tf.Tensor[]).filter((t) => !old.has(t))]);
     }), 0);
   });
