@@ -15,7 +15,7 @@ import { tf } from "../backend/tf";
 import * as random from "../fastmath/random";
 import type { PRNGKey } from "../fastmath/random";
 import { vjp } from "../fastmath/grad";
-import { isTensor, treeFlatten } from "../fastmath/tree";
+import { isTensor, tensorsIn, treeFlatten } from "../fastmath/tree";
 import type { Nested } from "../fastmath/tree";
 import { signature, ShapeDtype } from "../shapes";
 import type { Signature } from "../shapes";
@@ -394,6 +394,38 @@ class ReversibleSerialLayer extends Serial implements Reversible {
     if (this.sublayers.length === 0) this._name = "ReversibleSerial";
   }
 
+  /**
+   * Serial's forward, freeing each intermediate stack as soon as the next
+   * sublayer has replaced it: the forward of a reversible stack runs under
+   * its custom gradient (nothing is taped), and the backward reconstructs
+   * what it needs, so memory stays one block's however deep the stack.
+   */
+  forward(xs: unknown): any {
+    const subs = this._sublayers;
+    if (subs.length === 0) return xs;
+    const weights = this.weights as Weights[];
+    const state = this.state as State[];
+    const owned = new Set(tensorsIn([xs, weights, state]));
+    const rngs = random.split(this.rng, subs.length);
+    let stack = xs;
+    const newState: State[] = [];
+    let changed = false;
+    for (let i = 0; i < subs.length; i++) {
+      const layer = subs[i];
+      const inputs = inputsFromStack(stack, layer.nIn);
+      const [outputs, s] = layer.pureFn(inputs, weights[i], state[i], rngs[i], true);
+      const superseded = tensorsIn(stack);
+      stack = outputsOntoStack(outputs as unknown, stack, layer.nIn);
+      newState.push(s);
+      if (s !== state[i]) changed = true;
+      const live = new Set(tensorsIn([stack, newState]));
+      for (const t of superseded) if (!live.has(t) && !owned.has(t)) t.dispose();
+      
+    }
+    if (changed) this.state = newState;
+    return stack;
+  }
+
   /** The sublayers with their weights, states and keys, for a pass in reverse. */
   private reverseArgs(weights?: Weights, state?: State, newState?: State, rng?: PRNGKey | null) {
     const n = this.sublayers.length;
@@ -422,6 +454,8 @@ class ReversibleSerialLayer extends Serial implements Reversible {
     output: Items, grad: Items, weights?: Weights, state?: State, newState?: State, rng?: PRNGKey | null
   ): ReverseAndGradResult {
     const { subs, ws, ss, ns, rngs } = this.reverseArgs(weights, state, newState, rng);
+    // What the caller owns is never freed here: outputs, cotangents, weights and states.
+    const owned = new Set(tensorsIn([output, grad, ws, ss, ns]));
     let stack: Items = output;
     let stackGrad: Items = grad;
     const weightsGrad: Weights[] = [];
@@ -431,8 +465,13 @@ class ReversibleSerialLayer extends Serial implements Reversible {
       const ct = inputsFromStack(stackGrad, layer.nOut) as Items;
       const [x, [xCt, wCt]] = layer.reverseAndGrad(val, ct, ws[i], ss[i], ns[i], rngs[i]);
       weightsGrad.unshift(wCt);
+      const superseded = tensorsIn([stack, stackGrad]);
       stack = outputsOntoStack(x, stack, layer.nOut) as Items;
       stackGrad = outputsOntoStack(xCt, stackGrad, layer.nOut) as Items;
+      // Free the reconstructed activations and cotangents this step replaced, so
+      // memory stays that of one block however deep the stack (Trax's promise).
+      const live = new Set(tensorsIn([stack, stackGrad, weightsGrad]));
+      for (const t of superseded) if (!live.has(t) && !owned.has(t)) t.dispose();
     }
     return [stack, [stackGrad, weightsGrad as unknown as Weights]];
   }
