@@ -9,7 +9,7 @@
 import { tf } from "../backend/tf";
 import { ShapeDtype } from "../shapes";
 import { Fn, Layer } from "./base";
-import type { PureLayer } from "./base";
+import type { LayerOptions, PureLayer } from "./base";
 import { callable } from "./callable";
 import { assertNumeric } from "./core/checks";
 import { withArgs, optionKeys } from "./arg-check";
@@ -308,8 +308,9 @@ export const Glu = withArgs("Glu", { positional: [], options: [] }, function Glu
 });
 
 class ThresholdedLinearUnitLayer extends Layer {
-  constructor() {
-    super({ name: "ThresholdedLinearUnit" });
+  /** Trax's class takes the base layer's arguments (only `nIn = nOut = 1` make sense). */
+  constructor(options: LayerOptions = {}) {
+    super({ name: "ThresholdedLinearUnit", ...options });
   }
 
   forward(x: tf.Tensor): tf.Tensor {
@@ -340,5 +341,8 @@ class ThresholdedLinearUnitLayer extends Layer {
  * tlu(tf.tensor([-1, 2])); // [0, 2] (tau = 0 at init)
  * ```
  */
-export const ThresholdedLinearUnit = callable(ThresholdedLinearUnitLayer, "ThresholdedLinearUnit", { positional: [], options: [] });
+export const ThresholdedLinearUnit = callable(ThresholdedLinearUnitLayer, "ThresholdedLinearUnit", {
+  positional: [],
+  options: optionKeys<LayerOptions>({ nIn: true, nOut: true, name: true, sublayersToPrint: true }),
+});
 export type ThresholdedLinearUnit = ThresholdedLinearUnitLayer;

@@ -89,6 +89,41 @@ test("valid calls still work: options, optional positionals, undefined values, n
   assert.equal([y.nIn, y.nOut], [2, 2]);
 });
 
+// ------------------------------------------- options Trax has (issue: audit)
+
+test("Cond takes the false layer as { false }, as Trax's keyword (test_condition_func_*)", () => {
+  const smallerThan3 = () => tl.Fn("SmallerThan", (x: tf.Tensor) => x.less(3));
+  const divideBy = (d: number) => tl.Fn(`DivideBy${d}`, (x: tf.Tensor) => x.div(d));
+  const xsTrue = [tf.scalar(2), tf.tensor([4, 12])];
+  const xsFalse = [tf.scalar(4), tf.tensor([4, 12])];
+  const layer = tl.Cond(smallerThan3(), divideBy(2), { false: divideBy(4) });
+  assert.equal(layer(xsTrue).arraySync(), [2, 6]);
+  assert.equal(layer(xsFalse).arraySync(), [1, 3]);
+  // As a third argument too; default identity.
+  assert.equal(tl.Cond(smallerThan3(), divideBy(2), divideBy(4))(xsFalse).arraySync(), [1, 3]);
+  assert.equal(tl.Cond(smallerThan3(), divideBy(2))(xsFalse).arraySync(), [4, 12]);
+  assert.equal(tl.Cond(smallerThan3(), divideBy(2), { name: "C" }).name, "C");
+  throwsWith(() => tl.Cond(smallerThan3(), divideBy(2), divideBy(4), { false: divideBy(8) }), /false layer twice/);
+});
+
+test("Accuracy and SequenceAccuracy take { classifier } (Trax test_accuracy_binary_classifier)", () => {
+  const layer = tl.Accuracy({ classifier: tl.ThresholdToBinary() });
+  const targets = tf.tensor([[0, 0, 1, 1], [1, 1, 1, 0]], [2, 4], "int32");
+  const outputs = tf.tensor([[0.499, 0.5, 0.501, 0.502], [0.503, 0.502, 0.501, 0.5]]);
+  assert.is(layer([outputs, targets, tf.onesLike(targets)]).arraySync(), 1.0);
+  // SequenceAccuracy with a binary classifier: the first sequence right, the second wrong at one position.
+  const seq = tl.SequenceAccuracy({ classifier: tl.ThresholdToBinary() });
+  const seqOutputs = tf.tensor([[0.2, 0.7], [0.9, 0.4]]).reshape([2, 2]);
+  assert.is(seq([seqOutputs, tf.tensor([[0, 1], [1, 1]], [2, 2], "int32"), tf.ones([2, 2])]).arraySync(), 0.5);
+  assert.is(tl.Accuracy(tl.ThresholdToBinary())([outputs, targets, tf.onesLike(targets)]).arraySync(), 1.0);
+  throwsWith(() => tl.Accuracy({ clasifier: tl.ThresholdToBinary() } as never), /did you mean 'classifier'/);
+});
+
+test("ThresholdedLinearUnit takes the base layer's options, as Trax's class", () => {
+  assert.is(tl.ThresholdedLinearUnit({ name: "TLU" }).name, "TLU");
+  assert.is(tl.ThresholdedLinearUnit().name, "ThresholdedLinearUnit");
+});
+
 test("closestKey: camelCase of snake_case, case folding, edit distance, abbreviations, nothing near", () => {
   assert.is(closestKey("n_heads", ["nHeads", "dropout"]), "nHeads");
   assert.is(closestKey("USEBIAS", ["useBias"]), "useBias");
