@@ -253,7 +253,12 @@ class AccelerateLayer extends Layer {
  * fast.replicateWeights(layer.weights);
  * ```
  */
-export const Accelerate = callable(AccelerateLayer, "Accelerate", { positional: ["layer"], options: optionKeys<AccelerateOptions>({ nDevices: true }) });
+export const Accelerate = callable(AccelerateLayer, "Accelerate", {
+  positional: ["layer"],
+  options: optionKeys<AccelerateOptions>({
+    nDevices: true,
+  }),
+});
 export type Accelerate = AccelerateLayer;
 
 // ---------------------------------------------------------------- functions

@@ -54,7 +54,12 @@ export interface ParametricReluOptions {
  * tl.ParametricRelu({ a: 0.25 })(tf.tensor([-2, 0, 2])); // [0, 0, 0.5]
  * ```
  */
-export const ParametricRelu = withArgs("ParametricRelu", { positional: [], options: optionKeys<ParametricReluOptions>({ a: true }) }, function ParametricRelu(options: ParametricReluOptions = {}): PureLayer {
+export const ParametricRelu = withArgs("ParametricRelu", {
+  positional: [],
+  options: optionKeys<ParametricReluOptions>({
+    a: true,
+  }),
+}, function ParametricRelu(options: ParametricReluOptions = {}): PureLayer {
   const a = options.a ?? 1.0;
   return activation("ParametricRelu", false, (x) => tf.maximum(tf.mul(x, a), 0));
 });
@@ -75,7 +80,12 @@ export interface LeakyReluOptions {
  * tl.LeakyRelu({ a: 0.125 })(tf.tensor([-2, 0, 2])); // [-0.25, 0, 2]
  * ```
  */
-export const LeakyRelu = withArgs("LeakyRelu", { positional: [], options: optionKeys<LeakyReluOptions>({ a: true }) }, function LeakyRelu(options: LeakyReluOptions = {}): PureLayer {
+export const LeakyRelu = withArgs("LeakyRelu", {
+  positional: [],
+  options: optionKeys<LeakyReluOptions>({
+    a: true,
+  }),
+}, function LeakyRelu(options: LeakyReluOptions = {}): PureLayer {
   const a = options.a ?? 0.01;
   return activation("LeakyRelu", false, (x) => {
     const xf = x.toFloat();
@@ -100,7 +110,12 @@ export interface EluOptions {
  * tl.Elu()(tf.tensor([-1, 2])); // [-0.632, 2]
  * ```
  */
-export const Elu = withArgs("Elu", { positional: [], options: optionKeys<EluOptions>({ a: true }) }, function Elu(options: EluOptions = {}): PureLayer {
+export const Elu = withArgs("Elu", {
+  positional: [],
+  options: optionKeys<EluOptions>({
+    a: true,
+  }),
+}, function Elu(options: EluOptions = {}): PureLayer {
   const a = options.a ?? 1.0;
   return activation("Elu", true, (x) => eluBody(x, a));
 });
@@ -123,7 +138,12 @@ export interface SeluOptions {
  * tl.Selu()(tf.tensor([-1, 1])); // [-1.111, 1.051]
  * ```
  */
-export const Selu = withArgs("Selu", { positional: [], options: optionKeys<SeluOptions>({ alpha: true, lmbda: true }) }, function Selu(options: SeluOptions = {}): PureLayer {
+export const Selu = withArgs("Selu", {
+  positional: [],
+  options: optionKeys<SeluOptions>({
+    alpha: true, lmbda: true,
+  }),
+}, function Selu(options: SeluOptions = {}): PureLayer {
   const alpha = options.alpha ?? 1.6732632423543772;
   const lmbda = options.lmbda ?? 1.0507009873554805;
   return activation("Selu", true, (x) => tf.mul(eluBody(x, alpha), lmbda));

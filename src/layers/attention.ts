@@ -117,7 +117,12 @@ function mergeHeads(x: tf.Tensor, nHeads: number, merged: boolean): tf.Tensor {
  * tl.SplitIntoHeads(2)(tf.ones([3, 5, 8])).shape; // [6, 5, 4]
  * ```
  */
-export const SplitIntoHeads = withArgs("SplitIntoHeads", { positional: ["nHeads"], options: optionKeys<HeadsOptions>({ mergedBatchAndHead: true }) }, function SplitIntoHeads(nHeads: number, options: HeadsOptions = {}): Layer {
+export const SplitIntoHeads = withArgs("SplitIntoHeads", {
+  positional: ["nHeads"],
+  options: optionKeys<HeadsOptions>({
+    mergedBatchAndHead: true,
+  }),
+}, function SplitIntoHeads(nHeads: number, options: HeadsOptions = {}): Layer {
   const merged = options.mergedBatchAndHead ?? true;
   return Fn("SplitIntoHeads", (x: tf.Tensor) => splitHeads(x, nHeads, merged));
 });
@@ -131,7 +136,12 @@ export const SplitIntoHeads = withArgs("SplitIntoHeads", { positional: ["nHeads"
  * tl.MergeHeads(2)(tf.ones([6, 5, 4])).shape; // [3, 5, 8]
  * ```
  */
-export const MergeHeads = withArgs("MergeHeads", { positional: ["nHeads"], options: optionKeys<HeadsOptions>({ mergedBatchAndHead: true }) }, function MergeHeads(nHeads: number, options: HeadsOptions = {}): Layer {
+export const MergeHeads = withArgs("MergeHeads", {
+  positional: ["nHeads"],
+  options: optionKeys<HeadsOptions>({
+    mergedBatchAndHead: true,
+  }),
+}, function MergeHeads(nHeads: number, options: HeadsOptions = {}): Layer {
   const merged = options.mergedBatchAndHead ?? true;
   return Fn("MergeHeads", (x: tf.Tensor) => mergeHeads(x, nHeads, merged));
 });
@@ -191,7 +201,12 @@ class DotProductAttentionLayer extends Layer {
  * att([q, q, q, tf.ones([1, 1, 1, 3], "bool")]).shape; // [1, 2, 3, 4]
  * ```
  */
-export const DotProductAttention = callable(DotProductAttentionLayer, "DotProductAttention", { positional: [], options: optionKeys<DotProductAttentionOptions>({ dropout: true, mode: true, nHeads: true }) });
+export const DotProductAttention = callable(DotProductAttentionLayer, "DotProductAttention", {
+  positional: [],
+  options: optionKeys<DotProductAttentionOptions>({
+    dropout: true, mode: true, nHeads: true,
+  }),
+});
 export type DotProductAttention = DotProductAttentionLayer;
 
 // ------------------------------------------------------------ PureAttention
@@ -252,7 +267,12 @@ class PureAttentionLayer extends Layer {
  * y.shape; // [2, 3, 8]
  * ```
  */
-export const PureAttention = callable(PureAttentionLayer, "PureAttention", { positional: [], options: optionKeys<PureAttentionOptions>({ nHeads: true, dropout: true, mode: true }) });
+export const PureAttention = callable(PureAttentionLayer, "PureAttention", {
+  positional: [],
+  options: optionKeys<PureAttentionOptions>({
+    nHeads: true, dropout: true, mode: true,
+  }),
+});
 export type PureAttention = PureAttentionLayer;
 
 // ------------------------------------------------------------- AttentionQKV
@@ -304,7 +324,12 @@ function sparsifiableDense(dFeature: number, sparsity: number | "noop" | null | 
  * y.shape; // [1, 2, 8]
  * ```
  */
-export const AttentionQKV = withArgs("AttentionQKV", { positional: ["dFeature"], options: optionKeys<AttentionQKVOptions>({ nHeads: true, dropout: true, mode: true, cacheKVInPredict: true, qSparsity: true, resultSparsity: true }) }, function AttentionQKV(dFeature: number, options: AttentionQKVOptions = {}): Layer {
+export const AttentionQKV = withArgs("AttentionQKV", {
+  positional: ["dFeature"],
+  options: optionKeys<AttentionQKVOptions>({
+    nHeads: true, dropout: true, mode: true, cacheKVInPredict: true, qSparsity: true, resultSparsity: true,
+  }),
+}, function AttentionQKV(dFeature: number, options: AttentionQKVOptions = {}): Layer {
   const nHeads = options.nHeads ?? 1;
   const mode = options.mode ?? "train";
   checkHeads("AttentionQKV", dFeature, nHeads);
@@ -342,7 +367,12 @@ export interface AttentionOptions {
  * y.shape; // [1, 3, 8]
  * ```
  */
-export const Attention = withArgs("Attention", { positional: ["dFeature"], options: optionKeys<AttentionOptions>({ nHeads: true, dropout: true, mode: true }) }, function Attention(dFeature: number, options: AttentionOptions = {}): Layer {
+export const Attention = withArgs("Attention", {
+  positional: ["dFeature"],
+  options: optionKeys<AttentionOptions>({
+    nHeads: true, dropout: true, mode: true,
+  }),
+}, function Attention(dFeature: number, options: AttentionOptions = {}): Layer {
   return Serial(Select([0, 0, 0]), AttentionQKV(dFeature, options), { name: "Attention" });
 });
 
@@ -367,7 +397,12 @@ export interface ConfigurableAttentionOptions {
  * att(tf.ones([1, 3, 8])).shape; // [1, 3, 8]
  * ```
  */
-export const ConfigurableAttention = withArgs("ConfigurableAttention", { positional: ["qLayer", "kLayer", "vLayer", "finalLayer", "qkvAttentionLayer"], options: optionKeys<ConfigurableAttentionOptions>({ nHeads: true }) }, function ConfigurableAttention(
+export const ConfigurableAttention = withArgs("ConfigurableAttention", {
+  positional: ["qLayer", "kLayer", "vLayer", "finalLayer", "qkvAttentionLayer"],
+  options: optionKeys<ConfigurableAttentionOptions>({
+    nHeads: true,
+  }),
+}, function ConfigurableAttention(
   qLayer: Layer, kLayer: Layer, vLayer: Layer, finalLayer: Layer, qkvAttentionLayer: Layer,
   options: ConfigurableAttentionOptions = {}
 ): Layer {
@@ -504,7 +539,12 @@ class DotProductCausalAttentionLayer extends Layer {
  * att([x, x, x]).shape; // [2, 4, 8]
  * ```
  */
-export const DotProductCausalAttention = callable(DotProductCausalAttentionLayer, "DotProductCausalAttention", { positional: [], options: optionKeys<DotProductCausalAttentionOptions>({ dropout: true, maxInferenceLength: true, mode: true, nHeads: true }) });
+export const DotProductCausalAttention = callable(DotProductCausalAttentionLayer, "DotProductCausalAttention", {
+  positional: [],
+  options: optionKeys<DotProductCausalAttentionOptions>({
+    dropout: true, maxInferenceLength: true, mode: true, nHeads: true,
+  }),
+});
 export type DotProductCausalAttention = DotProductCausalAttentionLayer;
 
 // ---------------------------------------------------------- CausalAttention
@@ -536,7 +576,12 @@ export interface CausalAttentionOptions {
  * att(tf.ones([1, 5, 8])).shape; // [1, 5, 8]
  * ```
  */
-export const CausalAttention = withArgs("CausalAttention", { positional: ["dFeature"], options: optionKeys<CausalAttentionOptions>({ nHeads: true, dropout: true, maxInferenceLength: true, useDconv: true, mode: true }) }, function CausalAttention(dFeature: number, options: CausalAttentionOptions = {}): Layer {
+export const CausalAttention = withArgs("CausalAttention", {
+  positional: ["dFeature"],
+  options: optionKeys<CausalAttentionOptions>({
+    nHeads: true, dropout: true, maxInferenceLength: true, useDconv: true, mode: true,
+  }),
+}, function CausalAttention(dFeature: number, options: CausalAttentionOptions = {}): Layer {
   const nHeads = options.nHeads ?? 1;
   const mode = options.mode ?? "train";
   checkHeads("CausalAttention", dFeature, nHeads);
@@ -588,7 +633,12 @@ export interface ShiftRightOptions {
  * tl.ShiftRight({ nPositions: 2 })(tf.tensor([[1, 2, 3]])); // [[0, 0, 1]]
  * ```
  */
-export const ShiftRight = withArgs("ShiftRight", { positional: [], options: optionKeys<ShiftRightOptions>({ nPositions: true, mode: true }) }, function ShiftRight(options: ShiftRightOptions = {}): Layer {
+export const ShiftRight = withArgs("ShiftRight", {
+  positional: [],
+  options: optionKeys<ShiftRightOptions>({
+    nPositions: true, mode: true,
+  }),
+}, function ShiftRight(options: ShiftRightOptions = {}): Layer {
   if (typeof options !== "object" || options === null) {
     throw constructionError("ShiftRight", `ShiftRight takes an options object ({ nPositions, mode }); got ${String(options)}`);
   }
@@ -628,7 +678,12 @@ export interface PaddingMaskOptions {
  * tl.PaddingMask()(tf.tensor([[5, 7, 0]])); // [[[[true, true, false]]]]
  * ```
  */
-export const PaddingMask = withArgs("PaddingMask", { positional: [], options: optionKeys<PaddingMaskOptions>({ pad: true }) }, function PaddingMask(options: PaddingMaskOptions = {}): Layer {
+export const PaddingMask = withArgs("PaddingMask", {
+  positional: [],
+  options: optionKeys<PaddingMaskOptions>({
+    pad: true,
+  }),
+}, function PaddingMask(options: PaddingMaskOptions = {}): Layer {
   const pad = options.pad ?? 0;
   return Fn(`PaddingMask(${pad})`, (x: tf.Tensor) => {
     if (x.rank !== 2) {
@@ -648,7 +703,10 @@ export const PaddingMask = withArgs("PaddingMask", { positional: [], options: op
  * tl.EncoderDecoderMask()([tf.ones([1, 2, 4]), tf.tensor([[[[1, 0, 1]]]])]).shape; // [1, 1, 2, 3]
  * ```
  */
-export const EncoderDecoderMask = withArgs("EncoderDecoderMask", { positional: [], options: [] }, function EncoderDecoderMask(): Layer {
+export const EncoderDecoderMask = withArgs("EncoderDecoderMask", {
+  positional: [],
+  options: [],
+}, function EncoderDecoderMask(): Layer {
   return Fn("EncoderDecoderMask", (decoderInput: tf.Tensor, mask: tf.Tensor) => {
     if (decoderInput.rank !== 3) {
       throw new Error(
@@ -805,5 +863,11 @@ class PositionalEncodingLayer extends Layer {
  * pe(tf.zeros([1, 3, 4])); // the encodings of positions 0, 1, 2
  * ```
  */
-export const PositionalEncoding = callable(PositionalEncodingLayer, "PositionalEncoding", { positional: [], options: optionKeys<PositionalEncodingOptions>({ maxLen: true, dropout: true, dropoutBroadcastDims: true, useBfloat16: true, startFromZeroProb: true, maxOffsetToAdd: true, dFeature: true, mode: true }) });
+export const PositionalEncoding = callable(PositionalEncodingLayer, "PositionalEncoding", {
+  positional: [],
+  options: optionKeys<PositionalEncodingOptions>({
+    maxLen: true, dropout: true, dropoutBroadcastDims: true, useBfloat16: true, startFromZeroProb: true,
+    maxOffsetToAdd: true, dFeature: true, mode: true,
+  }),
+});
 export type PositionalEncoding = PositionalEncodingLayer;

@@ -995,7 +995,12 @@ class PureLayerImpl extends Layer {
  * double(tf.tensor([1, 2])); // [2, 4]
  * ```
  */
-export const PureLayer = callable(PureLayerImpl, "PureLayer", { positional: ["forwardFn"], options: optionKeys<PureLayerOptions>({ nIn: true, nOut: true, name: true }) });
+export const PureLayer = callable(PureLayerImpl, "PureLayer", {
+  positional: ["forwardFn"],
+  options: optionKeys<PureLayerOptions>({
+    nIn: true, nOut: true, name: true,
+  }),
+});
 export type PureLayer = PureLayerImpl;
 
 /** Options of {@link Fn}. */
@@ -1016,7 +1021,12 @@ export interface FnOptions {
  * const [s, m] = sumAndMax([tf.tensor([1, 5]), tf.tensor([3, 2])]); // [4, 7], [3, 5]
  * ```
  */
-export const Fn = withArgs("Fn", { positional: ["name", "f"], options: optionKeys<FnOptions>({ nOut: true, nIn: true }) }, function Fn(name: string, f: (...xs: any[]) => any, options: FnOptions = {}): PureLayer {
+export const Fn = withArgs("Fn", {
+  positional: ["name", "f"],
+  options: optionKeys<FnOptions>({
+    nOut: true, nIn: true,
+  }),
+}, function Fn(name: string, f: (...xs: any[]) => any, options: FnOptions = {}): PureLayer {
   if (typeof f !== "function") throw new TypeError(`trax-ts: Fn('${name}') needs a function`);
   const source = Function.prototype.toString.call(f);
   const single = /^\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(source);

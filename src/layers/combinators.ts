@@ -129,7 +129,12 @@ class SerialLayer extends Layer {
  * mlp(tf.zeros([4, 784])).shape; // [4, 10]
  * ```
  */
-export const Serial = callable(SerialLayer, "Serial", { rest: true, options: optionKeys<SerialOptions>({ name: true, sublayersToPrint: true }) });
+export const Serial = callable(SerialLayer, "Serial", {
+  rest: true,
+  options: optionKeys<SerialOptions>({
+    name: true, sublayersToPrint: true,
+  }),
+});
 export type Serial = SerialLayer;
 
 // ----------------------------------------------------------------- Parallel
@@ -210,7 +215,12 @@ class ParallelLayer extends Layer {
  * const [a, b] = p([tf.zeros([1, 4]), tf.ones([1, 2])]);
  * ```
  */
-export const Parallel = callable(ParallelLayer, "Parallel", { rest: true, options: optionKeys<ParallelOptions>({ name: true }) });
+export const Parallel = callable(ParallelLayer, "Parallel", {
+  rest: true,
+  options: optionKeys<ParallelOptions>({
+    name: true,
+  }),
+});
 export type Parallel = ParallelLayer;
 
 // ------------------------------------------------------- Concatenate, Split
@@ -257,7 +267,12 @@ class ConcatenateLayer extends Layer {
  * tl.Concatenate()([tf.ones([2, 3]), tf.zeros([2, 1])]).shape; // [2, 4]
  * ```
  */
-export const Concatenate = callable(ConcatenateLayer, "Concatenate", { positional: [], options: optionKeys<ConcatenateOptions>({ nItems: true, axis: true }) });
+export const Concatenate = callable(ConcatenateLayer, "Concatenate", {
+  positional: [],
+  options: optionKeys<ConcatenateOptions>({
+    nItems: true, axis: true,
+  }),
+});
 export type Concatenate = ConcatenateLayer;
 
 /** Options of {@link Split}. */
@@ -295,7 +310,12 @@ class SplitLayer extends Layer {
  * const [a, b] = tl.Split()(tf.ones([2, 4])); // two (2, 2) tensors
  * ```
  */
-export const Split = callable(SplitLayer, "Split", { positional: [], options: optionKeys<SplitOptions>({ nItems: true, axis: true }) });
+export const Split = callable(SplitLayer, "Split", {
+  positional: [],
+  options: optionKeys<SplitOptions>({
+    nItems: true, axis: true,
+  }),
+});
 export type Split = SplitLayer;
 
 // --------------------------------------------------------------------- Scan
@@ -418,7 +438,12 @@ class ScanLayer extends Layer {
  * const [ys, last] = cumsum([tf.ones([3, 2]), tf.zeros([2])]); // ys [[1,1],[2,2],[3,3]]
  * ```
  */
-export const Scan = callable(ScanLayer, "Scan", { positional: ["layer"], options: optionKeys<ScanOptions>({ axis: true, nCarry: true, remat: true, mode: true }) });
+export const Scan = callable(ScanLayer, "Scan", {
+  positional: ["layer"],
+  options: optionKeys<ScanOptions>({
+    axis: true, nCarry: true, remat: true, mode: true,
+  }),
+});
 export type Scan = ScanLayer;
 
 // --------------------------------------------------------------------- Cond
@@ -522,7 +547,12 @@ class CondLayer extends Layer {
  * const d = tl.Cond(isPositive, tl.Negate(), { false: tl.Exp() });
  * ```
  */
-export const Cond = callable(CondLayer, "Cond", { positional: ["cond", "trueLayer", "falseLayer?"], options: optionKeys<CondOptions>({ false: true, name: true }) });
+export const Cond = callable(CondLayer, "Cond", {
+  positional: ["cond", "trueLayer", "falseLayer?"],
+  options: optionKeys<CondOptions>({
+    false: true, name: true,
+  }),
+});
 export type Cond = CondLayer;
 
 // ------------------------------------------------------------- compositions
@@ -541,7 +571,12 @@ export interface ChunkOptions {
  * tl.Chunk(tl.Dense(8), 2)(tf.ones([6, 4])).shape; // [6, 8], run as 3 chunks of 2
  * ```
  */
-export const Chunk = withArgs("Chunk", { positional: ["layer", "chunkSize"], options: optionKeys<ChunkOptions>({ passUnchunkable: true }) }, function Chunk(layer: Layer, chunkSize: number, options: ChunkOptions = {}): Layer {
+export const Chunk = withArgs("Chunk", {
+  positional: ["layer", "chunkSize"],
+  options: optionKeys<ChunkOptions>({
+    passUnchunkable: true,
+  }),
+}, function Chunk(layer: Layer, chunkSize: number, options: ChunkOptions = {}): Layer {
   if (chunkSize < 1) return layer;
   const passUnchunkable = options.passUnchunkable ?? true;
   const toChunks = (x: tf.Tensor) => {
@@ -582,7 +617,12 @@ export interface BranchOptions {
  * const [a, b] = tl.Branch(tl.Dense(3), null)(tf.ones([1, 4])); // Dense(x) and x
  * ```
  */
-export const Branch = withArgs("Branch", { rest: true, options: optionKeys<BranchOptions>({ name: true }) }, function Branch(...args: (LayerArg | BranchOptions)[]): Layer {
+export const Branch = withArgs("Branch", {
+  rest: true,
+  options: optionKeys<BranchOptions>({
+    name: true,
+  }),
+}, function Branch(...args: (LayerArg | BranchOptions)[]): Layer {
   const [layers, options] = splitArgs<BranchOptions>(args);
   if (layers.length === 1 && layers[0] instanceof Layer) return layers[0];
   const parallel = new ParallelLayer(...layers);
@@ -608,7 +648,12 @@ export interface ResidualOptions {
  * const block = tl.Residual(tl.Dense(8), tl.Relu()); // input must have 8 features
  * ```
  */
-export const Residual = withArgs("Residual", { rest: true, options: optionKeys<ResidualOptions>({ shortcut: true }) }, function Residual(...args: (LayerArg | ResidualOptions)[]): Layer {
+export const Residual = withArgs("Residual", {
+  rest: true,
+  options: optionKeys<ResidualOptions>({
+    shortcut: true,
+  }),
+}, function Residual(...args: (LayerArg | ResidualOptions)[]): Layer {
   const [layers, options] = splitArgs<ResidualOptions>(args);
   const flat = ensureFlat(layers);
   const layer = flat.length === 1 ? flat[0] : new SerialLayer(...flat);
@@ -632,7 +677,12 @@ export interface SelectOptions {
  * tl.Select([1]);                    // (x, y) -> y
  * ```
  */
-export const Select = withArgs("Select", { positional: ["indices"], options: optionKeys<SelectOptions>({ nIn: true, name: true }) }, function Select(indices: readonly number[], options: SelectOptions = {}): PureLayer {
+export const Select = withArgs("Select", {
+  positional: ["indices"],
+  options: optionKeys<SelectOptions>({
+    nIn: true, name: true,
+  }),
+}, function Select(indices: readonly number[], options: SelectOptions = {}): PureLayer {
   if (!Array.isArray(indices) || indices.some((i) => !Number.isInteger(i) || i < 0)) {
     throw new Error(`Select: indices must be non-negative integers, got ${JSON.stringify(indices)}`);
   }
@@ -704,7 +754,12 @@ export interface SerialWithSideOutputsOptions {
  * tl.SerialWithSideOutputs([tl.Dup(), tl.Dense(3)]); // returns Dense(x) and the side copy of x
  * ```
  */
-export const SerialWithSideOutputs = withArgs("SerialWithSideOutputs", { positional: ["layers"], options: optionKeys<SerialWithSideOutputsOptions>({ nSideOutputs: true }) }, function SerialWithSideOutputs(layers: Layer[], options: SerialWithSideOutputsOptions = {}): Serial {
+export const SerialWithSideOutputs = withArgs("SerialWithSideOutputs", {
+  positional: ["layers"],
+  options: optionKeys<SerialWithSideOutputsOptions>({
+    nSideOutputs: true,
+  }),
+}, function SerialWithSideOutputs(layers: Layer[], options: SerialWithSideOutputsOptions = {}): Serial {
   const given = options.nSideOutputs ?? 1;
   const nSide = typeof given === "number" ? layers.map(() => given) : given;
   if (nSide.length !== layers.length) throw new Error("SerialWithSideOutputs: one nSideOutputs per layer");
@@ -910,7 +965,12 @@ class BatchLeadingAxesLayer extends Layer {
  * tl.BatchLeadingAxes(tl.Dense(3))(tf.ones([2, 5, 4])).shape; // [2, 5, 3]
  * ```
  */
-export const BatchLeadingAxes = callable(BatchLeadingAxesLayer, "BatchLeadingAxes", { positional: ["layer"], options: optionKeys<BatchLeadingAxesOptions>({ nLastAxesToKeep: true }) });
+export const BatchLeadingAxes = callable(BatchLeadingAxesLayer, "BatchLeadingAxes", {
+  positional: ["layer"],
+  options: optionKeys<BatchLeadingAxesOptions>({
+    nLastAxesToKeep: true,
+  }),
+});
 export type BatchLeadingAxes = BatchLeadingAxesLayer;
 
 // ------------------------------------------------------------ Bidirectional
@@ -932,7 +992,12 @@ export interface BidirectionalOptions {
  * tl.Bidirectional(tl.LSTM(8)); // outputs 16 features per step
  * ```
  */
-export const Bidirectional = withArgs("Bidirectional", { positional: ["forwardLayer"], options: optionKeys<BidirectionalOptions>({ axis: true, mergeLayer: true }) }, function Bidirectional(forwardLayer: Layer, options: BidirectionalOptions = {}): Serial {
+export const Bidirectional = withArgs("Bidirectional", {
+  positional: ["forwardLayer"],
+  options: optionKeys<BidirectionalOptions>({
+    axis: true, mergeLayer: true,
+  }),
+}, function Bidirectional(forwardLayer: Layer, options: BidirectionalOptions = {}): Serial {
   const axis = options.axis ?? 1;
   const backwardLayer = cloneLayer(forwardLayer);
   const flip = () => Fn("_FlipAlongTimeAxis", (x: tf.Tensor) => tf.reverse(x, axis));

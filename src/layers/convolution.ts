@@ -343,7 +343,13 @@ class ConvLayer extends Layer {
  * conv(tf.ones([4, 28, 28, 3])).shape; // [4, 14, 14, 16]
  * ```
  */
-export const Conv = callable(ConvLayer, "Conv", { positional: ["filters", "kernelSize"], options: optionKeys<ConvOptions>({ strides: true, padding: true, dimensionNumbers: true, kernelInitializer: true, biasInitializer: true, useBias: true, kernelDilation: true, useBfloat16: true }) });
+export const Conv = callable(ConvLayer, "Conv", {
+  positional: ["filters", "kernelSize"],
+  options: optionKeys<ConvOptions>({
+    strides: true, padding: true, dimensionNumbers: true, kernelInitializer: true, biasInitializer: true,
+    useBias: true, kernelDilation: true, useBfloat16: true,
+  }),
+});
 export type Conv = ConvLayer;
 
 // ---------------------------------------------------------------- CausalConv
@@ -392,7 +398,12 @@ class CausalConvLayer extends ConvLayer {
  * tl.CausalConv(30, { kernelWidth: 3 })(tf.ones([9, 5, 20])).shape; // [9, 5, 30]
  * ```
  */
-export const CausalConv = callable(CausalConvLayer, "CausalConv", { positional: ["filters"], options: optionKeys<CausalConvOptions>({ kernelWidth: true, kernelInitializer: true, biasInitializer: true, useBias: true }) });
+export const CausalConv = callable(CausalConvLayer, "CausalConv", {
+  positional: ["filters"],
+  options: optionKeys<CausalConvOptions>({
+    kernelWidth: true, kernelInitializer: true, biasInitializer: true, useBias: true,
+  }),
+});
 export type CausalConv = CausalConvLayer;
 
 // -------------------------------------------------------------------- Conv1d
@@ -422,7 +433,12 @@ export interface Conv1dOptions {
  * tl.Conv1d(8, 3, { stride: 2, padding: "SAME" })(tf.ones([2, 10, 4])).shape; // [2, 5, 8]
  * ```
  */
-export const Conv1d = withArgs("Conv1d", { positional: ["filters", "kernelSize"], options: optionKeys<Conv1dOptions>({ stride: true, padding: true, kernelInitializer: true, biasInitializer: true, useBias: true }) }, function Conv1d(filters: number, kernelSize: number, options: Conv1dOptions = {}): Conv {
+export const Conv1d = withArgs("Conv1d", {
+  positional: ["filters", "kernelSize"],
+  options: optionKeys<Conv1dOptions>({
+    stride: true, padding: true, kernelInitializer: true, biasInitializer: true, useBias: true,
+  }),
+}, function Conv1d(filters: number, kernelSize: number, options: Conv1dOptions = {}): Conv {
   return new ConvLayer(filters, [kernelSize], {
     strides: [options.stride ?? 1],
     padding: options.padding ?? "VALID",
@@ -496,5 +512,10 @@ class CausalDepthwiseConvLayer extends Layer {
  * tl.CausalDepthwiseConv({ kernelSize: 3 })(tf.ones([2, 5, 4])).shape; // [2, 5, 4]
  * ```
  */
-export const CausalDepthwiseConv = callable(CausalDepthwiseConvLayer, "CausalDepthwiseConv", { positional: [], options: optionKeys<CausalDepthwiseConvOptions>({ kernelSize: true, kernelInitializer: true, useBfloat16: true }) });
+export const CausalDepthwiseConv = callable(CausalDepthwiseConvLayer, "CausalDepthwiseConv", {
+  positional: [],
+  options: optionKeys<CausalDepthwiseConvOptions>({
+    kernelSize: true, kernelInitializer: true, useBfloat16: true,
+  }),
+});
 export type CausalDepthwiseConv = CausalDepthwiseConvLayer;

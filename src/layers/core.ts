@@ -121,7 +121,12 @@ class DenseLayer extends Layer {
  * tl.Dense(10, { useBias: false });
  * ```
  */
-export const Dense = callable(DenseLayer, "Dense", { positional: ["nUnits"], options: optionKeys<DenseOptions>({ kernelInitializer: true, biasInitializer: true, useBias: true, useBfloat16: true }) });
+export const Dense = callable(DenseLayer, "Dense", {
+  positional: ["nUnits"],
+  options: optionKeys<DenseOptions>({
+    kernelInitializer: true, biasInitializer: true, useBias: true, useBfloat16: true,
+  }),
+});
 export type Dense = DenseLayer;
 
 // ------------------------------------------------------ functions on tensors

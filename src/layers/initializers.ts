@@ -62,7 +62,10 @@ export function getFans(shape: readonly number[], outDim = -1, inDim = -2, nonre
  * const embed = tl.Embedding(100, 16, { kernelInitializer: tl.InitializerFromFile("/tmp/emb.npy") });
  * ```
  */
-export const InitializerFromFile = withArgs("InitializerFromFile", { positional: ["path"], options: [] }, function InitializerFromFile(path: string): Initializer {
+export const InitializerFromFile = withArgs("InitializerFromFile", {
+  positional: ["path"],
+  options: [],
+}, function InitializerFromFile(path: string): Initializer {
   if (typeof path !== "string" || path === "") throw new TypeError(`InitializerFromFile needs a file path; got ${JSON.stringify(path)}`);
   return (shape, rng) => {
     void rng;
@@ -92,7 +95,10 @@ export const InitializerFromFile = withArgs("InitializerFromFile", { positional:
  * tl.RandomNormalInitializer(0.02)([3, 3], key);
  * ```
  */
-export const RandomNormalInitializer = withArgs("RandomNormalInitializer", { positional: ["stddev?"], options: [] }, function RandomNormalInitializer(stddev = 1e-2): Initializer {
+export const RandomNormalInitializer = withArgs("RandomNormalInitializer", {
+  positional: ["stddev?"],
+  options: [],
+}, function RandomNormalInitializer(stddev = 1e-2): Initializer {
   return (shape, rng) => {
     const s = pureShape(shape);
     const values = random.normalArray(rng, s.reduce((a, b) => a * b, 1));
@@ -110,7 +116,10 @@ export const RandomNormalInitializer = withArgs("RandomNormalInitializer", { pos
  * tl.RandomUniformInitializer(0.1)([4], key);
  * ```
  */
-export const RandomUniformInitializer = withArgs("RandomUniformInitializer", { positional: ["lim?"], options: [] }, function RandomUniformInitializer(lim = 1.0): Initializer {
+export const RandomUniformInitializer = withArgs("RandomUniformInitializer", {
+  positional: ["lim?"],
+  options: [],
+}, function RandomUniformInitializer(lim = 1.0): Initializer {
   return (shape, rng) => random.uniform(rng, pureShape(shape), { minval: -lim, maxval: lim });
 });
 
@@ -129,7 +138,10 @@ export type ScaleDistribution = "truncated_normal" | "normal" | "uniform";
  * tl.ScaledInitializer(-1, -2, 2.0, "fan_in", "normal")([256, 128], key); // He-normal
  * ```
  */
-export const ScaledInitializer = withArgs("ScaledInitializer", { positional: ["outDim", "inDim", "scale", "mode", "distribution"], options: [] }, function ScaledInitializer(outDim: number, inDim: number, scale: number, mode: ScaleMode, distribution: ScaleDistribution): Initializer {
+export const ScaledInitializer = withArgs("ScaledInitializer", {
+  positional: ["outDim", "inDim", "scale", "mode", "distribution"],
+  options: [],
+}, function ScaledInitializer(outDim: number, inDim: number, scale: number, mode: ScaleMode, distribution: ScaleDistribution): Initializer {
   if (!(scale > 0)) throw new Error(`scale must be positive float, ${scale} given`);
   if (!["fan_in", "fan_out", "fan_avg"].includes(mode)) {
     throw new Error(`Invalid mode argument:, ${mode}, must be either fan_in, fan_out or fan_avg`);
@@ -168,7 +180,10 @@ export const ScaledInitializer = withArgs("ScaledInitializer", { positional: ["o
  * tl.GlorotNormalInitializer()([10, 20], key);
  * ```
  */
-export const GlorotNormalInitializer = withArgs("GlorotNormalInitializer", { positional: ["outDim?", "inDim?", "scale?"], options: [] }, function GlorotNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+export const GlorotNormalInitializer = withArgs("GlorotNormalInitializer", {
+  positional: ["outDim?", "inDim?", "scale?"],
+  options: [],
+}, function GlorotNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
   return ScaledInitializer(outDim, inDim, scale, "fan_avg", "normal");
 });
 
@@ -181,7 +196,10 @@ export const GlorotNormalInitializer = withArgs("GlorotNormalInitializer", { pos
  * tl.GlorotUniformInitializer()([10, 20], key);
  * ```
  */
-export const GlorotUniformInitializer = withArgs("GlorotUniformInitializer", { positional: ["outDim?", "inDim?", "scale?"], options: [] }, function GlorotUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+export const GlorotUniformInitializer = withArgs("GlorotUniformInitializer", {
+  positional: ["outDim?", "inDim?", "scale?"],
+  options: [],
+}, function GlorotUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
   return ScaledInitializer(outDim, inDim, scale, "fan_avg", "uniform");
 });
 
@@ -194,7 +212,10 @@ export const GlorotUniformInitializer = withArgs("GlorotUniformInitializer", { p
  * tl.LeCunNormalInitializer()([10, 20], key);
  * ```
  */
-export const LeCunNormalInitializer = withArgs("LeCunNormalInitializer", { positional: ["outDim?", "inDim?", "scale?"], options: [] }, function LeCunNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+export const LeCunNormalInitializer = withArgs("LeCunNormalInitializer", {
+  positional: ["outDim?", "inDim?", "scale?"],
+  options: [],
+}, function LeCunNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
   return ScaledInitializer(outDim, inDim, scale, "fan_in", "normal");
 });
 
@@ -207,7 +228,10 @@ export const LeCunNormalInitializer = withArgs("LeCunNormalInitializer", { posit
  * tl.LeCunUniformInitializer()([10, 20], key);
  * ```
  */
-export const LeCunUniformInitializer = withArgs("LeCunUniformInitializer", { positional: ["outDim?", "inDim?", "scale?"], options: [] }, function LeCunUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+export const LeCunUniformInitializer = withArgs("LeCunUniformInitializer", {
+  positional: ["outDim?", "inDim?", "scale?"],
+  options: [],
+}, function LeCunUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
   return ScaledInitializer(outDim, inDim, scale, "fan_in", "uniform");
 });
 
@@ -220,7 +244,10 @@ export const LeCunUniformInitializer = withArgs("LeCunUniformInitializer", { pos
  * tl.KaimingNormalInitializer()([10, 20], key);
  * ```
  */
-export const KaimingNormalInitializer = withArgs("KaimingNormalInitializer", { positional: ["outDim?", "inDim?", "param?"], options: [] }, function KaimingNormalInitializer(outDim = -1, inDim = -2, param = 0.0): Initializer {
+export const KaimingNormalInitializer = withArgs("KaimingNormalInitializer", {
+  positional: ["outDim?", "inDim?", "param?"],
+  options: [],
+}, function KaimingNormalInitializer(outDim = -1, inDim = -2, param = 0.0): Initializer {
   return ScaledInitializer(outDim, inDim, 2.0 / Math.sqrt(1 + param * param), "fan_in", "normal");
 });
 
@@ -233,7 +260,10 @@ export const KaimingNormalInitializer = withArgs("KaimingNormalInitializer", { p
  * tl.KaimingUniformInitializer()([10, 20], key);
  * ```
  */
-export const KaimingUniformInitializer = withArgs("KaimingUniformInitializer", { positional: ["outDim?", "inDim?", "param?"], options: [] }, function KaimingUniformInitializer(outDim = -1, inDim = -2, param = 0.0): Initializer {
+export const KaimingUniformInitializer = withArgs("KaimingUniformInitializer", {
+  positional: ["outDim?", "inDim?", "param?"],
+  options: [],
+}, function KaimingUniformInitializer(outDim = -1, inDim = -2, param = 0.0): Initializer {
   return ScaledInitializer(outDim, inDim, 2.0 / Math.sqrt(1 + param * param), "fan_in", "uniform");
 });
 
@@ -247,7 +277,10 @@ export const KaimingUniformInitializer = withArgs("KaimingUniformInitializer", {
  * const q = tl.OrthogonalInitializer()([4, 4], key); // q^T q = I
  * ```
  */
-export const OrthogonalInitializer = withArgs("OrthogonalInitializer", { positional: ["stddev?"], options: [] }, function OrthogonalInitializer(stddev = 1.0): Initializer {
+export const OrthogonalInitializer = withArgs("OrthogonalInitializer", {
+  positional: ["stddev?"],
+  options: [],
+}, function OrthogonalInitializer(stddev = 1.0): Initializer {
   return (shape, rng) =>
     tf.tidy(() => {
       const s = pureShape(shape);
@@ -280,7 +313,10 @@ function diagonal(m: number[][]): number[] {
  * tl.AtariConvInit([8, 8, 4, 32], key);
  * ```
  */
-export const AtariConvInit = withArgs("AtariConvInit", { positional: ["kernelShape", "rng", "dtype?"], options: [] }, function AtariConvInit(kernelShape: readonly number[], rng: PRNGKey, dtype: "float32" = "float32"): tf.Tensor {
+export const AtariConvInit = withArgs("AtariConvInit", {
+  positional: ["kernelShape", "rng", "dtype?"],
+  options: [],
+}, function AtariConvInit(kernelShape: readonly number[], rng: PRNGKey, dtype: "float32" = "float32"): tf.Tensor {
   void dtype;
   if (kernelShape.length !== 4) throw new Error(`AtariConvInit needs a 4-D kernel shape (h, w, in, out), got [${kernelShape}]`);
   const [h, w, fanIn] = kernelShape;

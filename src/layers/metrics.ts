@@ -167,7 +167,10 @@ function categoryCrossEntropy(
  * acc([tf.tensor([[.7, .2, .1], [.2, .1, .7]]), tf.tensor([0, 1], [2], "int32")]); // 0.5
  * ```
  */
-export const CategoryAccuracy = withArgs("CategoryAccuracy", { positional: [], options: [] }, function CategoryAccuracy(): PureLayer {
+export const CategoryAccuracy = withArgs("CategoryAccuracy", {
+  positional: [],
+  options: [],
+}, function CategoryAccuracy(): PureLayer {
   const name = "CategoryAccuracy";
   return metricFn(name, ["model output", "targets"], (modelOutput, targets) => {
     const predictions = predictedCategories(name, modelOutput, targets);
@@ -192,7 +195,10 @@ export const CategoryAccuracy = withArgs("CategoryAccuracy", { positional: [], o
  * acc([tf.tensor([[.2, .7, .1], [.2, .7, .1]]), tf.tensor([0, 1], [2], "int32"), tf.tensor([1, 3])]); // 0.75
  * ```
  */
-export const WeightedCategoryAccuracy = withArgs("WeightedCategoryAccuracy", { positional: [], options: [] }, function WeightedCategoryAccuracy(): PureLayer {
+export const WeightedCategoryAccuracy = withArgs("WeightedCategoryAccuracy", {
+  positional: [],
+  options: [],
+}, function WeightedCategoryAccuracy(): PureLayer {
   const name = "WeightedCategoryAccuracy";
   return metricFn(name, ["model output", "targets", "weights"], (modelOutput, targets, weights) => {
     const predictions = predictedCategories(name, modelOutput, targets);
@@ -225,7 +231,12 @@ export interface CategoryCrossEntropyOptions {
  * ce([tf.tensor([[9, 2, 0, -2], [2, 9, 0, -2]]), tf.tensor([0, 1], [2], "int32")]); // ≈ 0.0686
  * ```
  */
-export const CategoryCrossEntropy = withArgs("CategoryCrossEntropy", { positional: [], options: optionKeys<CategoryCrossEntropyOptions>({ labelSmoothing: true }) }, function CategoryCrossEntropy(options: CategoryCrossEntropyOptions = {}): PureLayer {
+export const CategoryCrossEntropy = withArgs("CategoryCrossEntropy", {
+  positional: [],
+  options: optionKeys<CategoryCrossEntropyOptions>({
+    labelSmoothing: true,
+  }),
+}, function CategoryCrossEntropy(options: CategoryCrossEntropyOptions = {}): PureLayer {
   const name = "CategoryCrossEntropy";
   const labelSmoothing = options.labelSmoothing ?? null;
   checkLabelSmoothing(name, labelSmoothing);
@@ -255,7 +266,12 @@ export interface WeightedCategoryCrossEntropyOptions extends CategoryCrossEntrop
  * ce([logits, tf.tensor([0, 1], [2], "int32"), tf.tensor([30, 10])]); // ≈ 0.167
  * ```
  */
-export const WeightedCategoryCrossEntropy = withArgs("WeightedCategoryCrossEntropy", { positional: [], options: optionKeys<WeightedCategoryCrossEntropyOptions>({ labelSmoothing: true, cutoff: true }) }, function WeightedCategoryCrossEntropy(options: WeightedCategoryCrossEntropyOptions = {}): PureLayer {
+export const WeightedCategoryCrossEntropy = withArgs("WeightedCategoryCrossEntropy", {
+  positional: [],
+  options: optionKeys<WeightedCategoryCrossEntropyOptions>({
+    labelSmoothing: true, cutoff: true,
+  }),
+}, function WeightedCategoryCrossEntropy(options: WeightedCategoryCrossEntropyOptions = {}): PureLayer {
   const name = "WeightedCategoryCrossEntropy";
   const labelSmoothing = options.labelSmoothing ?? null;
   const cutoff = options.cutoff ?? 0;
@@ -282,7 +298,10 @@ export const WeightedCategoryCrossEntropy = withArgs("WeightedCategoryCrossEntro
  * tl.BinaryCrossEntropy()([tf.tensor([1, -1]), tf.tensor([1, 0], [2], "int32")]); // ≈ 0.3133
  * ```
  */
-export const BinaryCrossEntropy = withArgs("BinaryCrossEntropy", { positional: [], options: [] }, function BinaryCrossEntropy(): PureLayer {
+export const BinaryCrossEntropy = withArgs("BinaryCrossEntropy", {
+  positional: [],
+  options: [],
+}, function BinaryCrossEntropy(): PureLayer {
   const name = "BinaryCrossEntropy";
   return metricFn(name, ["model output", "targets"], (modelOutput, targets) => {
     assertSameShape(name, "model output", modelOutput, "targets", targets);
@@ -309,7 +328,10 @@ export const BinaryCrossEntropy = withArgs("BinaryCrossEntropy", { positional: [
  * acc([out, tf.tensor([[0, 1], [0, 1]], [2, 2], "int32"), tf.tensor([[1, 1], [1, 0]])]); // 1
  * ```
  */
-export const MaskedSequenceAccuracy = withArgs("MaskedSequenceAccuracy", { positional: [], options: [] }, function MaskedSequenceAccuracy(): PureLayer {
+export const MaskedSequenceAccuracy = withArgs("MaskedSequenceAccuracy", {
+  positional: [],
+  options: [],
+}, function MaskedSequenceAccuracy(): PureLayer {
   const name = "MaskedSequenceAccuracy";
   return metricFn(name, ["model output", "targets", "weights"], (modelOutput, targets, weights) => {
     const predictions = predictedCategories(name, modelOutput, targets);
@@ -424,7 +446,12 @@ function classifierFrom(metric: string, x: Layer | null | AccuracyOptions): Laye
  * acc([tf.tensor([[.2, .7], [.2, .7]]), tf.tensor([0, 1], [2], "int32"), tf.tensor([1, 3])]); // 0.75
  * ```
  */
-export const Accuracy = withArgs("Accuracy", { positional: ["classifier?"], options: optionKeys<AccuracyOptions>({ classifier: true }) }, function Accuracy(
+export const Accuracy = withArgs("Accuracy", {
+  positional: ["classifier?"],
+  options: optionKeys<AccuracyOptions>({
+    classifier: true,
+  }),
+}, function Accuracy(
   classifierOrOptions: Layer | null | AccuracyOptions = null
 ): SerialT {
   const classifier = classifierFrom("Accuracy", classifierOrOptions);
@@ -451,7 +478,12 @@ export const Accuracy = withArgs("Accuracy", { positional: ["classifier?"], opti
  * acc([out, tf.tensor([[0, 1], [0, 1]], [2, 2], "int32"), tf.ones([2, 2])]); // 0.5
  * ```
  */
-export const SequenceAccuracy = withArgs("SequenceAccuracy", { positional: ["classifier?"], options: optionKeys<AccuracyOptions>({ classifier: true }) }, function SequenceAccuracy(
+export const SequenceAccuracy = withArgs("SequenceAccuracy", {
+  positional: ["classifier?"],
+  options: optionKeys<AccuracyOptions>({
+    classifier: true,
+  }),
+}, function SequenceAccuracy(
   classifierOrOptions: Layer | null | AccuracyOptions = null
 ): SerialT {
   const classifier = classifierFrom("SequenceAccuracy", classifierOrOptions);
@@ -476,7 +508,10 @@ export const SequenceAccuracy = withArgs("SequenceAccuracy", { positional: ["cla
  * tl.CrossEntropyLoss()([logProbs, tf.tensor([1], [1], "int32"), tf.ones([1])]); // -log(0.75)
  * ```
  */
-export const CrossEntropyLoss = withArgs("CrossEntropyLoss", { positional: [], options: [] }, function CrossEntropyLoss(): SerialT {
+export const CrossEntropyLoss = withArgs("CrossEntropyLoss", {
+  positional: [],
+  options: [],
+}, function CrossEntropyLoss(): SerialT {
   return Serial(CrossEntropyScores(), WeightedMean(), { name: "CrossEntropyLoss", sublayersToPrint: [] });
 });
 
@@ -493,7 +528,10 @@ export const CrossEntropyLoss = withArgs("CrossEntropyLoss", { positional: [], o
  * loss([tf.tensor([[0, Math.log(3)]]), tf.tensor([1], [1], "int32"), tf.ones([1])]); // -log(0.75)
  * ```
  */
-export const CrossEntropyLossWithLogSoftmax = withArgs("CrossEntropyLossWithLogSoftmax", { positional: [], options: [] }, function CrossEntropyLossWithLogSoftmax(): SerialT {
+export const CrossEntropyLossWithLogSoftmax = withArgs("CrossEntropyLossWithLogSoftmax", {
+  positional: [],
+  options: [],
+}, function CrossEntropyLossWithLogSoftmax(): SerialT {
   const logSoftmaxLayer = Fn("LogSoftmax", (x: tf.Tensor) => logSoftmax(toFloat(x)), { nIn: 1 });
   return Serial(logSoftmaxLayer, CrossEntropyScores(), WeightedMean(), {
     name: "CrossEntropyLossWithLogSoftmax",
@@ -517,7 +555,10 @@ export const CrossEntropyLossWithLogSoftmax = withArgs("CrossEntropyLossWithLogS
  * tl.BinaryCrossEntropyLoss()([p, tf.tensor([1, 0]), tf.ones([2])]); // -(log .9 + log .8) / 2
  * ```
  */
-export const BinaryCrossEntropyLoss = withArgs("BinaryCrossEntropyLoss", { positional: [], options: [] }, function BinaryCrossEntropyLoss(): SerialT {
+export const BinaryCrossEntropyLoss = withArgs("BinaryCrossEntropyLoss", {
+  positional: [],
+  options: [],
+}, function BinaryCrossEntropyLoss(): SerialT {
   return Serial(BinaryCrossEntropyScores(), WeightedMean(), { name: "BinaryCrossEntropyLoss", sublayersToPrint: [] });
 });
 
@@ -564,7 +605,10 @@ export const L2Loss = withArgs("L2Loss", { positional: [], options: [] }, functi
  * tl.SmoothL1Loss()([y, t, tf.tensor([[1, 0], [0, 1]])]); // 0.75
  * ```
  */
-export const SmoothL1Loss = withArgs("SmoothL1Loss", { positional: [], options: [] }, function SmoothL1Loss(): PureLayer {
+export const SmoothL1Loss = withArgs("SmoothL1Loss", {
+  positional: [],
+  options: [],
+}, function SmoothL1Loss(): PureLayer {
   const name = "SmoothL1Loss";
   return elementwiseLoss(name, (diff) => {
     const l1Dist = tf.abs(diff);
@@ -643,7 +687,12 @@ function checkFScoreOptions(layer: string, options: FScoreOptions): [number, num
  * f([out, tf.tensor([1, 2, 2, 3, 1], [5], "int32")]); // ≈ 0.444
  * ```
  */
-export const MacroAveragedFScore = withArgs("MacroAveragedFScore", { positional: [], options: optionKeys<FScoreOptions>({ beta: true, initialCategoryIndex: true }) }, function MacroAveragedFScore(options: FScoreOptions = {}): PureLayer {
+export const MacroAveragedFScore = withArgs("MacroAveragedFScore", {
+  positional: [],
+  options: optionKeys<FScoreOptions>({
+    beta: true, initialCategoryIndex: true,
+  }),
+}, function MacroAveragedFScore(options: FScoreOptions = {}): PureLayer {
   const name = "MacroAveragedFScore";
   const [beta, initial] = checkFScoreOptions(name, options);
   return metricFn(name, ["model output", "targets"], (modelOutput, targets) => {
@@ -666,7 +715,12 @@ export const MacroAveragedFScore = withArgs("MacroAveragedFScore", { positional:
  * tl.WeightedFScore()([out, tf.tensor([1, 2, 2, 3, 1], [5], "int32")]); // ≈ 0.533
  * ```
  */
-export const WeightedFScore = withArgs("WeightedFScore", { positional: [], options: optionKeys<FScoreOptions>({ beta: true, initialCategoryIndex: true }) }, function WeightedFScore(options: FScoreOptions = {}): PureLayer {
+export const WeightedFScore = withArgs("WeightedFScore", {
+  positional: [],
+  options: optionKeys<FScoreOptions>({
+    beta: true, initialCategoryIndex: true,
+  }),
+}, function WeightedFScore(options: FScoreOptions = {}): PureLayer {
   const name = "WeightedFScore";
   const [beta, initial] = checkFScoreOptions(name, options);
   return metricFn(name, ["model output", "targets"], (modelOutput, targets) => {
@@ -708,7 +762,10 @@ export const WeightedSum = withArgs("WeightedSum", { positional: [], options: []
  * tl.CrossEntropySum()([logProbs, tf.tensor([0, 1], [2], "int32"), tf.ones([2])]); // -log(.5) - log(.75)
  * ```
  */
-export const CrossEntropySum = withArgs("CrossEntropySum", { positional: [], options: [] }, function CrossEntropySum(): SerialT {
+export const CrossEntropySum = withArgs("CrossEntropySum", {
+  positional: [],
+  options: [],
+}, function CrossEntropySum(): SerialT {
   return Serial(CrossEntropyScores(), WeightedSum(), { name: "CrossEntropySum", sublayersToPrint: [] });
 });
 
@@ -726,6 +783,9 @@ export const CrossEntropySum = withArgs("CrossEntropySum", { positional: [], opt
  * tl.BinaryCrossEntropySum()([p, tf.tensor([1, 0]), tf.tensor(1)]); // -(log .9 + log .8) / 2
  * ```
  */
-export const BinaryCrossEntropySum = withArgs("BinaryCrossEntropySum", { positional: [], options: [] }, function BinaryCrossEntropySum(): SerialT {
+export const BinaryCrossEntropySum = withArgs("BinaryCrossEntropySum", {
+  positional: [],
+  options: [],
+}, function BinaryCrossEntropySum(): SerialT {
   return Serial(BinaryCrossEntropyScores(), WeightedSum(), { name: "BinaryCrossEntropySum", sublayersToPrint: [] });
 });

@@ -147,7 +147,12 @@ class BatchNormLayer extends Layer {
  * const [runningMean, runningVar, nBatches] = bn.state as tf.Tensor[];
  * ```
  */
-export const BatchNorm = callable(BatchNormLayer, "BatchNorm", { positional: [], options: optionKeys<BatchNormOptions>({ axis: true, epsilon: true, center: true, scale: true, momentum: true, mode: true }) });
+export const BatchNorm = callable(BatchNormLayer, "BatchNorm", {
+  positional: [],
+  options: optionKeys<BatchNormOptions>({
+    axis: true, epsilon: true, center: true, scale: true, momentum: true, mode: true,
+  }),
+});
 export type BatchNorm = BatchNormLayer;
 
 // ------------------------------------------------------------------ LayerNorm
@@ -203,7 +208,12 @@ class LayerNormLayer extends Layer {
  * tl.LayerNorm()(tf.tensor([[1, 3]])); // [[-1, 1]] (nearly)
  * ```
  */
-export const LayerNorm = callable(LayerNormLayer, "LayerNorm", { positional: [], options: optionKeys<LayerNormOptions>({ center: true, epsilon: true }) });
+export const LayerNorm = callable(LayerNormLayer, "LayerNorm", {
+  positional: [],
+  options: optionKeys<LayerNormOptions>({
+    center: true, epsilon: true,
+  }),
+});
 export type LayerNorm = LayerNormLayer;
 
 // --------------------------------------------------------- FilterResponseNorm
@@ -271,5 +281,10 @@ class FilterResponseNormLayer extends Layer {
  * tl.FilterResponseNorm()(tf.ones([2, 5, 7, 3])).shape; // [2, 5, 7, 3]
  * ```
  */
-export const FilterResponseNorm = callable(FilterResponseNormLayer, "FilterResponseNorm", { positional: [], options: optionKeys<FilterResponseNormOptions>({ mode: true, learnEpsilon: true, initEpsilon: true, initLearntEpsilon: true }) });
+export const FilterResponseNorm = callable(FilterResponseNormLayer, "FilterResponseNorm", {
+  positional: [],
+  options: optionKeys<FilterResponseNormOptions>({
+    mode: true, learnEpsilon: true, initEpsilon: true, initLearntEpsilon: true,
+  }),
+});
 export type FilterResponseNorm = FilterResponseNormLayer;

@@ -223,7 +223,12 @@ function makePool(kind: PoolKind, prefix: string, options: AvgPoolOptions): Pure
  * pool(tf.ones([1, 4, 4, 3])).shape; // [1, 2, 2, 3]
  * ```
  */
-export const MaxPool = withArgs("MaxPool", { positional: [], options: optionKeys<PoolOptions>({ poolSize: true, strides: true, padding: true }) }, function MaxPool(options: PoolOptions = {}): PureLayer {
+export const MaxPool = withArgs("MaxPool", {
+  positional: [],
+  options: optionKeys<PoolOptions>({
+    poolSize: true, strides: true, padding: true,
+  }),
+}, function MaxPool(options: PoolOptions = {}): PureLayer {
   return makePool("max", "MaxPool", options);
 });
 
@@ -240,7 +245,12 @@ export const MaxPool = withArgs("MaxPool", { positional: [], options: optionKeys
  * tl.SumPool({ poolSize: [3], strides: [3], padding: "SAME" })(tf.ones([1, 5, 2])); // [[[3, 3], [2, 2]]]
  * ```
  */
-export const SumPool = withArgs("SumPool", { positional: [], options: optionKeys<PoolOptions>({ poolSize: true, strides: true, padding: true }) }, function SumPool(options: PoolOptions = {}): PureLayer {
+export const SumPool = withArgs("SumPool", {
+  positional: [],
+  options: optionKeys<PoolOptions>({
+    poolSize: true, strides: true, padding: true,
+  }),
+}, function SumPool(options: PoolOptions = {}): PureLayer {
   return makePool("sum", "SumPool", options);
 });
 
@@ -259,6 +269,11 @@ export const SumPool = withArgs("SumPool", { positional: [], options: optionKeys
  * tl.AvgPool({ poolSize: [3], strides: [3], padding: "SAME", countPadding: true })(tf.ones([1, 5, 2])); // [[[1, 1], [0.667, 0.667]]]
  * ```
  */
-export const AvgPool = withArgs("AvgPool", { positional: [], options: optionKeys<AvgPoolOptions>({ poolSize: true, strides: true, padding: true, countPadding: true }) }, function AvgPool(options: AvgPoolOptions = {}): PureLayer {
+export const AvgPool = withArgs("AvgPool", {
+  positional: [],
+  options: optionKeys<AvgPoolOptions>({
+    poolSize: true, strides: true, padding: true, countPadding: true,
+  }),
+}, function AvgPool(options: AvgPoolOptions = {}): PureLayer {
   return makePool("avg", "AvgPool", options);
 });

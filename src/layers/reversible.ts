@@ -161,7 +161,12 @@ class ReversibleLayerImpl extends Layer implements Reversible {
  * new Double().reverse(tf.tensor([4])); // [2]
  * ```
  */
-export const ReversibleLayer = callable(ReversibleLayerImpl, "ReversibleLayer", { positional: [], options: optionKeys<LayerOptions>({ nIn: true, nOut: true, name: true, sublayersToPrint: true }) });
+export const ReversibleLayer = callable(ReversibleLayerImpl, "ReversibleLayer", {
+  positional: [],
+  options: optionKeys<LayerOptions>({
+    nIn: true, nOut: true, name: true, sublayersToPrint: true,
+  }),
+});
 export type ReversibleLayer = ReversibleLayerImpl;
 
 // ------------------------------------------------- ReversibleConcatenatePair
@@ -199,7 +204,10 @@ class ReversibleConcatenatePairLayer extends ReversibleLayerImpl {
  * const [a, b] = tl.ReversibleConcatenatePair()([tf.ones([1, 2]), tf.zeros([1, 2])]); // a = b = [[1, 1, 0, 0]]
  * ```
  */
-export const ReversibleConcatenatePair = callable(ReversibleConcatenatePairLayer, "ReversibleConcatenatePair", { positional: [], options: [] });
+export const ReversibleConcatenatePair = callable(ReversibleConcatenatePairLayer, "ReversibleConcatenatePair", {
+  positional: [],
+  options: [],
+});
 export type ReversibleConcatenatePair = ReversibleConcatenatePairLayer;
 
 // ---------------------------------------------------------- ReversibleSelect
@@ -259,7 +267,12 @@ class ReversibleSelectLayer extends ReversibleLayerImpl {
  * tl.ReversibleSelect([2, 0, 1])([a, b, c]); // [c, a, b]
  * ```
  */
-export const ReversibleSelect = callable(ReversibleSelectLayer, "ReversibleSelect", { positional: ["indices"], options: optionKeys<ReversibleSelectOptions>({ nIn: true, name: true }) });
+export const ReversibleSelect = callable(ReversibleSelectLayer, "ReversibleSelect", {
+  positional: ["indices"],
+  options: optionKeys<ReversibleSelectOptions>({
+    nIn: true, name: true,
+  }),
+});
 export type ReversibleSelect = ReversibleSelectLayer;
 
 /**
@@ -270,7 +283,10 @@ export type ReversibleSelect = ReversibleSelectLayer;
  * tl.toList(tl.ReversibleSwap()([tf.tensor([1, 2]), tf.tensor([10, 20])])); // [[10, 20], [1, 2]]
  * ```
  */
-export const ReversibleSwap = withArgs("ReversibleSwap", { positional: [], options: [] }, function ReversibleSwap(): ReversibleSelect {
+export const ReversibleSwap = withArgs("ReversibleSwap", {
+  positional: [],
+  options: [],
+}, function ReversibleSwap(): ReversibleSelect {
   return ReversibleSelect([1, 0], { name: "ReversibleSwap" });
 });
 
@@ -326,7 +342,12 @@ class ReversibleReshapeLayer extends ReversibleLayerImpl {
  * tl.ReversibleReshape([2, 3], [6])(tf.zeros([2, 3, 4])).shape; // [6, 4]
  * ```
  */
-export const ReversibleReshape = callable(ReversibleReshapeLayer, "ReversibleReshape", { positional: ["shape1", "shape2"], options: optionKeys<ReversibleReshapeOptions>({ nIn: true }) });
+export const ReversibleReshape = callable(ReversibleReshapeLayer, "ReversibleReshape", {
+  positional: ["shape1", "shape2"],
+  options: optionKeys<ReversibleReshapeOptions>({
+    nIn: true,
+  }),
+});
 export type ReversibleReshape = ReversibleReshapeLayer;
 
 // ------------------------------------------------------ ReversiblePrintShape
@@ -378,7 +399,12 @@ class ReversiblePrintShapeLayer extends ReversibleLayerImpl {
  * tl.ReversiblePrintShape({ msg: "block" })(tf.zeros([2, 3])); // prints "PrintShape: block: [(2, 3)[float32]]"
  * ```
  */
-export const ReversiblePrintShape = callable(ReversiblePrintShapeLayer, "ReversiblePrintShape", { positional: [], options: optionKeys<ReversiblePrintShapeOptions>({ nIn: true, msg: true }) });
+export const ReversiblePrintShape = callable(ReversiblePrintShapeLayer, "ReversiblePrintShape", {
+  positional: [],
+  options: optionKeys<ReversiblePrintShapeOptions>({
+    nIn: true, msg: true,
+  }),
+});
 export type ReversiblePrintShape = ReversiblePrintShapeLayer;
 
 // ---------------------------------------------------------- ReversibleSerial
@@ -657,5 +683,10 @@ function arraysEqual(a: readonly number[], b: readonly number[]): boolean {
  * half.reverse([y, x2]); // [zeros, ones]
  * ```
  */
-export const ReversibleHalfResidual = callable(ReversibleHalfResidualLayer, "ReversibleHalfResidual", { rest: true, options: optionKeys<ReversibleHalfResidualOptions>({ attentionLayer: true, name: true }) });
+export const ReversibleHalfResidual = callable(ReversibleHalfResidualLayer, "ReversibleHalfResidual", {
+  rest: true,
+  options: optionKeys<ReversibleHalfResidualOptions>({
+    attentionLayer: true, name: true,
+  }),
+});
 export type ReversibleHalfResidual = ReversibleHalfResidualLayer;

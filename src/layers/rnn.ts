@@ -109,7 +109,12 @@ class LSTMCellLayer extends Layer {
  * const [h, s] = tl.LSTMCell(9)([tf.ones([8, 9]), tf.zeros([8, 18])]); // (8, 9), (8, 18)
  * ```
  */
-export const LSTMCell = callable(LSTMCellLayer, "LSTMCell", { positional: ["nUnits"], options: optionKeys<LSTMCellOptions>({ forgetBias: true, kernelInitializer: true, biasInitializer: true }) });
+export const LSTMCell = callable(LSTMCellLayer, "LSTMCell", {
+  positional: ["nUnits"],
+  options: optionKeys<LSTMCellOptions>({
+    forgetBias: true, kernelInitializer: true, biasInitializer: true,
+  }),
+});
 export type LSTMCell = LSTMCellLayer;
 
 // ------------------------------------------------------------- MakeZeroState
@@ -128,7 +133,12 @@ export interface MakeZeroStateOptions {
  * tl.MakeZeroState({ depthMultiplier: 2 })(tf.ones([4, 5, 3])).shape; // [4, 6]
  * ```
  */
-export const MakeZeroState = withArgs("MakeZeroState", { positional: [], options: optionKeys<MakeZeroStateOptions>({ depthMultiplier: true }) }, function MakeZeroState(options: MakeZeroStateOptions = {}): Layer {
+export const MakeZeroState = withArgs("MakeZeroState", {
+  positional: [],
+  options: optionKeys<MakeZeroStateOptions>({
+    depthMultiplier: true,
+  }),
+}, function MakeZeroState(options: MakeZeroStateOptions = {}): Layer {
   const m = options.depthMultiplier ?? 1;
   return Fn("MakeZeroState", (x: tf.Tensor) => {
     if (x.rank !== 3) {
@@ -165,7 +175,12 @@ export interface LSTMOptions {
  * String(lstm); // "LSTM_3"
  * ```
  */
-export const LSTM = withArgs("LSTM", { positional: ["nUnits"], options: optionKeys<LSTMOptions>({ mode: true, returnState: true, initialState: true }) }, function LSTM(nUnits: number, options: LSTMOptions = {}): Layer {
+export const LSTM = withArgs("LSTM", {
+  positional: ["nUnits"],
+  options: optionKeys<LSTMOptions>({
+    mode: true, returnState: true, initialState: true,
+  }),
+}, function LSTM(nUnits: number, options: LSTMOptions = {}): Layer {
   const mode = options.mode ?? "train";
   const scan = () => Scan(LSTMCell(nUnits), { axis: 1, mode });
   const name = `LSTM_${nUnits}`;
@@ -249,7 +264,12 @@ class GRUCellLayer extends Layer {
  * const [y, s] = tl.GRUCell(9)([tf.ones([8, 7, 9]), tf.ones([8, 7, 9])]); // (8, 7, 9) twice
  * ```
  */
-export const GRUCell = callable(GRUCellLayer, "GRUCell", { positional: ["nUnits"], options: optionKeys<GRUCellOptions>({ forgetBias: true, kernelInitializer: true, biasInitializer: true }) });
+export const GRUCell = callable(GRUCellLayer, "GRUCell", {
+  positional: ["nUnits"],
+  options: optionKeys<GRUCellOptions>({
+    forgetBias: true, kernelInitializer: true, biasInitializer: true,
+  }),
+});
 export type GRUCell = GRUCellLayer;
 
 /** Options of {@link GRU}. */
@@ -266,7 +286,12 @@ export interface GRUOptions {
  * tl.GRU(5)(tf.ones([2, 4, 5])).shape; // [2, 4, 5]
  * ```
  */
-export const GRU = withArgs("GRU", { positional: ["nUnits"], options: optionKeys<GRUOptions>({ mode: true }) }, function GRU(nUnits: number, options: GRUOptions = {}): Layer {
+export const GRU = withArgs("GRU", {
+  positional: ["nUnits"],
+  options: optionKeys<GRUOptions>({
+    mode: true,
+  }),
+}, function GRU(nUnits: number, options: GRUOptions = {}): Layer {
   const mode = options.mode ?? "train";
   return Serial(
     Branch(null, MakeZeroState({ depthMultiplier: 1 })),
@@ -310,7 +335,13 @@ function AddSigmoidBias(sigmoidBias: number): Layer {
  * cell(tf.ones([2, 4])).shape; // [2, 4]
  * ```
  */
-export const GeneralGRUCell = withArgs("GeneralGRUCell", { positional: ["candidateTransform"], options: optionKeys<GeneralGRUCellOptions>({ memoryTransformFn: true, gateNonlinearity: true, candidateNonlinearity: true, dropoutRateC: true, sigmoidBias: true, mode: true }) }, function GeneralGRUCell(candidateTransform: LayerFactory, options: GeneralGRUCellOptions = {}): Layer {
+export const GeneralGRUCell = withArgs("GeneralGRUCell", {
+  positional: ["candidateTransform"],
+  options: optionKeys<GeneralGRUCellOptions>({
+    memoryTransformFn: true, gateNonlinearity: true, candidateNonlinearity: true, dropoutRateC: true,
+    sigmoidBias: true, mode: true,
+  }),
+}, function GeneralGRUCell(candidateTransform: LayerFactory, options: GeneralGRUCellOptions = {}): Layer {
   const gate = options.gateNonlinearity ?? sigmoidLayer;
   const cand = options.candidateNonlinearity ?? tanhLayer;
   const sigmoidBias = options.sigmoidBias ?? 0.5;
@@ -341,7 +372,12 @@ export interface ConvGRUCellOptions {
  * tl.ConvGRUCell(9)(tf.ones([8, 1, 7, 9])).shape; // [8, 1, 7, 9]
  * ```
  */
-export const ConvGRUCell = withArgs("ConvGRUCell", { positional: ["nUnits"], options: optionKeys<ConvGRUCellOptions>({ kernelSize: true, mode: true }) }, function ConvGRUCell(nUnits: number, options: ConvGRUCellOptions = {}): Layer {
+export const ConvGRUCell = withArgs("ConvGRUCell", {
+  positional: ["nUnits"],
+  options: optionKeys<ConvGRUCellOptions>({
+    kernelSize: true, mode: true,
+  }),
+}, function ConvGRUCell(nUnits: number, options: ConvGRUCellOptions = {}): Layer {
   const kernel = options.kernelSize ?? [3, 3];
   return GeneralGRUCell(() => Conv(nUnits, kernel, { padding: "SAME" }), {
     memoryTransformFn: null, gateNonlinearity: sigmoidLayer, candidateNonlinearity: tanhLayer, mode: options.mode ?? "train",
@@ -376,7 +412,10 @@ export const InnerSRUCell = withArgs("InnerSRUCell", { positional: [], options: 
  * const [cs, last] = tl.ScanSRUCell("eval")([tf.ones([1, 4, 2]), tf.fill([1, 4, 2], 0.5), tf.zeros([1, 2])]);
  * ```
  */
-export const ScanSRUCell = withArgs("ScanSRUCell", { positional: ["mode", "monkeyPatchedMask?"], options: [] }, function ScanSRUCell(mode: string, monkeyPatchedMask: unknown = null): Layer {
+export const ScanSRUCell = withArgs("ScanSRUCell", {
+  positional: ["mode", "monkeyPatchedMask?"],
+  options: [],
+}, function ScanSRUCell(mode: string, monkeyPatchedMask: unknown = null): Layer {
   if (monkeyPatchedMask !== null && monkeyPatchedMask !== undefined) {
     throw new Error("ScanSRUCell: monkeyPatchedMask (Terraformer's predict-mode mask) is not supported in trax-ts");
   }
@@ -401,7 +440,12 @@ export interface SRUOptions {
  * tl.SRU(7)(tf.ones([8, 9, 7])).shape; // [8, 9, 7]
  * ```
  */
-export const SRU = withArgs("SRU", { positional: ["nUnits"], options: optionKeys<SRUOptions>({ activation: true, mode: true }) }, function SRU(nUnits: number, options: SRUOptions = {}): Layer {
+export const SRU = withArgs("SRU", {
+  positional: ["nUnits"],
+  options: optionKeys<SRUOptions>({
+    activation: true, mode: true,
+  }),
+}, function SRU(nUnits: number, options: SRUOptions = {}): Layer {
   const mode = options.mode ?? "train";
   const layers: (Layer | null)[] = [
     Branch(Dense(3 * nUnits), null),

@@ -77,5 +77,10 @@ class DropoutLayer extends Layer {
  * tl.Dropout({ rate: 0.5, sharedAxes: [0] }); // one mask for the whole batch
  * ```
  */
-export const Dropout = callable(DropoutLayer, "Dropout", { positional: [], options: optionKeys<DropoutOptions>({ rate: true, sharedAxes: true, mode: true }) });
+export const Dropout = callable(DropoutLayer, "Dropout", {
+  positional: [],
+  options: optionKeys<DropoutOptions>({
+    rate: true, sharedAxes: true, mode: true,
+  }),
+});
 export type Dropout = DropoutLayer;

@@ -110,6 +110,11 @@ class EmbeddingLayer extends Layer {
  * embed(tf.tensor([1, 2, 3, 4], [4], "int32")).shape; // [4, 32]
  * ```
  */
-export const Embedding = callable(EmbeddingLayer, "Embedding", { positional: ["vocabSize", "dFeature"], options: optionKeys<EmbeddingOptions>({ useBfloat16: true, kernelInitializer: true }) });
+export const Embedding = callable(EmbeddingLayer, "Embedding", {
+  positional: ["vocabSize", "dFeature"],
+  options: optionKeys<EmbeddingOptions>({
+    useBfloat16: true, kernelInitializer: true,
+  }),
+});
 export type Embedding = EmbeddingLayer;
 

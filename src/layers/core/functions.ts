@@ -31,7 +31,12 @@ export interface FlattenOptions {
  * tl.Flatten({ nAxesToKeep: 3 })(tf.ones([1, 2, 3, 4, 5])).shape; // [1, 2, 3, 20]
  * ```
  */
-export const Flatten = withArgs("Flatten", { positional: [], options: optionKeys<FlattenOptions>({ nAxesToKeep: true }) }, function Flatten(options: FlattenOptions = {}): PureLayer {
+export const Flatten = withArgs("Flatten", {
+  positional: [],
+  options: optionKeys<FlattenOptions>({
+    nAxesToKeep: true,
+  }),
+}, function Flatten(options: FlattenOptions = {}): PureLayer {
   const n = options.nAxesToKeep ?? 1;
   if (!Number.isInteger(n) || n < 0) throw new Error(`Flatten needs a non-negative integer nAxesToKeep; got ${n}`);
   return Fn(`Flatten_keep${n}`, (x: tf.Tensor) => {
@@ -63,7 +68,12 @@ function logSumExpKeep(x: tf.Tensor, axis: number): tf.Tensor {
  * tl.LogSoftmax()(tf.tensor([[2, 1, -10]])); // [[-0.313, -1.313, -12.313]]
  * ```
  */
-export const LogSoftmax = withArgs("LogSoftmax", { positional: [], options: optionKeys<AxisOptions>({ axis: true }) }, function LogSoftmax(options: AxisOptions = {}): PureLayer {
+export const LogSoftmax = withArgs("LogSoftmax", {
+  positional: [],
+  options: optionKeys<AxisOptions>({
+    axis: true,
+  }),
+}, function LogSoftmax(options: AxisOptions = {}): PureLayer {
   const axis = options.axis ?? -1;
   return Fn("LogSoftmax", (x: tf.Tensor) => {
     x = toInexact("LogSoftmax", x);
@@ -82,7 +92,12 @@ export const LogSoftmax = withArgs("LogSoftmax", { positional: [], options: opti
  * tl.LogSumExp()(tf.tensor([[0, 0]])); // [[0.693]]
  * ```
  */
-export const LogSumExp = withArgs("LogSumExp", { positional: [], options: optionKeys<AxisOptions>({ axis: true }) }, function LogSumExp(options: AxisOptions = {}): PureLayer {
+export const LogSumExp = withArgs("LogSumExp", {
+  positional: [],
+  options: optionKeys<AxisOptions>({
+    axis: true,
+  }),
+}, function LogSumExp(options: AxisOptions = {}): PureLayer {
   const axis = options.axis ?? -1;
   return Fn("LogSumExp", (x: tf.Tensor) => {
     x = toInexact("LogSumExp", x);
@@ -100,7 +115,12 @@ export const LogSumExp = withArgs("LogSumExp", { positional: [], options: option
  * tl.Softmax()(tf.tensor([[2, 1, -10]])); // [[0.731, 0.269, 0.0000045]]
  * ```
  */
-export const Softmax = withArgs("Softmax", { positional: [], options: optionKeys<AxisOptions>({ axis: true }) }, function Softmax(options: AxisOptions = {}): PureLayer {
+export const Softmax = withArgs("Softmax", {
+  positional: [],
+  options: optionKeys<AxisOptions>({
+    axis: true,
+  }),
+}, function Softmax(options: AxisOptions = {}): PureLayer {
   const axis = options.axis ?? -1;
   return Fn("Softmax", (x: tf.Tensor) => {
     x = toInexact("Softmax", x);
@@ -161,7 +181,12 @@ function reducer(name: string, axis: AxisArg, keepdims: boolean, op: (x: tf.Tens
  * tl.Mean({ axis: null })(tf.tensor([[3, 5], [2, 6]])); // 4
  * ```
  */
-export const Mean = withArgs("Mean", { positional: [], options: optionKeys<ReduceOptions>({ axis: true, keepdims: true }) }, function Mean(options: ReduceOptions = {}): PureLayer {
+export const Mean = withArgs("Mean", {
+  positional: [],
+  options: optionKeys<ReduceOptions>({
+    axis: true, keepdims: true,
+  }),
+}, function Mean(options: ReduceOptions = {}): PureLayer {
   const axis = options.axis === undefined ? -1 : options.axis;
   return reducer("Mean", axis, options.keepdims ?? false, (x, a, k) => tf.mean(x.toFloat(), a, k));
 });
@@ -176,7 +201,12 @@ export const Mean = withArgs("Mean", { positional: [], options: optionKeys<Reduc
  * tl.Min()(tf.tensor([[3, 5], [2, 6]])); // [3, 2]
  * ```
  */
-export const Min = withArgs("Min", { positional: [], options: optionKeys<ReduceOptions>({ axis: true, keepdims: true }) }, function Min(options: ReduceOptions = {}): PureLayer {
+export const Min = withArgs("Min", {
+  positional: [],
+  options: optionKeys<ReduceOptions>({
+    axis: true, keepdims: true,
+  }),
+}, function Min(options: ReduceOptions = {}): PureLayer {
   const axis = options.axis === undefined ? -1 : options.axis;
   return reducer("Min", axis, options.keepdims ?? false, (x, a, k) => tf.min(x, a, k));
 });
@@ -191,7 +221,12 @@ export const Min = withArgs("Min", { positional: [], options: optionKeys<ReduceO
  * tl.Max({ axis: 0 })(tf.tensor([[3, 5], [2, 6]])); // [3, 6]
  * ```
  */
-export const Max = withArgs("Max", { positional: [], options: optionKeys<ReduceOptions>({ axis: true, keepdims: true }) }, function Max(options: ReduceOptions = {}): PureLayer {
+export const Max = withArgs("Max", {
+  positional: [],
+  options: optionKeys<ReduceOptions>({
+    axis: true, keepdims: true,
+  }),
+}, function Max(options: ReduceOptions = {}): PureLayer {
   const axis = options.axis === undefined ? -1 : options.axis;
   return reducer("Max", axis, options.keepdims ?? false, (x, a, k) => tf.max(x, a, k));
 });
@@ -207,7 +242,12 @@ export const Max = withArgs("Max", { positional: [], options: optionKeys<ReduceO
  * tl.Sum({ axis: -1 })(tf.tensor([[3, 5], [2, 6]])); // [8, 8]
  * ```
  */
-export const Sum = withArgs("Sum", { positional: [], options: optionKeys<SumOptions>({ axis: true, keepdims: true }) }, function Sum(options: SumOptions = {}): PureLayer {
+export const Sum = withArgs("Sum", {
+  positional: [],
+  options: optionKeys<SumOptions>({
+    axis: true, keepdims: true,
+  }),
+}, function Sum(options: SumOptions = {}): PureLayer {
   const axis = options.axis === undefined ? null : options.axis;
   return reducer("Sum", axis, options.keepdims ?? false, (x, a, k) => tf.sum(x, a, k));
 });
@@ -228,7 +268,12 @@ export interface ThresholdOptions {
  * tl.ThresholdToBinary()(tf.tensor([0.3, 0.5, 0.51])); // [0, 0, 1]
  * ```
  */
-export const ThresholdToBinary = withArgs("ThresholdToBinary", { positional: [], options: optionKeys<ThresholdOptions>({ threshold: true }) }, function ThresholdToBinary(options: ThresholdOptions = {}): PureLayer {
+export const ThresholdToBinary = withArgs("ThresholdToBinary", {
+  positional: [],
+  options: optionKeys<ThresholdOptions>({
+    threshold: true,
+  }),
+}, function ThresholdToBinary(options: ThresholdOptions = {}): PureLayer {
   const threshold = options.threshold ?? 0.5;
   return Fn("ThresholdToBinary", (x: tf.Tensor) => {
     assertNumeric("ThresholdToBinary", x);
@@ -246,7 +291,12 @@ export const ThresholdToBinary = withArgs("ThresholdToBinary", { positional: [],
  * tl.ArgMax()(tf.tensor([[0.1, 0.9, 0.2], [0.22, 0.11, 0.99]])); // [1, 2]
  * ```
  */
-export const ArgMax = withArgs("ArgMax", { positional: [], options: optionKeys<AxisOptions>({ axis: true }) }, function ArgMax(options: AxisOptions = {}): PureLayer {
+export const ArgMax = withArgs("ArgMax", {
+  positional: [],
+  options: optionKeys<AxisOptions>({
+    axis: true,
+  }),
+}, function ArgMax(options: AxisOptions = {}): PureLayer {
   const axis = options.axis ?? -1;
   return Fn("ArgMax", (x: tf.Tensor) => {
     assertNumeric("ArgMax", x);
@@ -286,6 +336,9 @@ const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
  * tl.StopGradient()(tf.tensor([[3, 5], [2, 6]])); // [[3, 5], [2, 6]]
  * ```
  */
-export const StopGradient = withArgs("StopGradient", { positional: [], options: [] }, function StopGradient(): PureLayer {
+export const StopGradient = withArgs("StopGradient", {
+  positional: [],
+  options: [],
+}, function StopGradient(): PureLayer {
   return Fn("StopGradient", (x: tf.Tensor) => (x.dtype === "float32" ? stopGradient(x) : x));
 });

@@ -135,5 +135,10 @@ class LocallyConnected1dLayer extends Layer {
  * lc(tf.ones([3, 2])).shape; // [3, 6]
  * ```
  */
-export const LocallyConnected1d = callable(LocallyConnected1dLayer, "LocallyConnected1d", { positional: ["filters", "kernelSize"], options: optionKeys<LocallyConnected1dOptions>({ kernelInitializer: true, biasInitializer: true, useBias: true, padding: true }) });
+export const LocallyConnected1d = callable(LocallyConnected1dLayer, "LocallyConnected1d", {
+  positional: ["filters", "kernelSize"],
+  options: optionKeys<LocallyConnected1dOptions>({
+    kernelInitializer: true, biasInitializer: true, useBias: true, padding: true,
+  }),
+});
 export type LocallyConnected1d = LocallyConnected1dLayer;

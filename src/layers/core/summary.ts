@@ -36,7 +36,12 @@ export interface PrintShapeOptions {
  * model(tf.ones([2, 3])); // prints "PrintShape: after dense: [(2, 4)[float32]]"
  * ```
  */
-export const PrintShape = withArgs("PrintShape", { positional: [], options: optionKeys<PrintShapeOptions>({ nIn: true, msg: true }) }, function PrintShape(options: PrintShapeOptions = {}): PureLayer {
+export const PrintShape = withArgs("PrintShape", {
+  positional: [],
+  options: optionKeys<PrintShapeOptions>({
+    nIn: true, msg: true,
+  }),
+}, function PrintShape(options: PrintShapeOptions = {}): PureLayer {
   const nIn = options.nIn ?? 1;
   const msg = options.msg ?? "";
   if (!Number.isInteger(nIn) || nIn < 0) throw new Error(`PrintShape needs a non-negative integer nIn; got ${nIn}`);
@@ -101,7 +106,12 @@ class SummaryScalarLayer extends Layer {
  * (s.state as tf.Tensor).arraySync(); // 4
  * ```
  */
-export const SummaryScalar = callable(SummaryScalarLayer, "SummaryScalar", { positional: ["name"], options: optionKeys<SummaryScalarOptions>({ aggregationFun: true }) });
+export const SummaryScalar = callable(SummaryScalarLayer, "SummaryScalar", {
+  positional: ["name"],
+  options: optionKeys<SummaryScalarOptions>({
+    aggregationFun: true,
+  }),
+});
 export type SummaryScalar = SummaryScalarLayer;
 
 /** Options of {@link SummaryImage}. */
@@ -201,7 +211,12 @@ function checkBatch(layer: string, shapes: readonly (readonly number[])[]): numb
  * (s.state as tf.Tensor[]).length; // 2 images of (28, 28)
  * ```
  */
-export const SummaryImage = callable(SummaryImageLayer, "SummaryImage", { positional: ["name", "nIn"], options: optionKeys<SummaryImageOptions>({ numSummaries: true, recoverFn: true }) });
+export const SummaryImage = callable(SummaryImageLayer, "SummaryImage", {
+  positional: ["name", "nIn"],
+  options: optionKeys<SummaryImageOptions>({
+    numSummaries: true, recoverFn: true,
+  }),
+});
 export type SummaryImage = SummaryImageLayer;
 
 /**

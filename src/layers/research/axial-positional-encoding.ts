@@ -113,5 +113,10 @@ class AxialPositionalEncodingLayer extends Layer {
  * ape(tf.zeros([1, 12, 8])).shape; // [1, 12, 8]
  * ```
  */
-export const AxialPositionalEncoding = callable(AxialPositionalEncodingLayer, "AxialPositionalEncoding", { positional: [], options: optionKeys<AxialPositionalEncodingOptions>({ shape: true, dEmbs: true, kernelInitializer: true, dropout: true, dropoutBroadcastDims: true, mode: true }) });
+export const AxialPositionalEncoding = callable(AxialPositionalEncodingLayer, "AxialPositionalEncoding", {
+  positional: [],
+  options: optionKeys<AxialPositionalEncodingOptions>({
+    shape: true, dEmbs: true, kernelInitializer: true, dropout: true, dropoutBroadcastDims: true, mode: true,
+  }),
+});
 export type AxialPositionalEncoding = AxialPositionalEncodingLayer;

@@ -142,5 +142,11 @@ class EncDecAttentionLayer extends EfficientAttentionBase {
  * attn([tf.ones([1, 3, 6]), tf.ones([1, 5, 6]), tf.tensor([[1, 1, 1, 0, 0]], [1, 5], "bool")]).shape; // [1, 3, 6]
  * ```
  */
-export const EncDecAttention = callable(EncDecAttentionLayer, "EncDecAttention", { positional: [], options: optionKeys<EncDecAttentionOptions>({ nHeads: true, dQk: true, dV: true, masked: true, mode: true, attentionDropout: true, outputDropout: true, nParallelHeads: true, usePythonLoop: true, useReferenceCode: true }) });
+export const EncDecAttention = callable(EncDecAttentionLayer, "EncDecAttention", {
+  positional: [],
+  options: optionKeys<EncDecAttentionOptions>({
+    nHeads: true, dQk: true, dV: true, masked: true, mode: true, attentionDropout: true, outputDropout: true,
+    nParallelHeads: true, usePythonLoop: true, useReferenceCode: true,
+  }),
+});
 export type EncDecAttention = EncDecAttentionLayer;

@@ -138,5 +138,11 @@ class FixedBasePositionalEncodingLayer extends Layer {
  * pe(tf.zeros([1, 5, 6])).shape; // [1, 5, 6] (positions below 2^3)
  * ```
  */
-export const FixedBasePositionalEncoding = callable(FixedBasePositionalEncodingLayer, "FixedBasePositionalEncoding", { positional: [], options: optionKeys<FixedBasePositionalEncodingOptions>({ bases: true, nDigits: true, startFromZeroOneIn: true, baseDropoutOneIn: true, mode: true, initializer: true }) });
+export const FixedBasePositionalEncoding = callable(FixedBasePositionalEncodingLayer, "FixedBasePositionalEncoding", {
+  positional: [],
+  options: optionKeys<FixedBasePositionalEncodingOptions>({
+    bases: true, nDigits: true, startFromZeroOneIn: true, baseDropoutOneIn: true, mode: true,
+    initializer: true,
+  }),
+});
 export type FixedBasePositionalEncoding = FixedBasePositionalEncodingLayer;

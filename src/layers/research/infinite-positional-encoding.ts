@@ -169,7 +169,12 @@ class InfinitePositionalEncodingLayer extends Layer {
  * pe(tf.zeros([1, 5, 8])).shape; // [1, 5, 8]
  * ```
  */
-export const InfinitePositionalEncoding = callable(InfinitePositionalEncodingLayer, "InfinitePositionalEncoding", { positional: [], options: optionKeys<InfinitePositionalEncodingOptions>({ drift: true, affine: true, transform: true, timeBinLength: true, mode: true }) });
+export const InfinitePositionalEncoding = callable(InfinitePositionalEncodingLayer, "InfinitePositionalEncoding", {
+  positional: [],
+  options: optionKeys<InfinitePositionalEncodingOptions>({
+    drift: true, affine: true, transform: true, timeBinLength: true, mode: true,
+  }),
+});
 export type InfinitePositionalEncoding = InfinitePositionalEncodingLayer;
 
 /** Options of {@link TimeBinPositionalEncoding}. */
@@ -235,5 +240,10 @@ class TimeBinPositionalEncodingLayer extends Layer {
  * tb(tf.zeros([1, 7, 4])); // position 6: [0, 0.5, 0.2, 1]
  * ```
  */
-export const TimeBinPositionalEncoding = callable(TimeBinPositionalEncodingLayer, "TimeBinPositionalEncoding", { positional: ["timeBinLength"], options: optionKeys<TimeBinPositionalEncodingOptions>({ mode: true }) });
+export const TimeBinPositionalEncoding = callable(TimeBinPositionalEncodingLayer, "TimeBinPositionalEncoding", {
+  positional: ["timeBinLength"],
+  options: optionKeys<TimeBinPositionalEncodingOptions>({
+    mode: true,
+  }),
+});
 export type TimeBinPositionalEncoding = TimeBinPositionalEncodingLayer;

@@ -500,7 +500,15 @@ class LSHSelfAttentionLayer extends EfficientAttentionBase {
  * lsh(tf.randomNormal([1, 16, 8])).shape; // [1, 16, 8]
  * ```
  */
-export const LSHSelfAttention = callable(LSHSelfAttentionLayer, "LSHSelfAttention", { positional: [], options: optionKeys<LSHAttentionOptions>({ nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true, nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true, predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true, nParallelHeads: true, usePythonLoop: true, useReferenceCode: true }) });
+export const LSHSelfAttention = callable(LSHSelfAttentionLayer, "LSHSelfAttention", {
+  positional: [],
+  options: optionKeys<LSHAttentionOptions>({
+    nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true,
+    nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true,
+    predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true,
+    nParallelHeads: true, usePythonLoop: true, useReferenceCode: true,
+  }),
+});
 export type LSHSelfAttention = LSHSelfAttentionLayer;
 
 // ------------------------------------------------------- PureLSHSelfAttention
@@ -605,6 +613,14 @@ class PredictMem extends EfficientAttentionBase {
  * pure([tf.randomNormal([2, 8, 4]), tf.randomNormal([2, 8, 4])]).shape; // [2, 8, 4]
  * ```
  */
-export const PureLSHSelfAttention = callable(PureLSHSelfAttentionLayer, "PureLSHSelfAttention", { positional: [], options: optionKeys<LSHAttentionOptions>({ nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true, nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true, predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true, nParallelHeads: true, usePythonLoop: true, useReferenceCode: true }) });
+export const PureLSHSelfAttention = callable(PureLSHSelfAttentionLayer, "PureLSHSelfAttention", {
+  positional: [],
+  options: optionKeys<LSHAttentionOptions>({
+    nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true,
+    nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true,
+    predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true,
+    nParallelHeads: true, usePythonLoop: true, useReferenceCode: true,
+  }),
+});
 export type PureLSHSelfAttention = PureLSHSelfAttentionLayer;
 

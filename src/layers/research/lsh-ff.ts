@@ -89,5 +89,10 @@ class LSHFFLayer extends Layer {
  * ff(tf.randomNormal([2, 5, 16])).shape; // [2, 5, 16]
  * ```
  */
-export const LSHFF = callable(LSHFFLayer, "LSHFF", { positional: ["dFf", "nBuckets"], options: optionKeys<LSHFFOptions>({ nHashes: true, mode: true, kernelInitializer: true, biasInitializer: true }) });
+export const LSHFF = callable(LSHFFLayer, "LSHFF", {
+  positional: ["dFf", "nBuckets"],
+  options: optionKeys<LSHFFOptions>({
+    nHashes: true, mode: true, kernelInitializer: true, biasInitializer: true,
+  }),
+});
 export type LSHFF = LSHFFLayer;

@@ -101,7 +101,15 @@ class MixedLSHSelfAttentionLayer extends Layer {
  * attn([tf.randomNormal([1, 8, 4]), tf.randomNormal([1, 8, 4])]).shape; // [1, 8, 4]: plain attention
  * ```
  */
-export const MixedLSHSelfAttention = callable(MixedLSHSelfAttentionLayer, "MixedLSHSelfAttention", { positional: [], options: optionKeys<MixedLSHSelfAttentionOptions>({ nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true, nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true, predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true, nParallelHeads: true, usePythonLoop: true, useReferenceCode: true, stdLength: true, forceNoDropout: true }) });
+export const MixedLSHSelfAttention = callable(MixedLSHSelfAttentionLayer, "MixedLSHSelfAttention", {
+  positional: [],
+  options: optionKeys<MixedLSHSelfAttentionOptions>({
+    nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true,
+    nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true,
+    predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true,
+    nParallelHeads: true, usePythonLoop: true, useReferenceCode: true, stdLength: true, forceNoDropout: true,
+  }),
+});
 export type MixedLSHSelfAttention = MixedLSHSelfAttentionLayer;
 
 /** Options of {@link PureLSHSelfAttentionWrapper}: its own plus the inner attention's. */
@@ -135,7 +143,17 @@ export interface PureLSHSelfAttentionWrapperOptions extends MixedLSHSelfAttentio
  * block(tf.randomNormal([1, 8, 8])).shape; // [1, 8, 8]
  * ```
  */
-export const PureLSHSelfAttentionWrapper = withArgs("PureLSHSelfAttentionWrapper", { positional: [], options: optionKeys<PureLSHSelfAttentionWrapperOptions>({ nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true, nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true, predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true, nParallelHeads: true, usePythonLoop: true, useReferenceCode: true, stdLength: true, forceNoDropout: true, pureLshImplementation: true, numWeights: true, sparsity: true, weightsFormat: true, rotaryPositionEmb: true }) }, function PureLSHSelfAttentionWrapper(options: PureLSHSelfAttentionWrapperOptions = {}): Layer {
+export const PureLSHSelfAttentionWrapper = withArgs("PureLSHSelfAttentionWrapper", {
+  positional: [],
+  options: optionKeys<PureLSHSelfAttentionWrapperOptions>({
+    nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true,
+    nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true,
+    predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true,
+    nParallelHeads: true, usePythonLoop: true, useReferenceCode: true, stdLength: true, forceNoDropout: true,
+    pureLshImplementation: true, numWeights: true, sparsity: true, weightsFormat: true,
+    rotaryPositionEmb: true,
+  }),
+}, function PureLSHSelfAttentionWrapper(options: PureLSHSelfAttentionWrapperOptions = {}): Layer {
   const { pureLshImplementation, bias, numWeights, sparsity, weightsFormat, rotaryPositionEmb, ...rest } = options;
   void sparsity;
   const nHeads = rest.nHeads ?? 1;

@@ -287,5 +287,13 @@ class SelfAttentionLayer extends EfficientAttentionBase {
  * attn(tf.randomNormal([1, 8, 6])).shape; // [1, 8, 6]
  * ```
  */
-export const SelfAttention = callable(SelfAttentionLayer, "SelfAttention", { positional: [], options: optionKeys<SelfAttentionOptions>({ nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true, nChunksBefore: true, nChunksAfter: true, bias: true, mode: true, predictMemLen: true, predictDropLen: true, attentionDropout: true, outputDropout: true, nParallelHeads: true, usePythonLoop: true, useReferenceCode: true }) });
+export const SelfAttention = callable(SelfAttentionLayer, "SelfAttention", {
+  positional: [],
+  options: optionKeys<SelfAttentionOptions>({
+    nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true,
+    nChunksBefore: true, nChunksAfter: true, bias: true, mode: true, predictMemLen: true,
+    predictDropLen: true, attentionDropout: true, outputDropout: true, nParallelHeads: true,
+    usePythonLoop: true, useReferenceCode: true,
+  }),
+});
 export type SelfAttention = SelfAttentionLayer;

@@ -111,5 +111,10 @@ class SinCosPositionalEncodingLayer extends Layer {
  * pe(tf.zeros([1, 3, 4])); // rows [sin t, sin t/100, cos t, cos t/100] for t = 0, 1, 2
  * ```
  */
-export const SinCosPositionalEncoding = callable(SinCosPositionalEncodingLayer, "SinCosPositionalEncoding", { positional: [], options: optionKeys<SinCosPositionalEncodingOptions>({ addOffset: true, dropout: true, dropoutBroadcastDims: true, startFromZeroOneIn: true, mode: true }) });
+export const SinCosPositionalEncoding = callable(SinCosPositionalEncodingLayer, "SinCosPositionalEncoding", {
+  positional: [],
+  options: optionKeys<SinCosPositionalEncodingOptions>({
+    addOffset: true, dropout: true, dropoutBroadcastDims: true, startFromZeroOneIn: true, mode: true,
+  }),
+});
 export type SinCosPositionalEncoding = SinCosPositionalEncodingLayer;
