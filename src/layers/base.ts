@@ -20,6 +20,8 @@ import type { Signature } from "../shapes";
 import { callable } from "./callable";
 import { LayerError } from "./layer-error";
 import { beginTrustedWrites, disposeUnheld, trackHolders, withTrustedWrites, writesAreTrusted } from "./weight-ownership";
+import { asAbstractEvaluation } from "./abstract-eval";
+import { withArgs, optionKeys } from "./arg-check";
 
 export { LayerError };
 
@@ -602,6 +604,7 @@ export class Layer {
     const rng = this._rng as PRNGKey;
     let newState: State = state;
     let outStructure: unknown;
+    const keptState: tf.Tensor[] = [];
     const f = tf.customGrad(((...args: unknown[]) => {
       const save = args.pop() as (ts: tf.Tensor[]) => void;
       const tensors = args as tf.Tensor[];
@@ -611,10 +614,15 @@ export class Layer {
       this.state = state;
       const out = this.forward(xs);
       newState = this.state;
+      // tf.customGrad frees what its function made and did not return: keep the new state (re-tracked below).
+      const before = new Set(tensorsIn(state));
+      for (const t of tensorsIn(newState)) if (!before.has(t)) keptState.push(tf.keep(t));
       // An output that is one of the inputs must be a new tensor, or the tape would skip `backward`.
       const flatOut = treeFlatten(out as Nested<tf.Tensor>).map((t) => (tensors.includes(t) ? t.clone() : t));
       outStructure = treeUnflatten(flatOut, out as Nested<tf.Tensor>)[0];
-      save([...tensors, ...flatOut]);
+      // The new state is saved too: a backward may read it (LSH reads its stored buckets).
+      const stateLeaves = tensorsIn(newState);
+      save([...tensors, ...flatOut, ...stateLeaves]);
       return {
         // tf.customGrad takes one output tensor: several are packed into one.
         value: flatOut.length === 1 ? flatOut[0] : packTensors(flatOut),
@@ -622,11 +630,15 @@ export class Layer {
           const sx = treeUnflatten(saved.slice(0, xLeaves.length), x as Nested<tf.Tensor>)[0];
           const nIn = xLeaves.length + wLeaves.length;
           const sw = treeUnflatten(saved.slice(xLeaves.length, nIn), weights, (l) => !isTensor(l))[0];
-          const so = treeUnflatten(saved.slice(nIn), outStructure as Nested<tf.Tensor>)[0];
-          const savedOut = saved.slice(nIn);
+          const nOut = treeFlatten(outStructure as Nested<tf.Tensor>).length;
+          const so = treeUnflatten(saved.slice(nIn, nIn + nOut), outStructure as Nested<tf.Tensor>)[0];
+          const savedOut = saved.slice(nIn, nIn + nOut);
+          const savedState = saved.slice(nIn + nOut);
+          let stateIndex = 0;
+          const sNew = savedState.length > 0 ? nestedMap(newState as Nested<unknown>, (l) => (isTensor(l) ? savedState[stateIndex++] : l)) : newState;
           const dys = savedOut.length === 1 ? [dy as tf.Tensor] : unpackTensors(dy as tf.Tensor, savedOut, true);
           const g = treeUnflatten(dys, outStructure as Nested<tf.Tensor>)[0];
-          const [gx, gw] = this.backward(sx, so, g, sw, state, newState, rng);
+          const [gx, gw] = this.backward(sx, so, g, sw, state, sNew, rng);
           const flat = [...treeFlatten(gx as Nested<tf.Tensor>), ...treeFlatten(gw as Nested<tf.Tensor>).filter(isTensor)];
           // Saved tensors are freed after backprop: a gradient that is one of them must be a copy.
           return tensors.map((t, i) => (flat[i] ? (saved.includes(flat[i]) ? flat[i].clone() : flat[i]) : tf.zerosLike(t)));
@@ -634,6 +646,12 @@ export class Layer {
       };
     }) as any);
     const result = f(...(xLeaves as tf.Tensor[]), ...(wLeaves as tf.Tensor[])) as unknown as tf.Tensor;
+    if (keptState.length > 0) {
+      // Clones belong to the caller's scope like any other result; the kept originals go.
+      const kept = new Set(keptState);
+      newState = nestedMap(newState as Nested<tf.Tensor>, (t) => (kept.has(t) ? t.clone() : t)) as unknown as State;
+      tf.dispose(keptState);
+    }
     const outLeaves = treeFlatten(outStructure as Nested<tf.Tensor>);
     let flat = [result];
     if (outLeaves.length > 1) {
@@ -667,7 +685,7 @@ export class Layer {
     try {
       return tf.tidy(() => {
         const x = zerosOf(inputSignature);
-        const [out, s] = this.pureFn(x, this.weights, this.state, random.getPrng(0));
+        const [out, s] = asAbstractEvaluation(() => this.pureFn(x, this.weights, this.state, random.getPrng(0)));
         return [signatureOfOutputs(out), nestedMap(s as Nested<unknown>, (l) => (isTensor(l) ? signature(l) : l))] as unknown as tf.TensorContainer;
       }) as unknown as [Signature, unknown];
     } catch (e) {
@@ -1116,7 +1134,12 @@ class PureLayerImpl extends Layer {
  * double(tf.tensor([1, 2])); // [2, 4]
  * ```
  */
-export const PureLayer = callable(PureLayerImpl, "PureLayer");
+export const PureLayer = callable(PureLayerImpl, "PureLayer", {
+  positional: ["forwardFn"],
+  options: optionKeys<PureLayerOptions>({
+    nIn: true, nOut: true, name: true,
+  }),
+});
 export type PureLayer = PureLayerImpl;
 
 /** Options of {@link Fn}. */
@@ -1137,7 +1160,12 @@ export interface FnOptions {
  * const [s, m] = sumAndMax([tf.tensor([1, 5]), tf.tensor([3, 2])]); // [4, 7], [3, 5]
  * ```
  */
-export function Fn(name: string, f: (...xs: any[]) => any, options: FnOptions = {}): PureLayer {
+export const Fn = withArgs("Fn", {
+  positional: ["name", "f"],
+  options: optionKeys<FnOptions>({
+    nOut: true, nIn: true,
+  }),
+}, function Fn(name: string, f: (...xs: any[]) => any, options: FnOptions = {}): PureLayer {
   if (typeof f !== "function") throw new TypeError(`trax-ts: Fn('${name}') needs a function`);
   const source = Function.prototype.toString.call(f);
   const single = /^\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(source);
@@ -1153,7 +1181,7 @@ export function Fn(name: string, f: (...xs: any[]) => any, options: FnOptions = 
     return f(...args);
   };
   return new PureLayerImpl(forward, { nIn, nOut: options.nOut ?? 1, name: name || "Fn" });
-}
+});
 
 // --------------------------------------------------------- weights helpers
 
