@@ -12,14 +12,17 @@ import { Fn, Layer } from "./base";
 import type { PureLayer } from "./base";
 import { callable } from "./callable";
 import { assertFloat, assertNumeric } from "./core/checks";
+import { oneOutput, type OneOutput } from "./typed-output";
 
 /** A one-input activation layer named `name`, checking the input dtype first. */
-function activation(name: string, floatOnly: boolean, f: (x: tf.Tensor) => tf.Tensor): PureLayer {
-  return Fn(name, (x: tf.Tensor) => {
-    if (floatOnly) assertFloat(name, x);
-    else assertNumeric(name, x);
-    return f(x);
-  });
+function activation(name: string, floatOnly: boolean, f: (x: tf.Tensor) => tf.Tensor): OneOutput<PureLayer> {
+  return oneOutput(
+    Fn(name, (x: tf.Tensor) => {
+      if (floatOnly) assertFloat(name, x);
+      else assertNumeric(name, x);
+      return f(x);
+    })
+  );
 }
 
 /**
@@ -32,7 +35,7 @@ function activation(name: string, floatOnly: boolean, f: (x: tf.Tensor) => tf.Te
  * tl.Relu()(tf.tensor([-2, 0, 3])); // [0, 0, 3]
  * ```
  */
-export function Relu(): PureLayer {
+export function Relu(): OneOutput<PureLayer> {
   return activation("Relu", false, (x) => tf.relu(x));
 }
 
@@ -52,7 +55,7 @@ export interface ParametricReluOptions {
  * tl.ParametricRelu({ a: 0.25 })(tf.tensor([-2, 0, 2])); // [0, 0, 0.5]
  * ```
  */
-export function ParametricRelu(options: ParametricReluOptions = {}): PureLayer {
+export function ParametricRelu(options: ParametricReluOptions = {}): OneOutput<PureLayer> {
   const a = options.a ?? 1.0;
   return activation("ParametricRelu", false, (x) => tf.maximum(tf.mul(x, a), 0));
 }
@@ -73,7 +76,7 @@ export interface LeakyReluOptions {
  * tl.LeakyRelu({ a: 0.125 })(tf.tensor([-2, 0, 2])); // [-0.25, 0, 2]
  * ```
  */
-export function LeakyRelu(options: LeakyReluOptions = {}): PureLayer {
+export function LeakyRelu(options: LeakyReluOptions = {}): OneOutput<PureLayer> {
   const a = options.a ?? 0.01;
   return activation("LeakyRelu", false, (x) => {
     const xf = x.toFloat();
@@ -98,7 +101,7 @@ export interface EluOptions {
  * tl.Elu()(tf.tensor([-1, 2])); // [-0.632, 2]
  * ```
  */
-export function Elu(options: EluOptions = {}): PureLayer {
+export function Elu(options: EluOptions = {}): OneOutput<PureLayer> {
   const a = options.a ?? 1.0;
   return activation("Elu", true, (x) => eluBody(x, a));
 }
@@ -121,7 +124,7 @@ export interface SeluOptions {
  * tl.Selu()(tf.tensor([-1, 1])); // [-1.111, 1.051]
  * ```
  */
-export function Selu(options: SeluOptions = {}): PureLayer {
+export function Selu(options: SeluOptions = {}): OneOutput<PureLayer> {
   const alpha = options.alpha ?? 1.6732632423543772;
   const lmbda = options.lmbda ?? 1.0507009873554805;
   return activation("Selu", true, (x) => tf.mul(eluBody(x, alpha), lmbda));
@@ -150,7 +153,7 @@ function eluBody(x: tf.Tensor, a: number): tf.Tensor {
  * tl.Gelu()(tf.tensor([-1, 0, 1])); // [-0.1587, 0, 0.8413]
  * ```
  */
-export function Gelu(): PureLayer {
+export function Gelu(): OneOutput<PureLayer> {
   return activation("Gelu", true, (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))));
 }
 
@@ -165,7 +168,7 @@ export function Gelu(): PureLayer {
  * tl.FastGelu()(tf.tensor([-1, 0, 1])); // [-0.1588, 0, 0.8412]
  * ```
  */
-export function FastGelu(): PureLayer {
+export function FastGelu(): OneOutput<PureLayer> {
   return activation("FastGelu", true, (x) =>
     tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.mul(x, 0.7978845608), tf.add(1, tf.mul(tf.square(x), 0.044715))))))
   );
@@ -181,7 +184,7 @@ export function FastGelu(): PureLayer {
  * tl.Sigmoid()(tf.tensor([0])); // [0.5]
  * ```
  */
-export function Sigmoid(): PureLayer {
+export function Sigmoid(): OneOutput<PureLayer> {
   return activation("Sigmoid", true, (x) => tf.sigmoid(x));
 }
 
@@ -195,7 +198,7 @@ export function Sigmoid(): PureLayer {
  * tl.Tanh()(tf.tensor([0, 1])); // [0, 0.7616]
  * ```
  */
-export function Tanh(): PureLayer {
+export function Tanh(): OneOutput<PureLayer> {
   return activation("Tanh", true, (x) => tf.tanh(x));
 }
 
@@ -209,7 +212,7 @@ export function Tanh(): PureLayer {
  * tl.HardSigmoid()(tf.tensor([-1.5, -0.5, 0, 0.5])); // [0, 0.5, 1, 1]
  * ```
  */
-export function HardSigmoid(): PureLayer {
+export function HardSigmoid(): OneOutput<PureLayer> {
   return activation("HardSigmoid", false, (x) => tf.maximum(0, tf.minimum(1, tf.add(x, 1))));
 }
 
@@ -223,7 +226,7 @@ export function HardSigmoid(): PureLayer {
  * tl.HardTanh()(tf.tensor([-1.5, 0.25, 1.5])); // [-1, 0.25, 1]
  * ```
  */
-export function HardTanh(): PureLayer {
+export function HardTanh(): OneOutput<PureLayer> {
   return activation("HardTanh", false, (x) => tf.maximum(-1, tf.minimum(1, x)));
 }
 
@@ -237,7 +240,7 @@ export function HardTanh(): PureLayer {
  * tl.Softplus()(tf.tensor([0])); // [0.6931]
  * ```
  */
-export function Softplus(): PureLayer {
+export function Softplus(): OneOutput<PureLayer> {
   return activation("Softplus", true, (x) => tf.add(tf.relu(x), tf.log1p(tf.exp(tf.neg(tf.abs(x))))));
 }
 
@@ -251,7 +254,7 @@ export function Softplus(): PureLayer {
  * tl.Exp()(tf.tensor([0, 1])); // [1, 2.7183]
  * ```
  */
-export function Exp(): PureLayer {
+export function Exp(): OneOutput<PureLayer> {
   return activation("Exp", true, (x) => tf.exp(x));
 }
 
@@ -265,7 +268,7 @@ export function Exp(): PureLayer {
  * tl.Log()(tf.tensor([1, Math.E])); // [0, 1]
  * ```
  */
-export function Log(): PureLayer {
+export function Log(): OneOutput<PureLayer> {
   return activation("Log", true, (x) => tf.log(x));
 }
 
@@ -279,7 +282,7 @@ export function Log(): PureLayer {
  * tl.Swish()(tf.tensor([0, 1])); // [0, 0.7311]
  * ```
  */
-export function Swish(): PureLayer {
+export function Swish(): OneOutput<PureLayer> {
   return activation("Swish", true, (x) => tf.mul(x, tf.sigmoid(x)));
 }
 
@@ -294,7 +297,7 @@ export function Swish(): PureLayer {
  * tl.Glu()(tf.tensor([[1, 2, 0, 0]])); // [[0.5, 1]]
  * ```
  */
-export function Glu(): PureLayer {
+export function Glu(): OneOutput<PureLayer> {
   return activation("Glu", true, (x) => {
     const size = x.rank === 0 ? 0 : x.shape[x.rank - 1];
     if (x.rank === 0 || size % 2 !== 0) {
@@ -338,5 +341,5 @@ class ThresholdedLinearUnitLayer extends Layer {
  * tlu(tf.tensor([-1, 2])); // [0, 2] (tau = 0 at init)
  * ```
  */
-export const ThresholdedLinearUnit = callable(ThresholdedLinearUnitLayer, "ThresholdedLinearUnit");
+export const ThresholdedLinearUnit = callable<typeof ThresholdedLinearUnitLayer, tf.Tensor>(ThresholdedLinearUnitLayer, "ThresholdedLinearUnit");
 export type ThresholdedLinearUnit = ThresholdedLinearUnitLayer;

@@ -32,6 +32,8 @@ import { GlorotUniformInitializer } from "./initializers";
 import { broadcastsTo, causalBias, perHeadAttention, rowsOf, scalarOf, scalarValue, singleQueryAttention } from "./attention-math";
 import { CausalDepthwiseConvFallback, SparseProjection } from "./attention-parts";
 import { CausalDepthwiseConv } from "./convolution";
+import type { ModeLike } from "./mode";
+import { oneOutput, twoOutputs, type OneOutput, type TwoOutputs } from "./typed-output";
 
 export { perHeadAttention, bmm, bmmT } from "./attention-math";
 
@@ -40,8 +42,9 @@ export type AttentionMode = "train" | "eval" | "predict" | "viz";
 
 const MODES = ["train", "eval", "predict", "viz"];
 
-function checkMode(layer: string, mode: string): void {
+function checkMode(layer: string, mode: string): AttentionMode {
   if (!MODES.includes(mode)) throw constructionError(layer, `mode must be one of ${MODES.join(", ")}; got '${mode}'`);
+  return mode as AttentionMode;
 }
 
 function constructionError(layer: string, message: string): LayerError {
@@ -141,7 +144,7 @@ export interface DotProductAttentionOptions {
   /** Dropout rate on attention probabilities, in `train` mode (default 0). */
   dropout?: number;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
   /**
    * Heads merged into axis 0 of the inputs (trax-ts addition, default 1): in
    * `viz` mode, rank-3 probabilities `(b*h, q, k)` are kept as `(b, h, q, k)`.
@@ -157,7 +160,7 @@ class DotProductAttentionLayer extends Layer {
   constructor(options: DotProductAttentionOptions = {}) {
     super({ nIn: 4, nOut: 1 });
     this._dropout = options.dropout ?? 0;
-    this._mode = options.mode ?? "train";
+    this._mode = checkMode("DotProductAttention", options.mode ?? "train");
     this._nHeads = options.nHeads ?? 1;
     checkMode("DotProductAttention", this._mode);
     if (this._dropout >= 1) throw constructionError("DotProductAttention", `Dropout rate (${this._dropout}) must be lower than 1.`);
@@ -201,7 +204,7 @@ export interface PureAttentionOptions {
   /** Dropout rate on attention probabilities, in `train` mode (default 0). */
   dropout?: number;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
 }
 
 class PureAttentionLayer extends Layer {
@@ -213,8 +216,7 @@ class PureAttentionLayer extends Layer {
     super({ nIn: 4, nOut: 2 });
     this._nHeads = options.nHeads ?? 1;
     this._dropout = options.dropout ?? 0;
-    this._mode = options.mode ?? "train";
-    checkMode("PureAttention", this._mode);
+    this._mode = checkMode("PureAttention", options.mode ?? "train");
     if (this._dropout >= 1) throw constructionError("PureAttention", `Dropout rate (${this._dropout}) must be lower than 1.`);
   }
 
@@ -262,7 +264,7 @@ export interface AttentionQKVOptions {
   /** Attention dropout rate in `train` mode (default 0). */
   dropout?: number;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
   /** In `predict` mode, compute the K and V projections once and reuse them (default false). */
   cacheKVInPredict?: boolean;
   /**
@@ -302,17 +304,19 @@ function sparsifiableDense(dFeature: number, sparsity: number | "noop" | null | 
  * y.shape; // [1, 2, 8]
  * ```
  */
-export function AttentionQKV(dFeature: number, options: AttentionQKVOptions = {}): Layer {
+export function AttentionQKV(dFeature: number, options: AttentionQKVOptions = {}): TwoOutputs {
   const nHeads = options.nHeads ?? 1;
   const mode = options.mode ?? "train";
   checkHeads("AttentionQKV", dFeature, nHeads);
   checkMode("AttentionQKV", mode);
   const cacheable = () => (options.cacheKVInPredict && mode === "predict" ? Cache(Dense(dFeature)) : Dense(dFeature));
-  return Serial(
-    Parallel(sparsifiableDense(dFeature, options.qSparsity, mode), cacheable(), cacheable()),
-    PureAttention({ nHeads, dropout: options.dropout ?? 0, mode }),
-    sparsifiableDense(dFeature, options.resultSparsity, mode),
-    { name: "AttentionQKV" }
+  return twoOutputs(
+    Serial(
+      Parallel(sparsifiableDense(dFeature, options.qSparsity, mode), cacheable(), cacheable()),
+      PureAttention({ nHeads, dropout: options.dropout ?? 0, mode }),
+      sparsifiableDense(dFeature, options.resultSparsity, mode),
+      { name: "AttentionQKV" }
+    )
   );
 }
 
@@ -323,7 +327,7 @@ export interface AttentionOptions {
   /** Attention dropout rate in `train` mode (default 0). */
   dropout?: number;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
 }
 
 /**
@@ -340,8 +344,8 @@ export interface AttentionOptions {
  * y.shape; // [1, 3, 8]
  * ```
  */
-export function Attention(dFeature: number, options: AttentionOptions = {}): Layer {
-  return Serial(Select([0, 0, 0]), AttentionQKV(dFeature, options), { name: "Attention" });
+export function Attention(dFeature: number, options: AttentionOptions = {}): TwoOutputs {
+  return twoOutputs(Serial(Select([0, 0, 0]), AttentionQKV(dFeature, options), { name: "Attention" }));
 }
 
 // ---------------------------------------------------- ConfigurableAttention
@@ -388,7 +392,7 @@ export interface DotProductCausalAttentionOptions {
   /** Most positions `predict` mode can hold (default 2048). */
   maxInferenceLength?: number;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
   /** Heads merged into axis 0 (trax-ts addition, for the `viz` state layout; default 1). */
   nHeads?: number;
 }
@@ -403,7 +407,7 @@ class DotProductCausalAttentionLayer extends Layer {
     super({ nIn: 3, nOut: 1 });
     this._dropout = options.dropout ?? 0;
     this._maxLen = options.maxInferenceLength ?? 2048;
-    this._mode = options.mode ?? "train";
+    this._mode = checkMode("DotProductCausalAttention", options.mode ?? "train");
     this._nHeads = options.nHeads ?? 1;
     checkMode("DotProductCausalAttention", this._mode);
     if (this._dropout >= 1) throw constructionError("DotProductCausalAttention", `Dropout rate (${this._dropout}) must be lower than 1.`);
@@ -502,7 +506,7 @@ class DotProductCausalAttentionLayer extends Layer {
  * att([x, x, x]).shape; // [2, 4, 8]
  * ```
  */
-export const DotProductCausalAttention = callable(DotProductCausalAttentionLayer, "DotProductCausalAttention");
+export const DotProductCausalAttention = callable<typeof DotProductCausalAttentionLayer, tf.Tensor>(DotProductCausalAttentionLayer, "DotProductCausalAttention");
 export type DotProductCausalAttention = DotProductCausalAttentionLayer;
 
 // ---------------------------------------------------------- CausalAttention
@@ -518,7 +522,7 @@ export interface CausalAttentionOptions {
   /** Add a causal depthwise convolution after each Q, K, V projection (default false). */
   useDconv?: boolean;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
 }
 
 /**
@@ -534,17 +538,19 @@ export interface CausalAttentionOptions {
  * att(tf.ones([1, 5, 8])).shape; // [1, 5, 8]
  * ```
  */
-export function CausalAttention(dFeature: number, options: CausalAttentionOptions = {}): Layer {
+export function CausalAttention(dFeature: number, options: CausalAttentionOptions = {}): OneOutput {
   const nHeads = options.nHeads ?? 1;
   const mode = options.mode ?? "train";
   checkHeads("CausalAttention", dFeature, nHeads);
   checkMode("CausalAttention", mode);
   const qkv = () => (options.useDconv ? Serial(Dense(dFeature), causalDepthwiseConv(mode)) : Dense(dFeature));
-  return withName(
-    ConfigurableAttention(qkv(), qkv(), qkv(), Dense(dFeature),
-      DotProductCausalAttention({ dropout: options.dropout ?? 0, maxInferenceLength: options.maxInferenceLength ?? 2048, mode, nHeads }),
-      { nHeads }),
-    "CausalAttention"
+  return oneOutput(
+    withName(
+      ConfigurableAttention(qkv(), qkv(), qkv(), Dense(dFeature),
+        DotProductCausalAttention({ dropout: options.dropout ?? 0, maxInferenceLength: options.maxInferenceLength ?? 2048, mode, nHeads }),
+        { nHeads }),
+      "CausalAttention"
+    )
   );
 }
 
@@ -570,7 +576,7 @@ export interface ShiftRightOptions {
   /** How many positions to shift by (default 1). */
   nPositions?: number;
   /** `train`, `eval` or `predict` (predict: no shift) (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
 }
 
 /**
@@ -681,7 +687,7 @@ export interface PositionalEncodingOptions {
   /** Depth of the sinusoids; when set, a trained `(dFeature, d)` matrix maps them to the input depth (default null). */
   dFeature?: number | null;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
 }
 
 class PositionalEncodingLayer extends Layer {
@@ -699,8 +705,7 @@ class PositionalEncodingLayer extends Layer {
     this._maxLen = options.maxLen ?? 2048;
     const dropout = options.dropout ?? 0;
     if (dropout >= 1.0) throw constructionError("PositionalEncoding", "Dropout rates must be lower than 1.");
-    this._mode = options.mode ?? "train";
-    checkMode("PositionalEncoding", this._mode);
+    this._mode = checkMode("PositionalEncoding", options.mode ?? "train");
     this._dropout = this._mode === "train" ? dropout : 0;
     this._dropoutBroadcastDims = options.dropoutBroadcastDims ?? [-2];
     this._useBfloat16 = options.useBfloat16 ?? false;
@@ -803,5 +808,5 @@ class PositionalEncodingLayer extends Layer {
  * pe(tf.zeros([1, 3, 4])); // the encodings of positions 0, 1, 2
  * ```
  */
-export const PositionalEncoding = callable(PositionalEncodingLayer, "PositionalEncoding");
+export const PositionalEncoding = callable<typeof PositionalEncodingLayer, tf.Tensor>(PositionalEncodingLayer, "PositionalEncoding");
 export type PositionalEncoding = PositionalEncodingLayer;

@@ -4,10 +4,15 @@
  * `extends` keep working.
  * @module
  */
+import type { Returns } from "./typed-output";
 
-/** A class that can also be called as a plain function returning an instance. */
-export type CallableClass<C extends abstract new (...args: any[]) => any> = C &
-  ((...args: ConstructorParameters<C>) => InstanceType<C>);
+/**
+ * A class that can also be called as a plain function returning an instance;
+ * with `Out`, the instance a plain call returns is typed to return `Out`
+ * when called (`tl.Dense(4)(x)` is a `tf.Tensor`).
+ */
+export type CallableClass<C extends abstract new (...args: any[]) => any, Out = never> = C &
+  ((...args: ConstructorParameters<C>) => [Out] extends [never] ? InstanceType<C> : Returns<Out> & InstanceType<C>);
 
 /**
  * Wraps a class so that calling it without `new` constructs an instance.
@@ -20,11 +25,11 @@ export type CallableClass<C extends abstract new (...args: any[]) => any> = C &
  * export type Dense = DenseLayer;
  * ```
  */
-export function callable<C extends new (...args: any[]) => any>(cls: C, name: string): CallableClass<C> {
+export function callable<C extends new (...args: any[]) => any, Out = never>(cls: C, name: string): CallableClass<C, Out> {
   Object.defineProperty(cls, "name", { value: name, configurable: true });
   return new Proxy(cls, {
     apply(target, _thisArg, args) {
       return Reflect.construct(target, args);
     },
-  }) as CallableClass<C>;
+  }) as CallableClass<C, Out>;
 }

@@ -9,12 +9,13 @@ import { isTensor } from "../fastmath/tree";
 import { ShapeDtype } from "../shapes";
 import type { Signature } from "../shapes";
 import { Fn, GET_STATE_FROM_CACHE, Layer, PureLayer } from "./base";
-import type { LayerOptions, State, Weights } from "./base";
+import type { LayerOptions, State, Weights, WeightsView } from "./base";
 import { callable } from "./callable";
 import { cloneLayer } from "./clone";
 import { splitArgs } from "./layer-args";
 import type { LayerArg } from "./layer-args";
 import { deepFlatten, inputsFromStack, makeSingleItemOrOriginal, makeTuple, outputsOntoStack } from "./stack";
+import { oneOutput, type BranchOf, type OneOutput, type SerialOf } from "./typed-output";
 
 export { inputsFromStack, outputsOntoStack };
 
@@ -128,7 +129,8 @@ class SerialLayer extends Layer {
  * mlp(tf.zeros([4, 784])).shape; // [4, 10]
  * ```
  */
-export const Serial = callable(SerialLayer, "Serial");
+export const Serial = callable(SerialLayer, "Serial") as typeof SerialLayer &
+  (<A extends (LayerArg | SerialOptions)[]>(...args: A) => SerialOf<A, SerialLayer>);
 export type Serial = SerialLayer;
 
 // ----------------------------------------------------------------- Parallel
@@ -338,8 +340,8 @@ class ScanLayer extends Layer {
     return this._sublayers[0];
   }
 
-  get state(): State {
-    return [this.sublayer.state, (this._state as unknown[])[1]] as State;
+  get state(): WeightsView {
+    return [this.sublayer.state, (this._state as unknown[])[1]] as unknown as WeightsView;
   }
 
   set state(state: State) {
@@ -571,15 +573,15 @@ export interface BranchOptions {
  * const [a, b] = tl.Branch(tl.Dense(3), null)(tf.ones([1, 4])); // Dense(x) and x
  * ```
  */
-export function Branch(...args: (LayerArg | BranchOptions)[]): Layer {
+export function Branch<A extends (LayerArg | BranchOptions)[]>(...args: A): BranchOf<A, Layer> {
   const [layers, options] = splitArgs<BranchOptions>(args);
-  if (layers.length === 1 && layers[0] instanceof Layer) return layers[0];
+  if (layers.length === 1 && layers[0] instanceof Layer) return layers[0] as BranchOf<A, Layer>;
   const parallel = new ParallelLayer(...layers);
   const indices = parallel.sublayers.map((l) => Array.from({ length: l.nIn }, (_, i) => i));
   return new SerialLayer(Select(deepFlatten<number>(indices)), parallel, {
     name: options.name ?? "Branch",
     sublayersToPrint: parallel.sublayers,
-  });
+  }) as BranchOf<A, Layer>;
 }
 
 /** Options of {@link Residual}. */
@@ -597,11 +599,11 @@ export interface ResidualOptions {
  * const block = tl.Residual(tl.Dense(8), tl.Relu()); // input must have 8 features
  * ```
  */
-export function Residual(...args: (LayerArg | ResidualOptions)[]): Layer {
+export function Residual<A extends (LayerArg | ResidualOptions)[]>(...args: A): SerialOf<A, Layer> {
   const [layers, options] = splitArgs<ResidualOptions>(args);
   const flat = ensureFlat(layers);
   const layer = flat.length === 1 ? flat[0] : new SerialLayer(...flat);
-  return new SerialLayer(Branch(options.shortcut ?? null, layer), Add());
+  return new SerialLayer(Branch(options.shortcut ?? null, layer), Add()) as SerialOf<A, Layer>;
 }
 
 /** Options of {@link Select}. */
@@ -739,8 +741,8 @@ export function FlattenList(): PureLayer {
  * tl.Add()([tf.tensor([1, 2]), tf.tensor([10, 20])]); // [11, 22]
  * ```
  */
-export function Add(): PureLayer {
-  return Fn("Add", (x0: tf.Tensor, x1: tf.Tensor) => tf.add(x0, x1));
+export function Add(): OneOutput<PureLayer> {
+  return oneOutput(Fn("Add", (x0: tf.Tensor, x1: tf.Tensor) => tf.add(x0, x1)));
 }
 
 /**
@@ -751,8 +753,8 @@ export function Add(): PureLayer {
  * tl.SubtractTop()([tf.tensor([1]), tf.tensor([10])]); // [9]
  * ```
  */
-export function SubtractTop(): PureLayer {
-  return Fn("SubtractTop", (x0: tf.Tensor, x1: tf.Tensor) => tf.sub(x1, x0));
+export function SubtractTop(): OneOutput<PureLayer> {
+  return oneOutput(Fn("SubtractTop", (x0: tf.Tensor, x1: tf.Tensor) => tf.sub(x1, x0)));
 }
 
 /**
@@ -763,8 +765,8 @@ export function SubtractTop(): PureLayer {
  * tl.Multiply()([tf.tensor([2]), tf.tensor([5])]); // [10]
  * ```
  */
-export function Multiply(): PureLayer {
-  return Fn("Multiply", (x0: tf.Tensor, x1: tf.Tensor) => tf.mul(x0, x1));
+export function Multiply(): OneOutput<PureLayer> {
+  return oneOutput(Fn("Multiply", (x0: tf.Tensor, x1: tf.Tensor) => tf.mul(x0, x1)));
 }
 
 /**
@@ -793,8 +795,8 @@ class CacheLayer extends Layer {
     return this._sublayers[0];
   }
 
-  get state(): State {
-    return this._state as State;
+  get state(): WeightsView {
+    return this._state as WeightsView;
   }
 
   set state(state: State) {

@@ -104,7 +104,7 @@ class DenseLayer extends Layer {
  * tl.Dense(10, { useBias: false });
  * ```
  */
-export const Dense = callable(DenseLayer, "Dense");
+export const Dense = callable<typeof DenseLayer, tf.Tensor>(DenseLayer, "Dense");
 export type Dense = DenseLayer;
 
 // ------------------------------------------------------ functions on tensors

@@ -266,7 +266,7 @@ test("Dropout sharedAxes: the mask is constant along shared axes (negative axes 
 test("Dropout refuses bad options and int input in train mode", () => {
   assert.throws(() => tl.Dropout({ rate: 1 }), /rate must be in \[0, 1\); got 1/);
   assert.throws(() => tl.Dropout({ rate: -0.1 }), /rate must be in \[0, 1\)/);
-  assert.throws(() => tl.Dropout({ mode: "test" as "eval" }), /mode must be "train", "eval" or "predict"/);
+  assert.throws(() => tl.Dropout({ mode: "test" }), /mode must be "train", "eval", "predict" or "viz"; got "test"/);
   assertLayerError(() => tl.Dropout({ rate: 0.5 })(tf.ones([2], "int32")), /Dropout needs float32 input; got int32/);
   assertLayerError(() => tl.Dropout({ rate: 0.5, sharedAxes: [2] })(tf.ones([2, 2])), /axis 2 is out of range for input of rank 2/);
 });

@@ -224,7 +224,7 @@ export function collectSummaries(layer: Layer): Summaries {
     if (l instanceof SummaryScalarLayer) {
       if (l.state instanceof tf.Tensor) out[l.summaryName] = l.state;
     } else if (l instanceof SummaryImageLayer) {
-      const st = l.state;
+      const st = l.state as unknown;
       if (Array.isArray(st)) {
         const images = st.filter((img): img is tf.Tensor => img instanceof tf.Tensor);
         images.forEach((img, s) => (out[l.summaryName + String(s)] = img));

@@ -13,6 +13,7 @@ import { applyBroadcastedDropout, attend } from "./attend";
 import { EfficientAttentionBase } from "./efficient-attention-base";
 import type { EfficientAttentionMode, HeadContext } from "./efficient-attention-base";
 import { checkMode, checkRate, headKernel, mergeHeadOutputs, projectHeads } from "./self-attention";
+import type { ModeLike } from "../mode";
 
 /** Options of {@link EncDecAttention}. */
 export interface EncDecAttentionOptions {
@@ -25,7 +26,7 @@ export interface EncDecAttentionOptions {
   /** Take a third input, the `(batch, kvLength)` encoder padding mask (default true). */
   masked?: boolean;
   /** `train`, `eval` or `predict` (default `train`; predict behaves as eval). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
   /** Dropout on attention probabilities, train mode only (default 0). */
   attentionDropout?: number;
   /** Dropout on the output, train mode only (default 0). */

@@ -14,6 +14,7 @@ import { RandomUniformInitializer } from "../initializers";
 import type { Initializer } from "../initializers";
 import { checkMode } from "./self-attention";
 import type { EfficientAttentionMode } from "./efficient-attention-base";
+import type { ModeLike } from "../mode";
 
 /** Options of {@link FixedBasePositionalEncoding}. */
 export interface FixedBasePositionalEncodingOptions {
@@ -26,7 +27,7 @@ export interface FixedBasePositionalEncodingOptions {
   /** In training, drop each example's encoding one time in this many (default 100). */
   baseDropoutOneIn?: number;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
   /** Initializer of the digit vectors and the start vector (default uniform in ±1e-4). */
   initializer?: Initializer;
 }

@@ -22,6 +22,7 @@ import { hashVecsBatched } from "./lsh-hash";
 import { gatherRows, permuteRows } from "./permute";
 import type { NBuckets } from "./lsh-hash";
 import { checkMode, checkRate, headKernel, maskedInfo, mergeHeadOutputs, projectHeads } from "./self-attention";
+import type { ModeLike } from "../mode";
 
 /** Options shared by the LSH attention layers. */
 export interface LSHAttentionOptions {
@@ -48,7 +49,7 @@ export interface LSHAttentionOptions {
   /** Buckets (an even number, or a list of even factors); default `2 * length / chunkLen`. */
   nBuckets?: NBuckets | null;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
   /** Positions kept for fast inference (default 2048). */
   predictMemLen?: number;
   /** Positions dropped when the cache is full (default 256). */

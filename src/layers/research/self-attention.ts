@@ -15,6 +15,7 @@ import { callable } from "../callable";
 import { applyBroadcastedDropout, attend, lengthNormalized, maskSelfAttention } from "./attend";
 import { EfficientAttentionBase } from "./efficient-attention-base";
 import type { EfficientAttentionMode, HeadContext } from "./efficient-attention-base";
+import type { ModeLike } from "../mode";
 
 /**
  * Glorot-uniform over the total width of all heads, one head at a time, as
@@ -79,7 +80,7 @@ export interface SelfAttentionOptions {
   /** Add biases to the query/key/value projections (default false). */
   bias?: boolean;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
   /** Positions kept for fast inference (default `chunkLen * (1 + nChunksBefore)`). */
   predictMemLen?: number | null;
   /** Positions dropped when the cache is full (default `chunkLen`). */
