@@ -84,3 +84,15 @@ export function refused(): void {
   // @ts-expect-error Dense needs its number of units
   tl.Dense();
 }
+
+/** The exported helper types, as a user annotates with them. */
+export function annotated(): number[] {
+  const relu: tl.OneOutput = tl.Relu();
+  const att: tl.TwoOutputs = tl.Attention(4);
+  const mode: tl.ModeLike = "eval";
+  const strict: tl.Mode = "predict";
+  const view: tl.WeightsView = tl.Dense(2).weights;
+  const custom: tl.Returns<trax.tf.Tensor> & tl.Layer = tl.Dense(2);
+  void [att, mode, strict, view, custom];
+  return relu(tf.ones([2])).shape;
+}
