@@ -253,7 +253,11 @@ test("progress 'bar' runs (cli-progress) and a second run while running is refus
   const loop = Loop(mlp(), TrainTask(() => blobs(32), tl.CrossEntropyLoss(), opt.SGD({ learningRate: 0.1 })), { progress: "bar" });
   let second: Promise<unknown> | null = null;
   loop.onStep(({ step }) => {
-    if (step === 2) second = loop.run(1);
+    if (step === 2) {
+      second = loop.run(1);
+      // Handled now: under load the loop yields to the event loop before the await below sees it.
+      second.catch(() => undefined);
+    }
   });
   await loop.run(3);
   await second!.then(() => assert.unreachable("second run"), (e: Error) => assert.match(e.message, /already running/));
