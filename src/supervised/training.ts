@@ -34,6 +34,7 @@ import { ShapeDtype } from "../shapes";
 import type { Signature } from "../shapes";
 import { BatchStream, disposeBatch, prepareBatch } from "./batches";
 import { History } from "./history";
+import { SummaryAverages } from "./summary-history";
 import type { HistoryRecord } from "./history";
 import { TrainTask, EvalTask } from "./tasks";
 import { loadLoopCheckpoint, saveLoopCheckpoint, CHECKPOINT_FILE } from "./loop-checkpoint";
@@ -182,6 +183,8 @@ class LoopImpl {
   private warnedNonFinite = false;
   /** The lock of `outputDir` (null without one). */
   private lock: DirLock | null = null;
+  /** The model's SummaryScalar values, averaged between reports into the history. */
+  private readonly summaryAverages: SummaryAverages;
 
   constructor(model: Layer, tasks: TrainTask | TrainTask[], options: LoopOptions = {}) {
     if (!(model instanceof Layer)) throw new TypeError(`Loop: model must be a layer; got ${typeof model}`);
@@ -192,6 +195,7 @@ class LoopImpl {
     const evalList = options.evalTasks === undefined ? [] : Array.isArray(options.evalTasks) ? options.evalTasks : [options.evalTasks];
     if (!evalList.every((t) => t instanceof EvalTask)) throw new TypeError("Loop: evalTasks must be EvalTasks");
     this.model = model;
+    this.summaryAverages = new SummaryAverages(model);
     this.evalModel = options.evalModel ?? model;
     this.tasks = taskList;
     this.evalTasks = evalList;
@@ -358,6 +362,7 @@ class LoopImpl {
         const step = this._step + 1;
         const wantMetrics = this.isEvalStep(step);
         const [loss, lr] = this.trainStep(slot, step, wantMetrics);
+        this.summaryAverages.add();
         progress.update(step, loss);
         for (const c of [...this.callbacks]) c.onStep?.({ step, loss, learningRate: lr, task: slot.name, loop: this as unknown as Loop });
         if (wantMetrics) {
@@ -500,6 +505,7 @@ class LoopImpl {
       slot.lossSum = 0;
       slot.lossCount = 0;
     }
+    this.summaryAverages.flush(this.history, step);
     this.history.append("train", "training/learning_rate", step, lr);
     if (withNorms && this.lastNorms) {
       this.history.append("train", "training/gradients_l2", step, this.lastNorms[0]);
