@@ -4,10 +4,11 @@
 // one run, then a table of both (wall times, ours; lower is faster).
 //
 // Two steps, because the GPU machine may have no npm registry:
-//   here (npm ci done):  node scripts/gpu-check.mjs --prepare
+//   here (npm ci done):  node scripts/gpu-check.mjs --prepare [--with-node]
 //       builds dist/, compiles bench/*.ts to plain JavaScript and writes a
 //       self-contained folder out/gpu-check/ (dist/, bench/, the runtime
-//       files of the node_modules it needs, linux-x64 Dawn only; ~30 MB)
+//       files of the node_modules it needs, linux-x64 Dawn only, the Vulkan
+//       loader; ~30 MB; --with-node adds this node binary as node.xz, ~25 MB)
 //   there (plain node >= 18, no tsx, no network):
 //       node out/gpu-check/gpu-check.mjs        (or: bash scripts/gpu-check.sh)
 // Options there: BENCHES=dense,attention,train  BACKENDS=webgpu,wasm
@@ -66,6 +67,16 @@ function prepare(root) {
   for (const n of readdirSync(wasmDir)) if (n.endsWith(".wasm")) files.add(path.join(wasmDir, n));
   const dawn = path.join(nm, "webgpu", "dist", "linux-x64", "dawn.node");
   if (existsSync(dawn)) files.add(dawn);
+  // The Vulkan loader, for a GPU machine whose image lacks it (used only when the system has none).
+  const loader = "/usr/lib/x86_64-linux-gnu/libvulkan.so.1";
+  if (existsSync(loader)) {
+    mkdirSync(path.join(out, "lib"), { recursive: true });
+    cpSync(loader, path.join(out, "lib", "libvulkan.so.1"), { dereference: true });
+  }
+  // --with-node: this machine's node, xz-compressed, for a GPU machine without node (~25 MB).
+  if (process.argv.includes("--with-node")) {
+    execFileSync("sh", ["-c", `xz -T0 -6 -c "${process.execPath}" > "${path.join(out, "node.xz")}"`], { stdio: "inherit" });
+  }
   let bytes = 0;
   for (const f of files) {
     const to = path.join(out, "node_modules", f.slice(nm.length));

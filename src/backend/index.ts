@@ -21,6 +21,7 @@ import { forgetWebgpu, probeWebgpu, registerWebgpu, webgpuFailure, webgpuHint, t
 export { tf };
 export type { AdapterReport } from "./webgpu";
 export { classifyAdapter, mayHaveGpu, type AdapterDescription, type AdapterKind } from "./adapter-kind";
+export { backendHint } from "./errors";
 
 /** The backend names a user can ask for, in the order trax-ts tries them. */
 export type BackendName = "node-gpu" | "node" | "webgpu" | "wasm" | "cpu";

@@ -130,20 +130,20 @@ test("weights made on one backend keep working after setBackend to another (both
   await trax.backend.setBackend("wasm");
   const model = tl.Serial(tl.Dense(5), tl.Relu(), tl.Dense(3));
   const x = tf.tensor2d([[1, -2, 3, 0.5], [0, 1, -1, 2]]);
-  const onWasm = (model(x) as tf.Tensor).arraySync();
+  const onWasm = Array.from((model(x) as tf.Tensor).dataSync());
   const gpu = await trax.backend.setBackend("webgpu");
   assert.is(gpu.backend, "webgpu");
   const onGpu = model(x) as tf.Tensor;
   assert.is(trax.tf.getBackend(), "webgpu");
   const a = onGpu.dataSync();
-  onWasm.flat().forEach((v, i) => assert.ok(Math.abs(a[i] - v) < 1e-5, `${a[i]} vs ${v}`));
+  onWasm.forEach((v, i) => assert.ok(Math.abs(a[i] - v) < 1e-5, `${a[i]} vs ${v}`));
   // New weights made on webgpu, read back on wasm.
   const fresh = tl.Dense(2);
-  const y1 = (fresh(x) as tf.Tensor).arraySync();
+  const y1 = Array.from((fresh(x) as tf.Tensor).dataSync());
   await trax.backend.setBackend("wasm");
   assert.equal((fresh(x) as tf.Tensor).shape, [2, 2]);
-  const y2 = (fresh(x) as tf.Tensor).arraySync();
-  y1.flat().forEach((v, i) => assert.ok(Math.abs(y2.flat()[i] - v) < 1e-5));
+  const y2 = (fresh(x) as tf.Tensor).dataSync();
+  y1.forEach((v, i) => assert.ok(Math.abs(y2[i] - v) < 1e-5, `${y2[i]} vs ${v}`));
 });
 
 test("a failed switch leaves the running backend as it was", async () => {
@@ -170,6 +170,23 @@ test("a lost device: reads fail with the cause, the backend and the wasm hint", 
   assert.match(r.stdout, /ERR trax-ts \(webgpu/, r.stdout + r.stderr);
   assert.match(r.stdout, /device was lost|device may be lost/);
   assert.match(r.stdout, /TRAX_BACKEND=wasm/);
+});
+
+test("an op the backend lacks: the LayerError names the op, the backend and the way out", () => {
+  const layer = tl.Fn("NeedsMissingOp", (x: tf.Tensor) => tf.engine().runKernel("TraxNoSuchOp", { x }) as tf.Tensor);
+  let message = "";
+  try {
+    layer(tf.ones([2]));
+  } catch (e) {
+    assert.instance(e, tl.LayerError);
+    message = (e as Error).message;
+  }
+  const backend = trax.tf.getBackend();
+  assert.match(message, new RegExp(`Kernel 'TraxNoSuchOp' not registered for backend '${backend}'`));
+  assert.match(message, new RegExp(`Hint: the ${backend} backend has no kernel for the op 'TraxNoSuchOp'`));
+  assert.equal(trax.backend.backendHint("Kernel 'Cumprod' not registered for backend 'webgpu'"),
+    "Hint: the webgpu backend has no kernel for the op 'Cumprod'. Use TRAX_BACKEND=wasm (or trax.backend.setBackend(\"wasm\")) to run it on the CPU.");
+  assert.is(trax.backend.backendHint("shapes [2] and [3] do not match"), null);
 });
 
 test.run();
