@@ -106,7 +106,9 @@ function oursMs(line) {
   const wall = /ours [\d.]+ s \(wall ([\d.]+) s\)/.exec(line);
   if (wall) return Number(wall[1]) * 1000;
   const ms = /ours ([\d.]+) ms/.exec(line);
-  return ms ? Number(ms[1]) : null;
+  if (ms) return Number(ms[1]);
+  const us = /ours ([\d.]+) us/.exec(line);
+  return us ? Number(us[1]) / 1000 : null;
 }
 
 async function check(dir) {
@@ -144,7 +146,7 @@ async function check(dir) {
   for (const b of benches) {
     for (const backend of backends) {
       const r = await run([path.join(benchDir, `${b}.bench.js`)], { TRAX_BACKEND: backend }, timeoutS);
-      const lines = r.out.split("\n").filter((l) => /^(dense|CausalAttention|train step)/.test(l));
+      const lines = r.out.split("\n").filter((l) => /\((webgpu|wasm|cpu|node|node-gpu)\)/.test(l) && /ours/.test(l));
       console.log(`\n== ${b} on ${backend} (${r.seconds.toFixed(0)} s, exit ${r.code})`);
       console.log(lines.length ? lines.join("\n") : r.out.trim().split("\n").slice(-8).join("\n"));
       lines.forEach((line, k) => rows.push({ bench: `${b}#${k + 1} ${line.split(":")[0].replace(/\s*\((webgpu|wasm|cpu|node|node-gpu)\)/, "")}`, backend, ms: oursMs(line) }));

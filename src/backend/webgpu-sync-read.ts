@@ -154,6 +154,7 @@ export function patchReadSync(
     const bytes = staging.getMappedRange().slice(0);
     staging.unmap();
     backend.bufferManager.releaseBuffer(staging);
+    check(); // a GPU error reported while waiting makes these values suspect
     return backend.convertAndCacheOnCPU(dataId, convert(bytes, data.dtype));
   };
 }

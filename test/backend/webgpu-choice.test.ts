@@ -172,6 +172,20 @@ test("a lost device: reads fail with the cause, the backend and the wasm hint", 
   assert.match(r.stdout, /TRAX_BACKEND=wasm/);
 });
 
+test("a shader that does not compile: the next read fails naming the GPU error, the backend and the wasm hint", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const script = [
+    "const t=require('./src');",
+    "t.backend.ready().then(()=>{",
+    " const d=t.tf.backend().device; d.createShaderModule({code:'fn main( { this is not WGSL'});",
+    " try { const a=t.tf.ones([64,64]); t.tf.matMul(a,a).dataSync(); console.log('NO ERROR'); } catch(e) { console.log('ERR', e.message); }",
+    "});",
+  ].join("");
+  const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { env: { ...process.env, TRAX_BACKEND: "webgpu", TRAX_QUIET: "1" }, encoding: "utf8" });
+  assert.match(r.stdout, /ERR trax-ts \(webgpu backend\): the GPU reported an error/, r.stdout + r.stderr);
+  assert.match(r.stdout, /TRAX_BACKEND=wasm/);
+});
+
 test("an op the backend lacks: the LayerError names the op, the backend and the way out", () => {
   const layer = tl.Fn("NeedsMissingOp", (x: tf.Tensor) => tf.engine().runKernel("TraxNoSuchOp", { x }) as tf.Tensor);
   let message = "";
