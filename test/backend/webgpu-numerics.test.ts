@@ -169,6 +169,30 @@ test("predict mode: CausalAttention decoding one position at a time matches wasm
   compare("CausalAttention predict", got, want);
 });
 
+test("views: a tensor's and a layer's display bundles read the same on webgpu as on wasm", async () => {
+  if (skip) return;
+  const bundles = () => {
+    const x = tf.tidy(() => tf.reshape(tf.range(0, 12, 1, "float32").mul(0.5).sin(), [3, 4]));
+    const layer = tl.Serial(tl.Dense(3), tl.Relu());
+    layer.init(new ShapeDtype([2, 4]), { rng: random.getPrng(0) });
+    const out = [trax.display.tensorView(x)[trax.display.DISPLAY](), trax.display.layerView(layer)[trax.display.DISPLAY]()];
+    tf.dispose(x);
+    return out.map((b) => b["text/plain"]);
+  };
+  await trax.backend.setBackend("wasm");
+  const want = bundles();
+  await trax.backend.setBackend("webgpu");
+  const got = bundles();
+  await trax.backend.setBackend("wasm");
+  assert.is(got[1], want[1], "the layer view");
+  // The tensor view: same statistics line; values equal up to float32 rounding of sin on each backend.
+  assert.is(got[0].split("\n")[0], want[0].split("\n")[0]);
+  const numbers = (t: string) => (t.split("\n").slice(1).join(" ").match(/-?\d+\.\d*(e-?\d+)?/g) ?? []).map(Number);
+  assert.is(numbers(got[0]).length, 12);
+  numbers(got[0]).forEach((v, i) => assert.ok(Math.abs(v - numbers(want[0])[i]) < 1e-6, `value ${i}: ${v} vs ${numbers(want[0])[i]}`));
+  assert.match(want[0], /0\.479/); // sin(0.5), as numpy prints it
+});
+
 /** Losses of a short training run: an MLP, Adam then Momentum (the fused optimizer kernels do not run on webgpu). */
 async function trainLosses(): Promise<number[]> {
   const { Loop, TrainTask } = trax.supervised;
