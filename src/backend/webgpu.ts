@@ -185,7 +185,8 @@ export function webgpuHint(reason: string): string {
     return `Install it with: npm install ${WEBGPU_PACKAGES.join(" ")}; or use TRAX_BACKEND=wasm`;
   }
   return (
-    "A GPU needs its Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver; without a GPU, Mesa's software " +
+    "A GPU needs its Vulkan (Linux: the loader libvulkan.so.1, Debian/Ubuntu package libvulkan1, and the GPU's Vulkan driver), " +
+    "Metal (macOS) or D3D12 (Windows) driver; without a GPU, Mesa's software " +
     "Vulkan driver (lavapipe, Debian: mesa-vulkan-drivers >= 23, from bookworm-backports on Debian 12) gives a slow adapter " +
     "for tests. Or use TRAX_BACKEND=wasm"
   );
