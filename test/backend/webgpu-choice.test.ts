@@ -95,7 +95,7 @@ test("error messages: what to install for a missing package, the driver for no a
   assert.match(missing, /npm install webgpu@\^0\.6\.2 @tensorflow\/tfjs-backend-webgpu@4\.22\.0/);
   assert.match(missing, /TRAX_BACKEND=wasm/);
   const noAdapter = new BackendUnavailableError("webgpu", "no WebGPU adapter was found").message;
-  assert.match(noAdapter, /Vulkan \(Linux\), Metal \(macOS\) or D3D12 \(Windows\) driver/);
+  assert.match(noAdapter, /Vulkan \(Linux: the loader libvulkan\.so\.1.*\), Metal \(macOS\) or D3D12 \(Windows\) driver/);
   assert.match(noAdapter, /mesa-vulkan-drivers/);
   assert.match(noAdapter, /TRAX_BACKEND=wasm/);
 });
