@@ -58,6 +58,15 @@ class DenseLayer extends Layer {
     this._useBfloat16 = options.useBfloat16 ?? false;
   }
 
+  /**
+   * `dense` frees its intermediates, and Dense has no state: calls skip the
+   * layer's `tf.tidy`. A `forward` that makes a tensor of its own (a cast of
+   * the input, say) must free it, or return false here.
+   */
+  get forwardFreesIntermediates(): boolean {
+    return true;
+  }
+
   forward(x: tf.Tensor): tf.Tensor {
     assertFloat(this.name, x);
     if (this._useBias) {

@@ -108,6 +108,31 @@ test("Dense: gradients equal tfjs autograd of matMul + add, for rank-3 input", (
   ours.forEach((g, i) => assertClose(g, raw[i], 1e-5, 1e-5, `grad ${i}`));
 });
 
+test("Dense: eager calls (no tf.tidy of their own) free every intermediate, at any rank, inside or outside a tidy", () => {
+  const layer = tl.Dense(3);
+  layer.init(new ShapeDtype([2, 4, 5]));
+  const [w, b] = layer.weights as tf.Tensor[];
+  for (const shape of [[4, 5], [2, 4, 5], [5]]) {
+    const x = pattern(shape);
+    const want = tf.tidy(() => tf.add(tf.matMul(x.reshape([-1, 5]), w), b).reshape([...shape.slice(0, -1), 3]));
+    assertClose(layer(x), want, 1e-6, 1e-6, `shape [${shape}]`);
+    assert.is(leakedBy(() => (layer(x) as tf.Tensor).dispose()), 0, `shape [${shape}]`);
+    assert.is(leakedBy(() => tf.tidy(() => { layer(x); })), 0, `in tidy, shape [${shape}]`);
+  }
+  // In a Serial, and under a gradient (the recorded path): nothing left behind either.
+  const model = tl.Serial(tl.Dense(4), tl.Relu(), tl.Dense(2));
+  const x = pattern([3, 5]);
+  (model(x) as tf.Tensor).dispose();
+  assert.is(leakedBy(() => (model(x) as tf.Tensor).dispose()), 0);
+  const before = tf.memory().numTensors;
+  const grads = trax.fastmath.treeFlatten(
+    trax.fastmath.grad((ws: unknown) => (model(x, { weights: ws as never }) as tf.Tensor).sum())(model.weights as never) as never
+  ) as tf.Tensor[];
+  assert.is(grads.length, 4);
+  assert.is(tf.memory().numTensors - before, 4); // the gradients only
+  tf.dispose(grads);
+});
+
 test("Dense useBfloat16: kernel and bias rounded to bfloat16 (as torch's bfloat16), stored as float32", () => {
   const values = BF16.x;
   const init = (shape: readonly number[]) => tf.tensor(values.slice(0, shape.reduce((a, b) => a * b, 1)), [...shape]);
