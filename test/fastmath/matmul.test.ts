@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { assertClose, leakedBy, ready, tf, trax } from "../helpers";
-import { dense, matMulT } from "../../src/fastmath/matmul";
+import { batchProduct, dense, matMulT, product2d, productsPerItem } from "../../src/fastmath/matmul";
 import { isRecordingGradients, opWithLazyGradients } from "../../src/fastmath/lazy-grad";
 import { pattern } from "../fixtures/patterns";
 
@@ -138,6 +138,38 @@ test("opWithLazyGradients: each input's gradient function runs only when asked f
   const [, gc] = tf.grads((aa: tf.Tensor, cc: tf.Tensor) => mulOp(aa, cc).sum())([a, c]);
   assert.equal(Array.from(gc.dataSync()), [1, 2, 3]);
   assert.equal(called.sort(), [0, 1]);
+});
+
+for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]]) {
+  test(`product2d (transposeA ${ta}, transposeB ${tb}): value and gradients equal tf.matMul with flags`, () => {
+    const a = pattern(ta ? [7, 5] : [5, 7]) as tf.Tensor2D;
+    const b = pattern(tb ? [6, 7] : [7, 6], "cos") as tf.Tensor2D;
+    const ct = pattern([5, 6], "sin", 0.7);
+    assertClose(product2d(a, b, ta, tb), tf.matMul(a, b, ta, tb), 1e-5, 1e-5);
+    const ours = tf.grads((aa: tf.Tensor, bb: tf.Tensor) => product2d(aa as tf.Tensor2D, bb as tf.Tensor2D, ta, tb).mul(ct).sum())([a, b]);
+    const want = tf.grads((aa: tf.Tensor, bb: tf.Tensor) => tf.matMul(aa, bb, ta, tb).mul(ct).sum())([a, b]);
+    ours.forEach((g, i) => assertClose(g, want[i], 1e-4, 1e-5, `grad ${i}`));
+  });
+}
+
+test("batchProduct: per-item 2-D products (large items on wasm) equal one batched tf.matMul, values and gradients", () => {
+  // (2, 3) items of (64, 32) x (32, 64): above the per-item threshold on wasm.
+  const a = pattern([2, 3, 64, 32]);
+  const b = pattern([2, 3, 64, 32], "cos", 0.5);
+  const ct = pattern([2, 3, 64, 64], "sin", 0.3);
+  assert.is(productsPerItem(6, 64, 32, 64), tf.getBackend() === "wasm");
+  for (const [ta, tb] of [[false, true], [true, false]]) {
+    const bb = ta ? pattern([2, 3, 32, 64], "cos", 0.5) : b;
+    const aa = ta ? pattern([2, 3, 32, 64]) : a;
+    assertClose(batchProduct(aa, bb, ta, tb), tf.matMul(aa, bb, ta, tb), 1e-4, 1e-5);
+    const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => batchProduct(x, y, ta, tb).mul(ct).sum())([aa, bb]);
+    const want = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, ta, tb).mul(ct).sum())([aa, bb]);
+    ours.forEach((g, i) => assertClose(g, want[i], 1e-3, 1e-4, `transposeA ${ta}: grad ${i}`));
+  }
+  // Small items stay one batched product; a single item is a 2-D product.
+  assert.is(productsPerItem(64, 32, 32, 32), false);
+  assertClose(batchProduct(pattern([1, 4, 3]), pattern([1, 3, 5], "cos")), tf.matMul(pattern([1, 4, 3]), pattern([1, 3, 5], "cos")), 1e-5);
+  assert.is(leakedBy(() => tf.tidy(() => { batchProduct(a, b, false, true); })), 0);
 });
 
 test.run();
