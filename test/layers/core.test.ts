@@ -568,6 +568,26 @@ test("oneHot (Trax test_one_hot)", () => {
   assert.equal(tl.toList(tl.oneHot(int([2, 0, 1]), 5)), [[0, 0, 1, 0, 0], [1, 0, 0, 0, 0], [0, 1, 0, 0, 0]]);
 });
 
+test("oneHot (tf.oneHot) equals the previous broadcast equal: any rank, out-of-range and float ids, both dtypes", () => {
+  const previous = (x: tf.Tensor, n: number, dtype: "float32" | "int32") =>
+    tf.equal((x.dtype === "int32" ? x : x.toInt()).expandDims(-1), tf.range(0, n, 1, "int32")).cast(dtype);
+  const cases: [tf.Tensor, number][] = [
+    [int([2, 0, 1, -1, 5, 7]), 5],
+    [tf.tensor([[3, 1], [0, 9]], [2, 2], "int32"), 4],
+    [tf.tensor([1.7, 2.0, -0.5, 3.2]), 4],
+    [tf.tensor([[[0]], [[2]]], [2, 1, 1], "int32"), 3],
+  ];
+  for (const [x, n] of cases) {
+    for (const dtype of ["float32", "int32"] as const) {
+      const got = tl.oneHot(x, n, dtype);
+      assert.is(got.dtype, dtype);
+      assert.equal(got.arraySync(), previous(x, n, dtype).arraySync(), `[${x.shape}] ${x.dtype} -> ${dtype}`);
+    }
+  }
+  const ids = int([1, 2]);
+  assert.is(leakedBy(() => tl.oneHot(ids, 3).dispose()), 0);
+});
+
 test("logGaussianPdf: Trax's test_log_gaussian_pdf, numpy's slogdet/solve values, torch's gradients", () => {
   const x = tf.zeros([2, 5]);
   const sigma = tf.stack([tf.eye(5), tf.eye(5).mul(2)]);
