@@ -14,8 +14,10 @@
  * @module
  */
 import { tf } from "./tf";
+import { installThreadedWasm, requestedThreads, threadedWasmFailure, wasmThreads } from "./wasm-threads";
 
 export { tf };
+export { requestedThreads, MAX_THREADS } from "./wasm-threads";
 
 /** The backend names a user can ask for, in the order trax-ts tries them. */
 export type BackendName = "node-gpu" | "node" | "wasm" | "cpu";
@@ -61,6 +63,13 @@ export interface BackendInfo {
   skipped: { backend: BackendName; reason: string }[];
   /** Whether the choice was forced by `TRAX_BACKEND` or {@link setBackend}. */
   forced: boolean;
+  /**
+   * Threads the backend computes on: on wasm, `TRAX_THREADS` (default: the
+   * number of cores) through tfjs's threaded SIMD build, or 1.
+   */
+  threads: number;
+  /** Why fewer threads run than were asked for (wasm), when that happened. */
+  threadsNote?: string;
 }
 
 /**
@@ -153,10 +162,28 @@ async function withoutRuntimeHandlers<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Threads asked for and, once wasm first started, what came of it. */
+let wasmThreading: { asked: number; note?: string } | null = null;
+
+/** Sets up the wasm factory (threaded when more than one thread is asked for) before wasm first starts. */
+function prepareWasm(): void {
+  if (wasmThreading) return;
+  const asked = requestedThreads();
+  wasmThreading = { asked };
+  if (asked > 1) {
+    const why = installThreadedWasm(asked);
+    if (why) wasmThreading.note = `running on 1 thread: ${why}`;
+  }
+}
+
 async function activate(backend: BackendName, skipped: BackendInfo["skipped"], forced: boolean): Promise<BackendInfo> {
+  if (backend === "wasm") prepareWasm();
   const ok = await withoutRuntimeHandlers(() => tf.setBackend(TFJS_NAME[backend]));
   if (!ok) throw new BackendUnavailableError(backend, "tfjs could not initialize it");
   await tf.ready();
+  const failure = threadedWasmFailure();
+  if (backend === "wasm" && failure && wasmThreading && !wasmThreading.note) wasmThreading.note = `running on 1 thread: ${failure}`;
+  const threads = backend === "wasm" ? wasmThreads() : 1;
   current = {
     backend,
     tfjsBackend: tf.getBackend(),
@@ -165,6 +192,8 @@ async function activate(backend: BackendName, skipped: BackendInfo["skipped"], f
     tfjsVersion: tf.version_core,
     skipped,
     forced,
+    threads,
+    ...(backend === "wasm" && wasmThreading?.note ? { threadsNote: wasmThreading.note } : {}),
   };
   return current;
 }
@@ -181,6 +210,7 @@ function silenceCpuBanner(): void {
 
 async function choose(forcedName?: string): Promise<BackendInfo> {
   silenceCpuBanner();
+  requestedThreads(); // a bad TRAX_THREADS is an error, not a reason to skip wasm
   if (forcedName) {
     const backend = normalize(forcedName);
     const why = loadPackage(backend);
@@ -260,6 +290,7 @@ export function info(): BackendInfo {
     tfjsVersion: tf.version_core,
     skipped: [],
     forced: false,
+    threads: name === "wasm" ? wasmThreads() : 1,
   };
 }
 
