@@ -41,7 +41,7 @@ export function requestedThreads(env: NodeJS.ProcessEnv = process.env): number {
 
 interface WasmModule {
   cwrap: (name: string, ret: string | null, args: string[]) => (...a: number[]) => number;
-  PThread?: { runningWorkers: { unref?: () => void }[] };
+  PThread?: { runningWorkers: { unref?: () => void }[]; unusedWorkers?: { terminate?: () => void }[] };
   tfjs?: Record<string, unknown>;
 }
 
@@ -89,8 +89,14 @@ async function startThreaded(dir: string, mainScript: string, threads: number, w
   wasmPkg.setThreadsCount(threads);
   const backend = new wasmPkg.BackendWasm(mod);
   runningThreads = wasmPkg.getThreadsCount();
-  // The pool's threads run for the life of the process without holding it open.
-  for (const w of mod.PThread?.runningWorkers ?? []) w.unref?.();
+  // The pool's threads run for the life of the process without holding it open;
+  // the build preallocates 8 workers: those the pool did not take are let go.
+  const pthreads = mod.PThread;
+  if (pthreads) {
+    for (const w of pthreads.runningWorkers) w.unref?.();
+    for (const w of pthreads.unusedWorkers ?? []) w.terminate?.();
+    if (pthreads.unusedWorkers) pthreads.unusedWorkers = [];
+  }
   return backend as tf.KernelBackend;
 }
 
