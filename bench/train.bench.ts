@@ -183,7 +183,9 @@ async function transformer(): Promise<Record<string, number>> {
 
 /** PyTorch's one-thread CPU ms per step (bench/torch_steps.py), or why there is none. */
 function torchSteps(): { torch: string; mlp: number; transformer: number } | string {
-  const r = spawnSync("/usr/bin/python3", [path.join(__dirname, "torch_steps.py")], { encoding: "utf8", timeout: 600000 });
+  // One thread everywhere (BLAS and OpenMP pools would otherwise spin on other cores and count as CPU time).
+  const env = { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+  const r = spawnSync("/usr/bin/python3", [path.join(__dirname, "torch_steps.py")], { encoding: "utf8", timeout: 600000, env });
   if (r.error) return `no /usr/bin/python3 (${r.error.message})`;
   if (r.status !== 0) return /No module named 'torch'/.test(r.stderr) ? "/usr/bin/python3 has no torch (apt-get install python3-torch)" : `torch_steps.py failed: ${r.stderr.trim().split("\n").pop()}`;
   return JSON.parse(r.stdout.trim().split("\n").pop() as string);
