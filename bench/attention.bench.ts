@@ -102,6 +102,29 @@ async function main(): Promise<void> {
       `raw tfjs with matMul(q, k, false, true) ${fmt(cRaw, wRaw)}, ratio ${(cOurs / cRaw).toFixed(2)} ` +
       `(ours / raw; largest relative gradient difference ${check.toExponential(1)})`
   );
+  forwardGrowth();
+}
+
+/**
+ * CausalAttention forward (eval mode) at batch 2, d 256, 4 heads, for lengths
+ * 256, 512, 1024: CPU seconds and the growth per doubling (quadratic is 4x;
+ * target at 1024: at most 0.3 s).
+ */
+function forwardGrowth(): void {
+  const times: [number, number][] = [];
+  for (const len of [256, 512, 1024]) {
+    const layer = tl.CausalAttention(256, { nHeads: HEADS, mode: "eval" });
+    layer.init(new trax.shapes.ShapeDtype([2, len, 256]));
+    const x = tf.randomNormal([2, len, 256]);
+    const [[c]] = measure([() => tf.tidy(() => void (layer(x) as Tensor).dataSync())], ROUNDS);
+    times.push([len, c]);
+    x.dispose();
+  }
+  console.log(
+    `CausalAttention forward (2, L, 256), 4 heads (${trax.backend.info().backend}), CPU time: ` +
+      times.map(([len, c], i) => `L=${len} ${(c / 1000).toFixed(2)} s${i ? ` (x${(c / times[i - 1][1]).toFixed(1)})` : ""}`).join(", ") +
+      " (target: L=1024 at most 0.3 s, growth at most x4 per doubling)"
+  );
 }
 
 main();

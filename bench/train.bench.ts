@@ -1,29 +1,40 @@
 /**
  * Training-step speed: one Adam step of an MLP 784-256-256-10 on a batch of
  * 128, and one step of a small Transformer block, on the current backend
- * (wasm here). Ours (a `trax.supervised.Loop` step) against raw tfjs
- * (`tf.train.adam` + `tf.variableGrads`) and, for the MLP, tfjs-layers
- * `model.trainOnBatch` (the same tfjs instance). Prints ratios (ours / theirs)
- * measured in one run; target: at most 0.5 against each.
+ * (wasm here, one thread unless TRAX_THREADS says otherwise). Ours (a
+ * `trax.supervised.Loop` step) against hand-tuned tfjs (the baseline: a
+ * `customGrad` dense with explicit transposes, see hand-tuned.ts), idiomatic
+ * tfjs (`tf.train.adam` + `tf.variableGrads`) and, for the MLP, tfjs-layers
+ * `model.trainOnBatch` (the same tfjs instance), all in alternation in one
+ * run; and PyTorch on one thread (bench/torch_steps.py) where /usr/bin/python3
+ * has torch. Times are process CPU milliseconds per step (robust to other
+ * load while one thread computes); ratios are ours / theirs.
  */
-import { performance } from "node:perf_hooks";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import * as trax from "../dist"; // the shipped build, as users run it
+import { handTunedDense } from "./hand-tuned";
 import { median } from "./timing";
 
 const { tf } = trax;
 const tl = trax.layers;
 type Tensor = trax.tf.Tensor;
 
-/** Warms each candidate up, then runs them in alternation; median ms per step. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Warms each candidate up, then runs them in alternation; median CPU ms per step. */
 async function timeSteps(fns: Record<string, (n: number) => Promise<void>>, steps: number, rounds: number): Promise<Record<string, number>> {
   const names = Object.keys(fns);
   for (const n of names) await fns[n](3);
   const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
     for (const n of names) {
-      const t0 = performance.now();
+      const t0 = cpuMs();
       await fns[n](steps);
-      times[n].push((performance.now() - t0) / steps);
+      times[n].push((cpuMs() - t0) / steps);
     }
   }
   return Object.fromEntries(names.map((n) => [n, median(times[n])]));
@@ -55,7 +66,7 @@ async function mlp(): Promise<Record<string, number>> {
   const B = 128;
   const sizes = [784, 256, 256, 10];
   const x = tf.randomNormal([B, 784], 0, 1, "float32", 1);
-  const labels = tf.randomUniformInt([B], 0, 10, { seed: 2 });
+  const labels = tf.randomUniformInt([B], 0, 10, 2);
   const oneHotLabels = tf.oneHot(labels, 10).toFloat();
   const lr = 1e-3;
 
@@ -68,22 +79,27 @@ async function mlp(): Promise<Record<string, number>> {
   for (let i = 0; i + 1 < sizes.length; i++) {
     vars.push(tf.variable(glorot([sizes[i], sizes[i + 1]], 10 + i)), tf.variable(tf.zeros([sizes[i + 1]])));
   }
-  const adam = tf.train.adam(lr);
-  const rawStep = () =>
+  const rawStep = (vs: trax.tf.Variable[], adam: trax.tf.AdamOptimizer, dense: (h: Tensor, w: Tensor, b: Tensor) => Tensor) =>
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         let h: Tensor = x;
-        for (let i = 0; i < vars.length; i += 2) {
-          h = tf.add(tf.matMul(h, vars[i]), vars[i + 1]);
-          if (i + 2 < vars.length) h = tf.relu(h);
+        for (let i = 0; i < vs.length; i += 2) {
+          h = dense(h, vs[i], vs[i + 1]);
+          if (i + 2 < vs.length) h = tf.relu(h);
         }
         return tf.losses.softmaxCrossEntropy(oneHotLabels, h) as trax.tf.Scalar;
       });
-      adam.applyGradients(grads);
+      adam.applyGradients(grads as never);
       value.dataSync();
     });
+  const rawAdam = tf.train.adam(lr);
   const raw = async (n: number) => {
-    for (let i = 0; i < n; i++) rawStep();
+    for (let i = 0; i < n; i++) rawStep(vars, rawAdam, (h, w, b) => tf.add(tf.matMul(h, w), b));
+  };
+  const tunedVars = vars.map((v, i) => tf.variable(v.clone(), true, `tuned_${i}`));
+  const tunedAdam = tf.train.adam(lr);
+  const tuned = async (n: number) => {
+    for (let i = 0; i < n; i++) rawStep(tunedVars, tunedAdam, handTunedDense);
   };
 
   // tfjs-layers: a sequential model, trainOnBatch.
@@ -99,7 +115,7 @@ async function mlp(): Promise<Record<string, number>> {
     for (let i = 0; i < n; i++) await seq.trainOnBatch(x, oneHotLabels);
   };
 
-  return timeSteps({ ours, raw, layers: layersRun }, 20, 7);
+  return timeSteps({ ours, tuned, raw, layers: layersRun }, 20, 7);
 }
 
 async function transformer(): Promise<Record<string, number>> {
@@ -107,7 +123,7 @@ async function transformer(): Promise<Record<string, number>> {
   // LayerNorm, feed-forward (d -> 4d -> d), residual, projection to the vocabulary.
   const [B, L, D, H, F, V] = [16, 32, 128, 4, 512, 64];
   const x = tf.randomNormal([B, L, D], 0, 1, "float32", 3);
-  const targets = tf.randomUniformInt([B, L], 0, V, { seed: 4 });
+  const targets = tf.randomUniformInt([B, L], 0, V, 4);
   const oneHotTargets = tf.oneHot(targets, V).toFloat();
   const lr = 1e-3;
 
@@ -134,10 +150,9 @@ async function transformer(): Promise<Record<string, number>> {
     const { mean, variance } = tf.moments(h, -1, true);
     return tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, 1e-6))), s), b);
   };
-  const dense = (h: Tensor, w: Tensor, b: Tensor) => tf.add(tf.matMul(h.reshape([-1, w.shape[0]]), w), b).reshape([...h.shape.slice(0, -1), w.shape[1]]);
+  const plainDense = (h: Tensor, w: Tensor, b: Tensor) => tf.add(tf.matMul(h.reshape([-1, w.shape[0] as number]), w), b).reshape([...h.shape.slice(0, -1), w.shape[1] as number]);
   const heads = (h: Tensor) => h.reshape([B, L, H, D / H]).transpose([0, 2, 1, 3]);
-  const adam = tf.train.adam(lr);
-  const rawStep = () =>
+  const rawStep = (adam: trax.tf.AdamOptimizer, dense: (h: Tensor, w: Tensor, b: Tensor) => Tensor) =>
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const a = ln(x, p.ln1s, p.ln1b);
@@ -151,28 +166,62 @@ async function transformer(): Promise<Record<string, number>> {
         const logits = dense(tf.add(h1, f), p.wout, p.bout);
         return tf.losses.softmaxCrossEntropy(oneHotTargets.reshape([-1, V]), logits.reshape([-1, V])) as trax.tf.Scalar;
       });
-      adam.applyGradients(grads);
+      adam.applyGradients(grads as never);
       value.dataSync();
     });
+  // The two raw candidates train the same variables (each with its own Adam): same work per step.
+  const rawAdam = tf.train.adam(lr);
+  const tunedAdam = tf.train.adam(lr);
   const raw = async (n: number) => {
-    for (let i = 0; i < n; i++) rawStep();
+    for (let i = 0; i < n; i++) rawStep(rawAdam, plainDense);
   };
-  return timeSteps({ ours, raw }, 10, 7);
+  const tuned = async (n: number) => {
+    for (let i = 0; i < n; i++) rawStep(tunedAdam, handTunedDense);
+  };
+  return timeSteps({ ours, tuned, raw }, 10, 7);
+}
+
+/** PyTorch's one-thread CPU ms per step (bench/torch_steps.py), or why there is none. */
+function torchSteps(): { torch: string; mlp: number; transformer: number } | string {
+  // One thread everywhere (BLAS and OpenMP pools would otherwise spin on other cores and count as CPU time).
+  const env = { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+  const r = spawnSync("/usr/bin/python3", [path.join(__dirname, "torch_steps.py")], { encoding: "utf8", timeout: 600000, env });
+  if (r.error) return `no /usr/bin/python3 (${r.error.message})`;
+  if (r.status !== 0) return /No module named 'torch'/.test(r.stderr) ? "/usr/bin/python3 has no torch (apt-get install python3-torch)" : `torch_steps.py failed: ${r.stderr.trim().split("\n").pop()}`;
+  return JSON.parse(r.stdout.trim().split("\n").pop() as string);
+}
+
+function table(title: string, rows: [string, number | null][]): void {
+  const ours = rows[0][1] as number;
+  console.log(title);
+  for (const [name, ms] of rows) {
+    if (ms === null) continue;
+    const ratio = name === rows[0][0] ? "" : `  ours/this ${(ours / ms).toFixed(2)}`;
+    console.log(`  ${name.padEnd(44)} ${ms.toFixed(1).padStart(7)} ms${ratio}`);
+  }
 }
 
 async function main(): Promise<void> {
   const info = await trax.backend.ready();
+  const where = `${info.backend}, ${info.threads} thread${info.threads > 1 ? "s" : ""}`;
   const m = await mlp();
-  console.log(
-    `train step, MLP 784-256-256-10, batch 128, Adam (${info.backend}): ` +
-      `ours ${m.ours.toFixed(1)} ms, raw tfjs ${m.raw.toFixed(1)} ms, tfjs-layers trainOnBatch ${m.layers.toFixed(1)} ms; ` +
-      `ratio vs raw ${(m.ours / m.raw).toFixed(2)}, vs layers ${(m.ours / m.layers).toFixed(2)} (target <= 0.5)`
-  );
   const t = await transformer();
-  console.log(
-    `train step, Transformer block (batch 16, length 32, d 128, 4 heads, ff 512, vocab 64), Adam (${info.backend}): ` +
-      `ours ${t.ours.toFixed(1)} ms, raw tfjs ${t.raw.toFixed(1)} ms; ratio ${(t.ours / t.raw).toFixed(2)} (target <= 0.5)`
-  );
+  const torch = torchSteps();
+  const torchName = typeof torch === "string" ? "" : `PyTorch ${torch.torch}, one thread (separate process)`;
+  table(`train step, MLP 784-256-256-10, batch 128, Adam (${where}), CPU ms per step:`, [
+    ["trax-ts (supervised.Loop)", m.ours],
+    ["hand-tuned tfjs (customGrad dense, baseline)", m.tuned],
+    ["idiomatic tfjs (variableGrads + adam)", m.raw],
+    ["tfjs-layers trainOnBatch", m.layers],
+    [torchName, typeof torch === "string" ? null : torch.mlp],
+  ]);
+  table(`train step, Transformer block (batch 16, length 32, d 128, 4 heads, ff 512, vocab 64), Adam (${where}), CPU ms per step:`, [
+    ["trax-ts (supervised.Loop)", t.ours],
+    ["hand-tuned tfjs (customGrad dense, baseline)", t.tuned],
+    ["idiomatic tfjs (variableGrads + adam)", t.raw],
+    [torchName, typeof torch === "string" ? null : torch.transformer],
+  ]);
+  if (typeof torch === "string") console.log(`  (no PyTorch row: ${torch})`);
 }
 
 main();

@@ -32,7 +32,9 @@ function runBench(name) {
     const started = Date.now();
     const child = spawn(process.execPath, ["--import", "tsx", path.join(benchDir, name)], {
       cwd: root,
-      env: { ...process.env, TRAX_QUIET: "1", FORCE_COLOR: "0" },
+      // One wasm thread unless TRAX_THREADS says otherwise: CPU-time ratios stay meaningful,
+      // and threads.bench.ts compares one thread against all of them.
+      env: { TRAX_THREADS: "1", ...process.env, TRAX_QUIET: "1", FORCE_COLOR: "0" },
       stdio: ["ignore", "inherit", "inherit"],
     });
     const timer = setTimeout(() => {

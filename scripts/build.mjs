@@ -2,7 +2,7 @@
 // Builds dist/: tsc to CommonJS (+ .d.ts), then ESM entry points that re-export it.
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -10,6 +10,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dist = path.join(root, "dist");
 rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", path.join(root, "tsconfig.build.json")], { stdio: "inherit" });
+
+// Plain CommonJS files tsc does not copy: the threaded wasm backend's pthread worker.
+copyFileSync(path.join(root, "src/backend/wasm-threads-worker.cjs"), path.join(dist, "backend/wasm-threads-worker.cjs"));
 
 process.env.TRAX_QUIET = "1";
 const require = createRequire(import.meta.url);

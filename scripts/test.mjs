@@ -31,7 +31,9 @@ function runFile(file) {
     const started = Date.now();
     const child = spawn(process.execPath, ["--import", "tsx", file], {
       cwd: root,
-      env: { ...process.env, TRAX_QUIET: "1", FORCE_COLOR: "0" },
+      // One wasm thread unless asked (starting the threaded build's worker pool costs each
+      // test process about 2 s of CPU); test/backend/threads.test.ts tests the threads.
+      env: { TRAX_THREADS: "1", ...process.env, TRAX_QUIET: "1", FORCE_COLOR: "0" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

@@ -20,15 +20,28 @@ export { BackendLostError, backendLost, assertFitsInBackend } from "./engine-hea
 import { tf } from "./tf";
 import { useSynchronousWasm } from "./wasm-sync";
 import { forgetWebgpu, probeWebgpu, registerWebgpu, webgpuFailure, webgpuHint, type AdapterReport } from "./webgpu";
+import { installThreadedWasm, requestedThreads, threadedWasmFailure, wasmThreads } from "./wasm-threads";
 
 export { tf };
 export { wasmSyncFallbackReason } from "./wasm-sync";
+export { requestedThreads, MAX_THREADS } from "./wasm-threads";
 export type { AdapterReport } from "./webgpu";
 export { classifyAdapter, mayHaveGpu, type AdapterDescription, type AdapterKind } from "./adapter-kind";
 export { backendHint } from "./errors";
 
-// In Node the wasm backend starts synchronously: a script computes without awaiting ready().
-useSynchronousWasm();
+// In Node the single-threaded wasm backend starts synchronously: a script computes
+// without awaiting ready(). The threaded build (TRAX_THREADS > 1) starts its workers
+// asynchronously, so it keeps tfjs's asynchronous start.
+if (threadsAskedAtImport() === 1) useSynchronousWasm();
+
+/** TRAX_THREADS at import (an invalid value is reported when wasm starts, not here). */
+function threadsAskedAtImport(): number {
+  try {
+    return requestedThreads();
+  } catch {
+    return 0;
+  }
+}
 
 /** The backend names a user can ask for, in the order trax-ts tries them. */
 export type BackendName = "node-gpu" | "node" | "webgpu" | "wasm" | "cpu";
@@ -83,6 +96,13 @@ export interface BackendInfo {
   adapter?: AdapterReport;
   /** Why the webgpu device stopped working (lost, GPU error), when it did. */
   deviceFailure?: string;
+  /**
+   * Threads the backend computes on: on wasm, `TRAX_THREADS` (default 1)
+   * through tfjs's threaded SIMD build, or 1.
+   */
+  threads: number;
+  /** Why fewer threads run than were asked for (wasm), when that happened. */
+  threadsNote?: string;
 }
 
 /**
@@ -177,7 +197,24 @@ async function withoutRuntimeHandlers<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Threads asked for and, once wasm first started, what came of it. */
+let wasmThreading: { asked: number; note?: string } | null = null;
+
+/** Sets up the wasm factory (threaded when more than one thread is asked for) before wasm first starts. */
+function prepareWasm(): void {
+  if (wasmThreading) return;
+  const asked = requestedThreads();
+  wasmThreading = { asked };
+  if (asked > 1) {
+    const why = installThreadedWasm(asked);
+    if (why) wasmThreading.note = `running on 1 thread: ${why}`;
+  }
+}
+
 function record(backend: BackendName, skipped: BackendInfo["skipped"], forced: boolean, adapter?: AdapterReport): BackendInfo {
+  const failure = threadedWasmFailure();
+  if (backend === "wasm" && failure && wasmThreading && !wasmThreading.note) wasmThreading.note = `running on 1 thread: ${failure}`;
+  const threads = backend === "wasm" ? wasmThreads() : 1;
   current = {
     backend,
     tfjsBackend: tf.getBackend(),
@@ -187,12 +224,15 @@ function record(backend: BackendName, skipped: BackendInfo["skipped"], forced: b
     skipped,
     forced,
     ...(adapter ? { adapter } : {}),
+    threads,
+    ...(backend === "wasm" && wasmThreading?.note ? { threadsNote: wasmThreading.note } : {}),
   };
   return current;
 }
 
 async function activate(backend: BackendName, skipped: BackendInfo["skipped"], forced: boolean, adapter?: AdapterReport): Promise<BackendInfo> {
   if (backend === "webgpu") adapter = await registerWebgpu();
+  if (backend === "wasm") prepareWasm();
   const started = withoutRuntimeHandlers(() => tf.setBackend(TFJS_NAME[backend]));
   // A synchronous backend (cpu, tfjs-node, wasm in Node) is in place already: info() says so at once.
   if (!enginePending() && tf.getBackend() === TFJS_NAME[backend]) record(backend, skipped, forced, adapter);
@@ -228,6 +268,7 @@ function silenceCpuBanner(): void {
 
 async function choose(forcedName?: string): Promise<BackendInfo> {
   silenceCpuBanner();
+  requestedThreads(); // a bad TRAX_THREADS is an error, not a reason to skip wasm
   if (forcedName) {
     const backend = normalize(forcedName);
     if (backend === "webgpu") {
@@ -330,6 +371,7 @@ export function info(): BackendInfo {
     tfjsVersion: tf.version_core,
     skipped: [],
     forced: false,
+    threads: name === "wasm" ? wasmThreads() : 1,
   };
 }
 

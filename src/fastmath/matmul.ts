@@ -6,6 +6,7 @@
  */
 import { tf } from "../backend/tf";
 import { prefersExplicitTranspose } from "../backend";
+import { isRecordingGradients, opWithLazyGradients } from "./lazy-grad";
 
 /**
  * `a^T @ b` (or `a @ b^T`), transposing explicitly where that is faster.
@@ -36,39 +37,50 @@ export function matMulT(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, tra
   return tf.matMul(transposeA ? a.transpose() : a, transposeB ? b.transpose() : b);
 }
 
-const denseWithBias = tf.customGrad(((x: tf.Tensor, w: tf.Tensor2D, b: tf.Tensor, save: tf.GradSaveFunc) => {
-  const x2 = x.reshape([-1, w.shape[0]]) as tf.Tensor2D;
-  const y = tf.add(tf.matMul(x2, w), b);
-  save([x2, w]);
-  return {
-    value: y.reshape([...x.shape.slice(0, -1), w.shape[1]]),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sx, sw] = saved as tf.Tensor2D[];
-      const dy2 = dy.reshape([-1, sw.shape[1]]) as tf.Tensor2D;
-      return [
-        matMulT(dy2, sw, false, true).reshape(x.shape),
-        matMulT(sx, dy2, true, false),
-        dy2.sum(0),
-      ];
-    },
-  };
-}) as any);
-
-const denseNoBias = tf.customGrad(((x: tf.Tensor, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
-  const x2 = x.reshape([-1, w.shape[0]]) as tf.Tensor2D;
-  save([x2, w]);
-  return {
-    value: tf.matMul(x2, w).reshape([...x.shape.slice(0, -1), w.shape[1]]),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sx, sw] = saved as tf.Tensor2D[];
-      const dy2 = dy.reshape([-1, sw.shape[1]]) as tf.Tensor2D;
-      return [matMulT(dy2, sw, false, true).reshape(x.shape), matMulT(sx, dy2, true, false)];
-    },
-  };
-}) as any);
+/** `x @ w (+ b)` with no gradient machinery: `x` `(..., k)`, `w` `(k, n)`, `b` `(n,)`. */
+function denseForward(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor {
+  if (x.rank === 2) {
+    const y = tf.matMul(x as tf.Tensor2D, w);
+    if (!b) return y;
+    const yb = tf.add(y, b);
+    y.dispose();
+    return yb;
+  }
+  return tf.tidy(() => {
+    const y = tf.matMul(x.reshape([-1, w.shape[0]]) as tf.Tensor2D, w);
+    return (b ? tf.add(y, b) : y).reshape([...x.shape.slice(0, -1), w.shape[1]]);
+  });
+}
 
 /**
- * `x @ w + b` over the last axis of `x` (any rank), with a fast gradient.
+ * `x @ w (+ b)` recorded for a gradient: each of `dx = dy w^T`, `dw = x^T dy`
+ * and `db = sum(dy)` is computed only if the backward pass asks for it (no
+ * `dx` for a model's data input: a quarter of an MLP's matrix work).
+ */
+function denseRecorded(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor {
+  const inputs = b ? [x, w, b] : [x, w];
+  return opWithLazyGradients(
+    inputs,
+    (save) => {
+      const x2 = x.reshape([-1, w.shape[0]]) as tf.Tensor2D;
+      save([x2, w]);
+      const y = tf.matMul(x2, w);
+      return (b ? tf.add(y, b) : y).reshape([...x.shape.slice(0, -1), w.shape[1]]);
+    },
+    (dy, saved) => {
+      const [sx, sw] = saved as tf.Tensor2D[];
+      const dy2 = () => dy.reshape([-1, sw.shape[1]]) as tf.Tensor2D;
+      const grads = [() => matMulT(dy2(), sw, false, true).reshape(x.shape), () => matMulT(sx, dy2(), true, false)];
+      if (b) grads.push(() => dy2().sum(0));
+      return grads;
+    }
+  );
+}
+
+/**
+ * `x @ w + b` over the last axis of `x` (any rank), with a fast gradient:
+ * plain `matMul` + `add` when no gradient is being recorded, and when one
+ * is, only the gradients the backward pass asks for.
  *
  * Shapes: `x` `(..., k)`, `w` `(k, n)`, `b` `(n,)`; result `(..., n)`.
  *
@@ -78,5 +90,90 @@ const denseNoBias = tf.customGrad(((x: tf.Tensor, w: tf.Tensor2D, save: tf.GradS
  * ```
  */
 export function dense(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
-  return b ? (denseWithBias as unknown as (...t: tf.Tensor[]) => tf.Tensor)(x, w, b) : (denseNoBias as unknown as (...t: tf.Tensor[]) => tf.Tensor)(x, w);
+  return isRecordingGradients() ? denseRecorded(x, w as tf.Tensor2D, b) : denseForward(x, w as tf.Tensor2D, b);
+}
+
+/**
+ * `op(a) @ op(b)` of two 2-D tensors (`op` transposes where asked), with
+ * gradients through {@link matMulT}, each computed only when needed.
+ *
+ * Shapes: `op(a)` `(m, k)`, `op(b)` `(k, n)`; result `(m, n)`.
+ *
+ * @example
+ * ```ts
+ * product2d(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([4, 3]) as tf.Tensor2D, false, true).shape; // [2, 4]
+ * ```
+ */
+export function product2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
+  if (!isRecordingGradients()) return matMulT(a, b, transposeA, transposeB);
+  return opWithLazyGradients(
+    [a, b],
+    (save) => {
+      save([a, b]);
+      return matMulT(a, b, transposeA, transposeB);
+    },
+    (dy, saved) => {
+      const [sa, sb] = saved as tf.Tensor2D[];
+      const g = dy as tf.Tensor2D;
+      // y = op(a) op(b): d op(a) = dy op(b)^T, d op(b) = op(a)^T dy; a transposed operand takes the transpose.
+      const da = transposeA ? () => matMulT(sb, g, transposeB, true) : () => matMulT(g, sb, false, !transposeB);
+      const db = transposeB ? () => matMulT(g, sa, true, transposeA) : () => matMulT(sa, g, !transposeA, false);
+      return [da, db];
+    }
+  ) as tf.Tensor2D;
+}
+
+/**
+ * Smallest per-item product (`m * k * n` multiply-adds) for which a batched
+ * product runs faster as separate 2-D products than as one batched `matMul`
+ * on wasm (measured: at (8, 128, 64) x (8, 64, 128) 2.8x faster per item;
+ * at (64, 32, 32) x (64, 32, 32) 3x slower).
+ */
+const PER_ITEM_MIN_WORK = 1 << 17;
+
+/**
+ * The per-backend decision for batched products: true when `batch` products
+ * of `(m, k) x (k, n)` should run as separate 2-D products. On wasm, tfjs
+ * sends only unbatched, untransposed products to XNNPACK (20-28 GFLOP/s);
+ * batched ones run a scalar loop (1-3 GFLOP/s). Other backends: never.
+ *
+ * @example
+ * ```ts
+ * productsPerItem(8, 1024, 64, 1024); // true on wasm
+ * ```
+ */
+export function productsPerItem(batch: number, m: number, k: number, n: number): boolean {
+  return batch > 1 && prefersExplicitTranspose() && m * k * n >= PER_ITEM_MIN_WORK;
+}
+
+/**
+ * Batched `op(a) @ op(b)` over the last two axes (equal leading axes), as
+ * separate 2-D products where that is faster ({@link productsPerItem}),
+ * else as one batched `matMul` with transpose flags. Differentiable.
+ *
+ * Shapes: `a` `(..., m, k)` (`(..., k, m)` with `transposeA`), `b`
+ * `(..., k, n)` (`(..., n, k)` with `transposeB`); result `(..., m, n)`.
+ *
+ * @example
+ * ```ts
+ * batchProduct(tf.ones([2, 3, 4]), tf.ones([2, 5, 4]), false, true).shape; // [2, 3, 5]
+ * ```
+ */
+export function batchProduct(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
+  const r = a.rank;
+  const lead = a.shape.slice(0, -2);
+  const batch = lead.reduce((p, d) => p * d, 1);
+  const m = transposeA ? a.shape[r - 1] : a.shape[r - 2];
+  const k = transposeA ? a.shape[r - 2] : a.shape[r - 1];
+  const n = transposeB ? b.shape[b.rank - 2] : b.shape[b.rank - 1];
+  if (b.rank !== r || b.shape.slice(0, -2).join() !== lead.join()) return tf.matMul(a, b, transposeA, transposeB);
+  if (!productsPerItem(batch, m, k, n)) {
+    if (batch === 1 && prefersExplicitTranspose()) {
+      return product2d(a.reshape(a.shape.slice(-2)) as tf.Tensor2D, b.reshape(b.shape.slice(-2)) as tf.Tensor2D, transposeA, transposeB).reshape([...lead, m, n]);
+    }
+    return tf.matMul(a, b, transposeA, transposeB);
+  }
+  const as = tf.unstack(a.reshape([batch, ...a.shape.slice(-2)])) as tf.Tensor2D[];
+  const bs = tf.unstack(b.reshape([batch, ...b.shape.slice(-2)])) as tf.Tensor2D[];
+  return tf.stack(as.map((ai, i) => product2d(ai, bs[i], transposeA, transposeB))).reshape([...lead, m, n]);
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { tf } from "../backend/tf";
-import { prefersExplicitTranspose } from "../backend";
+import { batchProduct, product2d, productsPerItem } from "../fastmath/matmul";
 import * as random from "../fastmath/random";
 import type { PRNGKey } from "../fastmath/random";
 
@@ -18,44 +18,9 @@ export function swapLastAxes(x: tf.Tensor): tf.Tensor {
   return tf.transpose(x, perm);
 }
 
-/** `a @ b^T` on the last two axes, transposing explicitly where the backend prefers it. */
-function rawMatMulBT(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (prefersExplicitTranspose()) return tf.matMul(a, swapLastAxes(b));
-  return tf.matMul(a, b, false, true);
-}
-
-/** `a^T @ b` on the last two axes, transposing explicitly where the backend prefers it. */
-function rawMatMulAT(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (prefersExplicitTranspose()) return tf.matMul(swapLastAxes(a), b);
-  return tf.matMul(a, b, true, false);
-}
-
-const bmmGrad = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([a, b]);
-  return {
-    value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sa, sb] = saved;
-      return [rawMatMulBT(dy, sb), rawMatMulAT(sa, dy)];
-    },
-  };
-}) as any) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-
-const bmmTGrad = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([a, b]);
-  return {
-    value: rawMatMulBT(a, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sa, sb] = saved;
-      // y = a b^T: da = dy b, db = dy^T a
-      return [tf.matMul(dy, sb), rawMatMulAT(dy, sa)];
-    },
-  };
-}) as any) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-
 /**
- * Batched `a @ b` over the last two axes (equal leading axes), with a
- * gradient free of transposed `matMul` on wasm.
+ * Batched `a @ b` over the last two axes (equal leading axes); on wasm
+ * large products run as separate 2-D products (see `batchProduct`).
  *
  * @example
  * ```ts
@@ -63,12 +28,12 @@ const bmmTGrad = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFu
  * ```
  */
 export function bmm(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  return bmmGrad(a, b);
+  return batchProduct(a, b, false, false);
 }
 
 /**
- * Batched `a @ b^T` over the last two axes (equal leading axes), transposing
- * explicitly on wasm, in the forward and the backward pass.
+ * Batched `a @ b^T` over the last two axes (equal leading axes); on wasm
+ * large products run as separate 2-D products (see `batchProduct`).
  *
  * @example
  * ```ts
@@ -76,7 +41,7 @@ export function bmm(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * ```
  */
 export function bmmT(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  return bmmTGrad(a, b);
+  return batchProduct(a, b, false, true);
 }
 
 /** True if `shape` broadcasts to `target` (numpy rules). */
@@ -178,6 +143,12 @@ export function perHeadAttention(
   if (bias && !broadcastsTo(bias.shape, logitsShape)) {
     throw new Error(`attention bias of shape [${bias.shape}] does not broadcast to the logits of shape [${logitsShape}]`);
   }
+  const lead = q.shape.slice(0, -2);
+  const items = lead.reduce((p, n) => p * n, 1);
+  const [lq, lk, dv] = [q.shape[q.rank - 2], k.shape[k.rank - 2], v.shape[v.rank - 1]];
+  if (productsPerItem(items, lq, d, lk)) {
+    return perItemAttention(q, k, v, bias, logitsShape, dropout > 0 && options.mode === "train" ? dropout : 0, options.rng ?? null);
+  }
   let dots = bmmT(q, k).mul(1 / Math.sqrt(d));
   if (bias) dots = dots.add(bias);
   let probs = tf.softmax(dots, -1);
@@ -186,6 +157,45 @@ export function perHeadAttention(
     probs = tf.where(keep, probs.div(1.0 - dropout), tf.zerosLike(probs));
   }
   return [bmm(probs, v), probs];
+}
+
+/**
+ * {@link perHeadAttention} one batch item (one head) at a time, each product
+ * a 2-D one (where wasm reaches XNNPACK), with no batched logits in between:
+ * same math, same dropout draws. Returns `[activations, probabilities]`.
+ */
+function perItemAttention(
+  q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor | null, logitsShape: number[], dropout: number, rng: PRNGKey | null
+): [tf.Tensor, tf.Tensor] {
+  const r = q.rank;
+  const lead = q.shape.slice(0, -2);
+  const items = lead.reduce((p, n) => p * n, 1);
+  const [lq, d] = q.shape.slice(-2);
+  const [lk, dv] = v.shape.slice(-2);
+  const each = (t: tf.Tensor) => tf.unstack(t.reshape([items, ...t.shape.slice(-2)])) as tf.Tensor2D[];
+  const [qs, ks, vs] = [each(q), each(k), each(v)];
+  // The bias per item: one shared 2-D bias when it does not vary over the leading axes.
+  let biases: tf.Tensor[] | null = null;
+  let shared: tf.Tensor | null = null;
+  if (bias) {
+    const full = [...new Array(r - bias.rank).fill(1), ...bias.shape];
+    const [bq, bk] = full.slice(-2);
+    if (full.slice(0, -2).every((n) => n === 1)) shared = bias.reshape([bq, bk]);
+    else biases = tf.unstack(tf.broadcastTo(bias.reshape(full), [...lead, bq, bk]).reshape([items, bq, bk]));
+  }
+  const keeps = dropout > 0 ? each(random.bernoulli(rng ?? random.getPrng(0), 1.0 - dropout, logitsShape)) : null;
+  const outs: tf.Tensor[] = [];
+  const probsEach: tf.Tensor[] = [];
+  for (let i = 0; i < items; i++) {
+    let dots = product2d(qs[i], ks[i], false, true).mul(1 / Math.sqrt(d));
+    const b = shared ?? (biases ? biases[i] : null);
+    if (b) dots = dots.add(b);
+    let probs = tf.softmax(dots, -1);
+    if (keeps) probs = tf.where(keeps[i], probs.div(1.0 - dropout), tf.zerosLike(probs));
+    probsEach.push(probs);
+    outs.push(product2d(probs as tf.Tensor2D, vs[i]));
+  }
+  return [tf.stack(outs).reshape([...lead, lq, dv]), tf.stack(probsEach).reshape([...lead, lq, lk])];
 }
 
 /** Values of int32 scalars this module made, so that reading them back needs no device sync. */

@@ -444,6 +444,15 @@ export class Layer {
     throw new Error(`${this.constructor.name} does not implement backward()`);
   }
 
+  /**
+   * True for layers whose `forward` frees every tensor it makes except its
+   * outputs and leaves the state unchanged (Dense): a call then runs without
+   * its own `tf.tidy`, the larger part of an eager call's overhead.
+   */
+  get forwardFreesIntermediates(): boolean {
+    return false;
+  }
+
   /** True for layers that take `nIn` items off a longer stack and pass the rest through (Serial). */
   get acceptsLongerStack(): boolean {
     return false;
@@ -565,8 +574,9 @@ export class Layer {
       let outputs: unknown;
       let s: State;
       if (!this.hasBackward) {
-        if (forwardDepth > 0) {
-          // Inside a layer that is already running: its tf.tidy frees our intermediates.
+        if (forwardDepth > 0 || this.forwardFreesIntermediates) {
+          // Inside a layer that is already running: its tf.tidy frees our intermediates
+          // (or this layer frees its own).
           forwardDepth++;
           try {
             outputs = this.forward(x);

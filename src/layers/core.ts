@@ -74,6 +74,15 @@ class DenseLayer extends Layer {
     this._useBfloat16 = options.useBfloat16 ?? false;
   }
 
+  /**
+   * `dense` frees its intermediates, and Dense has no state: calls skip the
+   * layer's `tf.tidy`. A `forward` that makes a tensor of its own (a cast of
+   * the input, say) must free it, or return false here.
+   */
+  get forwardFreesIntermediates(): boolean {
+    return true;
+  }
+
   forward(x: tf.Tensor): tf.Tensor {
     if (this._useBias) {
       if (!Array.isArray(this.weights) || this.weights.length !== 2) {
@@ -146,7 +155,10 @@ export type Dense = DenseLayer;
 export function oneHot(x: tf.Tensor, nCategories: number, dtype: "float32" | "int32" = "float32"): tf.Tensor {
   return tf.tidy(() => {
     const ids = x.dtype === "int32" ? x : x.toInt();
-    return tf.equal(ids.expandDims(-1), tf.range(0, nCategories, 1, "int32")).cast(dtype);
+    // tf.oneHot: one pass (out-of-range ids give zeros); a broadcast equal costs about 6x more on wasm.
+    // Asked for int32 and cast: the wasm kernel writes int32 bits whatever the dtype.
+    const hot = tf.oneHot(ids, nCategories, 1, 0, "int32");
+    return dtype === "int32" ? hot : hot.cast(dtype);
   });
 }
 

@@ -1,7 +1,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { assertClose, leakedBy, ready, tf } from "../helpers";
-import { dense, matMulT } from "../../src/fastmath/matmul";
+import { assertClose, leakedBy, ready, tf, trax } from "../helpers";
+import { batchProduct, dense, matMulT, product2d, productsPerItem } from "../../src/fastmath/matmul";
+import { isRecordingGradients, opWithLazyGradients } from "../../src/fastmath/lazy-grad";
 import { pattern } from "../fixtures/patterns";
 
 const test = suite("fastmath/matmul");
@@ -42,6 +43,133 @@ test("dense: value and gradients equal tfjs autograd of matMul + add", () => {
   const g2 = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(dense(xx, ww), ct)))([x, w]);
   assertClose(g2[0], raw[0].arraySync(), 1e-4, 1e-5);
   assertClose(g2[1], raw[1].arraySync(), 1e-4, 1e-5);
+});
+
+/** The previous dense (before lazy gradients): tf.customGrad computing every gradient. */
+const oldDense = tf.customGrad(((x: tf.Tensor, w: tf.Tensor2D, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  const x2 = x.reshape([-1, w.shape[0]]) as tf.Tensor2D;
+  save([x2, w]);
+  return {
+    value: tf.add(tf.matMul(x2, w), b).reshape([...x.shape.slice(0, -1), w.shape[1]]),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, sw] = saved as tf.Tensor2D[];
+      const dy2 = dy.reshape([-1, sw.shape[1]]) as tf.Tensor2D;
+      return [matMulT(dy2, sw, false, true).reshape(x.shape), matMulT(sx, dy2, true, false), dy2.sum(0)];
+    },
+  };
+}) as never) as unknown as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+test("dense on rank 3: value and every subset of gradients equal the previous customGrad path exactly", () => {
+  const x = pattern([2, 3, 40]);
+  const w = pattern([40, 50], "cos", 0.3, 0.1, 0.2);
+  const b = pattern([50], "sin", 0.5);
+  const ct = pattern([2, 3, 50], "cos", 0.9);
+  assert.equal(dense(x, w, b).arraySync(), oldDense(x, w, b).arraySync());
+  const loss = (d: (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(d(xx, ww, bb), ct));
+  const want = tf.grads(loss(oldDense))([x, w, b]);
+  tf.grads(loss(dense))([x, w, b]).forEach((g, i) => assert.equal(g.arraySync(), want[i].arraySync(), `grad ${i}`));
+  // Weights only (x is data): the same dw and db.
+  const [gw, gb] = tf.grads((ww: tf.Tensor, bb: tf.Tensor) => loss(dense)(x, ww, bb))([w, b]);
+  assert.equal(gw.arraySync(), want[1].arraySync());
+  assert.equal(gb.arraySync(), want[2].arraySync());
+  // Input only.
+  assert.equal(tf.grad((xx: tf.Tensor) => loss(dense)(xx, w, b))(x).arraySync(), want[0].arraySync());
+});
+
+/** Kernel names run by `f` (tf.profile), in order. */
+async function kernelsOf(f: () => tf.TensorContainer): Promise<string[]> {
+  const info = await tf.profile(() => {
+    const out = f();
+    return out as tf.Tensor;
+  });
+  return info.kernels.map((k) => k.name);
+}
+
+const countOf = (names: string[], name: string) => names.filter((n) => n === name).length;
+
+test("dense: no input gradient when only the weights are differentiated (one product fewer)", async () => {
+  const x = pattern([8, 16]);
+  const w = pattern([16, 4], "cos");
+  const b = pattern([4], "sin");
+  const products = (f: () => tf.Tensor[]) => kernelsOf(() => tf.tidy(() => f())).then((k) => countOf(k, "BatchMatMul"));
+  const all = await products(() => tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => dense(xx, ww, bb).sum())([x, w, b]));
+  const weightsOnly = await products(() => tf.grads((ww: tf.Tensor, bb: tf.Tensor) => dense(x, ww, bb).sum())([w, b]));
+  const old = await products(() => tf.grads((ww: tf.Tensor, bb: tf.Tensor) => oldDense(x, ww, bb).sum())([w, b]));
+  assert.is(all, 3); // forward, dx, dw
+  assert.is(weightsOnly, 2); // forward, dw
+  assert.is(old, 3); // the previous path computed dx anyway
+  // The training-step shape: the data batch is not among the differentiated leaves.
+  const step = await products(() => trax.fastmath.grad((ws: tf.Tensor[]) => dense(x, ws[0], ws[1]).sum())([w, b]));
+  assert.is(step, 2);
+});
+
+test("dense: eager calls run plain matMul + add (no gradient op recorded) and free their intermediates", async () => {
+  const x = pattern([2, 3, 8]);
+  const w = pattern([8, 4], "cos");
+  const b = pattern([4], "sin");
+  assert.is(isRecordingGradients(), false);
+  assert.equal(await kernelsOf(() => dense(x.reshape([6, 8]), w, b)).then((k) => k.filter((n) => n !== "Reshape")), ["BatchMatMul", "Add"]);
+  assert.is(leakedBy(() => dense(x, w, b).dispose()), 0);
+  assert.is(leakedBy(() => dense(x, w).dispose()), 0);
+  assert.is(leakedBy(() => tf.grads((ww: tf.Tensor) => dense(x, ww, b).sum())([w]).forEach((g) => g.dispose())), 0);
+});
+
+test("opWithLazyGradients: each input's gradient function runs only when asked for", () => {
+  let called: number[] = [];
+  const mulOp = (a: tf.Tensor, c: tf.Tensor) =>
+    opWithLazyGradients(
+      [a, c],
+      (save) => {
+        save([a, c]);
+        assert.is(isRecordingGradients(), false); // a forward inside an op is not recorded
+        return tf.mul(a, c);
+      },
+      (dy, [sa, sc]) => [() => (called.push(0), dy.mul(sc)), () => (called.push(1), dy.mul(sa))]
+    );
+  const a = tf.tensor([1, 2, 3]);
+  const c = tf.tensor([4, 5, 6]);
+  const [ga] = tf.grads((aa: tf.Tensor) => {
+    assert.is(isRecordingGradients(), true);
+    return mulOp(aa, c).sum();
+  })([a]);
+  assert.equal(Array.from(ga.dataSync()), [4, 5, 6]);
+  assert.equal(called, [0]);
+  called = [];
+  const [, gc] = tf.grads((aa: tf.Tensor, cc: tf.Tensor) => mulOp(aa, cc).sum())([a, c]);
+  assert.equal(Array.from(gc.dataSync()), [1, 2, 3]);
+  assert.equal(called.sort(), [0, 1]);
+});
+
+for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]]) {
+  test(`product2d (transposeA ${ta}, transposeB ${tb}): value and gradients equal tf.matMul with flags`, () => {
+    const a = pattern(ta ? [7, 5] : [5, 7]) as tf.Tensor2D;
+    const b = pattern(tb ? [6, 7] : [7, 6], "cos") as tf.Tensor2D;
+    const ct = pattern([5, 6], "sin", 0.7);
+    assertClose(product2d(a, b, ta, tb), tf.matMul(a, b, ta, tb), 1e-5, 1e-5);
+    const ours = tf.grads((aa: tf.Tensor, bb: tf.Tensor) => product2d(aa as tf.Tensor2D, bb as tf.Tensor2D, ta, tb).mul(ct).sum())([a, b]);
+    const want = tf.grads((aa: tf.Tensor, bb: tf.Tensor) => tf.matMul(aa, bb, ta, tb).mul(ct).sum())([a, b]);
+    ours.forEach((g, i) => assertClose(g, want[i], 1e-4, 1e-5, `grad ${i}`));
+  });
+}
+
+test("batchProduct: per-item 2-D products (large items on wasm) equal one batched tf.matMul, values and gradients", () => {
+  // (2, 3) items of (64, 32) x (32, 64): above the per-item threshold on wasm.
+  const a = pattern([2, 3, 64, 32]);
+  const b = pattern([2, 3, 64, 32], "cos", 0.5);
+  const ct = pattern([2, 3, 64, 64], "sin", 0.3);
+  assert.is(productsPerItem(6, 64, 32, 64), tf.getBackend() === "wasm");
+  for (const [ta, tb] of [[false, true], [true, false]]) {
+    const bb = ta ? pattern([2, 3, 32, 64], "cos", 0.5) : b;
+    const aa = ta ? pattern([2, 3, 32, 64]) : a;
+    assertClose(batchProduct(aa, bb, ta, tb), tf.matMul(aa, bb, ta, tb), 1e-4, 1e-5);
+    const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => batchProduct(x, y, ta, tb).mul(ct).sum())([aa, bb]);
+    const want = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, ta, tb).mul(ct).sum())([aa, bb]);
+    ours.forEach((g, i) => assertClose(g, want[i], 1e-3, 1e-4, `transposeA ${ta}: grad ${i}`));
+  }
+  // Small items stay one batched product; a single item is a 2-D product.
+  assert.is(productsPerItem(64, 32, 32, 32), false);
+  assertClose(batchProduct(pattern([1, 4, 3]), pattern([1, 3, 5], "cos")), tf.matMul(pattern([1, 4, 3]), pattern([1, 3, 5], "cos")), 1e-5);
+  assert.is(leakedBy(() => tf.tidy(() => { batchProduct(a, b, false, true); })), 0);
 });
 
 test.run();

@@ -3,7 +3,8 @@ import * as assert from "uvu/assert";
 import { assertClose, assertWeightGradsMatchFiniteDifferences, assertLayerError, leakedBy, ready, shapes, tf, tl, ShapeDtype } from "../helpers";
 import * as random from "../../src/fastmath/random";
 import { treeFlatten } from "../../src/fastmath/tree";
-import { bmm, bmmT } from "../../src/layers/attention-math";
+import { bmm, bmmT, causalBias, perHeadAttention } from "../../src/layers/attention-math";
+import { pattern } from "../fixtures/patterns";
 import { ATT } from "../fixtures/attention_values";
 
 const test = suite("attention");
@@ -653,6 +654,43 @@ test("no leaks: every attention layer, predict steps, and a gradient through Cau
     g.dispose();
   });
   assert.is(leaked, 0, "gradient");
+});
+
+test("perHeadAttention one item at a time (large heads on wasm) equals the batched formula: values, dropout draws and gradients", () => {
+  // (2 batch, 3 heads) of 64 positions, depth 32: per item 64*32*64 multiply-adds, the per-item path on wasm.
+  const [b, h, l, d] = [2, 3, 64, 32];
+  const q = pattern([b, h, l, d]);
+  const k = pattern([b, h, l, d], "cos", 0.8);
+  const v = pattern([b, h, l, d], "sin", 0.6, 0.2);
+  const ct = pattern([b, h, l, d], "cos", 0.4);
+  const rng = random.getPrng(3);
+  // The batched formula (the previous path), written out with tfjs ops.
+  const reference = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor, bias: tf.Tensor, dropout: number) => {
+    let probs = tf.softmax(tf.matMul(qq, kk, false, true).mul(1 / Math.sqrt(d)).add(bias), -1);
+    if (dropout > 0) {
+      const keep = random.bernoulli(rng, 1 - dropout, probs.shape);
+      probs = tf.where(keep, probs.div(1 - dropout), tf.zerosLike(probs));
+    }
+    return [tf.matMul(probs, vv), probs];
+  };
+  const padMask = tf.tensor(Array.from({ length: b * l }, (_, i) => (i % l) < l - 5 * (1 + Math.floor(i / l))), [b, 1, 1, l], "bool");
+  const padBias = tf.where(padMask, tf.zeros(padMask.shape), tf.fill(padMask.shape, -1e9));
+  const cases: [string, tf.Tensor | null, tf.Tensor | null, tf.Tensor, number][] = [
+    ["causal bias", null, causalBias(l, l), causalBias(l, l), 0],
+    ["padding mask", padMask, null, padBias, 0],
+    ["causal bias with dropout", null, causalBias(l, l), causalBias(l, l), 0.25],
+  ];
+  for (const [name, mask, bias, refBias, dropout] of cases) {
+    const opts = { bias, dropout, mode: "train", rng };
+    const [act, probs] = perHeadAttention(q, k, v, mask, opts);
+    const [wantAct, wantProbs] = reference(q, k, v, refBias, dropout);
+    assertClose(act, wantAct, 1e-4, 1e-4, name);
+    assertClose(probs, wantProbs, 1e-5, 1e-4, name);
+    const ours = tf.grads((qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) => perHeadAttention(qq, kk, vv, mask, opts)[0].mul(ct).sum())([q, k, v]);
+    const want = tf.grads((qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) => reference(qq, kk, vv, refBias, dropout)[0].mul(ct).sum())([q, k, v]);
+    ours.forEach((g, i) => assertClose(g, want[i], 1e-3, 1e-3, `${name}: grad ${i}`));
+  }
+  assert.is(leakedBy(() => tf.tidy(() => { perHeadAttention(q, k, v, padMask, { bias: causalBias(l, l) }); })), 0);
 });
 
 test.run();

@@ -108,6 +108,31 @@ test("Dense: gradients equal tfjs autograd of matMul + add, for rank-3 input", (
   ours.forEach((g, i) => assertClose(g, raw[i], 1e-5, 1e-5, `grad ${i}`));
 });
 
+test("Dense: eager calls (no tf.tidy of their own) free every intermediate, at any rank, inside or outside a tidy", () => {
+  const layer = tl.Dense(3);
+  layer.init(new ShapeDtype([2, 4, 5]));
+  const [w, b] = layer.weights as tf.Tensor[];
+  for (const shape of [[4, 5], [2, 4, 5], [5]]) {
+    const x = pattern(shape);
+    const want = tf.tidy(() => tf.add(tf.matMul(x.reshape([-1, 5]), w), b).reshape([...shape.slice(0, -1), 3]));
+    assertClose(layer(x), want, 1e-6, 1e-6, `shape [${shape}]`);
+    assert.is(leakedBy(() => (layer(x) as tf.Tensor).dispose()), 0, `shape [${shape}]`);
+    assert.is(leakedBy(() => tf.tidy(() => { layer(x); })), 0, `in tidy, shape [${shape}]`);
+  }
+  // In a Serial, and under a gradient (the recorded path): nothing left behind either.
+  const model = tl.Serial(tl.Dense(4), tl.Relu(), tl.Dense(2));
+  const x = pattern([3, 5]);
+  (model(x) as tf.Tensor).dispose();
+  assert.is(leakedBy(() => (model(x) as tf.Tensor).dispose()), 0);
+  const before = tf.memory().numTensors;
+  const grads = trax.fastmath.treeFlatten(
+    trax.fastmath.grad((ws: unknown) => (model(x, { weights: ws as never }) as tf.Tensor).sum())(model.weights as never) as never
+  ) as tf.Tensor[];
+  assert.is(grads.length, 4);
+  assert.is(tf.memory().numTensors - before, 4); // the gradients only
+  tf.dispose(grads);
+});
+
 test("Dense useBfloat16: kernel and bias rounded to bfloat16 (as torch's bfloat16), stored as float32", () => {
   const values = BF16.x;
   const init = (shape: readonly number[]) => tf.tensor(values.slice(0, shape.reduce((a, b) => a * b, 1)), [...shape]);
@@ -554,6 +579,26 @@ test("weightless layers: bad axes and dtypes are LayerErrors that say what was e
 
 test("oneHot (Trax test_one_hot)", () => {
   assert.equal(tl.toList(tl.oneHot(int([2, 0, 1]), 5)), [[0, 0, 1, 0, 0], [1, 0, 0, 0, 0], [0, 1, 0, 0, 0]]);
+});
+
+test("oneHot (tf.oneHot) equals the previous broadcast equal: any rank, out-of-range and float ids, both dtypes", () => {
+  const previous = (x: tf.Tensor, n: number, dtype: "float32" | "int32") =>
+    tf.equal((x.dtype === "int32" ? x : x.toInt()).expandDims(-1), tf.range(0, n, 1, "int32")).cast(dtype);
+  const cases: [tf.Tensor, number][] = [
+    [int([2, 0, 1, -1, 5, 7]), 5],
+    [tf.tensor([[3, 1], [0, 9]], [2, 2], "int32"), 4],
+    [tf.tensor([1.7, 2.0, -0.5, 3.2]), 4],
+    [tf.tensor([[[0]], [[2]]], [2, 1, 1], "int32"), 3],
+  ];
+  for (const [x, n] of cases) {
+    for (const dtype of ["float32", "int32"] as const) {
+      const got = tl.oneHot(x, n, dtype);
+      assert.is(got.dtype, dtype);
+      assert.equal(got.arraySync(), previous(x, n, dtype).arraySync(), `[${x.shape}] ${x.dtype} -> ${dtype}`);
+    }
+  }
+  const ids = int([1, 2]);
+  assert.is(leakedBy(() => tl.oneHot(ids, 3).dispose()), 0);
 });
 
 test("logGaussianPdf: Trax's test_log_gaussian_pdf, numpy's slogdet/solve values, torch's gradients", () => {
