@@ -8,3 +8,4 @@ export { unpickle } from "./unpickle";
 export type { UnpickleOptions } from "./unpickle";
 export { allowedGlobalNames } from "./globals";
 export { UnpicklingError, PickledArray, PickledDtype, PickledShapeDtype, PyGlobal, isPyTuple, pyTuple } from "./values";
+export { pickle, PyFloat, PyDefaultDict } from "./pickler";
