@@ -32,16 +32,31 @@ def np_from_file(path):
                 return out
 
 def arrays(xs):
-    return [{'shape': list(np.shape(x)), 'values': np.asarray(x, dtype=np.float64).ravel().tolist()} for x in xs]
+    for x in xs:
+        assert isinstance(x, np.ndarray), type(x)
+    return [{'shape': list(x.shape), 'dtype': x.dtype.name, 'values': x.astype(np.float64).ravel().tolist()} for x in xs]
 
 def sig(s):
     if isinstance(s, tuple):
         return [sig(x) for x in s]
+    assert isinstance(s, ShapeDtype) and isinstance(s.shape, tuple), s
     return {'shape': list(s.shape), 'dtype': np.dtype(s.dtype).name}
 
 path = sys.argv[1]
-d = Unpickler(io.BytesIO(gzip.open(path).read())).load()
-out = {'keys': list(d.keys())}
+if '--plain' in sys.argv:
+    # As Python Trax loads it: plain pickle.load, with trax.shapes standing in.
+    trax = types.ModuleType('trax')
+    shapes = types.ModuleType('trax.shapes')
+    shapes.ShapeDtype = ShapeDtype
+    ShapeDtype.__module__ = 'trax.shapes'
+    trax.shapes = shapes
+    sys.modules['trax'] = trax
+    sys.modules['trax.shapes'] = shapes
+    with gzip.open(path, 'rb') as f:
+        d = pickle.load(f)
+else:
+    d = Unpickler(io.BytesIO(gzip.open(path).read())).load()
+out = {'keys': list(d.keys()), 'numpy': np.__version__}
 fw = d['flat_weights']
 if isinstance(fw, int):
     base = path[:-6] + 'weights.npy.gz'
@@ -56,6 +71,11 @@ if 'step' in d:
     out['history'] = {mode: {k: [[s, float(v)] for s, v in pairs] for k, pairs in metrics.items()}
                       for mode, metrics in d['history']['_values'].items()}
     out['history_types'] = sorted({type(m).__name__ for m in d['history']['_values'].values()})
+    out['pair_types'] = sorted({f'{type(p).__name__}({type(p[0]).__name__}, {type(p[1]).__name__})'
+                                for m in d['history']['_values'].values() for ps in m.values() for p in ps})
+    out['flat_eval_state'] = arrays(d['flat_eval_state'])
+    out['slots_per_task'] = d['slots_per_task']
+    out['version_timestamp'] = d['version_timestamp']
     out['slots'] = []
     i = 0
     while os.path.exists(path[:-7] + f'.opt_slots{i}.npy.gz'):
