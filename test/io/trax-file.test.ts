@@ -106,6 +106,39 @@ test("readTraxFile on the save_to_file pickle: flat arrays, state and the ShapeD
   assert.is(trax.io.readTraxFile, readTraxFile);
 });
 
+test("Loop.loadTraxCheckpoint continues a run Python Trax checkpointed: weights, Adam slots, step, history", async () => {
+  const xs = readNpy(path.join(T, "loop_mlp/train_x.npy"));
+  const ys = readNpy(path.join(T, "loop_mlp/train_y.npy"));
+  const want = readNpy(path.join(T, "loop_mlp/output.npy"));
+  const data = function* () {
+    for (;;) yield [xs.clone(), ys.clone()];
+  };
+  const model = mlp();
+  const task = new trax.supervised.TrainTask(data, tl.CategoryCrossEntropy(), trax.optimizers.Adam({ learningRate: 0.01 }));
+  const loop = new trax.supervised.Loop(model, task, { progress: "none", log: () => {}, stepsPerEval: 1 });
+  const file = path.join(T, "loop_mlp/output_dir/model.pkl.gz");
+  loop.loadTraxCheckpoint(file);
+  assert.is(loop.step, 3);
+  assertClose(evalOutput(model, xs), values(want), 1e-5, 1e-5, "the trained model's output");
+  const f = readTraxFile(file);
+  const slots = (task.optimizer.slots as tf.Tensor[][]).flat();
+  slots.forEach((t, i) => assert.equal(values(t), Array.from(f.slotsPerTask![0][i].data as Float32Array), `slot ${i}`));
+  assert.equal(loop.history.get("eval", "metrics/CategoryAccuracy"), f.history!.eval["metrics/CategoryAccuracy"]);
+  // It trains on from there.
+  await loop.run(1);
+  assert.is(loop.step, 4);
+  // A mismatched loop (another model) is refused, and keeps its weights.
+  const other = tl.Serial(tl.Dense(3), tl.Relu(), tl.Dense(2));
+  const otherTask = new trax.supervised.TrainTask(data, tl.CategoryCrossEntropy(), trax.optimizers.Adam());
+  const otherLoop = new trax.supervised.Loop(other, otherTask, { progress: "none", log: () => {} });
+  unchanged(other as ReturnType<typeof mlp>, () => otherLoop.loadTraxCheckpoint(file), /model\.pkl\.gz/, /the model expects \[5,3\]/);
+  assert.is(otherLoop.step, 0);
+  throwsMatching(() => otherLoop.loadTraxCheckpoint(path.join(T, "mlp/model.pkl.gz")), /not a loop checkpoint/);
+  loop.dispose();
+  otherLoop.dispose();
+  tf.dispose([xs, ys, want]);
+});
+
 // ------------------------------------------------------------------ bad input
 
 function loadedMlp() {
