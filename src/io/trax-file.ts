@@ -11,7 +11,7 @@
  * one to one.
  * @module
  */
-import { existsSync } from "fs";
+import { closeSync, existsSync, openSync, readSync } from "fs";
 import * as zlib from "zlib";
 import { tf } from "../backend/tf";
 import { ShapeDtype } from "../shapes";
@@ -61,10 +61,21 @@ function fail(file: string, message: string): never {
 
 /** True when `file` is a gzip stream whose content starts like a pickle (protocol 2+). */
 export function isTraxPickleFile(file: string): boolean {
-  const bytes = readFileBytes(file, "file");
+  let bytes: Uint8Array;
+  try {
+    const fd = openSync(file, "r");
+    try {
+      const head = new Uint8Array(4096);
+      bytes = head.subarray(0, readSync(fd, head, 0, head.length, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false; // the loader that follows reports a missing or unreadable file
+  }
   if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return false;
   try {
-    const head = zlib.gunzipSync(bytes.subarray(0, Math.min(bytes.length, 4096)), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const head = zlib.gunzipSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
     return head.length >= 2 && head[0] === 0x80 && head[1] >= 2;
   } catch {
     return false;
@@ -79,12 +90,13 @@ function arrayList(file: string, key: string, x: unknown): NpyArray[] {
   });
 }
 
-function toSignature(file: string, x: unknown): Signature {
+function toSignature(file: string, x: unknown, depth = 0): Signature {
+  if (depth > 8) fail(file, "'input_signature' is nested more than 8 deep");
   if (x instanceof PickledShapeDtype) {
     if (!x.dtype) fail(file, "a ShapeDtype in 'input_signature' has no dtype");
     return new ShapeDtype(x.shape, x.dtype!.tfDtype);
   }
-  if (Array.isArray(x)) return (x as unknown[]).map((s) => toSignature(file, s)) as Signature;
+  if (Array.isArray(x)) return (x as unknown[]).map((s) => toSignature(file, s, depth + 1)) as Signature;
   return fail(file, "'input_signature' must be a ShapeDtype or a tuple of them");
 }
 

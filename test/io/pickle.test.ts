@@ -204,6 +204,24 @@ test("bounds: memo, stack, marks and declared lengths are capped; truncation is 
   throwsMatching(() => unpickle(fromHex(Buffer.from(pickles.arrays_p4).toString("hex").replace("4b024b0386", "4b034b0386"))), /needs \d+ bytes of data/);
 });
 
+test("huge flat containers and deep nesting stay within bounds (no call-stack overflow)", () => {
+  // MARK, 300k NONE, APPENDS: one list of 300k items (a spread would overflow the call stack).
+  const n = 300_000;
+  const b = new Uint8Array(2 + 2 + n + 2);
+  b.set([0x80, 4, OP.EMPTY_LIST, OP.MARK]);
+  b.fill(OP.NONE, 4, 4 + n);
+  b.set([0x65, 0x2e], 4 + n);
+  assert.is((unpickle(b) as unknown[]).length, n);
+  // 100k nested lists (EMPTY_LIST, then APPEND into each other): built without recursion.
+  const depth = 100_000;
+  const nested = new Uint8Array(2 + 2 * depth + 1);
+  nested.set([0x80, 4]);
+  for (let i = 0; i < depth; i++) nested[2 + i] = OP.EMPTY_LIST;
+  for (let i = 0; i < depth - 1; i++) nested[2 + depth + i] = OP.APPEND;
+  nested[2 + 2 * depth - 1] = 0x2e;
+  assert.ok(Array.isArray(unpickle(nested.subarray(0, 2 + 2 * depth))));
+});
+
 test("protocol 5 out-of-band buffers are taken from options.buffers", () => {
   // Python: pickle.dumps(pickle.PickleBuffer(b'xyz'), protocol=5, buffer_callback=...) = NEXT_BUFFER
   const bytes = Uint8Array.from([0x80, 5, 0x97, 0x98, 0x2e]);

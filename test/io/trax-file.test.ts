@@ -186,6 +186,11 @@ test("bad input: truncated, corrupt, disallowed global, missing weights file: er
   const truncated = path.join(tmp, "truncated.pkl.gz");
   writeFileSync(truncated, good.subarray(0, good.length - 30));
   unchanged(model, () => model.initFromFile(truncated), /truncated\.pkl\.gz/, /truncated/);
+  const corrupt = path.join(tmp, "corrupt.pkl.gz");
+  const flipped = Buffer.from(good);
+  flipped[Math.floor(flipped.length / 2)] ^= 0x5a;
+  writeFileSync(corrupt, flipped);
+  unchanged(model, () => model.initFromFile(corrupt), /Trax file .*corrupt\.pkl\.gz. is corrupt/);
   const cut = path.join(tmp, "cut-pickle.pkl.gz");
   writeFileSync(cut, gzipBytes(raw.subarray(0, raw.length - 40)));
   unchanged(model, () => model.initFromFile(cut), /cut-pickle\.pkl\.gz/, /truncated/);

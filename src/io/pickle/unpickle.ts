@@ -314,7 +314,12 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
       case 0x5d: push([]); break; // EMPTY_LIST
       case 0x6c: { const items = popMark(); push(items); break; } // LIST
       case 0x61: { const v = pop(); asList(top()).push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); asList(top()).push(...items); break; } // APPENDS
+      case 0x65: { // APPENDS (one by one: a spread of a huge list would overflow the call stack)
+        const items = popMark();
+        const list = asList(top());
+        for (const v of items) list.push(v);
+        break;
+      }
       case 0x7d: push(new Map()); break; // EMPTY_DICT
       case 0x64: { // DICT
         const items = popMark();
