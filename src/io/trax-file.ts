@@ -74,12 +74,16 @@ export function isTraxPickleFile(file: string): boolean {
     return false; // the loader that follows reports a missing or unreadable file
   }
   if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return false;
-  try {
-    const head = zlib.gunzipSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    return head.length >= 2 && head[0] === 0x80 && head[1] >= 2;
-  } catch {
-    return false;
+  // The first bytes of a prefix decompress even when later data is corrupt.
+  for (const n of [64, 512, 4096]) {
+    try {
+      const head = zlib.gunzipSync(bytes.subarray(0, n), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      if (head.length >= 2) return head[0] === 0x80 && head[1] >= 2;
+    } catch {
+      /* try a shorter or longer prefix */
+    }
   }
+  return false;
 }
 
 function arrayList(file: string, key: string, x: unknown): NpyArray[] {
