@@ -118,7 +118,15 @@ function npFromFile(file: string, what: string): NpyArray[] {
   return decodeNpyRecords(gunzipBytes(readFileBytes(file, what), `${what} '${file}'`), `${what} '${file}'`);
 }
 
-/** Where `init_from_file` looks for the weights when `flat_weights` is an int (trax/layers/base.py). */
+/**
+ * Where `init_from_file` looks for the weights when `flat_weights` is an int
+ * (trax/layers/base.py): `x.weights.npy.gz` for `x.pkl.gz` when it exists, else `file + ".npy"`.
+ *
+ * @example
+ * ```ts
+ * traxWeightsFile("run/model.pkl.gz"); // "run/model.weights.npy.gz" (if present)
+ * ```
+ */
 export function traxWeightsFile(file: string): string {
   if (file.endsWith(".pkl.gz")) {
     const p = file.slice(0, -6) + "weights.npy.gz";

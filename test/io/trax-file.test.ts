@@ -9,7 +9,7 @@ import { assertClose, leakedBy, ready, tf, tl } from "../helpers";
 import { readNpy } from "../../src/io/npy";
 import type { NpyArray } from "../../src/io/npy";
 import { gunzipBytes, gzipBytes, readFileBytes } from "../../src/io/gzip";
-import { readTraxFile } from "../../src/io/trax-file";
+import { npToTraxFile, readTraxFile, traxWeightsFile, writeTraxPickle } from "../../src/io/trax-file";
 import { ShapeDtype } from "../../src/shapes";
 import * as trax from "../../src";
 
@@ -137,6 +137,37 @@ test("Loop.loadTraxCheckpoint continues a run Python Trax checkpointed: weights,
   loop.dispose();
   otherLoop.dispose();
   tf.dispose([xs, ys, want]);
+});
+
+test("flat_weights as an int: x.weights.npy.gz next to x.pkl.gz, else x.pkl.gz.npy (Trax's rule); other names use file + .npy", () => {
+  const dir = mkdtempSync(path.join(tmp, "names-"));
+  const [w, b] = [tf.tensor2d([[1, 2], [3, 4], [5, 6]]), tf.tensor1d([0.5, -0.5])];
+  const x = tf.tensor2d([[1, 1, 1]]);
+  const expectOut = (file: string) => {
+    const m = tl.Dense(2);
+    m.initFromFile(file, { inputSignature: new ShapeDtype([1, 3]) });
+    assert.equal(evalOutput(m as unknown as ReturnType<typeof mlp>, x), [9.5, 11.5]);
+  };
+  const header = new Map<string, unknown>([["flat_weights", 2], ["flat_state", []]]);
+  // 1. model.pkl.gz + model.weights.npy.gz
+  writeTraxPickle(path.join(dir, "model.pkl.gz"), header);
+  npToTraxFile([w, b], path.join(dir, "model.weights.npy.gz"));
+  expectOut(path.join(dir, "model.pkl.gz"));
+  assert.is(traxWeightsFile(path.join(dir, "model.pkl.gz")), path.join(dir, "model.weights.npy.gz"));
+  // 2. other.pkl.gz without other.weights.npy.gz falls back to other.pkl.gz.npy
+  writeTraxPickle(path.join(dir, "other.pkl.gz"), header);
+  npToTraxFile([w, b], path.join(dir, "other.pkl.gz.npy"));
+  expectOut(path.join(dir, "other.pkl.gz"));
+  // 3. a name not ending in .pkl.gz: file + .npy
+  writeTraxPickle(path.join(dir, "weights.gz"), header);
+  npToTraxFile([w, b], path.join(dir, "weights.gz.npy"));
+  expectOut(path.join(dir, "weights.gz"));
+  // A pickle that is not a dict, or lacks flat_weights.
+  writeTraxPickle(path.join(dir, "list.pkl.gz"), [1, 2] as unknown as Map<string, unknown>);
+  throwsMatching(() => readTraxFile(path.join(dir, "list.pkl.gz")), /list\.pkl\.gz/, /does not hold a dictionary/);
+  writeTraxPickle(path.join(dir, "empty.pkl.gz"), new Map());
+  throwsMatching(() => readTraxFile(path.join(dir, "empty.pkl.gz")), /no 'flat_weights'/);
+  tf.dispose([w, b, x]);
 });
 
 // ------------------------------------------------------------------ bad input
