@@ -9,7 +9,7 @@ import { PickledArray, PickledDtype, PyGlobal, UnpicklingError, allowedGlobalNam
 
 const test = suite("io/pickle");
 
-const TRAX_FILES = "/work/shared/trax-files";
+const TRAX_FILES = path.join(__dirname, "..", "fixtures", "trax-files");
 const fromHex = (h: string) => Uint8Array.from(h.match(/../g)!.map((x) => parseInt(x, 16)));
 const pickles: Record<string, Uint8Array> = Object.fromEntries(
   Object.entries(

@@ -16,7 +16,7 @@ import * as trax from "../../src";
 const test = suite("io/trax-file");
 test.before(ready);
 
-const T = "/work/shared/trax-files";
+const T = path.join(__dirname, "..", "fixtures", "trax-files");
 const tmp = mkdtempSync(path.join(os.tmpdir(), "trax-file-"));
 const mlp = () => tl.Serial(tl.Dense(4), tl.Relu(), tl.Dense(2));
 const values = (t: tf.Tensor) => Array.from(t.dataSync());
