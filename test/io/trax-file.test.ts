@@ -124,6 +124,7 @@ test("Loop.loadTraxCheckpoint continues a run Python Trax checkpointed: weights,
   const slots = (task.optimizer.slots as tf.Tensor[][]).flat();
   slots.forEach((t, i) => assert.equal(values(t), Array.from(f.slotsPerTask![0][i].data as Float32Array), `slot ${i}`));
   assert.equal(loop.history.get("eval", "metrics/CategoryAccuracy"), f.history!.eval["metrics/CategoryAccuracy"]);
+  assert.is(leakedBy(() => loop.loadTraxCheckpoint(file)), 0, "loading again frees what it replaces");
   // It trains on from there.
   await loop.run(1);
   assert.is(loop.step, 4);
