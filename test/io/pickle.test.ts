@@ -3,6 +3,7 @@ import * as assert from "uvu/assert";
 import { execFileSync } from "child_process";
 import { existsSync } from "fs";
 import * as path from "path";
+import { inspect } from "util";
 import { throwsMatching } from "./io-helpers";
 import { gunzipBytes, readFileBytes } from "../../src/io/gzip";
 import { PickledArray, PickledDtype, PyGlobal, UnpicklingError, allowedGlobalNames, isPyTuple, unpickle } from "../../src/io/pickle";
@@ -94,6 +95,7 @@ test("reads every pickle Python Trax wrote (JAX arrays, numpy protocol-5 buffers
   const w = full.get("flat_weights") as PickledArray[];
   assert.equal(w.map((a) => a.shape), [[5, 4], [4], [4, 2], [2]]);
   assert.ok(w.every((a) => a.origin === "jax" && a.dtype === "<f4"));
+  assert.is(inspect(w[0]), "PickledArray(shape [5, 4], <f4, from jax)", "a short REPL view, not the values");
   const sig = full.get("input_signature") as { shape: number[]; dtype: PickledDtype };
   assert.equal(sig.shape, [3, 5]);
   assert.is(sig.dtype.descr, "<f4");

@@ -15,6 +15,7 @@
  * | an allowed global itself       | {@link PyGlobal}                             |
  * @module
  */
+import { inspect } from "util";
 import type { NpyArray, NpyData } from "../npy";
 
 /**
@@ -115,6 +116,11 @@ export class PickledArray implements NpyArray {
   filled = false;
   /** Where it came from: `numpy`, `jax` or `scalar`. */
   origin: "numpy" | "jax" | "scalar" = "numpy";
+
+  /** A one-line view for the REPL and `console.log` (shape, dtype, origin; not the values). */
+  [inspect.custom](): string {
+    return `PickledArray(shape [${this.shape.join(", ")}], ${this.dtype}${this.fortranOrder ? ", Fortran order" : ""}, from ${this.origin})`;
+  }
 
   /** The value of a one-element array as a number (an error for other sizes). */
   item(): number {
