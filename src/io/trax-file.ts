@@ -59,7 +59,17 @@ function fail(file: string, message: string): never {
   throw new Error(`Trax file '${file}': ${message}`);
 }
 
-/** True when `file` is a gzip stream whose content starts like a pickle (protocol 2+). */
+/**
+ * True when `file` is a gzip stream whose content starts like a pickle
+ * (protocol 2+): a file Python Trax wrote, not a trax-ts checkpoint (whose
+ * content starts with `.npy` records). Reads only the first 4 KiB.
+ *
+ * @example
+ * ```ts
+ * isTraxPickleFile("model.pkl.gz");  // true for Trax's save_to_file output
+ * isTraxPickleFile("model.ckpt.gz"); // false for trax-ts's own checkpoint
+ * ```
+ */
 export function isTraxPickleFile(file: string): boolean {
   let bytes: Uint8Array;
   try {

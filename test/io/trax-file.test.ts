@@ -163,6 +163,14 @@ test("flat_weights as an int: x.weights.npy.gz next to x.pkl.gz, else x.pkl.gz.n
   writeTraxPickle(path.join(dir, "weights.gz"), header);
   npToTraxFile([w, b], path.join(dir, "weights.gz.npy"));
   expectOut(path.join(dir, "weights.gz"));
+  // A loop checkpoint stores bfloat16 weights as uint16 bit patterns (Trax's _to_bits): read back as float32.
+  const loopDir = mkdtempSync(path.join(tmp, "bf16-"));
+  writeTraxPickle(path.join(loopDir, "model.pkl.gz"), new Map<string, unknown>([["step", 7], ["flat_weights", 2], ["flat_state", []]]));
+  npToTraxFile([{ shape: [3], dtype: "<u2", data: Uint16Array.of(0x3fc0, 0xc000, 0x3e80), fortranOrder: false }], path.join(loopDir, "model.weights.npy.gz"));
+  const bf = readTraxFile(path.join(loopDir, "model.pkl.gz"));
+  assert.is(bf.step, 7);
+  assert.is(bf.flatWeights[0].dtype, "<f4");
+  assert.equal(Array.from(bf.flatWeights[0].data as Float32Array), [1.5, -2, 0.25]);
   // A pickle that is not a dict, or lacks flat_weights.
   writeTraxPickle(path.join(dir, "list.pkl.gz"), [1, 2] as unknown as Map<string, unknown>);
   throwsMatching(() => readTraxFile(path.join(dir, "list.pkl.gz")), /list\.pkl\.gz/, /does not hold a dictionary/);
