@@ -224,6 +224,22 @@ test("huge flat containers and deep nesting stay within bounds (no call-stack ov
   assert.ok(Array.isArray(unpickle(nested.subarray(0, 2 + 2 * depth))));
 });
 
+test("LONG1 / LONG4 integers: signs, sizes, and a 64 KiB LONG4 decoded in one go", () => {
+  const long1 = (...b: number[]) => unpickle(Uint8Array.from([0x80, 2, 0x8a, b.length, ...b, 0x2e]));
+  assert.is(long1(), 0);
+  assert.is(long1(0xff), -1);
+  assert.is(long1(0x00, 0x80), -32768);
+  assert.is(long1(0x00, 0x80, 0x00), 32768); // how Python writes 32768
+  assert.is(long1(0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01), 2n ** 64n);
+  assert.is(long1(0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80), -(2n ** 63n));
+  const n = 65536;
+  const b = new Uint8Array(2 + 5 + n + 1);
+  b.set([0x80, 2, 0x8b, 0x00, 0x00, 0x01, 0x00]);
+  b[7 + n - 1] = 0x01; // 2^(8 * 65535)
+  b[7 + n] = 0x2e;
+  assert.is(unpickle(b), 1n << BigInt(8 * (n - 1)));
+});
+
 test("protocol 5 out-of-band buffers are taken from options.buffers", () => {
   // Python: pickle.dumps(pickle.PickleBuffer(b'xyz'), protocol=5, buffer_callback=...) = NEXT_BUFFER
   const bytes = Uint8Array.from([0x80, 5, 0x97, 0x98, 0x2e]);

@@ -103,8 +103,10 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /** Little-endian two's complement bytes as a number (or a bigint beyond 2^53). */
 function decodeLong(b: Uint8Array): number | bigint {
   if (b.length === 0) return 0;
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+  // Through one hex string: linear, where shifting a BigInt byte by byte is quadratic.
+  let hex = "";
+  for (let i = b.length - 1; i >= 0; i--) hex += (b[i] < 16 ? "0" : "") + b[i].toString(16);
+  let v = BigInt(`0x${hex}`);
   if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
