@@ -9,6 +9,8 @@
  * @module
  */
 export * from "./base";
+// tl.Layer is the base class made callable without `new` (it shadows the class exported by ./base).
+export { Layer } from "./layer-callable";
 export * from "./combinators";
 export * from "./core";
 export * from "./activation-fns";
@@ -22,6 +24,7 @@ export * from "./rnn";
 export * from "./reversible";
 export * from "./acceleration";
 export * from "./np-file";
+export * from "./assert-shape";
 // `Weights` is both the weights-tree type of ./base and the layer of ./core: tl.Weights is the layer (as in Trax).
 export { Weights } from "./core";
 export * from "./research";
