@@ -6,10 +6,15 @@
  */
 import { checkArgs, registerArgSpec } from "./arg-check";
 import type { ArgSpec } from "./arg-check";
+import type { Returns } from "./typed-output";
 
-/** A class that can also be called as a plain function returning an instance. */
-export type CallableClass<C extends abstract new (...args: any[]) => any> = C &
-  ((...args: ConstructorParameters<C>) => InstanceType<C>);
+/**
+ * A class that can also be called as a plain function returning an instance;
+ * with `Out`, the instance a plain call returns is typed to return `Out`
+ * when called (`tl.Dense(4)(x)` is a `tf.Tensor`).
+ */
+export type CallableClass<C extends abstract new (...args: any[]) => any, Out = never> = C &
+  ((...args: ConstructorParameters<C>) => [Out] extends [never] ? InstanceType<C> : Returns<Out> & InstanceType<C>);
 
 /**
  * Wraps a class so that calling it without `new` constructs an instance.
@@ -24,9 +29,13 @@ export type CallableClass<C extends abstract new (...args: any[]) => any> = C &
  * export type Dense = DenseLayer;
  * ```
  */
-export function callable<C extends new (...args: any[]) => any>(cls: C, name: string, spec?: ArgSpec): CallableClass<C> {
+export function callable<C extends new (...args: any[]) => any, Out = never>(
+  cls: C,
+  name: string,
+  spec?: ArgSpec
+): CallableClass<C, Out> {
   Object.defineProperty(cls, "name", { value: name, configurable: true });
-  const proxy: CallableClass<C> = new Proxy(cls, {
+  const proxy: CallableClass<C, Out> = new Proxy(cls, {
     apply(target, _thisArg, args) {
       if (spec) checkArgs(name, args, spec);
       return Reflect.construct(target, args);
@@ -35,7 +44,7 @@ export function callable<C extends new (...args: any[]) => any>(cls: C, name: st
       if (spec && newTarget === proxy) checkArgs(name, args, spec);
       return Reflect.construct(target, args, newTarget);
     },
-  }) as CallableClass<C>;
+  }) as CallableClass<C, Out>;
   if (spec) registerArgSpec(proxy, name, spec);
   return proxy;
 }
