@@ -18,9 +18,10 @@ import * as optimizers from "./optimizers";
 import * as supervised from "./supervised";
 import * as data from "./data";
 import * as display from "./display";
+import * as io from "./io";
 
 export { tf } from "./backend/tf";
-export { backend, shapes, fastmath, layers, layers as tl, optimizers, supervised, data, display };
+export { backend, shapes, fastmath, layers, layers as tl, optimizers, supervised, data, display, io };
 
 // Choose the backend right away (in Node it is in place when this returns); `await trax.backend.ready()` reports it.
 backend.ready().catch((e: unknown) => {

@@ -183,6 +183,8 @@ class LoopImpl {
   private warnedNonFinite = false;
   /** The lock of `outputDir` (null without one). */
   private lock: DirLock | null = null;
+  /** The model's input signature, for Trax checkpoints (found on the first one). */
+  private traxInputSignature: Signature | null = null;
   /** The model's SummaryScalar values, averaged between reports into the history. */
   private readonly summaryAverages: SummaryAverages;
 
@@ -651,6 +653,90 @@ class LoopImpl {
     this.lastSavedStep = this._step;
     for (const c of [...this.callbacks]) c.onCheckpoint?.({ step: this._step, file, loop: this as unknown as Loop });
     return file;
+  }
+
+  /**
+   * Writes a checkpoint in Python Trax's format, as Trax's
+   * `Loop.save_checkpoint(basename)` does: `{basename}.pkl.gz`,
+   * `{basename}.weights.npy.gz` and `{basename}.opt_slots{i}.npy.gz` in `dir`
+   * (default `outputDir`). Python Trax continues the run from it (a `Loop`
+   * with `output_dir=dir` and the same model and optimizer), and
+   * `model.init_from_file(dir + "/model.pkl.gz")` loads the weights.
+   * Returns the path of the `.pkl.gz` file.
+   *
+   * @example
+   * ```ts
+   * loop.saveTraxCheckpoint("/tmp/run1-trax"); // "/tmp/run1-trax/model.pkl.gz"
+   * ```
+   */
+  saveTraxCheckpoint(dir: string | null = this.outputDir, basename = "model"): string {
+    if (dir === null) throw new Error("Loop.saveTraxCheckpoint: no folder given and the loop has no outputDir");
+    if (this.traxInputSignature === null) {
+      const first = this.train[0];
+      const [b, made] = prepareBatch(first.stream.peek(), first.modelWithLoss.nIn, `TrainTask '${first.name}'`, first.stream.position);
+      this.traxInputSignature = (batchSignature(b) as Signature[]).slice(0, this.model.nIn);
+      tf.dispose(made);
+    }
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { writeTraxCheckpoint } = require("./trax-checkpoint") as typeof import("./trax-checkpoint");
+    return writeTraxCheckpoint(dir, basename, {
+      step: this._step,
+      weights: tensorsIn(this.model.weights),
+      state: tensorsIn(this.model.state),
+      evalState: tensorsIn(this.evalModel.state),
+      slotsPerTask: this.train.map((s) => (s.task.optimizer.slots ?? []).flat()),
+      history: this.history,
+      inputSignature: this.traxInputSignature,
+    });
+  }
+
+  /**
+   * Continues from a checkpoint Python Trax's Loop wrote (`model.pkl.gz`
+   * with `model.weights.npy.gz` and `model.opt_slots{i}.npy.gz`; default
+   * in `outputDir`): the model's weights and state, each task's optimizer
+   * slots (the same optimizer as in Python: Adam's `m, v` per weight), the
+   * step and the train and eval history. Data streams are not moved (Trax
+   * keeps its data position elsewhere). Everything is checked first: on a
+   * bad or mismatched file it throws, naming the file, and the loop stays
+   * as it was.
+   *
+   * @example
+   * ```ts
+   * loop.loadTraxCheckpoint("python_run/model.pkl.gz");
+   * await loop.run(100); // continues at step + 1
+   * ```
+   */
+  loadTraxCheckpoint(file: string = path.join(this.outputDir ?? ".", "model.pkl.gz")): void {
+    if (this.running) throw new Error("Loop.loadTraxCheckpoint: the loop is running");
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { readTraxCheckpointFor } = require("./trax-checkpoint") as typeof import("./trax-checkpoint");
+    const r = readTraxCheckpointFor(file, {
+      weights: this.model.weights,
+      state: this.model.state,
+      slots: this.train.map((s) => s.task.optimizer.slots ?? []),
+    });
+    const history = new History();
+    try {
+      for (const [mode, metric, step, value] of r.history) history.append(mode, metric, step, value);
+    } catch (e) {
+      disposeReplaced([r.weights, r.state, r.slots]);
+      throw new Error(`Trax checkpoint '${file}': its history is not valid (${(e as Error).message})`);
+    }
+    // Everything fits: commit (the optimizers free their replaced slots).
+    const oldW = this.model.weights;
+    const oldS = this.model.state;
+    this.model.weights = r.weights;
+    this.model.state = r.state;
+    disposeUnheld([oldW, oldS], r.weights, r.state);
+    this.train.forEach((slot, i) => {
+      slot.task.optimizer.slots = r.slots[i];
+      slot.lossSum = 0;
+      slot.lossCount = 0;
+    });
+    this._step = r.step;
+    this.lastSavedStep = -1;
+    this.history.records.splice(0, this.history.records.length, ...history.records);
+    this.syncEvalModel();
   }
 
   /**
