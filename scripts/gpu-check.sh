@@ -24,7 +24,7 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 '; then
   export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 # NVIDIA's Vulkan driver: containers often have the library without its ICD manifest.
-icds="$(ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json /usr/local/share/vulkan/icd.d/*.json 2>/dev/null || true)"
+icds="$(ls ${VK_DRIVER_FILES:-} /usr/local/nvidia/share/vulkan/icd.d/*.json /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json /usr/local/share/vulkan/icd.d/*.json 2>/dev/null || true)"
 echo "gpu-check: Vulkan ICD manifests: ${icds:-none}"
 if ! echo "$icds" | grep -qi nvidia; then
   glx="$(ldconfig -p 2>/dev/null | awk '/libGLX_nvidia.so.0 /{print $NF; exit}')"
@@ -36,6 +36,11 @@ if ! echo "$icds" | grep -qi nvidia; then
   else
     echo "gpu-check: no NVIDIA Vulkan driver library (libGLX_nvidia.so.0) found"
   fi
+fi
+# NVIDIA's Vulkan driver (libGLX_nvidia) loads libGLdispatch from libglvnd: without it the
+# loader reports "Could not get 'vkCreateInstance'" and Dawn finds no adapter.
+if echo "$icds" | grep -qi nvidia && ! ldconfig -p 2>/dev/null | grep -q 'libGLdispatch.so.0 '; then
+  echo "gpu-check: libGLdispatch.so.0 (Debian/Ubuntu: libglvnd0) is missing; NVIDIA's Vulkan driver needs it" >&2
 fi
 command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L || true
 exec "$NODE" "$here/gpu-check.mjs" "$@"
