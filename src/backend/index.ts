@@ -19,7 +19,7 @@ import { assertBackendAlive } from "./engine-health";
 export { BackendLostError, backendLost, assertFitsInBackend } from "./engine-health";
 import { tf } from "./tf";
 import { useSynchronousWasm } from "./wasm-sync";
-import { forgetWebgpu, probeWebgpu, registerWebgpu, webgpuFailure, webgpuHint, type AdapterReport } from "./webgpu";
+import { forgetWebgpu, knownWebgpuVerdict, probeWebgpu, registerWebgpu, webgpuFailure, webgpuHint, type AdapterReport } from "./webgpu";
 import { installThreadedWasm, requestedThreads, threadedWasmFailure, wasmThreads } from "./wasm-threads";
 
 export { tf };
@@ -285,7 +285,9 @@ async function choose(forcedName?: string): Promise<BackendInfo> {
   for (const backend of BACKEND_ORDER) {
     let why: string | null;
     if (backend === "webgpu") {
-      const found = await webgpuAvailability(false);
+      // Without a GPU this is known at once: no await, so wasm still starts synchronously.
+      const known = knownWebgpuVerdict(false);
+      const found = known ? { why: known.ok ? null : known.reason, adapter: known.adapter } : await webgpuAvailability(false);
       why = found.why;
       seenAdapter = found.adapter;
     } else {

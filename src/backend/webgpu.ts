@@ -130,15 +130,8 @@ function describe(adapter: GPUAdapterLike): AdapterReport {
  * ```
  */
 export async function probeWebgpu(forced: boolean, deps: ProbeDeps = defaultDeps): Promise<ProbeResult> {
-  if (dawn && deps === defaultDeps) return verdict(dawn.report, forced);
-  const missing = missingPackage(deps);
-  if (missing) return { ok: false, reason: missing };
-  if (!forced && !mayHaveGpu(deps.platform, deps.listDevices())) {
-    return {
-      ok: false,
-      reason: "no GPU device node (/dev/dri/renderD*, /dev/nvidia*, /dev/dxg) on this machine; a software adapter is used only when forced (TRAX_BACKEND=webgpu)",
-    };
-  }
+  const known = knownWebgpuVerdict(forced, deps);
+  if (known) return known;
   let mod: ReturnType<ProbeDeps["loadWebgpu"]>;
   try {
     mod = deps.loadWebgpu();
@@ -157,6 +150,31 @@ export async function probeWebgpu(forced: boolean, deps: ProbeDeps = defaultDeps
   const report = describe(adapter);
   if (deps === defaultDeps) dawn = { gpu, globals: mod.globals, adapter, report };
   return verdict(report, forced);
+}
+
+/**
+ * The verdict {@link probeWebgpu} reaches without starting Dawn (an adapter
+ * already found, a package missing, no GPU device node when not forced), or
+ * `null` when only asking Dawn for an adapter can tell. Synchronous, so the
+ * automatic choice on a machine without a GPU reaches wasm's synchronous
+ * start without yielding.
+ *
+ * @example
+ * ```ts
+ * knownWebgpuVerdict(false); // { ok: false, reason: "no GPU device node ..." } on a machine without a GPU
+ * ```
+ */
+export function knownWebgpuVerdict(forced: boolean, deps: ProbeDeps = defaultDeps): ProbeResult | null {
+  if (dawn && deps === defaultDeps) return verdict(dawn.report, forced);
+  const missing = missingPackage(deps);
+  if (missing) return { ok: false, reason: missing };
+  if (!forced && !mayHaveGpu(deps.platform, deps.listDevices())) {
+    return {
+      ok: false,
+      reason: "no GPU device node (/dev/dri/renderD*, /dev/nvidia*, /dev/dxg) on this machine; a software adapter is used only when forced (TRAX_BACKEND=webgpu)",
+    };
+  }
+  return null;
 }
 
 function verdict(report: AdapterReport, forced: boolean): ProbeResult {
