@@ -15,13 +15,14 @@ import * as backend from "./backend";
 import * as shapes from "./shapes";
 import * as fastmath from "./fastmath";
 import * as layers from "./layers";
+import * as models from "./models";
 import * as optimizers from "./optimizers";
 import * as supervised from "./supervised";
 import * as data from "./data";
 import * as display from "./display";
 
 export { tf } from "./backend/tf";
-export { backend, shapes, fastmath, layers, layers as tl, optimizers, supervised, data, display };
+export { backend, shapes, fastmath, layers, layers as tl, models, optimizers, supervised, data, display };
 
 // Start choosing the backend right away; `await trax.backend.ready()` waits for it.
 backend.ready().catch((e: unknown) => {

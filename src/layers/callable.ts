@@ -2,8 +2,11 @@
  * Layer classes that can be called without `new`, as Trax's constructors are:
  * `tl.Dense(10)` and `new tl.Dense(10)` both work, and `instanceof` and
  * `extends` keep working.
+ * Each call records its constructor name and arguments (see
+ * ./constructor-call.ts) for `layer.toPython()`.
  * @module
  */
+import { markRecording, recordConstructorCall } from "./constructor-call";
 
 /** A class that can also be called as a plain function returning an instance. */
 export type CallableClass<C extends abstract new (...args: any[]) => any> = C &
@@ -22,9 +25,19 @@ export type CallableClass<C extends abstract new (...args: any[]) => any> = C &
  */
 export function callable<C extends new (...args: any[]) => any>(cls: C, name: string): CallableClass<C> {
   Object.defineProperty(cls, "name", { value: name, configurable: true });
-  return new Proxy(cls, {
+  const proxy: CallableClass<C> = new Proxy(cls, {
     apply(target, _thisArg, args) {
-      return Reflect.construct(target, args);
+      const made = Reflect.construct(target, args);
+      recordConstructorCall(made, { name, args, namespace: "tl" });
+      return made;
+    },
+    construct(target, args, newTarget) {
+      const made = Reflect.construct(target, args, newTarget);
+      // A subclass (`class MyLayer extends tl.Dense`) is not this constructor: it records nothing.
+      if (newTarget === proxy) recordConstructorCall(made, { name, args, namespace: "tl" });
+      return made;
     },
   }) as CallableClass<C>;
+  markRecording(proxy);
+  return proxy;
 }
