@@ -39,5 +39,6 @@ export function callable<C extends new (...args: any[]) => any>(cls: C, name: st
     },
   }) as CallableClass<C>;
   markRecording(proxy);
+  markRecording(cls); // its instances are the library's own (not a user's subclass)
   return proxy;
 }

@@ -21,7 +21,7 @@ export interface ConstructorCall {
 }
 
 const calls = new WeakMap<object, ConstructorCall>();
-const recordingConstructors = new WeakSet<object>();
+const recordingConstructors = new WeakMap<object, ConstructorNamespace>();
 
 /**
  * Records that `made` was built by `call`. A constructor that hands back one
@@ -79,7 +79,7 @@ export function recordedConstructor<F extends (...args: any[]) => any>(
   };
   Object.defineProperty(wrapped, "name", { value: name, configurable: true });
   Object.defineProperty(wrapped, "length", { value: fn.length, configurable: true });
-  recordingConstructors.add(wrapped);
+  recordingConstructors.set(wrapped, namespace);
   return wrapped as unknown as F;
 }
 
@@ -87,8 +87,14 @@ export function recordedConstructor<F extends (...args: any[]) => any>(
  * Marks a constructor (a {@link recordedConstructor} wrapper or a
  * `callable` class) as one that records its calls. Internal.
  */
-export function markRecording(ctor: object): void {
-  recordingConstructors.add(ctor);
+export function markRecording(ctor: object, namespace: ConstructorNamespace = "tl"): void {
+  recordingConstructors.set(ctor, namespace);
+}
+
+/** The namespace of a recording constructor (`"tl"` or `"trax.models"`), or `undefined`. Internal. */
+export function namespaceOfConstructor(ctor: unknown): ConstructorNamespace | undefined {
+  if (typeof ctor !== "function" && (typeof ctor !== "object" || ctor === null)) return undefined;
+  return recordingConstructors.get(ctor as object);
 }
 
 /**
