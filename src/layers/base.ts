@@ -561,6 +561,12 @@ export class Layer {
       this.state = state;
       const out = this.forward(xs);
       newState = this.state;
+      // tf.customGrad frees what its function made and does not return: keep the new state
+      // (predict-mode caches of a reversible layer's attention) alive past it.
+      if (newState !== state) {
+        const old = new Set(treeFlatten(state as Nested<tf.Tensor>));
+        for (const t of treeFlatten(newState as Nested<tf.Tensor>)) if (isTensor(t) && !old.has(t)) tf.keep(t);
+      }
       // An output that is one of the inputs must be a new tensor, or the tape would skip `backward`.
       const flatOut = treeFlatten(out as Nested<tf.Tensor>).map((t) => (tensors.includes(t) ? t.clone() : t));
       outStructure = treeUnflatten(flatOut, out as Nested<tf.Tensor>)[0];

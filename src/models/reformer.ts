@@ -24,8 +24,13 @@ export interface ReformerAttentionOptions {
   mode: ModelMode;
 }
 
-/** An attention constructor for the Reformer: `tl.SelfAttention`, `tl.LSHSelfAttention`, or one taking `(dModel, { nHeads, dropout, mode })` like `tl.CausalAttention`. */
-export type ReformerAttentionType = ((options: ReformerAttentionOptions) => Layer) | typeof tl.CausalAttention;
+/**
+ * An attention constructor for the Reformer: `tl.SelfAttention`,
+ * `tl.LSHSelfAttention`, or any function of these options. `tl.CausalAttention`
+ * and `tl.Attention` are accepted too (called as `(dModel, { nHeads,
+ * dropout, mode })`, as Trax falls back to), through a cast.
+ */
+export type ReformerAttentionType = (options: ReformerAttentionOptions) => Layer;
 
 /** Options of {@link ReformerLM} (Trax's keyword arguments and defaults). */
 export interface ReformerLMOptions {
@@ -118,9 +123,10 @@ function positionalEncoder(o: ReformerLMOptions, mode: ModelMode, dropout: numbe
 }
 
 function attentionLayer(type: ReformerAttentionType, dModel: number, a: ReformerAttentionOptions, chunkSize: number): Layer {
-  const attention = type === tl.CausalAttention || type === tl.Attention
-    ? (type as typeof tl.CausalAttention)(dModel, { nHeads: a.nHeads, dropout: a.attentionDropout, mode: a.mode })
-    : (type as (options: ReformerAttentionOptions) => Layer)(a);
+  const positional = (type as unknown) === tl.CausalAttention || (type as unknown) === tl.Attention;
+  const attention = positional
+    ? (type as unknown as typeof tl.CausalAttention)(dModel, { nHeads: a.nHeads, dropout: a.attentionDropout, mode: a.mode })
+    : type(a);
   return tl.Chunk(attention, chunkSize);
 }
 
