@@ -20,9 +20,10 @@ import * as optimizers from "./optimizers";
 import * as supervised from "./supervised";
 import * as data from "./data";
 import * as display from "./display";
+import * as io from "./io";
 
 export { tf } from "./backend/tf";
-export { backend, shapes, fastmath, layers, layers as tl, models, optimizers, supervised, data, display };
+export { backend, shapes, fastmath, layers, layers as tl, models, optimizers, supervised, data, display, io };
 
 // Start choosing the backend right away; `await trax.backend.ready()` waits for it.
 backend.ready().catch((e: unknown) => {

@@ -223,6 +223,45 @@ export function decodeNpy(bytes: Uint8Array, offset = 0): { array: NpyArray; byt
   };
 }
 
+/**
+ * An {@link NpyArray} from a dtype string, a shape and raw bytes (what a
+ * numpy pickle stores: `descr` like `"<f4"`, the bytes in that byte order).
+ * The bytes are copied; their count must match the shape exactly.
+ *
+ * @example
+ * ```ts
+ * npyArrayFromBytes("<i4", [2], new Uint8Array([1, 0, 0, 0, 2, 0, 0, 0])).data; // Int32Array [1, 2]
+ * ```
+ */
+export function npyArrayFromBytes(descr: string, shape: readonly number[], fortranOrder: boolean, bytes: Uint8Array): NpyArray {
+  const info = parseDtype(descr);
+  const n = product(shape);
+  if (!Number.isSafeInteger(n) || n * info.size !== bytes.length) {
+    throw new Error(`shape ${formatShape(shape)} of '${descr}' needs ${n * info.size} bytes of data; got ${bytes.length}`);
+  }
+  const raw = new Uint8Array(bytes.length);
+  raw.set(bytes);
+  const fileLittle = info.order === "<" || (info.order === "|" && HOST_LITTLE);
+  if (fileLittle !== HOST_LITTLE) swapBytes(raw, info.size);
+  const Ctor = allocate(info, 0).constructor as new (buf: ArrayBuffer, off: number, len: number) => NpyData;
+  return { shape: [...shape], dtype: descr, data: new Ctor(raw.buffer, 0, n), fortranOrder };
+}
+
+/**
+ * Checks a numpy dtype string (`descr`) and returns its normal spelling with
+ * an explicit byte order (`"f4"` -> `"<f4"`, `"b1"` -> `"|b1"`); throws for
+ * dtypes trax-ts cannot hold (complex, object, strings, structured).
+ *
+ * @example
+ * ```ts
+ * normalizeDescr("=i4"); // "<i4" on a little-endian host
+ * ```
+ */
+export function normalizeDescr(descr: string): string {
+  const info = parseDtype(descr);
+  return `${info.order}${info.kind}${info.size}`;
+}
+
 function latin1(b: Uint8Array): string {
   let s = "";
   for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));

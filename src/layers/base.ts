@@ -788,22 +788,26 @@ export class Layer {
 
   /**
    * Saves this layer's weights and state (and `inputSignature`, when given)
-   * to a gzip checkpoint, written to a temporary name and renamed into place.
+   * to a gzip file, written to a temporary name and renamed into place:
+   * trax-ts's checkpoint, or with `format: "trax"` the pickle Python Trax's
+   * `Layer.init_from_file` reads (full, with `flat_state`, unless `weightsOnly`).
    *
    * @example
    * ```ts
    * model.saveToFile("/tmp/model.ckpt.gz", { inputSignature: new trax.shapes.ShapeDtype([1, 4]) });
+   * model.saveToFile("/tmp/model.pkl.gz", { format: "trax", inputSignature: new trax.shapes.ShapeDtype([1, 4]) });
    * ```
    */
-  saveToFile(fileName: string, options: { weightsOnly?: boolean; inputSignature?: unknown } = {}): void {
+  saveToFile(fileName: string, options: { weightsOnly?: boolean; inputSignature?: unknown; format?: "trax-ts" | "trax" } = {}): void {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    (require("../io/checkpoint") as typeof import("../io/checkpoint")).saveLayerToFile(this, fileName, options);
+    (require("../io/layer-file") as typeof import("../io/layer-file")).saveLayer(this, fileName, options);
   }
 
   /**
-   * Initializes this layer from a checkpoint written by `saveToFile`
-   * (returns `[weights, state]`); on a bad file it throws, naming the file,
-   * and the layer keeps its weights.
+   * Initializes this layer from a file written by `saveToFile`, or by Python
+   * Trax (`Layer.save_to_file`, or a training Loop's `model.pkl.gz`); returns
+   * `[weights, state]`. On a bad file it throws, naming the file, and the
+   * layer keeps its weights.
    *
    * @example
    * ```ts
@@ -812,7 +816,7 @@ export class Layer {
    */
   initFromFile(fileName: string, options: { weightsOnly?: boolean; inputSignature?: unknown } = {}): [Weights, State] {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    return (require("../io/checkpoint") as typeof import("../io/checkpoint")).initLayerFromFile(this, fileName, options);
+    return (require("../io/layer-file") as typeof import("../io/layer-file")).loadLayer(this, fileName, options);
   }
 
   // ---------------------------------------------------------------- printing

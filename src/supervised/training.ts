@@ -153,6 +153,8 @@ class LoopImpl {
   private lastSavedStep = -1;
   private lastReportTime = 0;
   private lastReportStep = 0;
+  /** The model's input signature, for Trax checkpoints (found on the first one). */
+  private traxInputSignature: Signature | null = null;
 
   constructor(model: Layer, tasks: TrainTask | TrainTask[], options: LoopOptions = {}) {
     if (!(model instanceof Layer)) throw new TypeError(`Loop: model must be a layer; got ${typeof model}`);
@@ -547,6 +549,41 @@ class LoopImpl {
     this.lastSavedStep = this._step;
     for (const c of [...this.callbacks]) c.onCheckpoint?.({ step: this._step, file, loop: this as unknown as Loop });
     return file;
+  }
+
+  /**
+   * Writes a checkpoint in Python Trax's format, as Trax's
+   * `Loop.save_checkpoint(basename)` does: `{basename}.pkl.gz`,
+   * `{basename}.weights.npy.gz` and `{basename}.opt_slots{i}.npy.gz` in `dir`
+   * (default `outputDir`). Python Trax continues the run from it (a `Loop`
+   * with `output_dir=dir` and the same model and optimizer), and
+   * `model.init_from_file(dir + "/model.pkl.gz")` loads the weights.
+   * Returns the path of the `.pkl.gz` file.
+   *
+   * @example
+   * ```ts
+   * loop.saveTraxCheckpoint("/tmp/run1-trax"); // "/tmp/run1-trax/model.pkl.gz"
+   * ```
+   */
+  saveTraxCheckpoint(dir: string | null = this.outputDir, basename = "model"): string {
+    if (dir === null) throw new Error("Loop.saveTraxCheckpoint: no folder given and the loop has no outputDir");
+    if (this.traxInputSignature === null) {
+      const first = this.train[0];
+      const [b, made] = prepareBatch(first.stream.peek(), first.modelWithLoss.nIn, `TrainTask '${first.name}'`, first.stream.position);
+      this.traxInputSignature = (batchSignature(b) as Signature[]).slice(0, this.model.nIn);
+      tf.dispose(made);
+    }
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { writeTraxCheckpoint } = require("./trax-checkpoint") as typeof import("./trax-checkpoint");
+    return writeTraxCheckpoint(dir, basename, {
+      step: this._step,
+      weights: tensorsIn(this.model.weights),
+      state: tensorsIn(this.model.state),
+      evalState: tensorsIn(this.evalModel.state),
+      slotsPerTask: this.train.map((s) => (s.task.optimizer.slots ?? []).flat()),
+      history: this.history,
+      inputSignature: this.traxInputSignature,
+    });
   }
 
   /**
