@@ -1,8 +1,10 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
+import path from "node:path";
 import { assertClose, leakedBy, ready, tf, tl, trax, ShapeDtype } from "../helpers";
 import * as random from "../../src/fastmath/random";
+import { readNpy } from "../../src/io/npy";
 
 const test = suite("models");
 test.before(ready);
@@ -47,6 +49,15 @@ test("MLP: Trax's tree (Flatten, Dense, Relu, Dense) and weights, forward", () =
   const out = noFlat(tf.ones([2, 3])) as tf.Tensor;
   assert.ok(tf.max(tf.abs(out)).dataSync()[0] <= 1, "tanh output");
   assert.equal(names(models.MLP()), ["Flatten_keep1", "Dense_128", "Relu", "Dense_64"], "Trax's defaults (128, 64)");
+});
+
+test("MLP loads a file written by Python Trax (save_to_file of the same tree) and reproduces Trax's output", () => {
+  const dir = path.join(__dirname, "..", "fixtures", "trax-mlp");
+  const m = models.MLP({ layerWidths: [4, 2], flatten: false });
+  m.initFromFile(path.join(dir, "model.pkl.gz"));
+  assert.equal(names(m), ["Dense_4", "Relu", "Dense_2"]);
+  const x = readNpy(path.join(dir, "input.npy"));
+  assertClose(m(x), readNpy(path.join(dir, "output.npy")), 1e-5, 1e-5, "Trax's output");
 });
 
 // --------------------------------------------------------- Transformers
