@@ -145,6 +145,27 @@ test("Transformer (encoder-decoder): Trax's tree, a shared embedding, forward; s
   assert.equal(flatShapes(sep.sublayers[11].weights), ffBlock);
 });
 
+test("Transformer predict mode (encoder cached, decoder one token a call) equals eval; weights moved as Trax does, through a file", () => {
+  const cfg = { dModel: 8, dFf: 16, nEncoderLayers: 1, nDecoderLayers: 2, nHeads: 2, maxLen: 16 };
+  const ev = models.Transformer(20, { ...cfg, mode: "eval" });
+  ev.init([new ShapeDtype([1, 4], "int32"), new ShapeDtype([1, 5], "int32")], { rng: random.getPrng(2) });
+  // In predict mode the encoder sits in a tl.Cache (one more level in the weight tree, as in
+  // Trax), so the weights move by their flat order: a Trax file loaded with weightsOnly.
+  const pr = models.Transformer(20, { ...cfg, mode: "predict" });
+  pr.init([new ShapeDtype([1, 4], "int32"), new ShapeDtype([1, 1], "int32")], { rng: random.getPrng(9) });
+  assert.equal(names(pr).slice(2, 3), ["Cache"]);
+  const dir = mkdtempSync(path.join(os.tmpdir(), "trax-models-"));
+  const file = path.join(dir, "transformer.pkl.gz");
+  ev.saveToFile(file, { format: "trax" });
+  pr.initFromFile(file, { weightsOnly: true });
+  rmSync(dir, { recursive: true, force: true });
+  const src = tokens([[5, 6, 7, 0]]);
+  const tgt = [4, 9, 2, 7, 1];
+  const [expected] = ev([src, tokens([tgt])]) as tf.Tensor[];
+  const got = [0, ...tgt.slice(0, -1)].map((t) => (pr([src, tokens([[t]])]) as tf.Tensor[])[0]);
+  assertClose(tf.concat(got, 1), expected, 1e-5, 1e-5, "predict vs eval");
+});
+
 // ------------------------------------------------------------- Reformer
 // trax/models/reformer/reformer.py: SelfAttention weights are per head: q, k, v (n_heads, d_model, d_qk),
 // o (n_heads, d_v, d_model), no biases; the positional encoder and the loss Dense are wrapped in
