@@ -307,7 +307,8 @@ test("every model round-trips through Trax's file format: a fresh model loaded f
 
 test("model options: unknown keys refused naming the camelCase key; bad vocabulary sizes refused", () => {
   assert.throws(() => models.TransformerLM(20, { d_model: 8 } as never), /unknown option "d_model"; did you mean dModel\?/);
-  assert.throws(() => models.MLP({ widths: [3] } as never), /MLP: unknown option "widths"; valid options: layerWidths/);
+  assert.throws(() => models.ReformerLM(20, { nlayer: 2 } as never), /unknown option "nlayer"; did you mean nLayers\?/);
+  assert.throws(() => models.MLP({ depth: [3] } as never), /MLP: unknown option "depth"; valid options: layerWidths/);
   assert.throws(() => models.TransformerLM(0), /vocabSize must be a positive integer/);
   assert.throws(() => models.Transformer(20, { outputVocabSize: 2.5 }), /outputVocabSize/);
 });
