@@ -209,6 +209,33 @@ test("ReformerLM with LSHSelfAttention: forward; predict mode equals eval", () =
   assertClose(tf.concat(got, 1), expected, 1e-4, 1e-4, "predict vs eval");
 });
 
+test("ReformerLM options: chunked feed-forward and attention, other positional encodings, tl.CausalAttention", () => {
+  const base = { dModel: 8, dFf: 16, dAttentionKey: 4, dAttentionValue: 4, nLayers: 1, nHeads: 2, maxLen: 16, mode: "eval" as const };
+  const x = tokens([[1, 2, 3, 4], [5, 6, 7, 8]]);
+  const chunked = models.ReformerLM(20, { ...base, ffChunkSize: 2, attentionChunkSize: 1 });
+  const plain = models.ReformerLM(20, base);
+  plain.init(new ShapeDtype([2, 4], "int32"), { rng: random.getPrng(1) });
+  chunked.init(new ShapeDtype([2, 4], "int32"), { rng: random.getPrng(1) });
+  // Chunking nests the feed-forward deeper (as in Trax): the weights move by their flat order, through a file.
+  const dir = mkdtempSync(path.join(os.tmpdir(), "trax-models-"));
+  plain.saveToFile(path.join(dir, "plain.pkl.gz"), { format: "trax" });
+  chunked.initFromFile(path.join(dir, "plain.pkl.gz"), { weightsOnly: true });
+  rmSync(dir, { recursive: true, force: true });
+  const ffHalf = chunked.sublayers[5].sublayers[2];
+  assert.equal(names(ffHalf.sublayers[0]), ["BatchLeadingAxes"], "Trax: BatchLeadingAxes(Chunk(Serial(...)))");
+  assertClose(chunked(x), plain(x), 1e-5, 1e-5, "chunking changes nothing");
+  const expectPe: [string, string][] = [["sin-cos", "SinCosPositionalEncoding"], ["fixed-base", "FixedBasePositionalEncoding"], ["infinite", "InfinitePositionalEncoding"], ["no", "Serial"], ["axial", "AxialPositionalEncoding"]];
+  for (const [posType, name] of expectPe) {
+    const m = models.ReformerLM(20, { ...base, posType, posAxialShape: [2, 2], posDAxialEmbs: [4, 4] });
+    assert.equal(names(m.sublayers[3])[1], name, posType);
+    assert.equal((m(x) as tf.Tensor).shape, [2, 4, 20], posType);
+  }
+  assert.throws(() => models.ReformerLM(20, { posType: "time-bin" }), /time-bin/);
+  const causal = models.ReformerLM(20, { ...base, attentionType: tl.CausalAttention as never });
+  assert.equal(causal.sublayers[5].sublayers[0].sublayers[1].name, "CausalAttention");
+  assert.equal((causal(x) as tf.Tensor).shape, [2, 4, 20]);
+});
+
 test("ReformerLM refuses what trax-ts lacks (sparse and SRU feed-forward, sparse loss), naming the option", () => {
   assert.throws(() => models.ReformerLM(20, { ffUseSru: 1 }), /ffUseSru/);
   assert.throws(() => models.ReformerLM(20, { lossSparsity: 4 }), /lossSparsity/);
