@@ -111,6 +111,9 @@ test("TransformerEncoder: Trax's tree and weights, (batch, nClasses) out, paddin
   assert.equal(names(m), ["Branch", "Embedding_20_8", "Dropout", "PositionalEncoding", "Serial", "Serial", "Select[0]", "LayerNorm", "Mean", "Dense_3"]);
   // Attention (not causal) has the same four Dense layers as CausalAttention.
   assert.equal(flatShapes(m.weights), ["20x8", "32x8", "8", "8", ...attn, ...ffBlock, "8", "8", "8x3", "3"]);
+  // The mean over positions includes padding, as in Trax; train mode (dropout) runs too.
+  const tr = models.TransformerEncoder(20, { dModel: 8, dFf: 16, nLayers: 1, nHeads: 2, nClasses: 3, maxLen: 32 });
+  assert.equal((tr(tokens([[1, 2, 3, 0], [4, 0, 0, 0]])) as tf.Tensor).shape, [2, 3]);
 });
 
 test("TransformerDecoder: Embedding or Dense in, (batch, length, dModel) out", () => {
@@ -328,6 +331,24 @@ test("every model round-trips through Trax's file format: a fresh model loaded f
     assertClose(Array.isArray(yb) ? yb[0] : yb, Array.isArray(ya) ? ya[0] : ya, 0, 0, name);
   }
   rmSync(dir, { recursive: true, force: true });
+});
+
+test("LSTMSeq2SeqAttn predict mode (keys and values cached, decoder LSTMs one token a call) equals eval", () => {
+  const cfg = { inputVocabSize: 20, targetVocabSize: 20, dModel: 8, nAttentionHeads: 2 };
+  const ev = models.LSTMSeq2SeqAttn({ ...cfg, mode: "eval" });
+  ev.init([new ShapeDtype([1, 4], "int32"), new ShapeDtype([1, 5], "int32")], { rng: random.getPrng(2) });
+  const pr = models.LSTMSeq2SeqAttn({ ...cfg, mode: "predict" });
+  pr.init([new ShapeDtype([1, 4], "int32"), new ShapeDtype([1, 1], "int32")], { rng: random.getPrng(9) });
+  // Predict mode caches the attention's key/value Dense layers in a tl.Cache (as Trax does): move the weights flat.
+  const dir = mkdtempSync(path.join(os.tmpdir(), "trax-models-"));
+  ev.saveToFile(path.join(dir, "s2s.pkl.gz"), { format: "trax" });
+  pr.initFromFile(path.join(dir, "s2s.pkl.gz"), { weightsOnly: true });
+  rmSync(dir, { recursive: true, force: true });
+  const src = tokens([[5, 6, 7, 0]]);
+  const tgt = [4, 9, 2, 7, 1];
+  const [expected] = ev([src, tokens([tgt])]) as tf.Tensor[];
+  const got = [0, ...tgt.slice(0, -1)].map((t) => (pr([src, tokens([[t]])]) as tf.Tensor[])[0]);
+  assertClose(tf.concat(got, 1), expected, 1e-5, 1e-5, "predict vs eval");
 });
 
 // --------------------------------------------------------------- options
