@@ -37,7 +37,22 @@ const recordingConstructors = new WeakMap<object, ConstructorNamespace>();
 export function recordConstructorCall(made: unknown, call: ConstructorCall): void {
   if (made === null || (typeof made !== "object" && typeof made !== "function")) return;
   if (call.args.includes(made)) return;
-  calls.set(made as object, call);
+  // A copy: options objects and arrays the caller changes afterwards do not change the record.
+  calls.set(made as object, { ...call, args: call.args.map((a) => snapshot(a, 0)) });
+}
+
+/** Copies arrays and plain objects (not layers, tensors or functions), a few levels deep. */
+function snapshot(x: unknown, depth: number): unknown {
+  if (depth > 8) return x;
+  if (Array.isArray(x)) return x.map((v) => snapshot(v, depth + 1));
+  if (isPlainObject(x)) return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, snapshot(v, depth + 1)]));
+  return x;
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (x === null || typeof x !== "object") return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
 }
 
 /**

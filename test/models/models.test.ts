@@ -436,8 +436,13 @@ test("toPython of a catalogue of layers: Trax's constructor expressions, valid P
     assert.is(layer.toPython({ width: 140 }), expected);
     assertPythonParses(expected);
   }
-  // `new` records too.
+  // `new` records too; the record is a copy of the arguments, not a view of the caller's objects.
   assert.is(new tl.Dense(3).toPython(), "tl.Dense(3)");
+  const opts: { rate: number; sharedAxes: number[] } = { rate: 0.1, sharedAxes: [-2] };
+  const dropout = tl.Dropout(opts);
+  opts.rate = 0.5;
+  opts.sharedAxes.push(0);
+  assert.is(dropout.toPython(), "tl.Dropout(rate=0.1, shared_axes=[-2])");
 });
 
 test("toPython placeholders: tl.Fn, a subclass, a shared layer, a tensor argument; long trees split over lines", () => {
