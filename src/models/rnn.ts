@@ -188,7 +188,9 @@ export const GRULM = recordedConstructor("GRULM", gruLM, "trax.models");
  * @example
  * ```ts
  * const model = trax.models.LSTMSeq2SeqAttn({ inputVocabSize: 20, targetVocabSize: 20, dModel: 8 });
- * const [logProbs, targets] = model([src, tgt]);
+ * const src = tf.tensor2d([[5, 7, 0]], [1, 3], "int32");
+ * const tgt = tf.tensor2d([[1, 2]], [1, 2], "int32");
+ * const [logProbs, targets] = model([src, tgt]); // logProbs (1, 2, 20), targets tgt
  * ```
  */
 export const LSTMSeq2SeqAttn = recordedConstructor("LSTMSeq2SeqAttn", lstmSeq2SeqAttn, "trax.models");

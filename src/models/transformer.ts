@@ -282,7 +282,9 @@ export const TransformerLM = recordedConstructor("TransformerLM", transformerLM,
  * @example
  * ```ts
  * const model = trax.models.Transformer(40, { dModel: 16, dFf: 32, nEncoderLayers: 1, nDecoderLayers: 1, nHeads: 2 });
- * const [logits, targets] = model([src, tgt]);
+ * const src = tf.tensor2d([[5, 7, 0]], [1, 3], "int32");
+ * const tgt = tf.tensor2d([[1, 2]], [1, 2], "int32");
+ * const [logits, targets] = model([src, tgt]); // logits (1, 2, 40), targets tgt
  * ```
  */
 export const Transformer = recordedConstructor("Transformer", transformer, "trax.models");
