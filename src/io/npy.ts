@@ -9,8 +9,8 @@
  * 64-bit and unsigned 32-bit integers become int32 (an error if a value does
  * not fit), small integers become int32, booleans stay bool.
  *
- * This module is internal (the package does not export it); `tl.npToFile`,
- * `tl.npFromFile` and the checkpoints build on it.
+ * `tl.npToFile`, `tl.npFromFile`, the checkpoints and the Trax-file reader
+ * build on it; the package exports `npyToTensor` (as `trax.io.npyToTensor`).
  *
  * @example
  * ```ts

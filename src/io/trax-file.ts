@@ -11,7 +11,7 @@
  * one to one.
  * @module
  */
-import { existsSync } from "fs";
+import { closeSync, existsSync, openSync, readSync } from "fs";
 import * as zlib from "zlib";
 import { tf } from "../backend/tf";
 import { ShapeDtype } from "../shapes";
@@ -59,16 +59,41 @@ function fail(file: string, message: string): never {
   throw new Error(`Trax file '${file}': ${message}`);
 }
 
-/** True when `file` is a gzip stream whose content starts like a pickle (protocol 2+). */
+/**
+ * True when `file` is a gzip stream whose content starts like a pickle
+ * (protocol 2+): a file Python Trax wrote, not a trax-ts checkpoint (whose
+ * content starts with `.npy` records). Reads only the first 4 KiB.
+ *
+ * @example
+ * ```ts
+ * isTraxPickleFile("model.pkl.gz");  // true for Trax's save_to_file output
+ * isTraxPickleFile("model.ckpt.gz"); // false for trax-ts's own checkpoint
+ * ```
+ */
 export function isTraxPickleFile(file: string): boolean {
-  const bytes = readFileBytes(file, "file");
-  if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return false;
+  let bytes: Uint8Array;
   try {
-    const head = zlib.gunzipSync(bytes.subarray(0, Math.min(bytes.length, 4096)), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    return head.length >= 2 && head[0] === 0x80 && head[1] >= 2;
+    const fd = openSync(file, "r");
+    try {
+      const head = new Uint8Array(4096);
+      bytes = head.subarray(0, readSync(fd, head, 0, head.length, 0));
+    } finally {
+      closeSync(fd);
+    }
   } catch {
-    return false;
+    return false; // the loader that follows reports a missing or unreadable file
   }
+  if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return false;
+  // The first bytes of a prefix decompress even when later data is corrupt.
+  for (const n of [64, 512, 4096]) {
+    try {
+      const head = zlib.gunzipSync(bytes.subarray(0, n), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      if (head.length >= 2) return head[0] === 0x80 && head[1] >= 2;
+    } catch {
+      /* try a shorter or longer prefix */
+    }
+  }
+  return false;
 }
 
 function arrayList(file: string, key: string, x: unknown): NpyArray[] {
@@ -79,12 +104,13 @@ function arrayList(file: string, key: string, x: unknown): NpyArray[] {
   });
 }
 
-function toSignature(file: string, x: unknown): Signature {
+function toSignature(file: string, x: unknown, depth = 0): Signature {
+  if (depth > 8) fail(file, "'input_signature' is nested more than 8 deep");
   if (x instanceof PickledShapeDtype) {
     if (!x.dtype) fail(file, "a ShapeDtype in 'input_signature' has no dtype");
     return new ShapeDtype(x.shape, x.dtype!.tfDtype);
   }
-  if (Array.isArray(x)) return (x as unknown[]).map((s) => toSignature(file, s)) as Signature;
+  if (Array.isArray(x)) return (x as unknown[]).map((s) => toSignature(file, s, depth + 1)) as Signature;
   return fail(file, "'input_signature' must be a ShapeDtype or a tuple of them");
 }
 
@@ -102,7 +128,15 @@ function npFromFile(file: string, what: string): NpyArray[] {
   return decodeNpyRecords(gunzipBytes(readFileBytes(file, what), `${what} '${file}'`), `${what} '${file}'`);
 }
 
-/** Where `init_from_file` looks for the weights when `flat_weights` is an int (trax/layers/base.py). */
+/**
+ * Where `init_from_file` looks for the weights when `flat_weights` is an int
+ * (trax/layers/base.py): `x.weights.npy.gz` for `x.pkl.gz` when it exists, else `file + ".npy"`.
+ *
+ * @example
+ * ```ts
+ * traxWeightsFile("run/model.pkl.gz"); // "run/model.weights.npy.gz" (if present)
+ * ```
+ */
 export function traxWeightsFile(file: string): string {
   if (file.endsWith(".pkl.gz")) {
     const p = file.slice(0, -6) + "weights.npy.gz";

@@ -587,6 +587,54 @@ class LoopImpl {
   }
 
   /**
+   * Continues from a checkpoint Python Trax's Loop wrote (`model.pkl.gz`
+   * with `model.weights.npy.gz` and `model.opt_slots{i}.npy.gz`; default
+   * in `outputDir`): the model's weights and state, each task's optimizer
+   * slots (the same optimizer as in Python: Adam's `m, v` per weight), the
+   * step and the train and eval history. Data streams are not moved (Trax
+   * keeps its data position elsewhere). Everything is checked first: on a
+   * bad or mismatched file it throws, naming the file, and the loop stays
+   * as it was.
+   *
+   * @example
+   * ```ts
+   * loop.loadTraxCheckpoint("python_run/model.pkl.gz");
+   * await loop.run(100); // continues at step + 1
+   * ```
+   */
+  loadTraxCheckpoint(file: string = path.join(this.outputDir ?? ".", "model.pkl.gz")): void {
+    if (this.running) throw new Error("Loop.loadTraxCheckpoint: the loop is running");
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { readTraxCheckpointFor } = require("./trax-checkpoint") as typeof import("./trax-checkpoint");
+    const r = readTraxCheckpointFor(file, {
+      weights: this.model.weights,
+      state: this.model.state,
+      slots: this.train.map((s) => s.task.optimizer.slots ?? []),
+    });
+    const history = new History();
+    try {
+      for (const [mode, metric, step, value] of r.history) history.append(mode, metric, step, value);
+    } catch (e) {
+      disposeReplaced([r.weights, r.state, r.slots]);
+      throw new Error(`Trax checkpoint '${file}': its history is not valid (${(e as Error).message})`);
+    }
+    // Everything fits: commit.
+    const old = [this.model.weights, this.model.state, this.train.map((s) => s.task.optimizer.slots)];
+    this.model.weights = r.weights;
+    this.model.state = r.state;
+    this.train.forEach((slot, i) => {
+      slot.task.optimizer.slots = r.slots[i];
+      slot.lossSum = 0;
+      slot.lossCount = 0;
+    });
+    disposeReplaced(old, r.weights, r.state, r.slots);
+    this._step = r.step;
+    this.lastSavedStep = -1;
+    this.history.records.splice(0, this.history.records.length, ...history.records);
+    this.syncEvalModel();
+  }
+
+  /**
    * Restores the loop from a checkpoint: weights, state, optimizer slots,
    * step, data positions and history. Everything is checked first: on a
    * bad file it throws (naming the file) and the loop, model and

@@ -11,15 +11,19 @@
  *   'version_timestamp'}` (the ints 2 mean "in the separate files, gzip level 2").
  *
  * The weights and slots files are written first and the pickle last, each
- * atomically, so the pickle never names files that are not there.
+ * atomically, so the pickle never names files that are not there. A Loop
+ * reads such a checkpoint back with `loop.loadTraxCheckpoint`.
  * @module
  */
 import * as path from "path";
 import { tf } from "../backend/tf";
 import { PyDefaultDict, PyFloat, pyTuple } from "../io/pickle";
-import { npToTraxFile, traxSignature, writeTraxPickle } from "../io/trax-file";
+import { checkArraysFit, tensorsLike } from "../io/checkpoint";
+import { npToTraxFile, readTraxFile, traxSignature, writeTraxPickle } from "../io/trax-file";
+import { disposeReplaced } from "../fastmath/tree";
+import type { State, Weights } from "../layers/base";
 import type { Signature } from "../shapes";
-import type { History } from "./history";
+import type { History, HistoryMode } from "./history";
 
 /** What a Trax loop checkpoint holds. */
 export interface TraxCheckpointContents {
@@ -76,4 +80,67 @@ export function writeTraxCheckpoint(dir: string, basename: string, c: TraxCheckp
   const file = `${base}.pkl.gz`;
   writeTraxPickle(file, d);
   return file;
+}
+
+/** A Trax loop checkpoint read, checked against a loop and turned into tensors shaped like its own. */
+export interface RestoredTraxCheckpoint {
+  step: number;
+  weights: Weights;
+  state: State;
+  /** Per task, slots per weight tensor (as `optimizer.slots`). */
+  slots: tf.Tensor[][][];
+  /** `[mode, metric, step, value]` for the train and eval records, in file order. */
+  history: [HistoryMode, string, number, number][];
+}
+
+/**
+ * Reads a checkpoint Python Trax's Loop wrote (`model.pkl.gz` with its
+ * `.weights.npy.gz` and `.opt_slots{i}.npy.gz`) and checks every array
+ * against the loop's model weights, state and optimizer slots (count,
+ * shape, dtype), naming the file and the first mismatch. Makes tensors only
+ * once everything fits; changes nothing.
+ *
+ * @example
+ * ```ts
+ * const r = readTraxCheckpointFor("run/model.pkl.gz", { weights, state, slots });
+ * ```
+ */
+export function readTraxCheckpointFor(
+  file: string,
+  current: { weights: Weights; state: State; slots: readonly (readonly tf.Tensor[][])[] }
+): RestoredTraxCheckpoint {
+  const f = readTraxFile(file);
+  if (f.step === undefined) {
+    throw new Error(`Trax file '${file}' is not a loop checkpoint (it has no 'step'); load a save_to_file pickle with model.initFromFile`);
+  }
+  checkArraysFit(file, "weight", f.flatWeights, current.weights);
+  checkArraysFit(file, "state", f.flatState ?? [], current.state);
+  const slotFiles = f.slotsPerTask ?? [];
+  if (slotFiles.length !== current.slots.length) {
+    throw new Error(`Trax checkpoint '${file}' has optimizer slots for ${slotFiles.length} tasks; this loop has ${current.slots.length}`);
+  }
+  current.slots.forEach((template, i) => checkArraysFit(file, `task ${i} optimizer slot`, slotFiles[i], template));
+  const history: [HistoryMode, string, number, number][] = [];
+  for (const mode of ["train", "eval"] as const) {
+    for (const [metric, pairs] of Object.entries(f.history?.[mode] ?? {})) {
+      for (const [step, value] of pairs) history.push([mode, metric, step, value]);
+    }
+  }
+  history.sort((a, b) => a[2] - b[2]);
+  const made: unknown[] = [];
+  try {
+    const weights = tensorsLike(f.flatWeights, current.weights) as Weights;
+    made.push(weights);
+    const state = tensorsLike(f.flatState ?? [], current.state) as State;
+    made.push(state);
+    const slots = current.slots.map((template, i) => {
+      const s = tensorsLike(slotFiles[i], template) as tf.Tensor[][];
+      made.push(s);
+      return s;
+    });
+    return { step: f.step, weights, state, slots, history };
+  } catch (e) {
+    disposeReplaced(made);
+    throw e;
+  }
 }

@@ -3,13 +3,14 @@ import * as assert from "uvu/assert";
 import { execFileSync } from "child_process";
 import { existsSync } from "fs";
 import * as path from "path";
+import { inspect } from "util";
 import { throwsMatching } from "./io-helpers";
 import { gunzipBytes, readFileBytes } from "../../src/io/gzip";
 import { PickledArray, PickledDtype, PyGlobal, UnpicklingError, allowedGlobalNames, isPyTuple, unpickle } from "../../src/io/pickle";
 
 const test = suite("io/pickle");
 
-const TRAX_FILES = "/work/shared/trax-files";
+const TRAX_FILES = path.join(__dirname, "..", "fixtures", "trax-files");
 const fromHex = (h: string) => Uint8Array.from(h.match(/../g)!.map((x) => parseInt(x, 16)));
 const pickles: Record<string, Uint8Array> = Object.fromEntries(
   Object.entries(
@@ -94,6 +95,7 @@ test("reads every pickle Python Trax wrote (JAX arrays, numpy protocol-5 buffers
   const w = full.get("flat_weights") as PickledArray[];
   assert.equal(w.map((a) => a.shape), [[5, 4], [4], [4, 2], [2]]);
   assert.ok(w.every((a) => a.origin === "jax" && a.dtype === "<f4"));
+  assert.is(inspect(w[0]), "PickledArray(shape [5, 4], <f4, from jax)", "a short REPL view, not the values");
   const sig = full.get("input_signature") as { shape: number[]; dtype: PickledDtype };
   assert.equal(sig.shape, [3, 5]);
   assert.is(sig.dtype.descr, "<f4");
@@ -202,6 +204,40 @@ test("bounds: memo, stack, marks and declared lengths are capped; truncation is 
   throwsMatching(() => unpickle(asm(OP.NONE, OP.NONE)), /STOP with 2 items/);
   // An array whose declared shape does not match its bytes.
   throwsMatching(() => unpickle(fromHex(Buffer.from(pickles.arrays_p4).toString("hex").replace("4b024b0386", "4b034b0386"))), /needs \d+ bytes of data/);
+});
+
+test("huge flat containers and deep nesting stay within bounds (no call-stack overflow)", () => {
+  // MARK, 300k NONE, APPENDS: one list of 300k items (a spread would overflow the call stack).
+  const n = 300_000;
+  const b = new Uint8Array(2 + 2 + n + 2);
+  b.set([0x80, 4, OP.EMPTY_LIST, OP.MARK]);
+  b.fill(OP.NONE, 4, 4 + n);
+  b.set([0x65, 0x2e], 4 + n);
+  assert.is((unpickle(b) as unknown[]).length, n);
+  // 100k nested lists (EMPTY_LIST, then APPEND into each other): built without recursion.
+  const depth = 100_000;
+  const nested = new Uint8Array(2 + 2 * depth + 1);
+  nested.set([0x80, 4]);
+  for (let i = 0; i < depth; i++) nested[2 + i] = OP.EMPTY_LIST;
+  for (let i = 0; i < depth - 1; i++) nested[2 + depth + i] = OP.APPEND;
+  nested[2 + 2 * depth - 1] = 0x2e;
+  assert.ok(Array.isArray(unpickle(nested.subarray(0, 2 + 2 * depth))));
+});
+
+test("LONG1 / LONG4 integers: signs, sizes, and a 64 KiB LONG4 decoded in one go", () => {
+  const long1 = (...b: number[]) => unpickle(Uint8Array.from([0x80, 2, 0x8a, b.length, ...b, 0x2e]));
+  assert.is(long1(), 0);
+  assert.is(long1(0xff), -1);
+  assert.is(long1(0x00, 0x80), -32768);
+  assert.is(long1(0x00, 0x80, 0x00), 32768); // how Python writes 32768
+  assert.is(long1(0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01), 2n ** 64n);
+  assert.is(long1(0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80), -(2n ** 63n));
+  const n = 65536;
+  const b = new Uint8Array(2 + 5 + n + 1);
+  b.set([0x80, 2, 0x8b, 0x00, 0x00, 0x01, 0x00]);
+  b[7 + n - 1] = 0x01; // 2^(8 * 65535)
+  b[7 + n] = 0x2e;
+  assert.is(unpickle(b), 1n << BigInt(8 * (n - 1)));
 });
 
 test("protocol 5 out-of-band buffers are taken from options.buffers", () => {

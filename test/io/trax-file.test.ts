@@ -9,14 +9,14 @@ import { assertClose, leakedBy, ready, tf, tl } from "../helpers";
 import { readNpy } from "../../src/io/npy";
 import type { NpyArray } from "../../src/io/npy";
 import { gunzipBytes, gzipBytes, readFileBytes } from "../../src/io/gzip";
-import { readTraxFile } from "../../src/io/trax-file";
+import { npToTraxFile, readTraxFile, traxWeightsFile, writeTraxPickle } from "../../src/io/trax-file";
 import { ShapeDtype } from "../../src/shapes";
 import * as trax from "../../src";
 
 const test = suite("io/trax-file");
 test.before(ready);
 
-const T = "/work/shared/trax-files";
+const T = path.join(__dirname, "..", "fixtures", "trax-files");
 const tmp = mkdtempSync(path.join(os.tmpdir(), "trax-file-"));
 const mlp = () => tl.Serial(tl.Dense(4), tl.Relu(), tl.Dense(2));
 const values = (t: tf.Tensor) => Array.from(t.dataSync());
@@ -106,6 +106,79 @@ test("readTraxFile on the save_to_file pickle: flat arrays, state and the ShapeD
   assert.is(trax.io.readTraxFile, readTraxFile);
 });
 
+test("Loop.loadTraxCheckpoint continues a run Python Trax checkpointed: weights, Adam slots, step, history", async () => {
+  const xs = readNpy(path.join(T, "loop_mlp/train_x.npy"));
+  const ys = readNpy(path.join(T, "loop_mlp/train_y.npy"));
+  const want = readNpy(path.join(T, "loop_mlp/output.npy"));
+  const data = function* () {
+    for (;;) yield [xs.clone(), ys.clone()];
+  };
+  const model = mlp();
+  const task = new trax.supervised.TrainTask(data, tl.CategoryCrossEntropy(), trax.optimizers.Adam({ learningRate: 0.01 }));
+  const loop = new trax.supervised.Loop(model, task, { progress: "none", log: () => {}, stepsPerEval: 1 });
+  const file = path.join(T, "loop_mlp/output_dir/model.pkl.gz");
+  loop.loadTraxCheckpoint(file);
+  assert.is(loop.step, 3);
+  assertClose(evalOutput(model, xs), values(want), 1e-5, 1e-5, "the trained model's output");
+  const f = readTraxFile(file);
+  const slots = (task.optimizer.slots as tf.Tensor[][]).flat();
+  slots.forEach((t, i) => assert.equal(values(t), Array.from(f.slotsPerTask![0][i].data as Float32Array), `slot ${i}`));
+  assert.equal(loop.history.get("eval", "metrics/CategoryAccuracy"), f.history!.eval["metrics/CategoryAccuracy"]);
+  assert.is(leakedBy(() => loop.loadTraxCheckpoint(file)), 0, "loading again frees what it replaces");
+  // It trains on from there.
+  await loop.run(1);
+  assert.is(loop.step, 4);
+  // A mismatched loop (another model) is refused, and keeps its weights.
+  const other = tl.Serial(tl.Dense(3), tl.Relu(), tl.Dense(2));
+  const otherTask = new trax.supervised.TrainTask(data, tl.CategoryCrossEntropy(), trax.optimizers.Adam());
+  const otherLoop = new trax.supervised.Loop(other, otherTask, { progress: "none", log: () => {} });
+  unchanged(other as ReturnType<typeof mlp>, () => otherLoop.loadTraxCheckpoint(file), /model\.pkl\.gz/, /the model expects \[5,3\]/);
+  assert.is(otherLoop.step, 0);
+  throwsMatching(() => otherLoop.loadTraxCheckpoint(path.join(T, "mlp/model.pkl.gz")), /not a loop checkpoint/);
+  loop.dispose();
+  otherLoop.dispose();
+  tf.dispose([xs, ys, want]);
+});
+
+test("flat_weights as an int: x.weights.npy.gz next to x.pkl.gz, else x.pkl.gz.npy (Trax's rule); other names use file + .npy", () => {
+  const dir = mkdtempSync(path.join(tmp, "names-"));
+  const [w, b] = [tf.tensor2d([[1, 2], [3, 4], [5, 6]]), tf.tensor1d([0.5, -0.5])];
+  const x = tf.tensor2d([[1, 1, 1]]);
+  const expectOut = (file: string) => {
+    const m = tl.Dense(2);
+    m.initFromFile(file, { inputSignature: new ShapeDtype([1, 3]) });
+    assert.equal(evalOutput(m as unknown as ReturnType<typeof mlp>, x), [9.5, 11.5]);
+  };
+  const header = new Map<string, unknown>([["flat_weights", 2], ["flat_state", []]]);
+  // 1. model.pkl.gz + model.weights.npy.gz
+  writeTraxPickle(path.join(dir, "model.pkl.gz"), header);
+  npToTraxFile([w, b], path.join(dir, "model.weights.npy.gz"));
+  expectOut(path.join(dir, "model.pkl.gz"));
+  assert.is(traxWeightsFile(path.join(dir, "model.pkl.gz")), path.join(dir, "model.weights.npy.gz"));
+  // 2. other.pkl.gz without other.weights.npy.gz falls back to other.pkl.gz.npy
+  writeTraxPickle(path.join(dir, "other.pkl.gz"), header);
+  npToTraxFile([w, b], path.join(dir, "other.pkl.gz.npy"));
+  expectOut(path.join(dir, "other.pkl.gz"));
+  // 3. a name not ending in .pkl.gz: file + .npy
+  writeTraxPickle(path.join(dir, "weights.gz"), header);
+  npToTraxFile([w, b], path.join(dir, "weights.gz.npy"));
+  expectOut(path.join(dir, "weights.gz"));
+  // A loop checkpoint stores bfloat16 weights as uint16 bit patterns (Trax's _to_bits): read back as float32.
+  const loopDir = mkdtempSync(path.join(tmp, "bf16-"));
+  writeTraxPickle(path.join(loopDir, "model.pkl.gz"), new Map<string, unknown>([["step", 7], ["flat_weights", 2], ["flat_state", []]]));
+  npToTraxFile([{ shape: [3], dtype: "<u2", data: Uint16Array.of(0x3fc0, 0xc000, 0x3e80), fortranOrder: false }], path.join(loopDir, "model.weights.npy.gz"));
+  const bf = readTraxFile(path.join(loopDir, "model.pkl.gz"));
+  assert.is(bf.step, 7);
+  assert.is(bf.flatWeights[0].dtype, "<f4");
+  assert.equal(Array.from(bf.flatWeights[0].data as Float32Array), [1.5, -2, 0.25]);
+  // A pickle that is not a dict, or lacks flat_weights.
+  writeTraxPickle(path.join(dir, "list.pkl.gz"), [1, 2] as unknown as Map<string, unknown>);
+  throwsMatching(() => readTraxFile(path.join(dir, "list.pkl.gz")), /list\.pkl\.gz/, /does not hold a dictionary/);
+  writeTraxPickle(path.join(dir, "empty.pkl.gz"), new Map());
+  throwsMatching(() => readTraxFile(path.join(dir, "empty.pkl.gz")), /no 'flat_weights'/);
+  tf.dispose([w, b, x]);
+});
+
 // ------------------------------------------------------------------ bad input
 
 function loadedMlp() {
@@ -153,6 +226,11 @@ test("bad input: truncated, corrupt, disallowed global, missing weights file: er
   const truncated = path.join(tmp, "truncated.pkl.gz");
   writeFileSync(truncated, good.subarray(0, good.length - 30));
   unchanged(model, () => model.initFromFile(truncated), /truncated\.pkl\.gz/, /truncated/);
+  const corrupt = path.join(tmp, "corrupt.pkl.gz");
+  const flipped = Buffer.from(good);
+  flipped[Math.floor(flipped.length / 2)] ^= 0x5a;
+  writeFileSync(corrupt, flipped);
+  unchanged(model, () => model.initFromFile(corrupt), /Trax file .*corrupt\.pkl\.gz. is corrupt/);
   const cut = path.join(tmp, "cut-pickle.pkl.gz");
   writeFileSync(cut, gzipBytes(raw.subarray(0, raw.length - 40)));
   unchanged(model, () => model.initFromFile(cut), /cut-pickle\.pkl\.gz/, /truncated/);

@@ -168,6 +168,16 @@ test("Loop.saveTraxCheckpoint writes what Trax's Loop writes; Python reads step,
     assert.equal(values(b), values(a));
     tf.dispose([a, b]);
     assert.is(leakedBy(() => loop.saveTraxCheckpoint(dir)), 0);
+    // A fresh loop continues from it.
+    const model2 = tl.Serial(tl.Dense(4), tl.Relu(), tl.Dense(2));
+    const task2 = new trax.supervised.TrainTask(data, tl.CategoryCrossEntropy(), trax.optimizers.Adam({ learningRate: 0.01 }));
+    const loop2 = new trax.supervised.Loop(model2, task2, { progress: "none", log: () => {} });
+    loop2.loadTraxCheckpoint(file);
+    assert.is(loop2.step, 3);
+    tensorsIn(model2.weights).forEach((t, i) => assert.equal(values(t), values(tensorsIn(model.weights)[i])));
+    (task2.optimizer.slots as tf.Tensor[][]).flat().forEach((t, i) => assert.equal(values(t), values((task.optimizer.slots as tf.Tensor[][]).flat()[i])));
+    assert.equal(loop2.history.get("eval", "metrics/CategoryAccuracy"), loop.history.get("eval", "metrics/CategoryAccuracy"));
+    loop2.dispose();
     loop.dispose();
     x.dispose();
   });

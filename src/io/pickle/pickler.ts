@@ -26,12 +26,26 @@ import { encodeNpy, tensorToNpy } from "../npy";
 import type { NpyArray } from "../npy";
 import { PickledDtype, PickledShapeDtype, isPyTuple } from "./values";
 
-/** A Python float, for a value that is an integer in JavaScript (`pyFloat(2)` pickles as `2.0`). */
+/**
+ * A Python float, for a value that is an integer in JavaScript.
+ *
+ * @example
+ * ```ts
+ * pickle(new PyFloat(2)); // Python reads 2.0 (a plain 2 pickles as the int 2)
+ * ```
+ */
 export class PyFloat {
   constructor(readonly value: number) {}
 }
 
-/** A `collections.defaultdict(list)` with these items (how Trax's history keeps metrics). */
+/**
+ * A `collections.defaultdict(list)` with these items (how Trax's history keeps metrics).
+ *
+ * @example
+ * ```ts
+ * pickle(new PyDefaultDict(new Map([["loss", [pyTuple([1, 0.5])]]]))); // defaultdict(list, {'loss': [(1, 0.5)]})
+ * ```
+ */
 export class PyDefaultDict {
   constructor(readonly items: Map<unknown, unknown>) {}
 }

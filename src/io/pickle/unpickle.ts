@@ -103,8 +103,10 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /** Little-endian two's complement bytes as a number (or a bigint beyond 2^53). */
 function decodeLong(b: Uint8Array): number | bigint {
   if (b.length === 0) return 0;
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+  // Through one hex string: linear, where shifting a BigInt byte by byte is quadratic.
+  let hex = "";
+  for (let i = b.length - 1; i >= 0; i--) hex += (b[i] < 16 ? "0" : "") + b[i].toString(16);
+  let v = BigInt(`0x${hex}`);
   if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
@@ -314,7 +316,12 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
       case 0x5d: push([]); break; // EMPTY_LIST
       case 0x6c: { const items = popMark(); push(items); break; } // LIST
       case 0x61: { const v = pop(); asList(top()).push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); asList(top()).push(...items); break; } // APPENDS
+      case 0x65: { // APPENDS (one by one: a spread of a huge list would overflow the call stack)
+        const items = popMark();
+        const list = asList(top());
+        for (const v of items) list.push(v);
+        break;
+      }
       case 0x7d: push(new Map()); break; // EMPTY_DICT
       case 0x64: { // DICT
         const items = popMark();

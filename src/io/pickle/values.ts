@@ -15,9 +15,17 @@
  * | an allowed global itself       | {@link PyGlobal}                             |
  * @module
  */
+import { inspect } from "util";
 import type { NpyArray, NpyData } from "../npy";
 
-/** An error in a pickle: a global outside the allow-list, a malformed or truncated stream. */
+/**
+ * An error in a pickle: a global outside the allow-list, a malformed or truncated stream.
+ *
+ * @example
+ * ```ts
+ * try { unpickle(bytes, { what: "model.pkl" }); } catch (e) { e instanceof UnpicklingError; } // "model.pkl: global 'os.system' is not allowed ..."
+ * ```
+ */
 export class UnpicklingError extends Error {
   constructor(message: string) {
     super(message);
@@ -55,6 +63,11 @@ export function isPyTuple(x: unknown): x is readonly unknown[] {
 /**
  * A global the allow-list names (a function or class), as a value: e.g. the
  * `builtins.list` factory of a `defaultdict`.
+ *
+ * @example
+ * ```ts
+ * new PyGlobal("builtins", "list").qualifiedName; // "builtins.list"
+ * ```
  */
 export class PyGlobal {
   constructor(readonly module: string, readonly name: string) {}
@@ -68,6 +81,11 @@ export class PyGlobal {
  * A numpy dtype (`numpy.dtype('f4')`, or a scalar type such as
  * `numpy.float32`), as its `descr` string with an explicit byte order
  * (`"<f4"`, `"|b1"`).
+ *
+ * @example
+ * ```ts
+ * new PickledDtype("<i8").tfDtype; // "int32"
+ * ```
  */
 export class PickledDtype {
   constructor(public descr: string) {}
@@ -79,9 +97,15 @@ export class PickledDtype {
 }
 
 /**
- * A numpy (or JAX) array read from a pickle. It is an {@link NpyArray}, so
- * `npyToTensor` turns it into a tensor. `scalar` is true for a numpy scalar
- * (`np.float64(0.5)`), whose shape is `[]`.
+ * A numpy (or JAX) array read from a pickle, shape and dtype as numpy has
+ * them. It is an {@link NpyArray}, so `npyToTensor` turns it into a tensor.
+ * A numpy scalar (`np.float64(0.5)`) is one of shape `[]`, `origin` `"scalar"`.
+ *
+ * @example
+ * ```ts
+ * const a = trax.io.readTraxFile("model.pkl.gz").flatWeights[0] as PickledArray;
+ * trax.io.npyToTensor(a).shape; // [5, 4]
+ * ```
  */
 export class PickledArray implements NpyArray {
   shape: number[] = [0];
@@ -93,6 +117,11 @@ export class PickledArray implements NpyArray {
   /** Where it came from: `numpy`, `jax` or `scalar`. */
   origin: "numpy" | "jax" | "scalar" = "numpy";
 
+  /** A one-line view for the REPL and `console.log` (shape, dtype, origin; not the values). */
+  [inspect.custom](): string {
+    return `PickledArray(shape [${this.shape.join(", ")}], ${this.dtype}${this.fortranOrder ? ", Fortran order" : ""}, from ${this.origin})`;
+  }
+
   /** The value of a one-element array as a number (an error for other sizes). */
   item(): number {
     if (this.data.length !== 1) throw new Error(`item(): the array has ${this.data.length} elements, not 1`);
@@ -100,7 +129,14 @@ export class PickledArray implements NpyArray {
   }
 }
 
-/** A `trax.shapes.ShapeDtype` read from a pickle: its shape and numpy dtype. */
+/**
+ * A `trax.shapes.ShapeDtype` read from a pickle: its shape and numpy dtype.
+ *
+ * @example
+ * ```ts
+ * const s = unpickle(bytes) as PickledShapeDtype; // s.shape [3, 5], s.dtype.descr "<f4"
+ * ```
+ */
 export class PickledShapeDtype {
   shape: number[] = [];
   dtype: PickledDtype | null = null;
