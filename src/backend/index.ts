@@ -13,6 +13,8 @@
  * ```
  * @module
  */
+import { assertBackendAlive } from "./engine-health";
+export { BackendLostError, backendLost, assertFitsInBackend } from "./engine-health";
 import { tf } from "./tf";
 
 export { tf };
@@ -286,6 +288,7 @@ export function isReady(): boolean {
  * ```
  */
 export function assertReady(): void {
+  assertBackendAlive();
   const engine = tf.engine() as unknown as { pendingBackendInit?: unknown };
   if (engine.pendingBackendInit != null || pending !== null) {
     throw new Error(

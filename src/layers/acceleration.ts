@@ -20,6 +20,7 @@ import type { Nested } from "../fastmath/tree";
 import { Layer, localDeviceCount } from "./base";
 import type { LayerOutput, State, Weights } from "./base";
 import { callable } from "./callable";
+import { optionKeys } from "./arg-check";
 
 /** A layer's pure function: `[outputs, newState]` from inputs, weights, state and a key. */
 export type PureForward = (x: any, weights: Weights, state: State, rng: PRNGKey) => [LayerOutput, State];
@@ -252,7 +253,12 @@ class AccelerateLayer extends Layer {
  * fast.replicateWeights(layer.weights);
  * ```
  */
-export const Accelerate = callable(AccelerateLayer, "Accelerate");
+export const Accelerate = callable(AccelerateLayer, "Accelerate", {
+  positional: ["layer"],
+  options: optionKeys<AccelerateOptions>({
+    nDevices: true,
+  }),
+});
 export type Accelerate = AccelerateLayer;
 
 // ---------------------------------------------------------------- functions

@@ -27,11 +27,13 @@ import { EMPTY_STATE, Fn, Layer, LayerError } from "./base";
 import type { State } from "./base";
 import { callable } from "./callable";
 import { Branch, Cache, Parallel, Select, Serial } from "./combinators";
-import { Dense, assertFloat } from "./core";
+import { Dense } from "./core";
 import { GlorotUniformInitializer } from "./initializers";
 import { broadcastsTo, causalBias, perHeadAttention, rowsOf, scalarOf, scalarValue, singleQueryAttention } from "./attention-math";
 import { CausalDepthwiseConvFallback, SparseProjection } from "./attention-parts";
 import { CausalDepthwiseConv } from "./convolution";
+import { withArgs, optionKeys } from "./arg-check";
+import { toInexact } from "./core/checks";
 
 export { perHeadAttention, bmm, bmmT } from "./attention-math";
 
@@ -115,10 +117,15 @@ function mergeHeads(x: tf.Tensor, nHeads: number, merged: boolean): tf.Tensor {
  * tl.SplitIntoHeads(2)(tf.ones([3, 5, 8])).shape; // [6, 5, 4]
  * ```
  */
-export function SplitIntoHeads(nHeads: number, options: HeadsOptions = {}): Layer {
+export const SplitIntoHeads = withArgs("SplitIntoHeads", {
+  positional: ["nHeads"],
+  options: optionKeys<HeadsOptions>({
+    mergedBatchAndHead: true,
+  }),
+}, function SplitIntoHeads(nHeads: number, options: HeadsOptions = {}): Layer {
   const merged = options.mergedBatchAndHead ?? true;
   return Fn("SplitIntoHeads", (x: tf.Tensor) => splitHeads(x, nHeads, merged));
-}
+});
 
 /**
  * Rejoins heads after multi-head computation: `(b*h, l, dHead)` (or
@@ -129,10 +136,15 @@ export function SplitIntoHeads(nHeads: number, options: HeadsOptions = {}): Laye
  * tl.MergeHeads(2)(tf.ones([6, 5, 4])).shape; // [3, 5, 8]
  * ```
  */
-export function MergeHeads(nHeads: number, options: HeadsOptions = {}): Layer {
+export const MergeHeads = withArgs("MergeHeads", {
+  positional: ["nHeads"],
+  options: optionKeys<HeadsOptions>({
+    mergedBatchAndHead: true,
+  }),
+}, function MergeHeads(nHeads: number, options: HeadsOptions = {}): Layer {
   const merged = options.mergedBatchAndHead ?? true;
   return Fn("MergeHeads", (x: tf.Tensor) => mergeHeads(x, nHeads, merged));
-}
+});
 
 // ----------------------------------------------------- DotProductAttention
 
@@ -189,7 +201,12 @@ class DotProductAttentionLayer extends Layer {
  * att([q, q, q, tf.ones([1, 1, 1, 3], "bool")]).shape; // [1, 2, 3, 4]
  * ```
  */
-export const DotProductAttention = callable(DotProductAttentionLayer, "DotProductAttention");
+export const DotProductAttention = callable(DotProductAttentionLayer, "DotProductAttention", {
+  positional: [],
+  options: optionKeys<DotProductAttentionOptions>({
+    dropout: true, mode: true, nHeads: true,
+  }),
+});
 export type DotProductAttention = DotProductAttentionLayer;
 
 // ------------------------------------------------------------ PureAttention
@@ -250,7 +267,12 @@ class PureAttentionLayer extends Layer {
  * y.shape; // [2, 3, 8]
  * ```
  */
-export const PureAttention = callable(PureAttentionLayer, "PureAttention");
+export const PureAttention = callable(PureAttentionLayer, "PureAttention", {
+  positional: [],
+  options: optionKeys<PureAttentionOptions>({
+    nHeads: true, dropout: true, mode: true,
+  }),
+});
 export type PureAttention = PureAttentionLayer;
 
 // ------------------------------------------------------------- AttentionQKV
@@ -302,7 +324,12 @@ function sparsifiableDense(dFeature: number, sparsity: number | "noop" | null | 
  * y.shape; // [1, 2, 8]
  * ```
  */
-export function AttentionQKV(dFeature: number, options: AttentionQKVOptions = {}): Layer {
+export const AttentionQKV = withArgs("AttentionQKV", {
+  positional: ["dFeature"],
+  options: optionKeys<AttentionQKVOptions>({
+    nHeads: true, dropout: true, mode: true, cacheKVInPredict: true, qSparsity: true, resultSparsity: true,
+  }),
+}, function AttentionQKV(dFeature: number, options: AttentionQKVOptions = {}): Layer {
   const nHeads = options.nHeads ?? 1;
   const mode = options.mode ?? "train";
   checkHeads("AttentionQKV", dFeature, nHeads);
@@ -314,7 +341,7 @@ export function AttentionQKV(dFeature: number, options: AttentionQKVOptions = {}
     sparsifiableDense(dFeature, options.resultSparsity, mode),
     { name: "AttentionQKV" }
   );
-}
+});
 
 /** Options of {@link Attention}. */
 export interface AttentionOptions {
@@ -340,9 +367,14 @@ export interface AttentionOptions {
  * y.shape; // [1, 3, 8]
  * ```
  */
-export function Attention(dFeature: number, options: AttentionOptions = {}): Layer {
+export const Attention = withArgs("Attention", {
+  positional: ["dFeature"],
+  options: optionKeys<AttentionOptions>({
+    nHeads: true, dropout: true, mode: true,
+  }),
+}, function Attention(dFeature: number, options: AttentionOptions = {}): Layer {
   return Serial(Select([0, 0, 0]), AttentionQKV(dFeature, options), { name: "Attention" });
-}
+});
 
 // ---------------------------------------------------- ConfigurableAttention
 
@@ -365,7 +397,12 @@ export interface ConfigurableAttentionOptions {
  * att(tf.ones([1, 3, 8])).shape; // [1, 3, 8]
  * ```
  */
-export function ConfigurableAttention(
+export const ConfigurableAttention = withArgs("ConfigurableAttention", {
+  positional: ["qLayer", "kLayer", "vLayer", "finalLayer", "qkvAttentionLayer"],
+  options: optionKeys<ConfigurableAttentionOptions>({
+    nHeads: true,
+  }),
+}, function ConfigurableAttention(
   qLayer: Layer, kLayer: Layer, vLayer: Layer, finalLayer: Layer, qkvAttentionLayer: Layer,
   options: ConfigurableAttentionOptions = {}
 ): Layer {
@@ -377,7 +414,7 @@ export function ConfigurableAttention(
     finalLayer,
     { name: "ConfigurableAttention" }
   );
-}
+});
 
 // --------------------------------------------- DotProductCausalAttention
 
@@ -502,7 +539,12 @@ class DotProductCausalAttentionLayer extends Layer {
  * att([x, x, x]).shape; // [2, 4, 8]
  * ```
  */
-export const DotProductCausalAttention = callable(DotProductCausalAttentionLayer, "DotProductCausalAttention");
+export const DotProductCausalAttention = callable(DotProductCausalAttentionLayer, "DotProductCausalAttention", {
+  positional: [],
+  options: optionKeys<DotProductCausalAttentionOptions>({
+    dropout: true, maxInferenceLength: true, mode: true, nHeads: true,
+  }),
+});
 export type DotProductCausalAttention = DotProductCausalAttentionLayer;
 
 // ---------------------------------------------------------- CausalAttention
@@ -534,7 +576,12 @@ export interface CausalAttentionOptions {
  * att(tf.ones([1, 5, 8])).shape; // [1, 5, 8]
  * ```
  */
-export function CausalAttention(dFeature: number, options: CausalAttentionOptions = {}): Layer {
+export const CausalAttention = withArgs("CausalAttention", {
+  positional: ["dFeature"],
+  options: optionKeys<CausalAttentionOptions>({
+    nHeads: true, dropout: true, maxInferenceLength: true, useDconv: true, mode: true,
+  }),
+}, function CausalAttention(dFeature: number, options: CausalAttentionOptions = {}): Layer {
   const nHeads = options.nHeads ?? 1;
   const mode = options.mode ?? "train";
   checkHeads("CausalAttention", dFeature, nHeads);
@@ -546,7 +593,7 @@ export function CausalAttention(dFeature: number, options: CausalAttentionOption
       { nHeads }),
     "CausalAttention"
   );
-}
+});
 
 function withName(layer: Layer, name: string): Layer {
   layer._name = name;
@@ -586,7 +633,12 @@ export interface ShiftRightOptions {
  * tl.ShiftRight({ nPositions: 2 })(tf.tensor([[1, 2, 3]])); // [[0, 0, 1]]
  * ```
  */
-export function ShiftRight(options: ShiftRightOptions = {}): Layer {
+export const ShiftRight = withArgs("ShiftRight", {
+  positional: [],
+  options: optionKeys<ShiftRightOptions>({
+    nPositions: true, mode: true,
+  }),
+}, function ShiftRight(options: ShiftRightOptions = {}): Layer {
   if (typeof options !== "object" || options === null) {
     throw constructionError("ShiftRight", `ShiftRight takes an options object ({ nPositions, mode }); got ${String(options)}`);
   }
@@ -607,7 +659,7 @@ export function ShiftRight(options: ShiftRightOptions = {}): Layer {
     const kept = x.slice(x.shape.map(() => 0), [x.shape[0], l - n, ...x.shape.slice(2)] as number[]);
     return tf.pad(kept, pads);
   });
-}
+});
 
 // ------------------------------------------------------------------- masks
 
@@ -626,7 +678,12 @@ export interface PaddingMaskOptions {
  * tl.PaddingMask()(tf.tensor([[5, 7, 0]])); // [[[[true, true, false]]]]
  * ```
  */
-export function PaddingMask(options: PaddingMaskOptions = {}): Layer {
+export const PaddingMask = withArgs("PaddingMask", {
+  positional: [],
+  options: optionKeys<PaddingMaskOptions>({
+    pad: true,
+  }),
+}, function PaddingMask(options: PaddingMaskOptions = {}): Layer {
   const pad = options.pad ?? 0;
   return Fn(`PaddingMask(${pad})`, (x: tf.Tensor) => {
     if (x.rank !== 2) {
@@ -635,7 +692,7 @@ export function PaddingMask(options: PaddingMaskOptions = {}): Layer {
     const [b, l] = x.shape;
     return tf.notEqual(x, tf.scalar(pad, x.dtype)).reshape([b, 1, 1, l]);
   });
-}
+});
 
 /**
  * Mask for encoder-decoder attention: `(decoderInput (b, ld, d), mask (b, ..., le))`
@@ -646,7 +703,10 @@ export function PaddingMask(options: PaddingMaskOptions = {}): Layer {
  * tl.EncoderDecoderMask()([tf.ones([1, 2, 4]), tf.tensor([[[[1, 0, 1]]]])]).shape; // [1, 1, 2, 3]
  * ```
  */
-export function EncoderDecoderMask(): Layer {
+export const EncoderDecoderMask = withArgs("EncoderDecoderMask", {
+  positional: [],
+  options: [],
+}, function EncoderDecoderMask(): Layer {
   return Fn("EncoderDecoderMask", (decoderInput: tf.Tensor, mask: tf.Tensor) => {
     if (decoderInput.rank !== 3) {
       throw new Error(
@@ -660,7 +720,7 @@ export function EncoderDecoderMask(): Layer {
     const m = mask.cast("float32").reshape([b, 1, 1, le]);
     return tf.add(m, tf.zeros([1, 1, decoderInput.shape[1] as number, 1]));
   });
-}
+});
 
 // ------------------------------------------------------- PositionalEncoding
 
@@ -726,7 +786,7 @@ class PositionalEncodingLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     if (x.rank !== 3) throw new Error(`PositionalEncoding expects (batch, length, depth); got shape [${x.shape}]`);
     const [, length, d] = x.shape;
     if (this._mode === "predict") {
@@ -803,5 +863,11 @@ class PositionalEncodingLayer extends Layer {
  * pe(tf.zeros([1, 3, 4])); // the encodings of positions 0, 1, 2
  * ```
  */
-export const PositionalEncoding = callable(PositionalEncodingLayer, "PositionalEncoding");
+export const PositionalEncoding = callable(PositionalEncodingLayer, "PositionalEncoding", {
+  positional: [],
+  options: optionKeys<PositionalEncodingOptions>({
+    maxLen: true, dropout: true, dropoutBroadcastDims: true, useBfloat16: true, startFromZeroProb: true,
+    maxOffsetToAdd: true, dFeature: true, mode: true,
+  }),
+});
 export type PositionalEncoding = PositionalEncodingLayer;

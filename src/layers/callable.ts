@@ -2,11 +2,11 @@
  * Layer classes that can be called without `new`, as Trax's constructors are:
  * `tl.Dense(10)` and `new tl.Dense(10)` both work, and `instanceof` and
  * `extends` keep working.
- * Each call records its constructor name and arguments (see
- * ./constructor-call.ts) for `layer.toPython()`.
  * @module
  */
+import { checkArgs, registerArgSpec } from "./arg-check";
 import { markRecording, recordConstructorCall } from "./constructor-call";
+import type { ArgSpec } from "./arg-check";
 
 /** A class that can also be called as a plain function returning an instance. */
 export type CallableClass<C extends abstract new (...args: any[]) => any> = C &
@@ -14,30 +14,37 @@ export type CallableClass<C extends abstract new (...args: any[]) => any> = C &
 
 /**
  * Wraps a class so that calling it without `new` constructs an instance.
- * `name` becomes the class's name (a layer's default name).
+ * `name` becomes the class's name (a layer's default name). With `spec`,
+ * every call (with or without `new`, not a subclass's `super`) is checked
+ * against the declared arguments (see `arg-check.ts`), and records its
+ * constructor name and arguments (see `constructor-call.ts`) for
+ * `layer.toPython()`.
  *
  * @example
  * ```ts
  * class DenseLayer extends Layer { ... }
- * export const Dense = callable(DenseLayer, "Dense");
+ * export const Dense = callable(DenseLayer, "Dense", { positional: ["nUnits"], options: DENSE_OPTIONS });
  * export type Dense = DenseLayer;
  * ```
  */
-export function callable<C extends new (...args: any[]) => any>(cls: C, name: string): CallableClass<C> {
+export function callable<C extends new (...args: any[]) => any>(cls: C, name: string, spec?: ArgSpec): CallableClass<C> {
   Object.defineProperty(cls, "name", { value: name, configurable: true });
   const proxy: CallableClass<C> = new Proxy(cls, {
     apply(target, _thisArg, args) {
+      if (spec) checkArgs(name, args, spec);
       const made = Reflect.construct(target, args);
       recordConstructorCall(made, { name, args, namespace: "tl" });
       return made;
     },
     construct(target, args, newTarget) {
+      if (spec && newTarget === proxy) checkArgs(name, args, spec);
       const made = Reflect.construct(target, args, newTarget);
       // A subclass (`class MyLayer extends tl.Dense`) is not this constructor: it records nothing.
       if (newTarget === proxy) recordConstructorCall(made, { name, args, namespace: "tl" });
       return made;
     },
   }) as CallableClass<C>;
+  if (spec) registerArgSpec(proxy, name, spec);
   markRecording(proxy);
   markRecording(cls); // its instances are the library's own (not a user's subclass)
   return proxy;

@@ -2,8 +2,9 @@
  * Remembers how each layer was built: the constructor's name and the
  * arguments it was called with, so that `layer.toPython()` can print the
  * Trax expression that builds the same layer. One mechanism for every
- * constructor: class constructors record through {@link callable}, function
- * constructors through {@link recordedConstructor}.
+ * constructor: class constructors record through `callable` (./callable.ts),
+ * function constructors through `withArgs` (./arg-check.ts), models
+ * through {@link recordedConstructor}.
  * @module
  */
 
@@ -78,8 +79,8 @@ export function constructorCallOf(made: unknown): ConstructorCall | undefined {
  *
  * @example
  * ```ts
- * export const Relu = recordedConstructor("Relu", activationFns.Relu);
- * constructorCallOf(Relu())?.name; // "Relu"
+ * export const MLP = recordedConstructor("MLP", mlp, "trax.models");
+ * constructorCallOf(MLP())?.name; // "MLP"
  * ```
  */
 export function recordedConstructor<F extends (...args: any[]) => any>(

@@ -7,8 +7,9 @@ import { tf } from "../backend/tf";
 import { ShapeDtype } from "../shapes";
 import { EMPTY_WEIGHTS, Layer } from "./base";
 import { callable } from "./callable";
-import { assertFloat } from "./core";
 import { checkMode } from "./core/checks";
+import { optionKeys } from "./arg-check";
+import { assertPromotable, toInexact } from "./core/checks";
 
 type Mode = "train" | "eval" | "predict";
 
@@ -19,7 +20,7 @@ function isTensor(x: unknown): x is tf.Tensor {
 /** Throws unless `inputSignature` is one float32 input (not a list). */
 function assertOneFloatInput(layer: string, inputSignature: ShapeDtype): void {
   if (!(inputSignature instanceof ShapeDtype)) throw new Error(`${layer} takes one input`);
-  assertFloat(layer, inputSignature);
+  assertPromotable(layer, inputSignature);
 }
 
 // ------------------------------------------------------------------ BatchNorm
@@ -73,7 +74,7 @@ class BatchNormLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const axes = this.axesFor(x.rank, x.shape);
     const statsShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
     const [runningMean, runningVar, nBatches] = this.state as tf.Tensor[];
@@ -86,6 +87,9 @@ class BatchNormLayer extends Layer {
     let mean: tf.Tensor;
     let variance: tf.Tensor;
     if (this._mode === "train") {
+      if (axes.some((a) => x.shape[a] === 0)) {
+        throw new Error(`${this.name}: the batch is empty (shape [${x.shape}]): no statistics to normalize with; the running statistics are left unchanged`);
+      }
       mean = tf.mean(x, axes, true);
       // The fast (less stable) variance Trax uses: E[x^2] - E[x]^2.
       variance = tf.sub(tf.mean(tf.square(x), axes, true), tf.square(mean));
@@ -146,7 +150,12 @@ class BatchNormLayer extends Layer {
  * const [runningMean, runningVar, nBatches] = bn.state as tf.Tensor[];
  * ```
  */
-export const BatchNorm = callable(BatchNormLayer, "BatchNorm");
+export const BatchNorm = callable(BatchNormLayer, "BatchNorm", {
+  positional: [],
+  options: optionKeys<BatchNormOptions>({
+    axis: true, epsilon: true, center: true, scale: true, momentum: true, mode: true,
+  }),
+});
 export type BatchNorm = BatchNormLayer;
 
 // ------------------------------------------------------------------ LayerNorm
@@ -170,7 +179,7 @@ class LayerNormLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const [scale, bias] = this.weights as tf.Tensor[];
     if (x.rank < 1 || x.shape[x.rank - 1] !== scale.shape[0]) {
       throw new Error(`${this.name} expects inputs with ${scale.shape[0]} features on the last axis; got shape [${x.shape}]`);
@@ -202,7 +211,12 @@ class LayerNormLayer extends Layer {
  * tl.LayerNorm()(tf.tensor([[1, 3]])); // [[-1, 1]] (nearly)
  * ```
  */
-export const LayerNorm = callable(LayerNormLayer, "LayerNorm");
+export const LayerNorm = callable(LayerNormLayer, "LayerNorm", {
+  positional: [],
+  options: optionKeys<LayerNormOptions>({
+    center: true, epsilon: true,
+  }),
+});
 export type LayerNorm = LayerNormLayer;
 
 // --------------------------------------------------------- FilterResponseNorm
@@ -234,7 +248,7 @@ class FilterResponseNormLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const [gamma, beta, epsilonL] = this.weights as unknown as [tf.Tensor, tf.Tensor, tf.Tensor[]];
     if (x.rank < 2 || x.shape[x.rank - 1] !== gamma.shape[0]) {
       throw new Error(`${this.name} expects inputs (batch, ..., ${gamma.shape[0]} channels) of rank >= 2; got shape [${x.shape}]`);
@@ -270,5 +284,10 @@ class FilterResponseNormLayer extends Layer {
  * tl.FilterResponseNorm()(tf.ones([2, 5, 7, 3])).shape; // [2, 5, 7, 3]
  * ```
  */
-export const FilterResponseNorm = callable(FilterResponseNormLayer, "FilterResponseNorm");
+export const FilterResponseNorm = callable(FilterResponseNormLayer, "FilterResponseNorm", {
+  positional: [],
+  options: optionKeys<FilterResponseNormOptions>({
+    mode: true, learnEpsilon: true, initEpsilon: true, initLearntEpsilon: true,
+  }),
+});
 export type FilterResponseNorm = FilterResponseNormLayer;

@@ -8,7 +8,6 @@
 import * as tl from "../layers";
 import type { Layer } from "../layers/base";
 import { recordedConstructor } from "../layers/constructor-call";
-import { assertFunction } from "./assert-shape";
 import { checkModelOptions } from "./options";
 import type { LayerFactory, ModelMode } from "./options";
 
@@ -91,7 +90,7 @@ const REFORMER_KEYS = [
   "attentionChunkSize", "mode",
 ] as const;
 
-/** Trax's `configurable_transformer.PositionalEncoder`, wrapped in its `...d->...d` shape assert. */
+/** Trax's `configurable_transformer.PositionalEncoder`, wrapped in its `...d->...d` shape assert (Trax's `@assert_shape`). */
 function positionalEncoder(o: ReformerLMOptions, mode: ModelMode, dropout: number, maxLen: number): Layer {
   const posType = o.posType ?? null;
   let pe: Layer;
@@ -119,7 +118,7 @@ function positionalEncoder(o: ReformerLMOptions, mode: ModelMode, dropout: numbe
       shape, dEmbs: o.posDAxialEmbs, dropoutBroadcastDims: shape.map((_, i) => i + 1), dropout, mode,
     });
   }
-  return assertFunction("...d->...d", pe);
+  return tl.AssertFunction("...d->...d", pe);
 }
 
 function attentionLayer(type: ReformerAttentionType, dModel: number, a: ReformerAttentionOptions, chunkSize: number): Layer {
@@ -188,7 +187,7 @@ function reformerLM(vocabSize: number, options: ReformerLMOptions = {}): Layer {
     tl.Concatenate(),
     tl.LayerNorm(),
     tl.Dropout({ rate: dropout, sharedAxes: [-2], mode }),
-    assertFunction("...a->...b", tl.Dense(vocabSize))
+    tl.AssertFunction("...a->...b", tl.Dense(vocabSize))
   );
 }
 

@@ -6,7 +6,9 @@ import { tf } from "../../backend/tf";
 import * as random from "../../fastmath/random";
 import { Layer } from "../base";
 import { callable } from "../callable";
-import { assertFloat, checkMode, normalizeAxis } from "./checks";
+import { checkMode, normalizeAxis } from "./checks";
+import { optionKeys } from "../arg-check";
+import { toInexact } from "./checks";
 
 /** Options of {@link Dropout}. */
 export interface DropoutOptions {
@@ -44,7 +46,7 @@ class DropoutLayer extends Layer {
     if (this._mode !== "train") return x;
     const rate = this._initialRate;
     if (rate === 0) return x;
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const maskShape = [...x.shape];
     for (const a of this._sharedAxes) maskShape[normalizeAxis(`${this.name} sharedAxes`, a, x.rank)] = 1;
     const keepProb = 1 - rate;
@@ -75,5 +77,10 @@ class DropoutLayer extends Layer {
  * tl.Dropout({ rate: 0.5, sharedAxes: [0] }); // one mask for the whole batch
  * ```
  */
-export const Dropout = callable(DropoutLayer, "Dropout");
+export const Dropout = callable(DropoutLayer, "Dropout", {
+  positional: [],
+  options: optionKeys<DropoutOptions>({
+    rate: true, sharedAxes: true, mode: true,
+  }),
+});
 export type Dropout = DropoutLayer;

@@ -10,6 +10,8 @@ import { ShapeDtype } from "../../shapes";
 import { Layer, PureLayer } from "../base";
 import { callable } from "../callable";
 import { pyShape } from "./checks";
+import { withArgs, optionKeys } from "../arg-check";
+import { inAbstractEvaluation } from "../abstract-eval";
 
 /** Options of {@link PrintShape}. */
 export interface PrintShapeOptions {
@@ -24,7 +26,9 @@ export interface PrintShapeOptions {
  * returns them unchanged, exactly as Trax prints them:
  * `PrintShape: <msg>: [(2, 3)[float32], (2,)[int32]]`.
  *
- * Inputs: `nIn` tensors of any shape; outputs: the same tensors.
+ * Inputs: `nIn` tensors of any shape; outputs: the same tensors. It prints
+ * once per real call: not while a first call initializes the model, nor when
+ * shapes are only inferred (`outputSignature`, showing a model).
  *
  * @example
  * ```ts
@@ -32,18 +36,25 @@ export interface PrintShapeOptions {
  * model(tf.ones([2, 3])); // prints "PrintShape: after dense: [(2, 4)[float32]]"
  * ```
  */
-export function PrintShape(options: PrintShapeOptions = {}): PureLayer {
+export const PrintShape = withArgs("PrintShape", {
+  positional: [],
+  options: optionKeys<PrintShapeOptions>({
+    nIn: true, msg: true,
+  }),
+}, function PrintShape(options: PrintShapeOptions = {}): PureLayer {
   const nIn = options.nIn ?? 1;
   const msg = options.msg ?? "";
   if (!Number.isInteger(nIn) || nIn < 0) throw new Error(`PrintShape needs a non-negative integer nIn; got ${nIn}`);
   const format = (x: tf.Tensor) => `${pyShape(x.shape)}[${x.dtype}]`;
   const fwd = (xs: tf.Tensor | tf.Tensor[]) => {
-    const shapesAndDtypes = nIn === 1 ? format(xs as tf.Tensor) : (xs as tf.Tensor[]).map(format).join(", ");
-    console.log(`PrintShape: ${msg}: [${shapesAndDtypes}]`);
+    if (!inAbstractEvaluation()) {
+      const shapesAndDtypes = nIn === 1 ? format(xs as tf.Tensor) : (xs as tf.Tensor[]).map(format).join(", ");
+      console.log(`PrintShape: ${msg}: [${shapesAndDtypes}]`);
+    }
     return xs;
   };
   return PureLayer(fwd, { nIn, nOut: nIn, name: `PrintShape_${nIn}` });
-}
+});
 
 /** Options of {@link SummaryScalar}. */
 export interface SummaryScalarOptions {
@@ -95,7 +106,12 @@ class SummaryScalarLayer extends Layer {
  * (s.state as tf.Tensor).arraySync(); // 4
  * ```
  */
-export const SummaryScalar = callable(SummaryScalarLayer, "SummaryScalar");
+export const SummaryScalar = callable(SummaryScalarLayer, "SummaryScalar", {
+  positional: ["name"],
+  options: optionKeys<SummaryScalarOptions>({
+    aggregationFun: true,
+  }),
+});
 export type SummaryScalar = SummaryScalarLayer;
 
 /** Options of {@link SummaryImage}. */
@@ -195,7 +211,12 @@ function checkBatch(layer: string, shapes: readonly (readonly number[])[]): numb
  * (s.state as tf.Tensor[]).length; // 2 images of (28, 28)
  * ```
  */
-export const SummaryImage = callable(SummaryImageLayer, "SummaryImage");
+export const SummaryImage = callable(SummaryImageLayer, "SummaryImage", {
+  positional: ["name", "nIn"],
+  options: optionKeys<SummaryImageOptions>({
+    numSummaries: true, recoverFn: true,
+  }),
+});
 export type SummaryImage = SummaryImageLayer;
 
 /**

@@ -14,6 +14,7 @@ import { RandomNormalInitializer } from "../initializers";
 import type { Initializer } from "../initializers";
 import { checkMode } from "./self-attention";
 import type { EfficientAttentionMode } from "./efficient-attention-base";
+import { optionKeys } from "../arg-check";
 
 /** Options of {@link AxialPositionalEncoding}. */
 export interface AxialPositionalEncodingOptions {
@@ -112,5 +113,10 @@ class AxialPositionalEncodingLayer extends Layer {
  * ape(tf.zeros([1, 12, 8])).shape; // [1, 12, 8]
  * ```
  */
-export const AxialPositionalEncoding = callable(AxialPositionalEncodingLayer, "AxialPositionalEncoding");
+export const AxialPositionalEncoding = callable(AxialPositionalEncodingLayer, "AxialPositionalEncoding", {
+  positional: [],
+  options: optionKeys<AxialPositionalEncodingOptions>({
+    shape: true, dEmbs: true, kernelInitializer: true, dropout: true, dropoutBroadcastDims: true, mode: true,
+  }),
+});
 export type AxialPositionalEncoding = AxialPositionalEncodingLayer;

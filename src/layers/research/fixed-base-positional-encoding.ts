@@ -14,6 +14,7 @@ import { RandomUniformInitializer } from "../initializers";
 import type { Initializer } from "../initializers";
 import { checkMode } from "./self-attention";
 import type { EfficientAttentionMode } from "./efficient-attention-base";
+import { optionKeys } from "../arg-check";
 
 /** Options of {@link FixedBasePositionalEncoding}. */
 export interface FixedBasePositionalEncodingOptions {
@@ -137,5 +138,11 @@ class FixedBasePositionalEncodingLayer extends Layer {
  * pe(tf.zeros([1, 5, 6])).shape; // [1, 5, 6] (positions below 2^3)
  * ```
  */
-export const FixedBasePositionalEncoding = callable(FixedBasePositionalEncodingLayer, "FixedBasePositionalEncoding");
+export const FixedBasePositionalEncoding = callable(FixedBasePositionalEncodingLayer, "FixedBasePositionalEncoding", {
+  positional: [],
+  options: optionKeys<FixedBasePositionalEncodingOptions>({
+    bases: true, nDigits: true, startFromZeroOneIn: true, baseDropoutOneIn: true, mode: true,
+    initializer: true,
+  }),
+});
 export type FixedBasePositionalEncoding = FixedBasePositionalEncodingLayer;

@@ -16,6 +16,7 @@ import { OrthogonalInitializer } from "../initializers";
 import { checkMode } from "./self-attention";
 import type { EfficientAttentionMode } from "./efficient-attention-base";
 import { threefry2x32PrangeFlat } from "./threefry-prf";
+import { optionKeys } from "../arg-check";
 
 /** The fixed key of the noise stream (JAX: `split(PRNGKey(234234535))[0]`). */
 const NOISE_KEY: PRNGKey = random.split(random.getPrng(234234535), 2)[0] as PRNGKey;
@@ -168,7 +169,12 @@ class InfinitePositionalEncodingLayer extends Layer {
  * pe(tf.zeros([1, 5, 8])).shape; // [1, 5, 8]
  * ```
  */
-export const InfinitePositionalEncoding = callable(InfinitePositionalEncodingLayer, "InfinitePositionalEncoding");
+export const InfinitePositionalEncoding = callable(InfinitePositionalEncodingLayer, "InfinitePositionalEncoding", {
+  positional: [],
+  options: optionKeys<InfinitePositionalEncodingOptions>({
+    drift: true, affine: true, transform: true, timeBinLength: true, mode: true,
+  }),
+});
 export type InfinitePositionalEncoding = InfinitePositionalEncodingLayer;
 
 /** Options of {@link TimeBinPositionalEncoding}. */
@@ -234,5 +240,10 @@ class TimeBinPositionalEncodingLayer extends Layer {
  * tb(tf.zeros([1, 7, 4])); // position 6: [0, 0.5, 0.2, 1]
  * ```
  */
-export const TimeBinPositionalEncoding = callable(TimeBinPositionalEncodingLayer, "TimeBinPositionalEncoding");
+export const TimeBinPositionalEncoding = callable(TimeBinPositionalEncodingLayer, "TimeBinPositionalEncoding", {
+  positional: ["timeBinLength"],
+  options: optionKeys<TimeBinPositionalEncodingOptions>({
+    mode: true,
+  }),
+});
 export type TimeBinPositionalEncoding = TimeBinPositionalEncodingLayer;

@@ -16,6 +16,7 @@ import { hashVecs, bucketSpec } from "./lsh-hash";
 import type { NBuckets } from "./lsh-hash";
 import { checkMode } from "./self-attention";
 import type { EfficientAttentionMode } from "./efficient-attention-base";
+import { optionKeys } from "../arg-check";
 
 /** Options of {@link LSHFF}. */
 export interface LSHFFOptions {
@@ -88,5 +89,10 @@ class LSHFFLayer extends Layer {
  * ff(tf.randomNormal([2, 5, 16])).shape; // [2, 5, 16]
  * ```
  */
-export const LSHFF = callable(LSHFFLayer, "LSHFF");
+export const LSHFF = callable(LSHFFLayer, "LSHFF", {
+  positional: ["dFf", "nBuckets"],
+  options: optionKeys<LSHFFOptions>({
+    nHashes: true, mode: true, kernelInitializer: true, biasInitializer: true,
+  }),
+});
 export type LSHFF = LSHFFLayer;

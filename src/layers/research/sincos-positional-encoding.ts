@@ -12,6 +12,7 @@ import type { State } from "../base";
 import { callable } from "../callable";
 import { checkMode } from "./self-attention";
 import type { EfficientAttentionMode } from "./efficient-attention-base";
+import { optionKeys } from "../arg-check";
 
 /** `(1, length, d)`: `sin` of `(start + t) * exp(-i ln(10000) / d)` for even `i` in the first half, `cos` in the second. */
 export function sinCosTable(start: number, length: number, d: number): tf.Tensor {
@@ -110,5 +111,10 @@ class SinCosPositionalEncodingLayer extends Layer {
  * pe(tf.zeros([1, 3, 4])); // rows [sin t, sin t/100, cos t, cos t/100] for t = 0, 1, 2
  * ```
  */
-export const SinCosPositionalEncoding = callable(SinCosPositionalEncodingLayer, "SinCosPositionalEncoding");
+export const SinCosPositionalEncoding = callable(SinCosPositionalEncodingLayer, "SinCosPositionalEncoding", {
+  positional: [],
+  options: optionKeys<SinCosPositionalEncodingOptions>({
+    addOffset: true, dropout: true, dropoutBroadcastDims: true, startFromZeroOneIn: true, mode: true,
+  }),
+});
 export type SinCosPositionalEncoding = SinCosPositionalEncodingLayer;
