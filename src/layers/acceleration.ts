@@ -18,7 +18,7 @@ import type { PRNGKey } from "../fastmath/random";
 import { isTensor, nestedMap } from "../fastmath/tree";
 import type { Nested } from "../fastmath/tree";
 import { Layer, localDeviceCount } from "./base";
-import type { LayerOutput, State, Weights } from "./base";
+import type { LayerOutput, State, Weights, WeightsView } from "./base";
 import { callable } from "./callable";
 import { optionKeys } from "./arg-check";
 
@@ -156,7 +156,7 @@ class AccelerateLayer extends Layer {
    * with a leading device axis; on tfjs's one device they are the sublayer's
    * own tensors (copies would only cost memory).
    */
-  get weights(): Weights {
+  get weights(): WeightsView {
     return this.sublayer.weights;
   }
 
@@ -165,7 +165,7 @@ class AccelerateLayer extends Layer {
   }
 
   /** The sublayer's state (one copy, as the weights). */
-  get state(): State {
+  get state(): WeightsView {
     return this.sublayer.state;
   }
 

@@ -11,17 +11,19 @@ import { ShapeDtype } from "../shapes";
 import { Fn, Layer } from "./base";
 import type { LayerOptions, PureLayer } from "./base";
 import { callable } from "./callable";
-import { assertNumeric } from "./core/checks";
+import { assertNumeric, toInexact } from "./core/checks";
 import { withArgs, optionKeys } from "./arg-check";
-import { toInexact } from "./core/checks";
+import { oneOutput, type OneOutput } from "./typed-output";
 
 /** A one-input activation layer named `name`, checking the input dtype first. */
-function activation(name: string, floatOnly: boolean, f: (x: tf.Tensor) => tf.Tensor): PureLayer {
-  return Fn(name, (x: tf.Tensor) => {
-    if (floatOnly) return f(toInexact(name, x));
-    assertNumeric(name, x);
-    return f(x);
-  });
+function activation(name: string, floatOnly: boolean, f: (x: tf.Tensor) => tf.Tensor): OneOutput<PureLayer> {
+  return oneOutput(
+    Fn(name, (x: tf.Tensor) => {
+      if (floatOnly) return f(toInexact(name, x));
+      assertNumeric(name, x);
+      return f(x);
+    })
+  );
 }
 
 /**
@@ -34,7 +36,7 @@ function activation(name: string, floatOnly: boolean, f: (x: tf.Tensor) => tf.Te
  * tl.Relu()(tf.tensor([-2, 0, 3])); // [0, 0, 3]
  * ```
  */
-export const Relu = withArgs("Relu", { positional: [], options: [] }, function Relu(): PureLayer {
+export const Relu = withArgs("Relu", { positional: [], options: [] }, function Relu(): OneOutput<PureLayer> {
   return activation("Relu", false, (x) => tf.relu(x));
 });
 
@@ -59,7 +61,7 @@ export const ParametricRelu = withArgs("ParametricRelu", {
   options: optionKeys<ParametricReluOptions>({
     a: true,
   }),
-}, function ParametricRelu(options: ParametricReluOptions = {}): PureLayer {
+}, function ParametricRelu(options: ParametricReluOptions = {}): OneOutput<PureLayer> {
   const a = options.a ?? 1.0;
   return activation("ParametricRelu", false, (x) => tf.maximum(tf.mul(x, a), 0));
 });
@@ -85,7 +87,7 @@ export const LeakyRelu = withArgs("LeakyRelu", {
   options: optionKeys<LeakyReluOptions>({
     a: true,
   }),
-}, function LeakyRelu(options: LeakyReluOptions = {}): PureLayer {
+}, function LeakyRelu(options: LeakyReluOptions = {}): OneOutput<PureLayer> {
   const a = options.a ?? 0.01;
   return activation("LeakyRelu", false, (x) => {
     const xf = x.toFloat();
@@ -115,7 +117,7 @@ export const Elu = withArgs("Elu", {
   options: optionKeys<EluOptions>({
     a: true,
   }),
-}, function Elu(options: EluOptions = {}): PureLayer {
+}, function Elu(options: EluOptions = {}): OneOutput<PureLayer> {
   const a = options.a ?? 1.0;
   return activation("Elu", true, (x) => eluBody(x, a));
 });
@@ -143,7 +145,7 @@ export const Selu = withArgs("Selu", {
   options: optionKeys<SeluOptions>({
     alpha: true, lmbda: true,
   }),
-}, function Selu(options: SeluOptions = {}): PureLayer {
+}, function Selu(options: SeluOptions = {}): OneOutput<PureLayer> {
   const alpha = options.alpha ?? 1.6732632423543772;
   const lmbda = options.lmbda ?? 1.0507009873554805;
   return activation("Selu", true, (x) => tf.mul(eluBody(x, alpha), lmbda));
@@ -172,7 +174,7 @@ function eluBody(x: tf.Tensor, a: number): tf.Tensor {
  * tl.Gelu()(tf.tensor([-1, 0, 1])); // [-0.1587, 0, 0.8413]
  * ```
  */
-export const Gelu = withArgs("Gelu", { positional: [], options: [] }, function Gelu(): PureLayer {
+export const Gelu = withArgs("Gelu", { positional: [], options: [] }, function Gelu(): OneOutput<PureLayer> {
   return activation("Gelu", true, (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))));
 });
 
@@ -187,7 +189,7 @@ export const Gelu = withArgs("Gelu", { positional: [], options: [] }, function G
  * tl.FastGelu()(tf.tensor([-1, 0, 1])); // [-0.1588, 0, 0.8412]
  * ```
  */
-export const FastGelu = withArgs("FastGelu", { positional: [], options: [] }, function FastGelu(): PureLayer {
+export const FastGelu = withArgs("FastGelu", { positional: [], options: [] }, function FastGelu(): OneOutput<PureLayer> {
   return activation("FastGelu", true, (x) =>
     tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.mul(x, 0.7978845608), tf.add(1, tf.mul(tf.square(x), 0.044715))))))
   );
@@ -203,7 +205,7 @@ export const FastGelu = withArgs("FastGelu", { positional: [], options: [] }, fu
  * tl.Sigmoid()(tf.tensor([0])); // [0.5]
  * ```
  */
-export const Sigmoid = withArgs("Sigmoid", { positional: [], options: [] }, function Sigmoid(): PureLayer {
+export const Sigmoid = withArgs("Sigmoid", { positional: [], options: [] }, function Sigmoid(): OneOutput<PureLayer> {
   return activation("Sigmoid", true, (x) => tf.sigmoid(x));
 });
 
@@ -217,7 +219,7 @@ export const Sigmoid = withArgs("Sigmoid", { positional: [], options: [] }, func
  * tl.Tanh()(tf.tensor([0, 1])); // [0, 0.7616]
  * ```
  */
-export const Tanh = withArgs("Tanh", { positional: [], options: [] }, function Tanh(): PureLayer {
+export const Tanh = withArgs("Tanh", { positional: [], options: [] }, function Tanh(): OneOutput<PureLayer> {
   return activation("Tanh", true, (x) => tf.tanh(x));
 });
 
@@ -231,7 +233,7 @@ export const Tanh = withArgs("Tanh", { positional: [], options: [] }, function T
  * tl.HardSigmoid()(tf.tensor([-1.5, -0.5, 0, 0.5])); // [0, 0.5, 1, 1]
  * ```
  */
-export const HardSigmoid = withArgs("HardSigmoid", { positional: [], options: [] }, function HardSigmoid(): PureLayer {
+export const HardSigmoid = withArgs("HardSigmoid", { positional: [], options: [] }, function HardSigmoid(): OneOutput<PureLayer> {
   return activation("HardSigmoid", false, (x) => tf.maximum(0, tf.minimum(1, tf.add(x, 1))));
 });
 
@@ -245,7 +247,7 @@ export const HardSigmoid = withArgs("HardSigmoid", { positional: [], options: []
  * tl.HardTanh()(tf.tensor([-1.5, 0.25, 1.5])); // [-1, 0.25, 1]
  * ```
  */
-export const HardTanh = withArgs("HardTanh", { positional: [], options: [] }, function HardTanh(): PureLayer {
+export const HardTanh = withArgs("HardTanh", { positional: [], options: [] }, function HardTanh(): OneOutput<PureLayer> {
   return activation("HardTanh", false, (x) => tf.maximum(-1, tf.minimum(1, x)));
 });
 
@@ -259,7 +261,7 @@ export const HardTanh = withArgs("HardTanh", { positional: [], options: [] }, fu
  * tl.Softplus()(tf.tensor([0])); // [0.6931]
  * ```
  */
-export const Softplus = withArgs("Softplus", { positional: [], options: [] }, function Softplus(): PureLayer {
+export const Softplus = withArgs("Softplus", { positional: [], options: [] }, function Softplus(): OneOutput<PureLayer> {
   return activation("Softplus", true, (x) => tf.add(tf.relu(x), tf.log1p(tf.exp(tf.neg(tf.abs(x))))));
 });
 
@@ -273,7 +275,7 @@ export const Softplus = withArgs("Softplus", { positional: [], options: [] }, fu
  * tl.Exp()(tf.tensor([0, 1])); // [1, 2.7183]
  * ```
  */
-export const Exp = withArgs("Exp", { positional: [], options: [] }, function Exp(): PureLayer {
+export const Exp = withArgs("Exp", { positional: [], options: [] }, function Exp(): OneOutput<PureLayer> {
   return activation("Exp", true, (x) => tf.exp(x));
 });
 
@@ -287,7 +289,7 @@ export const Exp = withArgs("Exp", { positional: [], options: [] }, function Exp
  * tl.Log()(tf.tensor([1, Math.E])); // [0, 1]
  * ```
  */
-export const Log = withArgs("Log", { positional: [], options: [] }, function Log(): PureLayer {
+export const Log = withArgs("Log", { positional: [], options: [] }, function Log(): OneOutput<PureLayer> {
   return activation("Log", true, (x) => tf.log(x));
 });
 
@@ -301,7 +303,7 @@ export const Log = withArgs("Log", { positional: [], options: [] }, function Log
  * tl.Swish()(tf.tensor([0, 1])); // [0, 0.7311]
  * ```
  */
-export const Swish = withArgs("Swish", { positional: [], options: [] }, function Swish(): PureLayer {
+export const Swish = withArgs("Swish", { positional: [], options: [] }, function Swish(): OneOutput<PureLayer> {
   return activation("Swish", true, (x) => tf.mul(x, tf.sigmoid(x)));
 });
 
@@ -316,7 +318,7 @@ export const Swish = withArgs("Swish", { positional: [], options: [] }, function
  * tl.Glu()(tf.tensor([[1, 2, 0, 0]])); // [[0.5, 1]]
  * ```
  */
-export const Glu = withArgs("Glu", { positional: [], options: [] }, function Glu(): PureLayer {
+export const Glu = withArgs("Glu", { positional: [], options: [] }, function Glu(): OneOutput<PureLayer> {
   return activation("Glu", true, (x) => {
     const size = x.rank === 0 ? 0 : x.shape[x.rank - 1];
     if (x.rank === 0 || size % 2 !== 0) {
@@ -361,7 +363,7 @@ class ThresholdedLinearUnitLayer extends Layer {
  * tlu(tf.tensor([-1, 2])); // [0, 2] (tau = 0 at init)
  * ```
  */
-export const ThresholdedLinearUnit = callable(ThresholdedLinearUnitLayer, "ThresholdedLinearUnit", {
+export const ThresholdedLinearUnit = callable<typeof ThresholdedLinearUnitLayer, tf.Tensor>(ThresholdedLinearUnitLayer, "ThresholdedLinearUnit", {
   positional: [],
   options: optionKeys<LayerOptions>({ nIn: true, nOut: true, name: true, sublayersToPrint: true }),
 });

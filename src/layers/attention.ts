@@ -34,6 +34,8 @@ import { CausalDepthwiseConvFallback, SparseProjection } from "./attention-parts
 import { CausalDepthwiseConv } from "./convolution";
 import { withArgs, optionKeys } from "./arg-check";
 import { toInexact } from "./core/checks";
+import type { ModeLike } from "./mode";
+import { oneOutput, twoOutputs, type OneOutput, type TwoOutputs } from "./typed-output";
 
 export { perHeadAttention, bmm, bmmT } from "./attention-math";
 
@@ -42,8 +44,9 @@ export type AttentionMode = "train" | "eval" | "predict" | "viz";
 
 const MODES = ["train", "eval", "predict", "viz"];
 
-function checkMode(layer: string, mode: string): void {
+function checkMode(layer: string, mode: string): AttentionMode {
   if (!MODES.includes(mode)) throw constructionError(layer, `mode must be one of ${MODES.join(", ")}; got '${mode}'`);
+  return mode as AttentionMode;
 }
 
 function constructionError(layer: string, message: string): LayerError {
@@ -153,7 +156,7 @@ export interface DotProductAttentionOptions {
   /** Dropout rate on attention probabilities, in `train` mode (default 0). */
   dropout?: number;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
   /**
    * Heads merged into axis 0 of the inputs (trax-ts addition, default 1): in
    * `viz` mode, rank-3 probabilities `(b*h, q, k)` are kept as `(b, h, q, k)`.
@@ -169,7 +172,7 @@ class DotProductAttentionLayer extends Layer {
   constructor(options: DotProductAttentionOptions = {}) {
     super({ nIn: 4, nOut: 1 });
     this._dropout = options.dropout ?? 0;
-    this._mode = options.mode ?? "train";
+    this._mode = checkMode("DotProductAttention", options.mode ?? "train");
     this._nHeads = options.nHeads ?? 1;
     checkMode("DotProductAttention", this._mode);
     if (this._dropout >= 1) throw constructionError("DotProductAttention", `Dropout rate (${this._dropout}) must be lower than 1.`);
@@ -218,7 +221,7 @@ export interface PureAttentionOptions {
   /** Dropout rate on attention probabilities, in `train` mode (default 0). */
   dropout?: number;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
 }
 
 class PureAttentionLayer extends Layer {
@@ -230,8 +233,7 @@ class PureAttentionLayer extends Layer {
     super({ nIn: 4, nOut: 2 });
     this._nHeads = options.nHeads ?? 1;
     this._dropout = options.dropout ?? 0;
-    this._mode = options.mode ?? "train";
-    checkMode("PureAttention", this._mode);
+    this._mode = checkMode("PureAttention", options.mode ?? "train");
     if (this._dropout >= 1) throw constructionError("PureAttention", `Dropout rate (${this._dropout}) must be lower than 1.`);
   }
 
@@ -284,7 +286,7 @@ export interface AttentionQKVOptions {
   /** Attention dropout rate in `train` mode (default 0). */
   dropout?: number;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
   /** In `predict` mode, compute the K and V projections once and reuse them (default false). */
   cacheKVInPredict?: boolean;
   /**
@@ -329,17 +331,19 @@ export const AttentionQKV = withArgs("AttentionQKV", {
   options: optionKeys<AttentionQKVOptions>({
     nHeads: true, dropout: true, mode: true, cacheKVInPredict: true, qSparsity: true, resultSparsity: true,
   }),
-}, function AttentionQKV(dFeature: number, options: AttentionQKVOptions = {}): Layer {
+}, function AttentionQKV(dFeature: number, options: AttentionQKVOptions = {}): TwoOutputs {
   const nHeads = options.nHeads ?? 1;
   const mode = options.mode ?? "train";
   checkHeads("AttentionQKV", dFeature, nHeads);
   checkMode("AttentionQKV", mode);
   const cacheable = () => (options.cacheKVInPredict && mode === "predict" ? Cache(Dense(dFeature)) : Dense(dFeature));
-  return Serial(
-    Parallel(sparsifiableDense(dFeature, options.qSparsity, mode), cacheable(), cacheable()),
-    PureAttention({ nHeads, dropout: options.dropout ?? 0, mode }),
-    sparsifiableDense(dFeature, options.resultSparsity, mode),
-    { name: "AttentionQKV" }
+  return twoOutputs(
+    Serial(
+      Parallel(sparsifiableDense(dFeature, options.qSparsity, mode), cacheable(), cacheable()),
+      PureAttention({ nHeads, dropout: options.dropout ?? 0, mode }),
+      sparsifiableDense(dFeature, options.resultSparsity, mode),
+      { name: "AttentionQKV" }
+    )
   );
 });
 
@@ -350,7 +354,7 @@ export interface AttentionOptions {
   /** Attention dropout rate in `train` mode (default 0). */
   dropout?: number;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
 }
 
 /**
@@ -372,8 +376,8 @@ export const Attention = withArgs("Attention", {
   options: optionKeys<AttentionOptions>({
     nHeads: true, dropout: true, mode: true,
   }),
-}, function Attention(dFeature: number, options: AttentionOptions = {}): Layer {
-  return Serial(Select([0, 0, 0]), AttentionQKV(dFeature, options), { name: "Attention" });
+}, function Attention(dFeature: number, options: AttentionOptions = {}): TwoOutputs {
+  return twoOutputs(Serial(Select([0, 0, 0]), AttentionQKV(dFeature, options), { name: "Attention" }));
 });
 
 // ---------------------------------------------------- ConfigurableAttention
@@ -425,7 +429,7 @@ export interface DotProductCausalAttentionOptions {
   /** Most positions `predict` mode can hold (default 2048). */
   maxInferenceLength?: number;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
   /** Heads merged into axis 0 (trax-ts addition, for the `viz` state layout; default 1). */
   nHeads?: number;
 }
@@ -440,7 +444,7 @@ class DotProductCausalAttentionLayer extends Layer {
     super({ nIn: 3, nOut: 1 });
     this._dropout = options.dropout ?? 0;
     this._maxLen = options.maxInferenceLength ?? 2048;
-    this._mode = options.mode ?? "train";
+    this._mode = checkMode("DotProductCausalAttention", options.mode ?? "train");
     this._nHeads = options.nHeads ?? 1;
     checkMode("DotProductCausalAttention", this._mode);
     if (this._dropout >= 1) throw constructionError("DotProductCausalAttention", `Dropout rate (${this._dropout}) must be lower than 1.`);
@@ -539,7 +543,7 @@ class DotProductCausalAttentionLayer extends Layer {
  * att([x, x, x]).shape; // [2, 4, 8]
  * ```
  */
-export const DotProductCausalAttention = callable(DotProductCausalAttentionLayer, "DotProductCausalAttention", {
+export const DotProductCausalAttention = callable<typeof DotProductCausalAttentionLayer, tf.Tensor>(DotProductCausalAttentionLayer, "DotProductCausalAttention", {
   positional: [],
   options: optionKeys<DotProductCausalAttentionOptions>({
     dropout: true, maxInferenceLength: true, mode: true, nHeads: true,
@@ -560,7 +564,7 @@ export interface CausalAttentionOptions {
   /** Add a causal depthwise convolution after each Q, K, V projection (default false). */
   useDconv?: boolean;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
 }
 
 /**
@@ -581,17 +585,19 @@ export const CausalAttention = withArgs("CausalAttention", {
   options: optionKeys<CausalAttentionOptions>({
     nHeads: true, dropout: true, maxInferenceLength: true, useDconv: true, mode: true,
   }),
-}, function CausalAttention(dFeature: number, options: CausalAttentionOptions = {}): Layer {
+}, function CausalAttention(dFeature: number, options: CausalAttentionOptions = {}): OneOutput {
   const nHeads = options.nHeads ?? 1;
   const mode = options.mode ?? "train";
   checkHeads("CausalAttention", dFeature, nHeads);
   checkMode("CausalAttention", mode);
   const qkv = () => (options.useDconv ? Serial(Dense(dFeature), causalDepthwiseConv(mode)) : Dense(dFeature));
-  return withName(
-    ConfigurableAttention(qkv(), qkv(), qkv(), Dense(dFeature),
-      DotProductCausalAttention({ dropout: options.dropout ?? 0, maxInferenceLength: options.maxInferenceLength ?? 2048, mode, nHeads }),
-      { nHeads }),
-    "CausalAttention"
+  return oneOutput(
+    withName(
+      ConfigurableAttention(qkv(), qkv(), qkv(), Dense(dFeature),
+        DotProductCausalAttention({ dropout: options.dropout ?? 0, maxInferenceLength: options.maxInferenceLength ?? 2048, mode, nHeads }),
+        { nHeads }),
+      "CausalAttention"
+    )
   );
 });
 
@@ -617,7 +623,7 @@ export interface ShiftRightOptions {
   /** How many positions to shift by (default 1). */
   nPositions?: number;
   /** `train`, `eval` or `predict` (predict: no shift) (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
 }
 
 /**
@@ -741,7 +747,7 @@ export interface PositionalEncodingOptions {
   /** Depth of the sinusoids; when set, a trained `(dFeature, d)` matrix maps them to the input depth (default null). */
   dFeature?: number | null;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
 }
 
 class PositionalEncodingLayer extends Layer {
@@ -759,8 +765,7 @@ class PositionalEncodingLayer extends Layer {
     this._maxLen = options.maxLen ?? 2048;
     const dropout = options.dropout ?? 0;
     if (dropout >= 1.0) throw constructionError("PositionalEncoding", "Dropout rates must be lower than 1.");
-    this._mode = options.mode ?? "train";
-    checkMode("PositionalEncoding", this._mode);
+    this._mode = checkMode("PositionalEncoding", options.mode ?? "train");
     this._dropout = this._mode === "train" ? dropout : 0;
     this._dropoutBroadcastDims = options.dropoutBroadcastDims ?? [-2];
     this._useBfloat16 = options.useBfloat16 ?? false;
@@ -863,7 +868,7 @@ class PositionalEncodingLayer extends Layer {
  * pe(tf.zeros([1, 3, 4])); // the encodings of positions 0, 1, 2
  * ```
  */
-export const PositionalEncoding = callable(PositionalEncodingLayer, "PositionalEncoding", {
+export const PositionalEncoding = callable<typeof PositionalEncodingLayer, tf.Tensor>(PositionalEncodingLayer, "PositionalEncoding", {
   positional: [],
   options: optionKeys<PositionalEncodingOptions>({
     maxLen: true, dropout: true, dropoutBroadcastDims: true, useBfloat16: true, startFromZeroProb: true,

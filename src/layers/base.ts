@@ -55,6 +55,24 @@ export type Weights = Nested<tf.Tensor | CacheMarker>;
 export type State = Nested<tf.Tensor | CacheMarker>;
 
 /**
+ * Weights (or state) as a layer's `weights` and `state` read back: one type
+ * for every level of the tree, so the common inspection paths type-check
+ * without casts: `model.weights.length`, `model.weights[0]`,
+ * `dense.weights[0].shape`, `for (const w of model.weights)`. A level is a
+ * tensor or an array at run time (check with `instanceof tf.Tensor` or
+ * `Array.isArray` when unsure), as in Trax.
+ *
+ * @example
+ * ```ts
+ * const model = tl.Serial(tl.Dense(4), tl.Relu());
+ * model(tf.ones([2, 3]));
+ * model.weights.length; // 2 (one entry per sublayer)
+ * model.weights[0][0].shape; // [3, 4]
+ * ```
+ */
+export type WeightsView = tf.Tensor & WeightsView[];
+
+/**
  * The weights tree of a layer, under a name that does not clash with the
  * {@link Weights} layer of `tl` (`tl.Weights` is the layer, as in Trax).
  *
@@ -265,16 +283,16 @@ export class Layer {
    * This layer's weights: a tensor, a nested array of tensors, or an empty
    * array. A layer with sublayers has one entry per sublayer.
    */
-  get weights(): Weights {
+  get weights(): WeightsView {
     const subs = this._sublayers;
-    if (subs.length === 0) return this.__weights as Weights;
+    if (subs.length === 0) return this.__weights as unknown as WeightsView;
     const cache = this.treeCache();
-    if (cache.weights !== null) return cache.weights as Weights;
+    if (cache.weights !== null) return cache.weights as unknown as WeightsView;
     const own = this.__weights as unknown[];
     const out = new Array(subs.length);
     for (let i = 0; i < subs.length; i++) out[i] = own[i] === null || own[i] === undefined ? subs[i].weights : own[i];
     cache.weights = out;
-    return out as unknown as Weights;
+    return out as unknown as WeightsView;
   }
 
   /** @internal Own weights slots (one per sublayer for combinators); writes invalidate cached trees. */
@@ -347,16 +365,16 @@ export class Layer {
   }
 
   /** This layer's state (non-trainable); one entry per sublayer for combinators. */
-  get state(): State {
+  get state(): WeightsView {
     const subs = this._sublayers;
-    if (subs.length === 0) return this.__state as State;
+    if (subs.length === 0) return this.__state as unknown as WeightsView;
     const cache = this.treeCache();
-    if (cache.state !== null) return cache.state as State;
+    if (cache.state !== null) return cache.state as unknown as WeightsView;
     const own = this.__state as unknown[];
     const out = new Array(subs.length);
     for (let i = 0; i < subs.length; i++) out[i] = own[i] === null || own[i] === undefined ? subs[i].state : own[i];
     cache.state = out;
-    return out as unknown as State;
+    return out as unknown as WeightsView;
   }
 
   set state(state: State) {

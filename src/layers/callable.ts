@@ -7,10 +7,15 @@
 import { checkArgs, registerArgSpec } from "./arg-check";
 import { markRecording, recordConstructorCall } from "./constructor-call";
 import type { ArgSpec } from "./arg-check";
+import type { Returns } from "./typed-output";
 
-/** A class that can also be called as a plain function returning an instance. */
-export type CallableClass<C extends abstract new (...args: any[]) => any> = C &
-  ((...args: ConstructorParameters<C>) => InstanceType<C>);
+/**
+ * A class that can also be called as a plain function returning an instance;
+ * with `Out`, the instance a plain call returns is typed to return `Out`
+ * when called (`tl.Dense(4)(x)` is a `tf.Tensor`).
+ */
+export type CallableClass<C extends abstract new (...args: any[]) => any, Out = never> = C &
+  ((...args: ConstructorParameters<C>) => [Out] extends [never] ? InstanceType<C> : Returns<Out> & InstanceType<C>);
 
 /**
  * Wraps a class so that calling it without `new` constructs an instance.
@@ -27,9 +32,13 @@ export type CallableClass<C extends abstract new (...args: any[]) => any> = C &
  * export type Dense = DenseLayer;
  * ```
  */
-export function callable<C extends new (...args: any[]) => any>(cls: C, name: string, spec?: ArgSpec): CallableClass<C> {
+export function callable<C extends new (...args: any[]) => any, Out = never>(
+  cls: C,
+  name: string,
+  spec?: ArgSpec
+): CallableClass<C, Out> {
   Object.defineProperty(cls, "name", { value: name, configurable: true });
-  const proxy: CallableClass<C> = new Proxy(cls, {
+  const proxy: CallableClass<C, Out> = new Proxy(cls, {
     apply(target, _thisArg, args) {
       if (spec) checkArgs(name, args, spec);
       const made = Reflect.construct(target, args);
@@ -43,7 +52,7 @@ export function callable<C extends new (...args: any[]) => any>(cls: C, name: st
       if (newTarget === proxy) recordConstructorCall(made, { name, args, namespace: "tl" });
       return made;
     },
-  }) as CallableClass<C>;
+  }) as CallableClass<C, Out>;
   if (spec) registerArgSpec(proxy, name, spec);
   markRecording(proxy);
   markRecording(cls); // its instances are the library's own (not a user's subclass)

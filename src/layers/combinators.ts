@@ -9,13 +9,14 @@ import { isTensor } from "../fastmath/tree";
 import { ShapeDtype } from "../shapes";
 import type { Signature } from "../shapes";
 import { Fn, GET_STATE_FROM_CACHE, Layer, PureLayer } from "./base";
-import type { LayerOptions, State, Weights } from "./base";
+import type { LayerOptions, State, Weights, WeightsView } from "./base";
 import { callable } from "./callable";
 import { cloneLayer } from "./clone";
 import { splitArgs } from "./layer-args";
 import type { LayerArg } from "./layer-args";
 import { deepFlatten, inputsFromStack, makeSingleItemOrOriginal, makeTuple, outputsOntoStack } from "./stack";
 import { isPlainObject, withArgs, optionKeys } from "./arg-check";
+import { oneOutput, type BranchOf, type OneOutput, type SerialOf } from "./typed-output";
 
 export { inputsFromStack, outputsOntoStack };
 
@@ -134,7 +135,8 @@ export const Serial = callable(SerialLayer, "Serial", {
   options: optionKeys<SerialOptions>({
     name: true, sublayersToPrint: true,
   }),
-});
+}) as typeof SerialLayer &
+  (<A extends (LayerArg | SerialOptions)[]>(...args: A) => SerialOf<A, SerialLayer>);
 export type Serial = SerialLayer;
 
 // ----------------------------------------------------------------- Parallel
@@ -359,8 +361,8 @@ class ScanLayer extends Layer {
     return this._sublayers[0];
   }
 
-  get state(): State {
-    return [this.sublayer.state, (this._state as unknown[])[1]] as State;
+  get state(): WeightsView {
+    return [this.sublayer.state, (this._state as unknown[])[1]] as unknown as WeightsView;
   }
 
   set state(state: State) {
@@ -632,15 +634,15 @@ export const Branch = withArgs("Branch", {
   options: optionKeys<BranchOptions>({
     name: true,
   }),
-}, function Branch(...args: (LayerArg | BranchOptions)[]): Layer {
+}, function Branch<A extends (LayerArg | BranchOptions)[]>(...args: A): BranchOf<A, Layer> {
   const [layers, options] = splitArgs<BranchOptions>(args);
-  if (layers.length === 1 && layers[0] instanceof Layer) return layers[0];
+  if (layers.length === 1 && layers[0] instanceof Layer) return layers[0] as BranchOf<A, Layer>;
   const parallel = new ParallelLayer(...layers);
   const indices = parallel.sublayers.map((l) => Array.from({ length: l.nIn }, (_, i) => i));
   return new SerialLayer(Select(deepFlatten<number>(indices)), parallel, {
     name: options.name ?? "Branch",
     sublayersToPrint: parallel.sublayers,
-  });
+  }) as BranchOf<A, Layer>;
 });
 
 /** Options of {@link Residual}. */
@@ -663,11 +665,11 @@ export const Residual = withArgs("Residual", {
   options: optionKeys<ResidualOptions>({
     shortcut: true,
   }),
-}, function Residual(...args: (LayerArg | ResidualOptions)[]): Layer {
+}, function Residual<A extends (LayerArg | ResidualOptions)[]>(...args: A): SerialOf<A, Layer> {
   const [layers, options] = splitArgs<ResidualOptions>(args);
   const flat = ensureFlat(layers);
   const layer = flat.length === 1 ? flat[0] : new SerialLayer(...flat);
-  return new SerialLayer(Branch(options.shortcut ?? null, layer), Add());
+  return new SerialLayer(Branch(options.shortcut ?? null, layer), Add()) as SerialOf<A, Layer>;
 });
 
 /** Options of {@link Select}. */
@@ -815,8 +817,8 @@ export const FlattenList = withArgs("FlattenList", { positional: [], options: []
  * tl.Add()([tf.tensor([1, 2]), tf.tensor([10, 20])]); // [11, 22]
  * ```
  */
-export const Add = withArgs("Add", { positional: [], options: [] }, function Add(): PureLayer {
-  return Fn("Add", (x0: tf.Tensor, x1: tf.Tensor) => tf.add(x0, x1));
+export const Add = withArgs("Add", { positional: [], options: [] }, function Add(): OneOutput<PureLayer> {
+  return oneOutput(Fn("Add", (x0: tf.Tensor, x1: tf.Tensor) => tf.add(x0, x1)));
 });
 
 /**
@@ -827,8 +829,8 @@ export const Add = withArgs("Add", { positional: [], options: [] }, function Add
  * tl.SubtractTop()([tf.tensor([1]), tf.tensor([10])]); // [9]
  * ```
  */
-export const SubtractTop = withArgs("SubtractTop", { positional: [], options: [] }, function SubtractTop(): PureLayer {
-  return Fn("SubtractTop", (x0: tf.Tensor, x1: tf.Tensor) => tf.sub(x1, x0));
+export const SubtractTop = withArgs("SubtractTop", { positional: [], options: [] }, function SubtractTop(): OneOutput<PureLayer> {
+  return oneOutput(Fn("SubtractTop", (x0: tf.Tensor, x1: tf.Tensor) => tf.sub(x1, x0)));
 });
 
 /**
@@ -839,8 +841,8 @@ export const SubtractTop = withArgs("SubtractTop", { positional: [], options: []
  * tl.Multiply()([tf.tensor([2]), tf.tensor([5])]); // [10]
  * ```
  */
-export const Multiply = withArgs("Multiply", { positional: [], options: [] }, function Multiply(): PureLayer {
-  return Fn("Multiply", (x0: tf.Tensor, x1: tf.Tensor) => tf.mul(x0, x1));
+export const Multiply = withArgs("Multiply", { positional: [], options: [] }, function Multiply(): OneOutput<PureLayer> {
+  return oneOutput(Fn("Multiply", (x0: tf.Tensor, x1: tf.Tensor) => tf.mul(x0, x1)));
 });
 
 /**
@@ -869,8 +871,8 @@ class CacheLayer extends Layer {
     return this._sublayers[0];
   }
 
-  get state(): State {
-    return this._state as State;
+  get state(): WeightsView {
+    return this._state as WeightsView;
   }
 
   set state(state: State) {

@@ -121,7 +121,7 @@ class DenseLayer extends Layer {
  * tl.Dense(10, { useBias: false });
  * ```
  */
-export const Dense = callable(DenseLayer, "Dense", {
+export const Dense = callable<typeof DenseLayer, tf.Tensor>(DenseLayer, "Dense", {
   positional: ["nUnits"],
   options: optionKeys<DenseOptions>({
     kernelInitializer: true, biasInitializer: true, useBias: true, useBfloat16: true,

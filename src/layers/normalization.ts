@@ -10,6 +10,7 @@ import { callable } from "./callable";
 import { checkMode } from "./core/checks";
 import { optionKeys } from "./arg-check";
 import { assertPromotable, toInexact } from "./core/checks";
+import type { ModeLike } from "./mode";
 
 type Mode = "train" | "eval" | "predict";
 
@@ -38,7 +39,7 @@ export interface BatchNormOptions {
   /** Weight of the old value in the running averages (default 0.999). */
   momentum?: number;
   /** `"train"` (default) normalizes with batch statistics and updates the running ones; other modes use the running ones. */
-  mode?: Mode;
+  mode?: ModeLike;
 }
 
 class BatchNormLayer extends Layer {
@@ -58,8 +59,9 @@ class BatchNormLayer extends Layer {
     this._center = options.center ?? true;
     this._scale = options.scale ?? true;
     this._momentum = options.momentum ?? 0.999;
-    this._mode = options.mode ?? "train";
-    checkMode("BatchNorm", this._mode);
+    const mode = options.mode ?? "train";
+    checkMode("BatchNorm", mode);
+    this._mode = mode as Mode;
   }
 
   /** Axes as non-negative numbers for inputs of rank `rank`. */
@@ -150,7 +152,7 @@ class BatchNormLayer extends Layer {
  * const [runningMean, runningVar, nBatches] = bn.state as tf.Tensor[];
  * ```
  */
-export const BatchNorm = callable(BatchNormLayer, "BatchNorm", {
+export const BatchNorm = callable<typeof BatchNormLayer, tf.Tensor>(BatchNormLayer, "BatchNorm", {
   positional: [],
   options: optionKeys<BatchNormOptions>({
     axis: true, epsilon: true, center: true, scale: true, momentum: true, mode: true,
@@ -211,7 +213,7 @@ class LayerNormLayer extends Layer {
  * tl.LayerNorm()(tf.tensor([[1, 3]])); // [[-1, 1]] (nearly)
  * ```
  */
-export const LayerNorm = callable(LayerNormLayer, "LayerNorm", {
+export const LayerNorm = callable<typeof LayerNormLayer, tf.Tensor>(LayerNormLayer, "LayerNorm", {
   positional: [],
   options: optionKeys<LayerNormOptions>({
     center: true, epsilon: true,
@@ -224,7 +226,7 @@ export type LayerNorm = LayerNormLayer;
 /** Options of {@link FilterResponseNorm}. */
 export interface FilterResponseNormOptions {
   /** Accepted and ignored, as in Trax. */
-  mode?: Mode | null;
+  mode?: ModeLike | null;
   /** Whether epsilon is learned: `initEpsilon + |learnt|` (default false). */
   learnEpsilon?: boolean;
   /** The fixed part of epsilon (default 1e-6, must be > 0). */
@@ -284,7 +286,7 @@ class FilterResponseNormLayer extends Layer {
  * tl.FilterResponseNorm()(tf.ones([2, 5, 7, 3])).shape; // [2, 5, 7, 3]
  * ```
  */
-export const FilterResponseNorm = callable(FilterResponseNormLayer, "FilterResponseNorm", {
+export const FilterResponseNorm = callable<typeof FilterResponseNormLayer, tf.Tensor>(FilterResponseNormLayer, "FilterResponseNorm", {
   positional: [],
   options: optionKeys<FilterResponseNormOptions>({
     mode: true, learnEpsilon: true, initEpsilon: true, initLearntEpsilon: true,

@@ -34,6 +34,7 @@ import { ShapeDtype } from "../shapes";
 import type { Signature } from "../shapes";
 import { BatchStream, disposeBatch, prepareBatch } from "./batches";
 import { History } from "./history";
+import { SummaryAverages } from "./summary-history";
 import type { HistoryRecord } from "./history";
 import { TrainTask, EvalTask } from "./tasks";
 import { loadLoopCheckpoint, saveLoopCheckpoint, CHECKPOINT_FILE } from "./loop-checkpoint";
@@ -184,6 +185,8 @@ class LoopImpl {
   private lock: DirLock | null = null;
   /** The model's input signature, for Trax checkpoints (found on the first one). */
   private traxInputSignature: Signature | null = null;
+  /** The model's SummaryScalar values, averaged between reports into the history. */
+  private readonly summaryAverages: SummaryAverages;
 
   constructor(model: Layer, tasks: TrainTask | TrainTask[], options: LoopOptions = {}) {
     if (!(model instanceof Layer)) throw new TypeError(`Loop: model must be a layer; got ${typeof model}`);
@@ -194,6 +197,7 @@ class LoopImpl {
     const evalList = options.evalTasks === undefined ? [] : Array.isArray(options.evalTasks) ? options.evalTasks : [options.evalTasks];
     if (!evalList.every((t) => t instanceof EvalTask)) throw new TypeError("Loop: evalTasks must be EvalTasks");
     this.model = model;
+    this.summaryAverages = new SummaryAverages(model);
     this.evalModel = options.evalModel ?? model;
     this.tasks = taskList;
     this.evalTasks = evalList;
@@ -360,6 +364,7 @@ class LoopImpl {
         const step = this._step + 1;
         const wantMetrics = this.isEvalStep(step);
         const [loss, lr] = this.trainStep(slot, step, wantMetrics);
+        this.summaryAverages.add();
         progress.update(step, loss);
         for (const c of [...this.callbacks]) c.onStep?.({ step, loss, learningRate: lr, task: slot.name, loop: this as unknown as Loop });
         if (wantMetrics) {
@@ -502,6 +507,7 @@ class LoopImpl {
       slot.lossSum = 0;
       slot.lossCount = 0;
     }
+    this.summaryAverages.flush(this.history, step);
     this.history.append("train", "training/learning_rate", step, lr);
     if (withNorms && this.lastNorms) {
       this.history.append("train", "training/gradients_l2", step, this.lastNorms[0]);

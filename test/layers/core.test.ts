@@ -269,7 +269,7 @@ test("Dropout sharedAxes: the mask is constant along shared axes (negative axes 
 test("Dropout refuses bad options and int input in train mode", () => {
   assert.throws(() => tl.Dropout({ rate: 1 }), /rate must be in \[0, 1\); got 1/);
   assert.throws(() => tl.Dropout({ rate: -0.1 }), /rate must be in \[0, 1\)/);
-  assert.throws(() => tl.Dropout({ mode: "test" as "eval" }), /mode must be "train", "eval" or "predict"/);
+  assert.throws(() => tl.Dropout({ mode: "test" }), /mode must be "train", "eval", "predict" or "viz"; got "test"/);
   // Int input in train mode is promoted, as jnp.where(mask, x / keep, 0) promotes it.
   const dropped = tl.Dropout({ rate: 0.5 })(tf.fill([64], 3, "int32"));
   assert.is(dropped.dtype, "float32");

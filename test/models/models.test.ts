@@ -16,7 +16,8 @@ type Layer = InstanceType<typeof tl.Layer>;
 type Weights = Layer["weights"];
 
 /** The weight shapes in Trax's flattening order (depth first), as "AxB". */
-function flatShapes(w: Weights, out: string[] = []): string[] {
+function flatShapes(weights: Weights, out: string[] = []): string[] {
+  const w = weights as unknown;
   if (w === null || w === undefined) return out;
   if (Array.isArray(w)) {
     for (const x of w) flatShapes(x as Weights, out);

@@ -139,9 +139,10 @@ export function pyShape(shape: readonly number[]): string {
  * checkMode("Dropout", "test"); // throws: Dropout: mode must be "train", "eval" or "predict"; got "test"
  * ```
  */
-export function checkMode(layer: string, mode: string): void {
-  if (mode !== "train" && mode !== "eval" && mode !== "predict") {
-    throw new Error(`${layer}: mode must be "train", "eval" or "predict"; got ${JSON.stringify(mode)}`);
+export function checkMode(layer: string, mode: string, allowed: readonly string[] = ["train", "eval", "predict"]): void {
+  if (typeof mode !== "string" || !allowed.includes(mode)) {
+    const list = allowed.map((m) => JSON.stringify(m));
+    throw new Error(`${layer}: mode must be ${list.slice(0, -1).join(", ")} or ${list[list.length - 1]}; got ${JSON.stringify(mode)}`);
   }
 }
 

@@ -12,6 +12,9 @@ import { callable } from "../callable";
 import { pyShape } from "./checks";
 import { withArgs, optionKeys } from "../arg-check";
 import { inAbstractEvaluation } from "../abstract-eval";
+import { IMAGE_GROUPS, Summaries } from "./summary-values";
+
+export type { Summaries } from "./summary-values";
 
 /** Options of {@link PrintShape}. */
 export interface PrintShapeOptions {
@@ -222,17 +225,19 @@ export type SummaryImage = SummaryImageLayer;
 /**
  * The summaries a model's `SummaryScalar` and `SummaryImage` layers hold, by
  * Trax's state keys: `summary_<name>` for a scalar, `summary_<name><s>` for
- * image `s`. The tensors are the layers' own state: read them, don't dispose them.
+ * image `s`. The result reads like an object of tensors and shows as a view
+ * (the scalars as a table, the images as pictures). The tensors are the
+ * layers' own state: read them, don't dispose them.
  *
  * @example
  * ```ts
  * const model = tl.Serial(tl.Dense(2), tl.SummaryScalar("act"));
  * model(tf.ones([3, 4]));
- * tl.collectSummaries(model); // { summary_act: <scalar tensor> }
+ * tl.collectSummaries(model); // shows "summary_act  0.123"; .summary_act is the scalar tensor
  * ```
  */
-export function collectSummaries(layer: Layer): Record<string, tf.Tensor> {
-  const out: Record<string, tf.Tensor> = {};
+export function collectSummaries(layer: Layer): Summaries {
+  const out = new Summaries();
   const seen = new Set<Layer>();
   const visit = (l: Layer) => {
     if (seen.has(l)) return;
@@ -240,10 +245,12 @@ export function collectSummaries(layer: Layer): Record<string, tf.Tensor> {
     if (l instanceof SummaryScalarLayer) {
       if (l.state instanceof tf.Tensor) out[l.summaryName] = l.state;
     } else if (l instanceof SummaryImageLayer) {
-      const st = l.state;
-      if (Array.isArray(st)) st.forEach((img, s) => {
-        if (img instanceof tf.Tensor) out[l.summaryName + String(s)] = img;
-      });
+      const st = l.state as unknown;
+      if (Array.isArray(st)) {
+        const images = st.filter((img): img is tf.Tensor => img instanceof tf.Tensor);
+        images.forEach((img, s) => (out[l.summaryName + String(s)] = img));
+        if (images.length > 0) out[IMAGE_GROUPS].push([l.summaryName, images]);
+      }
     }
     l.sublayers.forEach(visit);
   };

@@ -15,6 +15,7 @@ import type { Initializer } from "../initializers";
 import { checkMode } from "./self-attention";
 import type { EfficientAttentionMode } from "./efficient-attention-base";
 import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /** Options of {@link AxialPositionalEncoding}. */
 export interface AxialPositionalEncodingOptions {
@@ -29,7 +30,7 @@ export interface AxialPositionalEncodingOptions {
   /** Axes of the `(batch, ...shape, d)` embedding along which the dropout mask is shared (default none). */
   dropoutBroadcastDims?: number[];
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
 }
 
 class AxialPositionalEncodingLayer extends Layer {

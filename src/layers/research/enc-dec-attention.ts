@@ -14,6 +14,7 @@ import { EfficientAttentionBase } from "./efficient-attention-base";
 import type { EfficientAttentionMode, HeadContext } from "./efficient-attention-base";
 import { checkMode, checkRate, headKernel, mergeHeadOutputs, projectHeads } from "./self-attention";
 import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /** Options of {@link EncDecAttention}. */
 export interface EncDecAttentionOptions {
@@ -30,7 +31,7 @@ export interface EncDecAttentionOptions {
    */
   masked?: boolean;
   /** `train`, `eval` or `predict` (default `train`; predict behaves as eval). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
   /** Dropout on attention probabilities, train mode only (default 0). */
   attentionDropout?: number;
   /** Dropout on the output, train mode only (default 0). */

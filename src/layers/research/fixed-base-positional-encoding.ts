@@ -15,6 +15,7 @@ import type { Initializer } from "../initializers";
 import { checkMode } from "./self-attention";
 import type { EfficientAttentionMode } from "./efficient-attention-base";
 import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /** Options of {@link FixedBasePositionalEncoding}. */
 export interface FixedBasePositionalEncodingOptions {
@@ -27,7 +28,7 @@ export interface FixedBasePositionalEncodingOptions {
   /** In training, drop each example's encoding one time in this many (default 100). */
   baseDropoutOneIn?: number;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
   /** Initializer of the digit vectors and the start vector (default uniform in ±1e-4). */
   initializer?: Initializer;
 }

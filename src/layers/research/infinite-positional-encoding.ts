@@ -17,6 +17,7 @@ import { checkMode } from "./self-attention";
 import type { EfficientAttentionMode } from "./efficient-attention-base";
 import { threefry2x32PrangeFlat } from "./threefry-prf";
 import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /** The fixed key of the noise stream (JAX: `split(PRNGKey(234234535))[0]`). */
 const NOISE_KEY: PRNGKey = random.split(random.getPrng(234234535), 2)[0] as PRNGKey;
@@ -39,7 +40,7 @@ export interface InfinitePositionalEncodingOptions {
   /** When set, the last 3 channels become time-bin features for bins of this length (default null). */
   timeBinLength?: number | null;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
 }
 
 class InfinitePositionalEncodingLayer extends Layer {
@@ -180,7 +181,7 @@ export type InfinitePositionalEncoding = InfinitePositionalEncodingLayer;
 /** Options of {@link TimeBinPositionalEncoding}. */
 export interface TimeBinPositionalEncodingOptions {
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
 }
 
 class TimeBinPositionalEncodingLayer extends Layer {

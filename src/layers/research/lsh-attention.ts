@@ -23,6 +23,7 @@ import { gatherRows, permuteRows } from "./permute";
 import type { NBuckets } from "./lsh-hash";
 import { checkMode, checkRate, headKernel, maskedInfo, mergeHeadOutputs, projectHeads } from "./self-attention";
 import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /** Options shared by the LSH attention layers. */
 export interface LSHAttentionOptions {
@@ -58,7 +59,7 @@ export interface LSHAttentionOptions {
    */
   nBuckets?: NBuckets | null;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
   /** Positions kept for fast inference (default 2048). */
   predictMemLen?: number;
   /** Positions dropped when the cache is full (default 256). */

@@ -16,6 +16,7 @@ import { applyBroadcastedDropout, attend, lengthNormalized, maskSelfAttention } 
 import { EfficientAttentionBase } from "./efficient-attention-base";
 import type { EfficientAttentionMode, HeadContext } from "./efficient-attention-base";
 import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /**
  * Glorot-uniform over the total width of all heads, one head at a time, as
@@ -85,7 +86,7 @@ export interface SelfAttentionOptions {
   /** Add biases to the query/key/value projections (default false). */
   bias?: boolean;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
   /** Positions kept for fast inference (default `chunkLen * (1 + nChunksBefore)`). */
   predictMemLen?: number | null;
   /** Positions dropped when the cache is full (default `chunkLen`). */

@@ -13,6 +13,7 @@ import { callable } from "../callable";
 import { checkMode } from "./self-attention";
 import type { EfficientAttentionMode } from "./efficient-attention-base";
 import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /** `(1, length, d)`: `sin` of `(start + t) * exp(-i ln(10000) / d)` for even `i` in the first half, `cos` in the second. */
 export function sinCosTable(start: number, length: number, d: number): tf.Tensor {
@@ -40,7 +41,7 @@ export interface SinCosPositionalEncodingOptions {
   /** In training, start from position 0 one time in this many (default 2). */
   startFromZeroOneIn?: number;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
 }
 
 class SinCosPositionalEncodingLayer extends Layer {
