@@ -124,8 +124,17 @@ function fromBits(a: NpyArray): NpyArray {
 }
 
 /** The `.npy` records of a gzip file written by Trax's `np_to_file`. */
-function npFromFile(file: string, what: string): NpyArray[] {
-  return decodeNpyRecords(gunzipBytes(readFileBytes(file, what), `${what} '${file}'`), `${what} '${file}'`);
+function npFromFile(file: string, what: string, maxBytes: number | undefined): NpyArray[] {
+  return decodeNpyRecords(gunzipBytes(readFileBytes(file, what), `${what} '${file}'`, { maxBytes }), `${what} '${file}'`);
+}
+
+/** Options of {@link readTraxFile}. */
+export interface ReadTraxFileOptions {
+  /**
+   * Refuse files that decompress to more than this many bytes (default
+   * 1 GiB, or `TRAX_MAX_DECOMPRESSED_BYTES`).
+   */
+  maxDecompressedBytes?: number;
 }
 
 /**
@@ -180,10 +189,11 @@ function historyOf(file: string, x: unknown): Record<string, Record<string, [num
  * ckpt.history!.train["training/loss"]; // [[1, 0.69]]
  * ```
  */
-export function readTraxFile(file: string): TraxFile {
+export function readTraxFile(file: string, options: ReadTraxFileOptions = {}): TraxFile {
+  const maxBytes = options.maxDecompressedBytes;
   let raw: unknown;
   try {
-    raw = unpickle(gunzipBytes(readFileBytes(file, "Trax file"), `Trax file '${file}'`), { what: `Trax file '${file}'` });
+    raw = unpickle(gunzipBytes(readFileBytes(file, "Trax file"), `Trax file '${file}'`, { maxBytes }), { what: `Trax file '${file}'` });
   } catch (e) {
     if (e instanceof UnpicklingError) throw e;
     throw new Error((e as Error).message);
@@ -202,7 +212,7 @@ export function readTraxFile(file: string): TraxFile {
       const named = file.endsWith(".pkl.gz") ? `'${file.slice(0, -6)}weights.npy.gz' nor '${file}.npy'` : `'${file}.npy'`;
       fail(file, `its weights are in a separate file (flat_weights is ${fw}), and ${file.endsWith(".pkl.gz") ? "neither " : ""}${named} ${file.endsWith(".pkl.gz") ? "exists" : "does not exist"}`);
     }
-    flatWeights = npFromFile(weightsFile, "Trax weights file");
+    flatWeights = npFromFile(weightsFile, "Trax weights file", maxBytes);
     if (isLoop) flatWeights = flatWeights.map(fromBits);
   } else {
     flatWeights = arrayList(file, "flat_weights", fw);
@@ -226,7 +236,7 @@ export function readTraxFile(file: string): TraxFile {
       const base = file.slice(0, -7);
       out.slotsPerTask = [];
       for (let i = 0; existsSync(`${base}.opt_slots${i}.npy.gz`); i++) {
-        out.slotsPerTask.push(npFromFile(`${base}.opt_slots${i}.npy.gz`, "Trax optimizer slots file").map(fromBits));
+        out.slotsPerTask.push(npFromFile(`${base}.opt_slots${i}.npy.gz`, "Trax optimizer slots file", maxBytes).map(fromBits));
       }
     } else if (Array.isArray(slots)) {
       out.slotsPerTask = (slots as unknown[]).map((s, i) => arrayList(file, `slots_per_task[${i}]`, s));

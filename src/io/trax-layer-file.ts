@@ -10,7 +10,7 @@ import type { Signature } from "../shapes";
 import { treeFlatten } from "../fastmath/tree";
 import type { Nested } from "../fastmath/tree";
 import type { Layer, State, Weights } from "../layers/base";
-import { checkArraysFit, tensorsLike } from "./checkpoint";
+import { initLayerFromArrays } from "./checkpoint";
 import type { LayerFileOptions } from "./checkpoint";
 import { isSingleSignatureTuple, readTraxFile, saveToFileDict, writeTraxPickle } from "./trax-file";
 
@@ -56,7 +56,7 @@ export function saveLayerToTraxFile(layer: Layer, fileName: string, options: Lay
  */
 export function initLayerFromTraxFile(layer: Layer, fileName: string, options: LayerFileOptions = {}): [Weights, State] {
   const weightsOnly = options.weightsOnly ?? false;
-  const f = readTraxFile(fileName);
+  const f = readTraxFile(fileName, { maxDecompressedBytes: options.maxDecompressedBytes });
   let sig: Signature | null = options.inputSignature !== undefined && options.inputSignature !== null ? signature(options.inputSignature) : f.inputSignature;
   // A Trax loop stores batch_signature[:n_in]: a 1-tuple for a one-input model.
   if (sig !== null && layer.nIn === 1 && isSingleSignatureTuple(sig)) sig = (sig as Signature[])[0];
@@ -65,35 +65,7 @@ export function initLayerFromTraxFile(layer: Layer, fileName: string, options: L
       `Trax file '${fileName}' has no 'flat_state' (it was saved with weights_only=True; Python Trax cannot load it either); load it with { weightsOnly: true }`
     );
   }
-  let wTemplate: unknown;
-  let sTemplate: unknown;
-  if (layer.initialized) {
-    // The layer's own weights are the template (its weight tree is what the
-    // flat arrays must fill); no trial init, so nothing of the layer is touched.
-    [wTemplate, sTemplate] = [layer.weights, layer.state];
-  } else if (sig !== null) {
-    [wTemplate, sTemplate] = layer.weightsAndStateSignature(sig);
-  } else {
-    throw new Error(
-      `cannot init ${layer.name} from Trax file '${fileName}': the file has no input_signature and the layer has no weights yet; pass { inputSignature }`
-    );
-  }
-  checkArraysFit(fileName, "weight", f.flatWeights, wTemplate);
-  if (!weightsOnly) checkArraysFit(fileName, "state", f.flatState ?? [], sTemplate);
-  // Everything fits: make the tensors, then change the layer all at once.
-  const newWeights = tensorsLike(f.flatWeights, wTemplate) as Weights;
-  let newState: State | null = null;
-  try {
-    newState = weightsOnly ? null : (tensorsLike(f.flatState ?? [], sTemplate) as State);
-    if (!layer.initialized && sig !== null) layer.init(sig);
-  } catch (e) {
-    tf.dispose(tensorLeaves([newWeights, newState]));
-    throw e;
-  }
-  const old = [layer.weights, weightsOnly ? [] : layer.state];
-  layer.weights = newWeights;
-  if (newState !== null) layer.state = newState;
-  const keep = new Set(tensorLeaves([layer.weights, layer.state]));
-  for (const t of tensorLeaves(old)) if (!keep.has(t) && !t.isDisposed) t.dispose();
-  return [layer.weights, layer.state];
+  // Checked against the weights the layer would have for the signature (or
+  // has, without one), made into tensors and swapped in all at once.
+  return initLayerFromArrays(layer, fileName, sig, f.flatWeights, weightsOnly ? null : f.flatState ?? []);
 }

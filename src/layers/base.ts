@@ -894,7 +894,7 @@ export class Layer {
    * Trax (`Layer.save_to_file`, or a training Loop's `model.pkl.gz`); returns
    * `[weights, state]`. On a bad file it throws, naming the file, and the
    * layer keeps its weights and state. `maxDecompressedBytes` caps how far a
-   * trax-ts checkpoint may expand (default 1 GiB, or `TRAX_MAX_DECOMPRESSED_BYTES`).
+   * file may expand (default 1 GiB, or `TRAX_MAX_DECOMPRESSED_BYTES`).
    *
    * @example
    * ```ts

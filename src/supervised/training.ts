@@ -722,16 +722,17 @@ class LoopImpl {
       disposeReplaced([r.weights, r.state, r.slots]);
       throw new Error(`Trax checkpoint '${file}': its history is not valid (${(e as Error).message})`);
     }
-    // Everything fits: commit.
-    const old = [this.model.weights, this.model.state, this.train.map((s) => s.task.optimizer.slots)];
+    // Everything fits: commit (the optimizers free their replaced slots).
+    const oldW = this.model.weights;
+    const oldS = this.model.state;
     this.model.weights = r.weights;
     this.model.state = r.state;
+    disposeUnheld([oldW, oldS], r.weights, r.state);
     this.train.forEach((slot, i) => {
       slot.task.optimizer.slots = r.slots[i];
       slot.lossSum = 0;
       slot.lossCount = 0;
     });
-    disposeReplaced(old, r.weights, r.state, r.slots);
     this._step = r.step;
     this.lastSavedStep = -1;
     this.history.records.splice(0, this.history.records.length, ...history.records);

@@ -215,7 +215,7 @@ test("bad input: wrong model, wrong shapes, weights only, no signature: a clear 
   unchanged(bigger as ReturnType<typeof mlp>, () => bigger.initFromFile(file), /has 4 weight arrays; the model has 6/);
   unchanged(model, () => model.initFromFile(path.join(T, "mlp/model.weights_only.pkl.gz")), /no 'flat_state'/, /weightsOnly: true/);
   const fresh = mlp();
-  throwsMatching(() => fresh.initFromFile(path.join(T, "mlp/model.nosig.pkl.gz")), /no input_signature/, /pass \{ inputSignature \}/);
+  throwsMatching(() => fresh.initFromFile(path.join(T, "mlp/model.nosig.pkl.gz")), /model\.nosig\.pkl\.gz/, /no input.signature/, /pass \{ inputSignature \}/);
   assert.not.ok(fresh.initialized);
 });
 
@@ -240,6 +240,9 @@ test("bad input: truncated, corrupt, disallowed global, missing weights file: er
   evilBytes.write("subprocess.cal", at); // same length: 'subprocess.cal._reconstruct_array'
   writeFileSync(evil, gzipBytes(evilBytes));
   unchanged(model, () => model.initFromFile(evil), /evil\.pkl\.gz/, /global 'subprocess\.cal\._reconstruct_array' is not allowed/);
+  // A decompression cap (issue 13's gzip limit) applies to Trax files and their weights files too.
+  unchanged(model, () => model.initFromFile(path.join(T, "mlp/model.pkl.gz"), { maxDecompressedBytes: 100 }), /model\.pkl\.gz/, /more than 100 bytes/);
+  throwsMatching(() => readTraxFile(path.join(T, "loop_mlp/output_dir/model.pkl.gz"), { maxDecompressedBytes: 500 }), /model\.pkl\.gz/, /more than 500 bytes/);
   // A loop checkpoint whose weights file is missing.
   const dir = mkdtempSync(path.join(tmp, "loop-"));
   copyFileSync(path.join(T, "loop_mlp/output_dir/model.pkl.gz"), path.join(dir, "model.pkl.gz"));
