@@ -3,7 +3,7 @@
 // ends with one line: "N passed, N failed".
 // Usage: node scripts/test.mjs [filter...]
 import { spawn } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import os from "node:os";
@@ -57,6 +57,13 @@ function runFile(file) {
       resolve({ file, passed: passed ?? 0, failed, skipped, out, seconds: (Date.now() - started) / 1000 });
     });
   });
+}
+
+// Dawn (the webgpu backend) warns without a runtime directory; give it a private one.
+if (!process.env.XDG_RUNTIME_DIR) {
+  const dir = path.join(os.tmpdir(), `trax-ts-xdg-${process.getuid?.() ?? "user"}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  process.env.XDG_RUNTIME_DIR = dir;
 }
 
 const results = [];

@@ -2,8 +2,10 @@
  * The tensor engine: which TensorFlow.js backend runs trax-ts, and how to pick it.
  *
  * Backends are tried in the order `tensorflow` (from `@tensorflow/tfjs-node-gpu`,
- * then `@tensorflow/tfjs-node`), `wasm`, `cpu`. The `TRAX_BACKEND` environment
- * variable forces one (`node-gpu`, `node`, `wasm` or `cpu`).
+ * then `@tensorflow/tfjs-node`), `webgpu` (from `@tensorflow/tfjs-backend-webgpu`
+ * on the `webgpu` package's Dawn; hardware adapters only), `wasm`, `cpu`. The
+ * `TRAX_BACKEND` environment variable forces one (`node-gpu`, `node`, `webgpu`,
+ * `wasm` or `cpu`); a forced `webgpu` also runs on a software adapter (lavapipe).
  *
  * @example
  * ```ts
@@ -17,29 +19,34 @@ import { assertBackendAlive } from "./engine-health";
 export { BackendLostError, backendLost, assertFitsInBackend } from "./engine-health";
 import { tf } from "./tf";
 import { useSynchronousWasm } from "./wasm-sync";
+import { forgetWebgpu, probeWebgpu, registerWebgpu, webgpuFailure, webgpuHint, type AdapterReport } from "./webgpu";
 
 export { tf };
 export { wasmSyncFallbackReason } from "./wasm-sync";
+export type { AdapterReport } from "./webgpu";
+export { classifyAdapter, mayHaveGpu, type AdapterDescription, type AdapterKind } from "./adapter-kind";
+export { backendHint } from "./errors";
 
 // In Node the wasm backend starts synchronously: a script computes without awaiting ready().
 useSynchronousWasm();
 
 /** The backend names a user can ask for, in the order trax-ts tries them. */
-export type BackendName = "node-gpu" | "node" | "wasm" | "cpu";
+export type BackendName = "node-gpu" | "node" | "webgpu" | "wasm" | "cpu";
 
 /**
  * The order in which backends are tried when none is forced.
  *
  * @example
  * ```ts
- * trax.backend.BACKEND_ORDER; // ["node-gpu", "node", "wasm", "cpu"]
+ * trax.backend.BACKEND_ORDER; // ["node-gpu", "node", "webgpu", "wasm", "cpu"]
  * ```
  */
-export const BACKEND_ORDER: readonly BackendName[] = ["node-gpu", "node", "wasm", "cpu"];
+export const BACKEND_ORDER: readonly BackendName[] = ["node-gpu", "node", "webgpu", "wasm", "cpu"];
 
 const PACKAGES: Record<BackendName, string | null> = {
   "node-gpu": "@tensorflow/tfjs-node-gpu",
   node: "@tensorflow/tfjs-node",
+  webgpu: "@tensorflow/tfjs-backend-webgpu",
   wasm: "@tensorflow/tfjs-backend-wasm",
   cpu: null,
 };
@@ -48,15 +55,16 @@ const PACKAGES: Record<BackendName, string | null> = {
 const TFJS_NAME: Record<BackendName, string> = {
   "node-gpu": "tensorflow",
   node: "tensorflow",
+  webgpu: "webgpu",
   wasm: "wasm",
   cpu: "cpu",
 };
 
 /** What runs trax-ts now, as reported by {@link info}. */
 export interface BackendInfo {
-  /** The trax-ts backend choice (`node-gpu`, `node`, `wasm`, `cpu`). */
+  /** The trax-ts backend choice (`node-gpu`, `node`, `webgpu`, `wasm`, `cpu`). */
   backend: BackendName;
-  /** The tfjs backend name (`tensorflow`, `wasm`, `cpu`). */
+  /** The tfjs backend name (`tensorflow`, `webgpu`, `wasm`, `cpu`). */
   tfjsBackend: string;
   /** The package that provides it, or `null` for the built-in cpu backend. */
   package: string | null;
@@ -68,6 +76,13 @@ export interface BackendInfo {
   skipped: { backend: BackendName; reason: string }[];
   /** Whether the choice was forced by `TRAX_BACKEND` or {@link setBackend}. */
   forced: boolean;
+  /**
+   * The WebGPU adapter (vendor, architecture, description, hardware or
+   * software) when webgpu runs or was looked at and skipped; absent otherwise.
+   */
+  adapter?: AdapterReport;
+  /** Why the webgpu device stopped working (lost, GPU error), when it did. */
+  deviceFailure?: string;
 }
 
 /**
@@ -87,7 +102,7 @@ export class BackendUnavailableError extends Error {
     const pkg = PACKAGES[backend];
     super(
       `trax-ts: backend '${backend}' is not available (${reason}).` +
-        (pkg ? ` Install it with: npm install ${pkg}@${tf.version_core}` : "")
+        (backend === "webgpu" ? ` ${webgpuHint(reason)}` : pkg ? ` Install it with: npm install ${pkg}@${tf.version_core}` : "")
     );
     this.name = "BackendUnavailableError";
   }
@@ -101,6 +116,7 @@ function normalize(name: string): BackendName {
   const aliases: Record<string, BackendName> = {
     "node-gpu": "node-gpu", gpu: "node-gpu", "tfjs-node-gpu": "node-gpu",
     node: "node", tensorflow: "node", "tfjs-node": "node",
+    webgpu: "webgpu", "tfjs-backend-webgpu": "webgpu",
     wasm: "wasm", cpu: "cpu",
   };
   const found = aliases[n];
@@ -136,8 +152,9 @@ function gpuPresent(): boolean {
   }
 }
 
-function devicesOf(backend: BackendName): string[] {
+function devicesOf(backend: BackendName, adapter?: AdapterReport): string[] {
   if (backend === "node-gpu") return gpuPresent() ? ["gpu:0", "cpu:0"] : ["cpu:0"];
+  if (backend === "webgpu") return [adapter?.kind === "hardware" ? "gpu:0" : "cpu:0 (software adapter)"];
   return ["cpu:0"];
 }
 
@@ -160,32 +177,43 @@ async function withoutRuntimeHandlers<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-function record(backend: BackendName, skipped: BackendInfo["skipped"], forced: boolean): BackendInfo {
+function record(backend: BackendName, skipped: BackendInfo["skipped"], forced: boolean, adapter?: AdapterReport): BackendInfo {
   current = {
     backend,
     tfjsBackend: tf.getBackend(),
     package: PACKAGES[backend],
-    devices: devicesOf(backend),
+    devices: devicesOf(backend, adapter),
     tfjsVersion: tf.version_core,
     skipped,
     forced,
+    ...(adapter ? { adapter } : {}),
   };
   return current;
 }
 
-async function activate(backend: BackendName, skipped: BackendInfo["skipped"], forced: boolean): Promise<BackendInfo> {
+async function activate(backend: BackendName, skipped: BackendInfo["skipped"], forced: boolean, adapter?: AdapterReport): Promise<BackendInfo> {
+  if (backend === "webgpu") adapter = await registerWebgpu();
   const started = withoutRuntimeHandlers(() => tf.setBackend(TFJS_NAME[backend]));
   // A synchronous backend (cpu, tfjs-node, wasm in Node) is in place already: info() says so at once.
-  if (!enginePending() && tf.getBackend() === TFJS_NAME[backend]) record(backend, skipped, forced);
+  if (!enginePending() && tf.getBackend() === TFJS_NAME[backend]) record(backend, skipped, forced, adapter);
   const ok = await started;
-  if (!ok) throw new BackendUnavailableError(backend, "tfjs could not initialize it");
+  if (!ok) {
+    if (backend === "webgpu") forgetWebgpu();
+    throw new BackendUnavailableError(backend, "tfjs could not initialize it" + (adapter ? ` on the adapter '${adapter.description}'` : ""));
+  }
   await tf.ready();
-  return record(backend, skipped, forced);
+  return record(backend, skipped, forced, adapter);
 }
 
 /** Whether tfjs is still initializing an asynchronous backend. */
 function enginePending(): boolean {
   return (tf.engine() as unknown as { pendingBackendInit?: unknown }).pendingBackendInit != null;
+}
+
+/** Whether webgpu can run: null when it can (with the adapter), else why not. */
+async function webgpuAvailability(forced: boolean): Promise<{ why: string | null; adapter?: AdapterReport }> {
+  const probe = await probeWebgpu(forced);
+  return probe.ok ? { why: null, adapter: probe.adapter } : { why: probe.reason, adapter: probe.adapter };
 }
 
 /** The cpu backend greets Node users with an install hint on first use; info() says it better. */
@@ -202,19 +230,34 @@ async function choose(forcedName?: string): Promise<BackendInfo> {
   silenceCpuBanner();
   if (forcedName) {
     const backend = normalize(forcedName);
+    if (backend === "webgpu") {
+      const { why, adapter } = await webgpuAvailability(true);
+      if (why) throw new BackendUnavailableError(backend, why);
+      return activate(backend, [], true, adapter);
+    }
     const why = loadPackage(backend);
     if (why) throw new BackendUnavailableError(backend, why);
     return activate(backend, [], true);
   }
   const skipped: BackendInfo["skipped"] = [];
+  let seenAdapter: AdapterReport | undefined;
   for (const backend of BACKEND_ORDER) {
-    const why = loadPackage(backend);
+    let why: string | null;
+    if (backend === "webgpu") {
+      const found = await webgpuAvailability(false);
+      why = found.why;
+      seenAdapter = found.adapter;
+    } else {
+      why = loadPackage(backend);
+    }
     if (why) {
       skipped.push({ backend, reason: why });
       continue;
     }
     try {
-      return await activate(backend, skipped, false);
+      const info = await activate(backend, skipped, false, backend === "webgpu" ? seenAdapter : undefined);
+      if (seenAdapter && !info.adapter) current = { ...info, adapter: seenAdapter };
+      return current as BackendInfo;
     } catch (e) {
       skipped.push({ backend, reason: e instanceof Error ? e.message : String(e) });
     }
@@ -246,8 +289,11 @@ export function ready(): Promise<BackendInfo> {
 }
 
 /**
- * Switches to another backend (`node-gpu`, `node`, `wasm`, `cpu`).
- * Fails with a message naming the package to install when it is missing.
+ * Switches to another backend (`node-gpu`, `node`, `webgpu`, `wasm`, `cpu`).
+ * Fails with a message naming the package to install when it is missing (or,
+ * for webgpu, the driver when no adapter is found); the backend in use then
+ * stays as it was. Tensors (a layer's weights) made on one backend keep
+ * working on the next: tfjs moves their data on first use.
  *
  * @example
  * ```ts
@@ -271,7 +317,10 @@ export async function setBackend(name: BackendName | string): Promise<BackendInf
  * ```
  */
 export function info(): BackendInfo {
-  if (current) return { ...current, tfjsBackend: tf.getBackend() ?? current.tfjsBackend };
+  if (current) {
+    const failure = current.backend === "webgpu" ? webgpuFailure() : null;
+    return { ...current, tfjsBackend: tf.getBackend() ?? current.tfjsBackend, ...(failure ? { deviceFailure: failure } : {}) };
+  }
   const name = tf.getBackend();
   return {
     backend: (name === "tensorflow" ? "node" : (name as BackendName)) ?? "cpu",
@@ -319,12 +368,28 @@ export function assertReady(): void {
 
 /**
  * True when transposed matMul is slow on this backend, so hot paths transpose explicitly.
+ * Only wasm (whose XNNPACK path takes untransposed operands); GPUs (webgpu,
+ * node-gpu) and TensorFlow's CPU kernels take transposed operands at full speed.
  *
  * @example
  * ```ts
- * trax.backend.prefersExplicitTranspose(); // true on wasm
+ * trax.backend.prefersExplicitTranspose(); // true on wasm, false on webgpu
  * ```
  */
 export function prefersExplicitTranspose(): boolean {
   return tf.getBackend() === "wasm";
+}
+
+/**
+ * True when small integer work (sorting LSH buckets, reading a predict-mode
+ * position) is best done on the host: tensors live in host memory (wasm, cpu,
+ * node). False on webgpu, where each host round trip waits for the GPU.
+ *
+ * @example
+ * ```ts
+ * trax.backend.prefersHostRoundTrips(); // true on wasm, false on webgpu
+ * ```
+ */
+export function prefersHostRoundTrips(): boolean {
+  return tf.getBackend() !== "webgpu";
 }

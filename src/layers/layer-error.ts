@@ -6,6 +6,7 @@
 import { isEngineFailure, noteEngineFailure } from "../backend/engine-health";
 import { inspect } from "util";
 import { formatSignature } from "../shapes";
+import { backendHint } from "../backend/errors";
 
 /** What the error path needs to know of a layer (avoids a cycle with base). */
 export interface LayerLike {
@@ -108,11 +109,13 @@ export class LayerError extends Error {
     const during = this.outerMethod !== this.method ? `, during ${this.outerMethod}` : "";
     const created = this.chain[0]?.createdAt;
     const cause = this.cause instanceof Error ? `${this.cause.name}: ${this.cause.message}` : inspect(this.cause);
+    const hint = backendHint(cause);
     this.message =
       `Exception passing through layer ${this.path} (in ${this.method}${during}):\n` +
       (created ? `  layer created at ${created}\n` : "") +
       `  layer input shapes: ${formatSignature(this.inputSignature)}\n\n` +
-      `  ${cause.split("\n").join("\n  ")}`;
+      `  ${cause.split("\n").join("\n  ")}` +
+      (hint ? `\n  ${hint}` : "");
     // The readable message is the whole story; an engine stack dump is not.
     this.stack = `${this.name}: ${this.message}`;
   }

@@ -7,6 +7,7 @@
  * @module
  */
 import { tf } from "../../backend/tf";
+import { prefersHostRoundTrips } from "../../backend";
 import * as random from "../../fastmath/random";
 import type { PRNGKey } from "../../fastmath/random";
 import type { Nested } from "../../fastmath/tree";
@@ -205,6 +206,50 @@ function sortOrder(keys: Int32Array, rows: number, n: number): [Int32Array, Int3
 }
 
 /**
+ * The sort of {@link lshAttendRows} on the host (wasm, cpu: tensors already
+ * live in host memory): `[order, undo, order % l]`, each `(r, n)` int32.
+ */
+function sortOnHost(buckets: tf.Tensor, r: number, l: number, n: number): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  const b = buckets.dataSync() as Int32Array;
+  const keys = new Int32Array(r * n);
+  for (let i = 0; i < r * n; i++) keys[i] = l * b[i] + ((i % n) % l);
+  const [orderArr, undoArr] = sortOrder(keys, r, n);
+  const st = new Int32Array(r * n);
+  for (let i = 0; i < r * n; i++) st[i] = (orderArr[i] as number) % l;
+  return [tf.tensor2d(orderArr, [r, n], "int32"), tf.tensor2d(undoArr, [r, n], "int32"), tf.tensor2d(st, [r, n], "int32")];
+}
+
+/**
+ * The same sort on the device (webgpu: no wait for a GPU-to-host copy). The
+ * keys `l * bucket + position` are distinct within a row (buckets carry their
+ * hash round), so `topk` of the negated keys is the stable ascending order,
+ * and `topk` of the negated order is its inverse.
+ */
+function sortOnDevice(buckets: tf.Tensor, r: number, l: number, n: number): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  const sorted = offTape(() => {
+    const len = tf.scalar(l, "int32");
+    const pos = tf.range(0, n, 1, "int32").mod(len).reshape([1, n]);
+    const keys = tf.add(tf.mul(buckets.toInt(), len), pos);
+    const order = tf.topk(tf.neg(keys), n, true).indices;
+    const undo = tf.topk(tf.neg(order), n, true).indices;
+    return tf.stack([order, undo, tf.mod(order, len)]);
+  });
+  return tf.unstack(sorted) as [tf.Tensor, tf.Tensor, tf.Tensor];
+}
+
+/**
+ * Runs `f` without recording it for gradients, as the host sort's fresh
+ * tensors are: the integer bucket computation (argmax, equal) has no gradient
+ * and must not sit on the path from the weights to the loss. Ops inside a
+ * custom-gradient forward function are not taped; the one taped node takes
+ * only a fresh dummy input.
+ */
+function offTape(f: () => tf.Tensor): tf.Tensor {
+  const run = tf.customGrad(((_dummy: tf.Tensor) => ({ value: f(), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as never) as unknown as (d: tf.Tensor) => tf.Tensor;
+  return run(tf.scalar(0));
+}
+
+/**
  * LSH attention on rows: `qk (r, l, d)`, `v (r, l, dv)`, `mask (r, l)` or null,
  * `buckets (r, nHashes * l)`: sort, attend in chunks, unsort, combine rounds.
  * Returns `(r, l, dv)`.
@@ -218,15 +263,7 @@ function lshAttendRows(cfg: LSHConfig, qk: tf.Tensor, v: tf.Tensor, mask: tf.Ten
       throw new Error(`LSH attention: nHashes * length = ${cfg.nHashes} * ${l} is not a multiple of chunkLen ${cfg.chunkLen}`);
     }
     // Sort by (bucket, position): the key is length * bucket + position.
-    const b = buckets.dataSync() as Int32Array;
-    const keys = new Int32Array(r * n);
-    for (let i = 0; i < r * n; i++) keys[i] = l * b[i] + ((i % n) % l);
-    const [orderArr, undoArr] = sortOrder(keys, r, n);
-    const st = new Int32Array(r * n);
-    for (let i = 0; i < r * n; i++) st[i] = (orderArr[i] as number) % l;
-    const stT = tf.tensor2d(st, [r, n], "int32");
-    const order = tf.tensor2d(orderArr, [r, n], "int32");
-    const undo = tf.tensor2d(undoArr, [r, n], "int32");
+    const [order, undo, stT] = prefersHostRoundTrips() ? sortOnHost(buckets, r, l, n) : sortOnDevice(buckets, r, l, n);
     // One copy of the inputs per hash round, permuted into sorted order (gradients by gathers only).
     const tiled = (t: tf.Tensor) => (cfg.nHashes === 1 ? t : tf.concat(new Array(cfg.nHashes).fill(t), 1));
     const sq = permuteRows(tiled(qk), order, undo);
