@@ -14,6 +14,7 @@ import * as backend from "./backend";
 import * as shapes from "./shapes";
 import * as fastmath from "./fastmath";
 import * as layers from "./layers";
+import * as models from "./models";
 import * as optimizers from "./optimizers";
 import * as supervised from "./supervised";
 import * as data from "./data";
@@ -21,7 +22,7 @@ import * as display from "./display";
 import * as io from "./io";
 
 export { tf } from "./backend/tf";
-export { backend, shapes, fastmath, layers, layers as tl, optimizers, supervised, data, display, io };
+export { backend, shapes, fastmath, layers, layers as tl, models, optimizers, supervised, data, display, io };
 
 // Choose the backend right away (in Node it is in place when this returns); `await trax.backend.ready()` reports it.
 backend.ready().catch((e: unknown) => {

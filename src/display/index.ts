@@ -15,7 +15,8 @@
  *   channel when the process is a tslab kernel (the kernel's own loaded
  *   `tslab/dist/jupyter.js` instance), else none (terminal).
  * - Views: `tensorView`, `layerView(layer, inputSignature?)`, `attentionView`,
- *   `historyView`, `imageView`, `scalarView`, `textChart`.
+ *   `historyView`, `imageView`, `scalarView`, `textChart`, `pythonView(layer)`
+ *   (the Python Trax code of a layer tree).
  * - Live training: `attachLiveView(loop)` (one display updated in place while
  *   `loop.run` works; the final update adds the SVG) or `liveView(history)`.
  *
@@ -55,6 +56,7 @@ export {
 } from "./show";
 export { ImageView, imageView, imagePixels, type ImageViewOptions, type EncodedImage } from "./image-view";
 export { ScalarView, scalarView } from "./scalar-view";
+export { PythonView, pythonView } from "./python-view";
 export { findSummaries, type FoundSummaries } from "./summaries";
 export { installDisplays };
 

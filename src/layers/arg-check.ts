@@ -6,6 +6,7 @@
  * the key and the closest valid key, as Python refuses an unexpected keyword.
  * @module
  */
+import { markRecording, recordConstructorCall } from "./constructor-call";
 
 /** What a constructor accepts: positional parameters, then one options object. */
 export interface ArgSpec {
@@ -202,10 +203,13 @@ export function checkArgs(name: string, args: ArrayLike<unknown>, spec: ArgSpec)
 export function withArgs<F extends (...args: any[]) => any>(name: string, spec: ArgSpec, f: F): F {
   const checked = function (this: unknown, ...args: unknown[]) {
     checkArgs(name, args, spec);
-    return f.apply(this, args);
+    const made = f.apply(this, args);
+    recordConstructorCall(made, { name, args, namespace: "tl" }); // for layer.toPython()
+    return made;
   } as unknown as F;
   Object.defineProperty(checked, "name", { value: name, configurable: true });
   Object.defineProperty(checked, "length", { value: f.length, configurable: true });
   registerArgSpec(checked, name, spec);
+  markRecording(checked);
   return checked;
 }

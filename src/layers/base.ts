@@ -922,6 +922,23 @@ export class Layer {
   // ---------------------------------------------------------------- printing
 
   /**
+   * The Python Trax expression that builds this layer tree, from the
+   * constructor calls each layer recorded: `tl.Serial(tl.Dense(10),
+   * tl.Relu())`; models print as `trax.models.X(...)`. Parts that cannot be
+   * translated (`tl.Fn` bodies, subclasses) print with a `# TODO` comment.
+   *
+   * @example
+   * ```ts
+   * tl.Serial(tl.Embedding(32, 16), tl.CausalAttention(16, { nHeads: 2 })).toPython();
+   * // "tl.Serial(tl.Embedding(32, 16), tl.CausalAttention(16, n_heads=2))"
+   * ```
+   */
+  toPython(options: { width?: number } = {}): string {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return (require("./to-python") as typeof import("./to-python")).toPython(this, options);
+  }
+
+  /**
    * A medium-detailed text view, as Trax prints layers:
    * `Serial[\n  Dense_10\n  Relu\n]`.
    */

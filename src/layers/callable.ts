@@ -5,6 +5,7 @@
  * @module
  */
 import { checkArgs, registerArgSpec } from "./arg-check";
+import { markRecording, recordConstructorCall } from "./constructor-call";
 import type { ArgSpec } from "./arg-check";
 import type { Returns } from "./typed-output";
 
@@ -20,7 +21,9 @@ export type CallableClass<C extends abstract new (...args: any[]) => any, Out = 
  * Wraps a class so that calling it without `new` constructs an instance.
  * `name` becomes the class's name (a layer's default name). With `spec`,
  * every call (with or without `new`, not a subclass's `super`) is checked
- * against the declared arguments (see `arg-check.ts`).
+ * against the declared arguments (see `arg-check.ts`), and records its
+ * constructor name and arguments (see `constructor-call.ts`) for
+ * `layer.toPython()`.
  *
  * @example
  * ```ts
@@ -38,13 +41,20 @@ export function callable<C extends new (...args: any[]) => any, Out = never>(
   const proxy: CallableClass<C, Out> = new Proxy(cls, {
     apply(target, _thisArg, args) {
       if (spec) checkArgs(name, args, spec);
-      return Reflect.construct(target, args);
+      const made = Reflect.construct(target, args);
+      recordConstructorCall(made, { name, args, namespace: "tl" });
+      return made;
     },
     construct(target, args, newTarget) {
       if (spec && newTarget === proxy) checkArgs(name, args, spec);
-      return Reflect.construct(target, args, newTarget);
+      const made = Reflect.construct(target, args, newTarget);
+      // A subclass (`class MyLayer extends tl.Dense`) is not this constructor: it records nothing.
+      if (newTarget === proxy) recordConstructorCall(made, { name, args, namespace: "tl" });
+      return made;
     },
   }) as CallableClass<C, Out>;
   if (spec) registerArgSpec(proxy, name, spec);
+  markRecording(proxy);
+  markRecording(cls); // its instances are the library's own (not a user's subclass)
   return proxy;
 }

@@ -28,6 +28,8 @@ export * from "./assert-shape";
 // `Weights` is both the weights-tree type of ./base and the layer of ./core: tl.Weights is the layer (as in Trax).
 export { Weights } from "./core";
 export * from "./research";
+export { constructorCallOf, isRecordingConstructor } from "./constructor-call";
+export type { ConstructorCall, ConstructorNamespace } from "./constructor-call";
 // Call output types where constructors know them, and modes as code writes them (types only).
 export type { Returns, OneOutput, TwoOutputs } from "./typed-output";
 export type { Mode, ModeLike } from "./mode";

@@ -30,7 +30,7 @@ test("require('trax-ts') gives every namespace and calls a layer", () => {
      trax.backend.ready().then(() => {
        const y = tl.Serial(tl.Dense(3), tl.Relu())(trax.tf.ones([2, 4]));
        console.log(JSON.stringify({
-         ns: ["layers", "tl", "shapes", "fastmath", "optimizers", "supervised", "data", "display", "backend", "tf"].filter((k) => !(k in trax)),
+         ns: ["layers", "tl", "models", "shapes", "fastmath", "optimizers", "supervised", "data", "display", "backend", "tf"].filter((k) => !(k in trax)),
          same: trax.layers === tl || trax.layers.Dense === tl.Dense,
          shape: y.shape,
        }));
@@ -68,7 +68,9 @@ test("the shipped .d.ts files compile under TypeScript 5.0, for both entry point
        const y: trax.tf.Tensor = model(trax.tf.ones([4, 8]));
        const sig = new trax.shapes.ShapeDtype([4, 8]);
        const out = model.outputSignature(sig);
-       export { y, out };
+       const lm: tl.Layer = trax.models.TransformerLM(32, { dModel: 16, nLayers: 1, ffActivation: tl.Gelu });
+       const python: string = lm.toPython();
+       export { y, out, python };
       `
     );
     // The Trax habits of test/types (layer call types, modes as strings, inspection paths,
