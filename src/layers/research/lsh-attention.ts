@@ -516,6 +516,14 @@ class LSHSelfAttentionLayer extends EfficientAttentionBase {
   }
 }
 
+/** The option keys of {@link LSHSelfAttention} and {@link PureLSHSelfAttention}. */
+const LSH_OPTION_KEYS = optionKeys<LSHAttentionOptions>({
+  nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true,
+  nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true,
+  predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true,
+  nParallelHeads: true, usePythonLoop: true, useReferenceCode: true,
+});
+
 /**
  * LSH self-attention (Reformer, Trax's second implementation): per head a
  * shared query-key projection `qk = x wQ` and values `v = x wV`; positions are
@@ -540,12 +548,7 @@ class LSHSelfAttentionLayer extends EfficientAttentionBase {
  */
 export const LSHSelfAttention = callable(LSHSelfAttentionLayer, "LSHSelfAttention", {
   positional: [],
-  options: optionKeys<LSHAttentionOptions>({
-    nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true,
-    nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true,
-    predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true,
-    nParallelHeads: true, usePythonLoop: true, useReferenceCode: true,
-  }),
+  options: LSH_OPTION_KEYS,
 });
 export type LSHSelfAttention = LSHSelfAttentionLayer;
 
@@ -653,12 +656,7 @@ class PredictMem extends EfficientAttentionBase {
  */
 export const PureLSHSelfAttention = callable(PureLSHSelfAttentionLayer, "PureLSHSelfAttention", {
   positional: [],
-  options: optionKeys<LSHAttentionOptions>({
-    nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true,
-    nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true,
-    predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true,
-    nParallelHeads: true, usePythonLoop: true, useReferenceCode: true,
-  }),
+  options: LSH_OPTION_KEYS,
 });
 export type PureLSHSelfAttention = PureLSHSelfAttentionLayer;
 
