@@ -4,6 +4,7 @@
  * `trax.display.show` output (progress lines, text charts) in the terminal.
  * @module
  */
+import { captureReplServer, interruptTrainingOnCtrlC } from "./training-interrupt";
 import * as util from "util";
 import { resolveOwnPackage } from "../kernel/package-root";
 import { errorReport, plainText, valueBundle } from "../kernel/render";
@@ -136,5 +137,9 @@ export async function startRepl(opts: ReplOptions = {}): Promise<void> {
         callback(null, undefined);
       } else callback(err, result);
     });
-  repl.startInternal({ prompt: opts.prompt ?? "trax> ", writer: (value: unknown) => replText(value, colors), eval: evaluate, ignoreUndefined: true });
+  const server = captureReplServer(() =>
+    repl.startInternal({ prompt: opts.prompt ?? "trax> ", writer: (value: unknown) => replText(value, colors), eval: evaluate, ignoreUndefined: true })
+  );
+  // Ctrl-C while a loop trains stops it after its step (KeyboardInterrupt, resumable).
+  if (server) interruptTrainingOnCtrlC(server, () => trax.supervised.interruptTraining());
 }
