@@ -274,14 +274,15 @@ export class LayerView {
     const wName = Math.max(8, ...rows.map((r) => 2 * r.depth + 2 + nameLabel(r).length)) + 2;
     const wOut = Math.max(8, ...rows.map((r) => (r.output ?? "").length)) + 2;
     const wParams = Math.max(8, ...rows.map((r) => formatCount(r.params).length)) + 2;
+    // Layout inline, in px, indents as spaces: an untrusted notebook's sanitizer drops <style>, `ch` widths and padding.
+    const px = (chars: number) => `${Math.ceil(chars * CHAR_PX)}px`;
     const span = (cls: string, w: number, s: string, pad = 0) =>
-      // Layout inline too: sanitizers of untrusted notebooks may drop the <style> element.
-      `<span class="${cls}" style="display:inline-block;box-sizing:border-box;width:${w}ch${pad ? `;padding-left:${pad}ch` : ""}">${s}</span>`;
+      `<span class="${cls}" style="display:inline-block;box-sizing:border-box;white-space:pre;overflow:hidden;vertical-align:top;width:${px(w)}">${" ".repeat(pad)}${s}</span>`;
     const line = (r: LayerRow | null) => {
       if (r === null) {
         return span("n", wName, "layer") + span("c", 8, "in\u2192out") + span("c", wOut, "output") + span("c p", wParams, "params") + span("c", 10, "weights");
       }
-      const mark = r.children.length ? '<span class="mk"></span>' : '<span class="sp"></span>';
+      const mark = r.children.length ? `<span class="mk" style="display:inline-block;width:${px(2)}"></span>` : `<span class="sp" style="display:inline-block;width:${px(2)}"></span>`;
       const name = `${mark}${escapeHtml(r.name)}${r.shared ? ' <i style="color:#888">(shared)</i>' : ""}`;
       return (
         span(r.children.length ? "n g" : "n", wName, name, 2 * r.depth) +
@@ -314,7 +315,7 @@ export class LayerView {
       `<div style="margin-top:4px;border-top:1px solid #ddd"><b>Total params:</b> ${total === null ? "unknown (not initialized; pass an input signature)" : escapeHtml(formatCount(total))}` +
       (this.shapeError ? `<br/><span style="color:#a00">Output shapes unavailable: ${escapeHtml(this.shapeError)}</span>` : "") +
       `</div>`;
-    const html = `<div class="trax-layer"><style>${css}</style><div class="r h">${line(null)}</div>${node(this.root)}${footer}</div>`;
+    const html = `<div class="trax-layer" style="font-family:monospace;font-size:12px;line-height:1.5"><style>${css}</style><div class="r h">${line(null)}</div>${node(this.root)}${footer}</div>`;
     return { "text/plain": this.toString(), "text/html": html };
   }
 
@@ -322,6 +323,9 @@ export class LayerView {
     return this.toString();
   }
 }
+
+/** Width of one character of the tree's 12px monospace font, in px. */
+const CHAR_PX = 7.3;
 
 /**
  * The summary view of `layer` (see {@link LayerView}); with `inputSignature`
