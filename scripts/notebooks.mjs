@@ -62,6 +62,23 @@ export function installKernel({ user = false, prefix = null } = {}) {
   return prefix ? path.join(prefix, "share", "jupyter") : null;
 }
 
+/**
+ * Signs notebooks as trusted for this user (`jupyter trust`), so that Jupyter
+ * shows their stored rich output unsanitized. Returns `{ ok, count, why }`.
+ */
+export function trustNotebooks(files, env = process.env) {
+  if (files.length === 0) return { ok: true, count: 0 };
+  // `jupyter trust` is nbformat's; Debian ships its command apart (jupyter-nbformat), the module always.
+  const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  let why = "";
+  for (const [cmd, args] of [["jupyter", ["trust"]], [python, ["-m", "nbformat.sign"]]]) {
+    const r = spawnSync(cmd, [...args, ...files], { encoding: "utf8", env });
+    if (r.status === 0) return { ok: true, count: files.length };
+    why ||= (r.error?.message ?? `${r.stdout}${r.stderr}`).trim().split("\n").pop();
+  }
+  return { ok: false, count: 0, why };
+}
+
 /** Whether `jupyter <sub> --version` runs. */
 export function hasJupyter(sub) {
   const r = spawnSync("jupyter", sub ? [sub, "--version"] : ["--version"], { encoding: "utf8" });
