@@ -251,6 +251,30 @@ class TraxKernelTests(jupyter_kernel_test.KernelTests):
                 finished = msg["content"]["data"]["text/plain"]
         self.assertEqual(finished, "loop.run(30) finished at step 30")
 
+    def test_one_display_per_loop(self):
+        """In a notebook a loop shows one display: its progress line updated in place, or, with a
+        live chart attached, the chart alone; no "Step N" lines besides."""
+        setup = self.TRAINING_SETUP.replace("const loop", "const oneLoop").replace("mlp", "oneMlp")
+        setup = setup.replace("stepsPerEval: 1000000", "stepsPerEval: 5")
+        reply, outputs = self.execute_until_idle(setup)
+        self.assertEqual(reply["content"]["status"], "ok", outputs)
+        for code, kind in (("await oneLoop.run(10);", "progress"), ("trax.display.attachLiveView(oneLoop);\nawait oneLoop.run(10);", "chart")):
+            reply, outputs = self.execute_until_idle(code)
+            self.assertEqual(reply["content"]["status"], "ok", outputs)
+            streams = "".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream")
+            self.assertNotIn("Step", streams, kind)
+            shown = [m for m in outputs if m["msg_type"] == "display_data"]
+            self.assertEqual(len(shown), 1, f"{kind}: {[m['content']['data']['text/plain'][:60] for m in shown]}")
+            display_id = shown[0]["content"]["transient"]["display_id"]
+            updates = [m for m in outputs if m["msg_type"] == "update_display_data"]
+            self.assertTrue(updates, kind)
+            self.assertEqual({m["content"]["transient"]["display_id"] for m in updates}, {display_id}, kind)
+            last = updates[-1]["content"]["data"]
+            if kind == "progress":
+                self.assertRegex(last["text/plain"], r"^step (10|20)/(10|20) \[#+\] 100%")
+            else:
+                self.assertIn("application/vnd.vegalite.v5+json", last)
+
     def test_unhandled_rejection_is_reported(self):
         """A promise made in a cell that rejects with nobody awaiting it is reported on stderr, with its cell line."""
         reply, outputs = self.execute_until_idle(
