@@ -115,13 +115,13 @@ function mapColumn(from: string, to: string, column: number): number {
   const found = /^[\w$.]+/.exec(from.slice(at))?.[0] ?? /^\S+/.exec(from.slice(at))?.[0];
   const word = found?.replace(/^exports\./, "");
   if (!word) return 0;
-  const hits: number[] = [];
-  for (let k = to.indexOf(word); k >= 0; k = to.indexOf(word, k + 1)) hits.push(k);
+  // Whole words only ("b" is not the b of "number").
+  const pattern = new RegExp(`(?<![\\w$])${word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w$])`, "g");
+  const hits = [...to.matchAll(pattern)].map((m) => m.index ?? 0);
   if (hits.length === 0) return 0;
   // The occurrence with as many copies of the word before it as in `from`.
-  let before = 0;
-  for (let k = from.indexOf(word); k >= 0 && k < at; k = from.indexOf(word, k + 1)) before++;
-  return hits[Math.min(before, hits.length) - (before > 0 ? 1 : 0)] + 1;
+  const before = [...from.matchAll(pattern)].filter((m) => (m.index ?? 0) < at).length;
+  return hits[Math.min(before, hits.length - 1)] + 1;
 }
 
 /** Cells' maps by their script name (`In[3]`), the latest few hundred. */
