@@ -118,7 +118,9 @@ export function addVegaLibrary(htmlFile) {
   const html = readFileSync(htmlFile, "utf8");
   if (!html.includes('class="trax-chart"') || !html.includes("</head>")) return false;
   const { vegaLibraryScript } = vegaHelpers();
-  writeFileSync(htmlFile, html.replace("</head>", `${vegaLibraryScript()}\n</head>`));
+  // Spliced, not String.replace: the libraries' code holds "$&" and "$'", which a replacement string would expand.
+  const at = html.indexOf("</head>");
+  writeFileSync(htmlFile, `${html.slice(0, at)}${vegaLibraryScript()}\n${html.slice(at)}`);
   return true;
 }
 

@@ -40,7 +40,6 @@ interface Executor {
 interface ZmqMessageLike {
   content: { code: string } & Record<string, unknown>;
   header: { msg_type: string };
-  parent?: unknown;
   createReply(): ZmqMessageLike;
   signAndSend(key: string, sock: unknown): void;
 }

@@ -49,10 +49,12 @@ test("slimNotebook strips stored charts; addVegaLibrary puts the libraries into 
     assert.is(slimNotebook(file), 0, "nothing left to strip");
     const page = path.join(dir, "n.html");
     writeFileSync(page, `<html><head><title>t</title></head><body>${out}</body></html>`);
+    copyFileSync(page, page + ".orig");
     assert.ok(addVegaLibrary(page));
     const exported = readFileSync(page, "utf8");
     assert.is(exported.split("if (!window.vegaEmbed) {").length - 1, 1, "the libraries once");
     assert.ok(exported.indexOf("if (!window.vegaEmbed) {") < exported.indexOf("</head>"), "in the head");
+    assert.is(exported.length, vegaLibraryScript().length + 1 + readFileSync(page + ".orig", "utf8").length, "nothing else added");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
