@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages trax-ts's notebooks and checks use, if missing:
-# Jupyter (nbconvert, nbclient, ipykernel, kernel test suite), Chromium, numpy.
+# Jupyter (nbconvert, nbclient, ipykernel, kernel test suite), Chromium, numpy,
+# tmux (the REPL's checks in a terminal).
 # --notebook also installs the classic notebook server (Debian's
 # jupyter-notebook), which `npm start` needs to open the notebooks in a browser
 # when JupyterLab is not installed.
@@ -21,6 +22,7 @@ have_py ipykernel || need+=(python3-ipykernel)
 have_py jupyter_kernel_test || need+=(python3-jupyter-kernel-test)
 have_py numpy || need+=(python3-numpy)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
 if [ "$with_notebook" = 1 ]; then
   jupyter lab --version >/dev/null 2>&1 || jupyter notebook --version >/dev/null 2>&1 || need+=(jupyter-notebook)
 fi

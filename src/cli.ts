@@ -15,7 +15,8 @@ Commands:
                       preloaded) with Jupyter; 'jupyter kernelspec list' shows it
   kernel start <connection_file>
                       start the kernel (Jupyter runs this; not for direct use)
-  repl                a TypeScript REPL with trax, tl and tf loaded
+  repl [--check]      a TypeScript REPL with trax, tl and tf loaded; --check
+                      type-checks each input before it runs (.check on|off)
 
 Options:
   -h, --help          show this help
@@ -106,9 +107,10 @@ export async function runCli(argv: string[]): Promise<number> {
       throw new UsageError(sub ? `unknown kernel command: ${sub}` : "kernel needs a command: install or start");
     }
     if (command === "repl") {
-      if (rest.length > 0) throw new UsageError(`repl takes no arguments (got ${rest.join(" ")})`);
+      const unknown = rest.filter((a) => a !== "--check");
+      if (unknown.length > 0) throw new UsageError(`repl takes only --check (got ${unknown.join(" ")})`);
       const { startRepl } = await import("./repl");
-      await startRepl();
+      await startRepl({ check: rest.includes("--check") });
       return new Promise<number>(() => undefined); // the REPL exits the process itself
     }
     throw new UsageError(`unknown command: ${command}`);

@@ -3,8 +3,7 @@
  *
  * @example
  * ```ts
- * import * as trax from "trax-ts";
- * await trax.backend.ready();
+ * import * as trax from "trax-ts"; // in Node the backend is ready when this returns
  * const tl = trax.layers;
  * const model = tl.Serial(tl.Dense(4), tl.Relu());
  * model(trax.tf.ones([2, 3])).print();
@@ -23,7 +22,7 @@ import * as display from "./display";
 export { tf } from "./backend/tf";
 export { backend, shapes, fastmath, layers, layers as tl, optimizers, supervised, data, display };
 
-// Start choosing the backend right away; `await trax.backend.ready()` waits for it.
+// Choose the backend right away (in Node it is in place when this returns); `await trax.backend.ready()` reports it.
 backend.ready().catch((e: unknown) => {
   // Surface the reason once; calls to ready() reject with it too.
   if (process.env.TRAX_QUIET !== "1") console.error(e instanceof Error ? e.message : e);

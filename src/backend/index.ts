@@ -13,9 +13,16 @@
  * ```
  * @module
  */
+import { assertBackendAlive } from "./engine-health";
+export { BackendLostError, backendLost, assertFitsInBackend } from "./engine-health";
 import { tf } from "./tf";
+import { useSynchronousWasm } from "./wasm-sync";
 
 export { tf };
+export { wasmSyncFallbackReason } from "./wasm-sync";
+
+// In Node the wasm backend starts synchronously: a script computes without awaiting ready().
+useSynchronousWasm();
 
 /** The backend names a user can ask for, in the order trax-ts tries them. */
 export type BackendName = "node-gpu" | "node" | "wasm" | "cpu";
@@ -153,10 +160,7 @@ async function withoutRuntimeHandlers<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-async function activate(backend: BackendName, skipped: BackendInfo["skipped"], forced: boolean): Promise<BackendInfo> {
-  const ok = await withoutRuntimeHandlers(() => tf.setBackend(TFJS_NAME[backend]));
-  if (!ok) throw new BackendUnavailableError(backend, "tfjs could not initialize it");
-  await tf.ready();
+function record(backend: BackendName, skipped: BackendInfo["skipped"], forced: boolean): BackendInfo {
   current = {
     backend,
     tfjsBackend: tf.getBackend(),
@@ -167,6 +171,21 @@ async function activate(backend: BackendName, skipped: BackendInfo["skipped"], f
     forced,
   };
   return current;
+}
+
+async function activate(backend: BackendName, skipped: BackendInfo["skipped"], forced: boolean): Promise<BackendInfo> {
+  const started = withoutRuntimeHandlers(() => tf.setBackend(TFJS_NAME[backend]));
+  // A synchronous backend (cpu, tfjs-node, wasm in Node) is in place already: info() says so at once.
+  if (!enginePending() && tf.getBackend() === TFJS_NAME[backend]) record(backend, skipped, forced);
+  const ok = await started;
+  if (!ok) throw new BackendUnavailableError(backend, "tfjs could not initialize it");
+  await tf.ready();
+  return record(backend, skipped, forced);
+}
+
+/** Whether tfjs is still initializing an asynchronous backend. */
+function enginePending(): boolean {
+  return (tf.engine() as unknown as { pendingBackendInit?: unknown }).pendingBackendInit != null;
 }
 
 /** The cpu backend greets Node users with an install hint on first use; info() says it better. */
@@ -206,8 +225,10 @@ async function choose(forcedName?: string): Promise<BackendInfo> {
 /**
  * Starts the engine (once) and resolves when it can compute.
  *
- * Called automatically when trax-ts is imported; await it before the first
- * computation in a script. The kernel and the REPL await it for you.
+ * Called automatically when trax-ts is imported. In Node the backends trax-ts
+ * picks (tfjs-node, wasm, cpu) start synchronously during that import, so a
+ * script may compute at once; awaiting this is only needed after switching to
+ * a backend that starts asynchronously, or to learn what runs.
  *
  * @example
  * ```ts
@@ -277,17 +298,18 @@ export function isReady(): boolean {
 }
 
 /**
- * Throws a clear error when computation starts before the engine is ready.
- * Layers call this before touching tensors.
+ * Throws a clear error when computation starts while tfjs is still starting
+ * an asynchronous backend. Layers call this before touching tensors.
  *
  * @example
  * ```ts
- * trax.backend.assertReady(); // throws before `await trax.backend.ready()`, passes after
+ * trax.backend.assertReady(); // passes once a backend computes (in Node: right after import)
  * ```
  */
 export function assertReady(): void {
-  const engine = tf.engine() as unknown as { pendingBackendInit?: unknown };
-  if (engine.pendingBackendInit != null || pending !== null) {
+  assertBackendAlive();
+  // A backend chosen synchronously computes at once, even while ready() is still settling.
+  if (enginePending()) {
     throw new Error(
       "trax-ts: the tensor engine is still starting; run `await trax.backend.ready()` first " +
         "(the trax-ts kernel and REPL do this for you)"

@@ -32,7 +32,8 @@ export function looksLikeHistory(x: unknown): x is HistoryLike {
 
 /**
  * The metrics to draw: the given ones, else every `metrics/...` metric
- * (loss and the others), else all metrics, in order of first appearance.
+ * (loss and the others) and `summaries/...` value (the model's
+ * SummaryScalar layers), else all metrics, in order of first appearance.
  *
  * @example
  * ```ts
@@ -42,7 +43,7 @@ export function looksLikeHistory(x: unknown): x is HistoryLike {
 export function chartMetrics(h: HistoryLike, metrics?: readonly string[]): string[] {
   if (metrics) return [...metrics];
   const all = [...new Set(h.records.map((r) => r.metric))];
-  const m = all.filter((n) => n.startsWith("metrics/"));
+  const m = all.filter((n) => n.startsWith("metrics/") || n.startsWith("summaries/"));
   return m.length > 0 ? m : all;
 }
 

@@ -1,5 +1,6 @@
 /**
- * Installs the display protocol on `Layer.prototype` and on
+ * Installs the display protocol on `Layer.prototype`, on what
+ * `tl.collectSummaries` returns and on
  * `trax.supervised.History.prototype` (imported for its effect by the
  * display index): layers show as the layer view (summary layers as their
  * images or values), histories as charts, in notebooks and terminals.
@@ -14,6 +15,8 @@ import { ImageView } from "./image-view";
 import { layerView, rememberInitSignature } from "./layer-view";
 import { ScalarView } from "./scalar-view";
 import { findSummaries, isSummaryLayer } from "./summaries";
+import { Summaries } from "../layers/core/summary-values";
+import { summariesBundle, summariesText } from "./summaries-view";
 
 let installed = false;
 
@@ -65,6 +68,12 @@ export function installDisplays(): void {
     } catch {
       return this.toString();
     }
+  });
+  define(Summaries.prototype, DISPLAY, function (this: Summaries) {
+    return summariesBundle(this);
+  });
+  define(Summaries.prototype, inspect.custom, function (this: Summaries) {
+    return summariesText(this);
   });
   define(History.prototype, DISPLAY, function (this: History) {
     return historyView(this)[DISPLAY]();

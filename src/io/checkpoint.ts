@@ -17,10 +17,11 @@ import { signature } from "../shapes";
 import type { Signature } from "../shapes";
 import { nestedMap, treeFlatten } from "../fastmath/tree";
 import type { Nested } from "../fastmath/tree";
-import { npyToTensor } from "./npy";
+import { decodeNpy, npyToTensor } from "./npy";
 import type { NpyArray } from "./npy";
 import { decodeNpyRecords, encodeNpyRecords, gunzipBytes, gzipBytes, readFileBytes, writeFileAtomic } from "./gzip";
 import type { Layer, State, Weights } from "../layers/base";
+import { disposeUnheld, withTrustedWrites } from "../layers/weight-ownership";
 
 /** The JSON header of a checkpoint file (record 0). */
 export interface CheckpointHeader {
@@ -41,6 +42,12 @@ export interface LayerFileOptions {
   weightsOnly?: boolean;
   /** Input signature stored in (or used instead of the one in) the file. */
   inputSignature?: Signature | unknown | null;
+  /**
+   * Refuse files that decompress to more than this many bytes (default
+   * 1 GiB, or `TRAX_MAX_DECOMPRESSED_BYTES`). Reading stops earlier anyway
+   * when a file expands past the sizes its header declares.
+   */
+  maxDecompressedBytes?: number;
 }
 
 function isMarker(x: unknown): boolean {
@@ -100,9 +107,9 @@ export interface CheckpointContents {
  * const { header, groups } = readCheckpoint("/tmp/c.gz", "mine");
  * ```
  */
-export function readCheckpoint(file: string, format?: string): CheckpointContents {
+export function readCheckpoint(file: string, format?: string, options: { maxDecompressedBytes?: number } = {}): CheckpointContents {
   const what = `checkpoint '${file}'`;
-  const raw = gunzipBytes(readFileBytes(file, "checkpoint"), what);
+  const raw = gunzipBytes(readFileBytes(file, "checkpoint"), what, { maxBytes: options.maxDecompressedBytes, declaredSize: declaredCheckpointSize });
   const records = decodeNpyRecords(raw, what);
   if (records.length === 0 || records[0].dtype !== "|u1" || records[0].shape.length !== 1) {
     throw new Error(`${what} has no trax-ts header (it is not a checkpoint written by saveToFile or a Loop)`);
@@ -137,6 +144,35 @@ export function readCheckpoint(file: string, format?: string): CheckpointContent
     at += g.count;
   }
   return { header, groups };
+}
+
+/** Bytes of one array's `.npy` record, at most: header (our writer's) and data. */
+function npyRecordBound(shape: unknown, dtype: unknown): number {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) return Infinity;
+  const itemSize = dtype === "bool" ? 1 : dtype === "float32" || dtype === "int32" ? 4 : 8;
+  return 192 + 20 * shape.length + shape.reduce((a: number, b: number) => a * b, 1) * itemSize;
+}
+
+/**
+ * The size a checkpoint declares in its header record (the JSON listing
+ * every array's shape), from the first decompressed bytes: null while the
+ * header record is incomplete, Infinity when it is not a trax-ts header.
+ */
+function declaredCheckpointSize(prefix: Uint8Array): number | null {
+  let head: { array: NpyArray; bytesRead: number };
+  try {
+    head = decodeNpy(prefix, 0);
+  } catch (e) {
+    return /^truncated/.test((e as Error).message) ? null : Infinity;
+  }
+  if (head.array.dtype !== "|u1") return Infinity;
+  try {
+    const h = JSON.parse(new TextDecoder().decode(head.array.data as Uint8Array)) as CheckpointHeader;
+    if (!Array.isArray(h.shapes)) return Infinity;
+    return head.bytesRead + h.shapes.reduce((n, s) => n + npyRecordBound(s?.shape, s?.dtype), 0);
+  } catch {
+    return Infinity;
+  }
 }
 
 /**
@@ -230,9 +266,35 @@ export function saveLayerToFile(layer: Layer, fileName: string, options: LayerFi
  */
 export function initLayerFromFile(layer: Layer, fileName: string, options: LayerFileOptions = {}): [Weights, State] {
   const weightsOnly = options.weightsOnly ?? false;
-  const { header, groups } = readCheckpoint(fileName, "trax-ts layer");
+  const { header, groups } = readCheckpoint(fileName, "trax-ts layer", { maxDecompressedBytes: options.maxDecompressedBytes });
+  if (!weightsOnly && header.weightsOnly) {
+    throw new Error(`checkpoint '${fileName}' holds weights only (saved with weightsOnly); load it with { weightsOnly: true }`);
+  }
   const sigGiven = options.inputSignature ?? null;
   const sig = sigGiven !== null ? signature(sigGiven) : sigFromJSON(header.inputSignature);
+  return initLayerFromArrays(layer, fileName, sig, groups.weights ?? [], weightsOnly ? null : groups.state ?? []);
+}
+
+/**
+ * Puts arrays read from a file into a layer, all or nothing: checks them
+ * against the weights and state the layer has (or would have for `sig`;
+ * the layer is not changed by finding out), makes the tensors, then swaps
+ * them in at once, freeing the replaced ones no other layer holds. On any
+ * error the layer keeps its weights and state, and nothing leaks. `state`
+ * null: weights only. Every layer loader goes through here.
+ *
+ * @example
+ * ```ts
+ * initLayerFromArrays(model, "weights.npy.gz", new ShapeDtype([1, 4]), weightArrays, null);
+ * ```
+ */
+export function initLayerFromArrays(
+  layer: Layer,
+  fileName: string,
+  sig: Signature | null,
+  weights: readonly NpyArray[],
+  state: readonly NpyArray[] | null
+): [Weights, State] {
   let wTemplate: unknown;
   let sTemplate: unknown;
   if (sig !== null) {
@@ -244,21 +306,49 @@ export function initLayerFromFile(layer: Layer, fileName: string, options: Layer
       `cannot init ${layer.name} from '${fileName}': the file has no input signature and the layer has no weights yet; pass { inputSignature }`
     );
   }
-  checkArraysFit(fileName, "weight", groups.weights ?? [], wTemplate);
-  if (!weightsOnly) {
-    if (header.weightsOnly) {
-      throw new Error(`checkpoint '${fileName}' holds weights only (saved with weightsOnly); load it with { weightsOnly: true }`);
-    }
-    checkArraysFit(fileName, "state", groups.state ?? [], sTemplate);
+  checkArraysFit(fileName, "weight", weights, wTemplate);
+  if (state !== null) checkArraysFit(fileName, "state", state, sTemplate);
+  // Everything fits: make the tensors, then change the layer.
+  const newWeights = tensorsLike(weights, wTemplate) as Weights;
+  let newState: State | null = null;
+  try {
+    if (state !== null) newState = tensorsLike(state, sTemplate) as State;
+  } catch (e) {
+    tf.dispose(tensorLeaves(newWeights));
+    throw e;
   }
-  // Everything fits: now change the layer.
-  const newWeights = tensorsLike(groups.weights ?? [], wTemplate) as Weights;
-  const newState = weightsOnly ? null : (tensorsLike(groups.state ?? [], sTemplate) as State);
-  if (!layer.initialized && sig !== null) layer.init(sig);
-  const old = [layer.weights, weightsOnly ? [] : layer.state];
-  layer.weights = newWeights;
-  if (newState !== null) layer.state = newState;
-  const keep = new Set(tensorLeaves([layer.weights, layer.state]));
-  for (const t of tensorLeaves(old)) if (!keep.has(t) && !t.isDisposed) t.dispose();
+  swapInWeightsAndState(layer, sig, newWeights, newState);
   return [layer.weights, layer.state];
+}
+
+/**
+ * Swaps checked weights (and state, unless null) into `layer`, initializing
+ * it for `sig` first when it never was; on an error the layer is put back
+ * as it was and the new tensors are freed.
+ */
+function swapInWeightsAndState(layer: Layer, sig: Signature | null, newWeights: Weights, newState: State | null): void {
+  const wasInitialized = layer.initialized;
+  const before: [Weights, State] | null = wasInitialized ? [layer.weights, layer.state] : null;
+  try {
+    withTrustedWrites(() => {
+      if (!wasInitialized && sig !== null) layer.init(sig);
+      const old = [layer.weights, newState === null ? [] : layer.state];
+      layer.weights = newWeights;
+      if (newState !== null) layer.state = newState;
+      disposeUnheld(old, layer.weights, layer.state);
+    });
+  } catch (e) {
+    if (before !== null) {
+      try {
+        withTrustedWrites(() => {
+          layer.weights = before[0];
+          layer.state = before[1];
+        });
+      } catch {
+        /* keep the original error */
+      }
+    }
+    disposeUnheld([newWeights, newState ?? []]);
+    throw e;
+  }
 }

@@ -28,40 +28,103 @@ export function gzipBytes(bytes: Uint8Array, level = 2): Uint8Array {
   return pako.gzip(bytes, { level: level as pako.DeflateFunctionOptions["level"] });
 }
 
+/** Options of {@link gunzipBytes}. */
+export interface GunzipOptions {
+  /**
+   * Refuse to decompress more than this many bytes (default:
+   * {@link defaultMaxDecompressedBytes}, 1 GiB unless the
+   * `TRAX_MAX_DECOMPRESSED_BYTES` variable says otherwise).
+   */
+  maxBytes?: number;
+  /**
+   * The size the data declares, read from its beginning as it arrives
+   * (e.g. a checkpoint's header lists every array's shape): null while not
+   * known yet, Infinity when it cannot be known. Decompression stops as
+   * soon as it passes the declared size.
+   */
+  declaredSize?: (prefix: Uint8Array) => number | null;
+}
+
+/** Bytes a declared size is looked for in (a header record is small). */
+const DECLARED_SIZE_SEARCH = 16 * 1024 * 1024;
+
 /**
- * Decompresses a gzip stream (all members), with an error naming `what`
- * (usually the file) when the data is truncated or corrupt.
+ * The decompression cap when none is given: `TRAX_MAX_DECOMPRESSED_BYTES`
+ * (a number of bytes) or 1 GiB.
+ *
+ * @example
+ * ```ts
+ * defaultMaxDecompressedBytes(); // 1073741824
+ * ```
+ */
+export function defaultMaxDecompressedBytes(): number {
+  const env = Number(process.env.TRAX_MAX_DECOMPRESSED_BYTES);
+  return Number.isFinite(env) && env > 0 ? env : 1024 * 1024 * 1024;
+}
+
+class TooLarge extends Error {}
+
+/**
+ * Decompresses a gzip stream (all members), streaming, with an error
+ * naming `what` (usually the file) when the data is truncated or corrupt,
+ * or when it expands past the cap or past its declared size (a
+ * decompression bomb fails at once, not after filling the memory).
  *
  * @example
  * ```ts
  * gunzipBytes(gzipBytes(new Uint8Array([7]))); // Uint8Array [7]
+ * gunzipBytes(bomb, "x.gz", { maxBytes: 1e6 }); // Error: x.gz decompresses to more than 1000000 bytes ...
  * ```
  */
-export function gunzipBytes(bytes: Uint8Array, what = "gzip data"): Uint8Array {
+export function gunzipBytes(bytes: Uint8Array, what = "gzip data", options: GunzipOptions = {}): Uint8Array {
   if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
     throw new Error(`${what} is not gzip data (${bytes.length} bytes; a gzip file starts with 1f 8b and has at least 18)`);
   }
-  const parts: Uint8Array[] = [];
-  let offset = 0;
-  // Python's gzip module and `cat a.gz b.gz` make multi-member streams: read them all.
-  while (offset < bytes.length) {
-    const inflator = new pako.Inflate();
-    // Feed one byte at a time would be slow; feed the rest and find where this member ends.
-    inflator.push(bytes.subarray(offset), true);
-    if (inflator.err === -5) throw new Error(`${what} is truncated: the gzip stream ends before its last block`);
-    if (inflator.err) throw new Error(`${what} is corrupt: ${inflator.msg || `zlib error ${inflator.err}`}`);
-    if (!(inflator as unknown as { ended: boolean }).ended || !(inflator.result instanceof Uint8Array)) {
-      throw new Error(`${what} is truncated: the gzip stream ends before its last block`);
+  const cap = options.maxBytes ?? defaultMaxDecompressedBytes();
+  let limit = cap;
+  let declared: number | null = null;
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const onData = (chunk: Uint8Array) => {
+    total += chunk.length;
+    chunks.push(chunk);
+    if (declared === null && options.declaredSize && total - chunk.length < DECLARED_SIZE_SEARCH) {
+      declared = options.declaredSize(chunks.length === 1 ? chunk : concatBytes(chunks));
+      if (declared !== null) limit = Math.min(cap, declared);
     }
-    parts.push(inflator.result);
-    const strm = (inflator as unknown as { strm: { next_in: number; avail_in: number } }).strm;
-    const used = strm.next_in;
-    if (!(used > 0) || strm.avail_in === 0) break;
-    offset += used;
-    // Trailing zero padding (some writers) is not another member.
-    if (bytes.subarray(offset).every((b) => b === 0)) break;
+    if (total > limit) throw new TooLarge();
+  };
+  let offset = 0;
+  try {
+    // Python's gzip module and `cat a.gz b.gz` make multi-member streams: read them all.
+    while (offset < bytes.length) {
+      const inflator = new pako.Inflate({ chunkSize: 1 << 20 });
+      inflator.onData = onData as (chunk: pako.Data) => void;
+      inflator.push(bytes.subarray(offset), true);
+      if (inflator.err === -5) throw new Error(`${what} is truncated: the gzip stream ends before its last block`);
+      if (inflator.err) throw new Error(`${what} is corrupt: ${inflator.msg || `zlib error ${inflator.err}`}`);
+      if (!(inflator as unknown as { ended: boolean }).ended) {
+        throw new Error(`${what} is truncated: the gzip stream ends before its last block`);
+      }
+      const strm = (inflator as unknown as { strm: { next_in: number; avail_in: number } }).strm;
+      const used = strm.next_in;
+      if (!(used > 0) || strm.avail_in === 0) break;
+      offset += used;
+      // Trailing zero padding (some writers) is not another member.
+      if (bytes.subarray(offset).every((b) => b === 0)) break;
+    }
+  } catch (e) {
+    if (!(e instanceof TooLarge)) throw e;
+    chunks.length = 0;
+    if (declared !== null && declared <= cap) {
+      throw new Error(`${what} is corrupt: it decompresses to more than the ${declared} bytes its header declares`);
+    }
+    throw new Error(
+      `${what} decompresses to more than ${cap} bytes (the limit; a corrupt file or a decompression bomb?). ` +
+        `To read a larger file, pass a larger maxDecompressedBytes or set TRAX_MAX_DECOMPRESSED_BYTES.`
+    );
   }
-  return parts.length === 1 ? parts[0] : concatBytes(parts);
+  return chunks.length === 1 ? chunks[0] : concatBytes(chunks);
 }
 
 /** The byte arrays `parts` one after another in one new array. */

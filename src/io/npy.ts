@@ -22,6 +22,8 @@
 import { readFileSync } from "fs";
 import { tf } from "../backend/tf";
 import { replaceFileAtomic } from "./atomic-file";
+import { parseNpyHeader } from "./npy-header";
+import { assertFitsInBackend } from "../backend/engine-health";
 
 /** The typed arrays an {@link NpyArray} can hold. */
 export type NpyData =
@@ -131,27 +133,6 @@ function product(shape: readonly number[]): number {
 
 // ------------------------------------------------------------------- header
 
-function parseHeader(text: string): { descr: string; fortranOrder: boolean; shape: number[] } {
-  const t = text.trim();
-  if (!t.startsWith("{") || !t.endsWith("}")) throw new Error(`bad .npy header: not a dictionary literal: ${JSON.stringify(text.slice(0, 120))}`);
-  const descrList = /['"]descr['"]\s*:\s*\[/.exec(t);
-  if (descrList) throw new Error("unsupported dtype: structured (record) arrays are not supported");
-  const descr = /['"]descr['"]\s*:\s*(['"])([^'"]*)\1/.exec(t);
-  const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(t);
-  const shape = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(t);
-  const missing = [!descr && "descr", !fortran && "fortran_order", !shape && "shape"].filter(Boolean);
-  if (missing.length > 0) throw new Error(`bad .npy header: missing or malformed ${missing.join(", ")} in ${JSON.stringify(t.slice(0, 200))}`);
-  const dims = shape![1]
-    .split(",")
-    .map((s) => s.trim().replace(/L$/, ""))
-    .filter((s) => s !== "");
-  const parsed = dims.map((d) => {
-    if (!/^\d+$/.test(d)) throw new Error(`bad .npy header: shape entry '${d}' is not a non-negative integer`);
-    return Number(d);
-  });
-  return { descr: descr![2], fortranOrder: fortran![1] === "True", shape: parsed };
-}
-
 function formatShape(shape: readonly number[]): string {
   if (shape.length === 0) return "()";
   if (shape.length === 1) return `(${shape[0]},)`;
@@ -201,7 +182,7 @@ export function decodeNpy(bytes: Uint8Array, offset = 0): { array: NpyArray; byt
   }
   const headerBytes = bytes.subarray(headerStart, dataStart);
   const text = major === 3 ? new TextDecoder("utf-8").decode(headerBytes) : latin1(headerBytes);
-  const header = parseHeader(text);
+  const header = parseNpyHeader(text, major);
   const info = parseDtype(header.descr);
   const n = product(header.shape);
   const nBytes = n * info.size;
@@ -345,6 +326,7 @@ export function npyToTensor(a: NpyArray): tf.Tensor {
   const info = parseDtype(a.dtype);
   const n = product(a.shape);
   if (a.data.length !== n) throw new Error(`npyToTensor: shape ${formatShape(a.shape)} needs ${n} values; got ${a.data.length}`);
+  assertFitsInBackend(n * (info.kind === "b" ? 1 : 4), `an array of shape ${formatShape(a.shape)}`);
   let values: Float32Array | Int32Array | Uint8Array;
   let dtype: "float32" | "int32" | "bool";
   if (info.kind === "b") {

@@ -5,6 +5,7 @@
  */
 // The package entry first: it loads the modules in the order they expect.
 import { display, tf } from "../index";
+import { noteEngineFailure } from "../backend/engine-health";
 import * as path from "path";
 import * as util from "util";
 import { packageRoot } from "./package-root";
@@ -126,6 +127,16 @@ function userFrames(stack: string): string[] {
  * ```
  */
 export function errorReport(error: unknown): ErrorReport {
+  // After the engine broke (wasm out of memory), every error says so first: the kernel must be restarted.
+  const lost = noteEngineFailure(error);
+  if (lost !== null && !(error instanceof Error && error.message.includes(lost.message))) {
+    const cause = error instanceof Error ? `${error.name}: ${error.message.split("\n")[0]}` : String(error);
+    return {
+      ename: lost.name,
+      evalue: lost.message,
+      traceback: [`${RED}${lost.name}${RESET}: ${lost.message}`, `(this cell's error: ${cause})`],
+    };
+  }
   if (error instanceof Error) {
     const ename = error.name || "Error";
     const evalue = error.message;

@@ -18,8 +18,9 @@ import type { PRNGKey } from "../fastmath/random";
 import { isTensor, nestedMap } from "../fastmath/tree";
 import type { Nested } from "../fastmath/tree";
 import { Layer, localDeviceCount } from "./base";
-import type { LayerOutput, State, Weights } from "./base";
+import type { LayerOutput, State, Weights, WeightsView } from "./base";
 import { callable } from "./callable";
+import { optionKeys } from "./arg-check";
 
 /** A layer's pure function: `[outputs, newState]` from inputs, weights, state and a key. */
 export type PureForward = (x: any, weights: Weights, state: State, rng: PRNGKey) => [LayerOutput, State];
@@ -155,7 +156,7 @@ class AccelerateLayer extends Layer {
    * with a leading device axis; on tfjs's one device they are the sublayer's
    * own tensors (copies would only cost memory).
    */
-  get weights(): Weights {
+  get weights(): WeightsView {
     return this.sublayer.weights;
   }
 
@@ -164,7 +165,7 @@ class AccelerateLayer extends Layer {
   }
 
   /** The sublayer's state (one copy, as the weights). */
-  get state(): State {
+  get state(): WeightsView {
     return this.sublayer.state;
   }
 
@@ -252,7 +253,12 @@ class AccelerateLayer extends Layer {
  * fast.replicateWeights(layer.weights);
  * ```
  */
-export const Accelerate = callable(AccelerateLayer, "Accelerate");
+export const Accelerate = callable(AccelerateLayer, "Accelerate", {
+  positional: ["layer"],
+  options: optionKeys<AccelerateOptions>({
+    nDevices: true,
+  }),
+});
 export type Accelerate = AccelerateLayer;
 
 // ---------------------------------------------------------------- functions

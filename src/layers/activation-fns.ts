@@ -9,17 +9,21 @@
 import { tf } from "../backend/tf";
 import { ShapeDtype } from "../shapes";
 import { Fn, Layer } from "./base";
-import type { PureLayer } from "./base";
+import type { LayerOptions, PureLayer } from "./base";
 import { callable } from "./callable";
-import { assertFloat, assertNumeric } from "./core/checks";
+import { assertNumeric, toInexact } from "./core/checks";
+import { withArgs, optionKeys } from "./arg-check";
+import { oneOutput, type OneOutput } from "./typed-output";
 
 /** A one-input activation layer named `name`, checking the input dtype first. */
-function activation(name: string, floatOnly: boolean, f: (x: tf.Tensor) => tf.Tensor): PureLayer {
-  return Fn(name, (x: tf.Tensor) => {
-    if (floatOnly) assertFloat(name, x);
-    else assertNumeric(name, x);
-    return f(x);
-  });
+function activation(name: string, floatOnly: boolean, f: (x: tf.Tensor) => tf.Tensor): OneOutput<PureLayer> {
+  return oneOutput(
+    Fn(name, (x: tf.Tensor) => {
+      if (floatOnly) return f(toInexact(name, x));
+      assertNumeric(name, x);
+      return f(x);
+    })
+  );
 }
 
 /**
@@ -32,9 +36,9 @@ function activation(name: string, floatOnly: boolean, f: (x: tf.Tensor) => tf.Te
  * tl.Relu()(tf.tensor([-2, 0, 3])); // [0, 0, 3]
  * ```
  */
-export function Relu(): PureLayer {
+export const Relu = withArgs("Relu", { positional: [], options: [] }, function Relu(): OneOutput<PureLayer> {
   return activation("Relu", false, (x) => tf.relu(x));
-}
+});
 
 /** Options of {@link ParametricRelu}. */
 export interface ParametricReluOptions {
@@ -52,10 +56,15 @@ export interface ParametricReluOptions {
  * tl.ParametricRelu({ a: 0.25 })(tf.tensor([-2, 0, 2])); // [0, 0, 0.5]
  * ```
  */
-export function ParametricRelu(options: ParametricReluOptions = {}): PureLayer {
+export const ParametricRelu = withArgs("ParametricRelu", {
+  positional: [],
+  options: optionKeys<ParametricReluOptions>({
+    a: true,
+  }),
+}, function ParametricRelu(options: ParametricReluOptions = {}): OneOutput<PureLayer> {
   const a = options.a ?? 1.0;
   return activation("ParametricRelu", false, (x) => tf.maximum(tf.mul(x, a), 0));
-}
+});
 
 /** Options of {@link LeakyRelu}. */
 export interface LeakyReluOptions {
@@ -73,14 +82,19 @@ export interface LeakyReluOptions {
  * tl.LeakyRelu({ a: 0.125 })(tf.tensor([-2, 0, 2])); // [-0.25, 0, 2]
  * ```
  */
-export function LeakyRelu(options: LeakyReluOptions = {}): PureLayer {
+export const LeakyRelu = withArgs("LeakyRelu", {
+  positional: [],
+  options: optionKeys<LeakyReluOptions>({
+    a: true,
+  }),
+}, function LeakyRelu(options: LeakyReluOptions = {}): OneOutput<PureLayer> {
   const a = options.a ?? 0.01;
   return activation("LeakyRelu", false, (x) => {
     const xf = x.toFloat();
     const neg = tf.step(tf.neg(xf), 0); // 1 where x < 0 (step has a zero gradient; comparisons have none in tfjs)
     return tf.add(xf, tf.mul(neg, tf.mul(xf, a - 1)));
   });
-}
+});
 
 /** Options of {@link Elu}. */
 export interface EluOptions {
@@ -98,10 +112,15 @@ export interface EluOptions {
  * tl.Elu()(tf.tensor([-1, 2])); // [-0.632, 2]
  * ```
  */
-export function Elu(options: EluOptions = {}): PureLayer {
+export const Elu = withArgs("Elu", {
+  positional: [],
+  options: optionKeys<EluOptions>({
+    a: true,
+  }),
+}, function Elu(options: EluOptions = {}): OneOutput<PureLayer> {
   const a = options.a ?? 1.0;
   return activation("Elu", true, (x) => eluBody(x, a));
-}
+});
 
 /** Options of {@link Selu}. */
 export interface SeluOptions {
@@ -121,11 +140,16 @@ export interface SeluOptions {
  * tl.Selu()(tf.tensor([-1, 1])); // [-1.111, 1.051]
  * ```
  */
-export function Selu(options: SeluOptions = {}): PureLayer {
+export const Selu = withArgs("Selu", {
+  positional: [],
+  options: optionKeys<SeluOptions>({
+    alpha: true, lmbda: true,
+  }),
+}, function Selu(options: SeluOptions = {}): OneOutput<PureLayer> {
   const alpha = options.alpha ?? 1.6732632423543772;
   const lmbda = options.lmbda ?? 1.0507009873554805;
   return activation("Selu", true, (x) => tf.mul(eluBody(x, alpha), lmbda));
-}
+});
 
 /**
  * `x > 0 ? x : a * expm1(x)`, differentiable: a 0/1 mask from `tf.step` (whose
@@ -150,9 +174,9 @@ function eluBody(x: tf.Tensor, a: number): tf.Tensor {
  * tl.Gelu()(tf.tensor([-1, 0, 1])); // [-0.1587, 0, 0.8413]
  * ```
  */
-export function Gelu(): PureLayer {
+export const Gelu = withArgs("Gelu", { positional: [], options: [] }, function Gelu(): OneOutput<PureLayer> {
   return activation("Gelu", true, (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))));
-}
+});
 
 /**
  * The tanh approximation of `Gelu`: `x / 2 * (1 + tanh(a x (1 + b x^2)))`
@@ -165,11 +189,11 @@ export function Gelu(): PureLayer {
  * tl.FastGelu()(tf.tensor([-1, 0, 1])); // [-0.1588, 0, 0.8412]
  * ```
  */
-export function FastGelu(): PureLayer {
+export const FastGelu = withArgs("FastGelu", { positional: [], options: [] }, function FastGelu(): OneOutput<PureLayer> {
   return activation("FastGelu", true, (x) =>
     tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.mul(x, 0.7978845608), tf.add(1, tf.mul(tf.square(x), 0.044715))))))
   );
-}
+});
 
 /**
  * Sigmoid: `1 / (1 + exp(-x))`.
@@ -181,9 +205,9 @@ export function FastGelu(): PureLayer {
  * tl.Sigmoid()(tf.tensor([0])); // [0.5]
  * ```
  */
-export function Sigmoid(): PureLayer {
+export const Sigmoid = withArgs("Sigmoid", { positional: [], options: [] }, function Sigmoid(): OneOutput<PureLayer> {
   return activation("Sigmoid", true, (x) => tf.sigmoid(x));
-}
+});
 
 /**
  * Hyperbolic tangent.
@@ -195,9 +219,9 @@ export function Sigmoid(): PureLayer {
  * tl.Tanh()(tf.tensor([0, 1])); // [0, 0.7616]
  * ```
  */
-export function Tanh(): PureLayer {
+export const Tanh = withArgs("Tanh", { positional: [], options: [] }, function Tanh(): OneOutput<PureLayer> {
   return activation("Tanh", true, (x) => tf.tanh(x));
-}
+});
 
 /**
  * A linear approximation of sigmoid, as Trax computes it: `max(0, min(1, 1 + x))`.
@@ -209,9 +233,9 @@ export function Tanh(): PureLayer {
  * tl.HardSigmoid()(tf.tensor([-1.5, -0.5, 0, 0.5])); // [0, 0.5, 1, 1]
  * ```
  */
-export function HardSigmoid(): PureLayer {
+export const HardSigmoid = withArgs("HardSigmoid", { positional: [], options: [] }, function HardSigmoid(): OneOutput<PureLayer> {
   return activation("HardSigmoid", false, (x) => tf.maximum(0, tf.minimum(1, tf.add(x, 1))));
-}
+});
 
 /**
  * A linear approximation of tanh: `max(-1, min(1, x))`.
@@ -223,9 +247,9 @@ export function HardSigmoid(): PureLayer {
  * tl.HardTanh()(tf.tensor([-1.5, 0.25, 1.5])); // [-1, 0.25, 1]
  * ```
  */
-export function HardTanh(): PureLayer {
+export const HardTanh = withArgs("HardTanh", { positional: [], options: [] }, function HardTanh(): OneOutput<PureLayer> {
   return activation("HardTanh", false, (x) => tf.maximum(-1, tf.minimum(1, x)));
-}
+});
 
 /**
  * Softplus: `log(exp(x) + 1)`, computed stably as `max(x, 0) + log1p(exp(-|x|))`.
@@ -237,9 +261,9 @@ export function HardTanh(): PureLayer {
  * tl.Softplus()(tf.tensor([0])); // [0.6931]
  * ```
  */
-export function Softplus(): PureLayer {
+export const Softplus = withArgs("Softplus", { positional: [], options: [] }, function Softplus(): OneOutput<PureLayer> {
   return activation("Softplus", true, (x) => tf.add(tf.relu(x), tf.log1p(tf.exp(tf.neg(tf.abs(x))))));
-}
+});
 
 /**
  * Element-wise exponential.
@@ -251,9 +275,9 @@ export function Softplus(): PureLayer {
  * tl.Exp()(tf.tensor([0, 1])); // [1, 2.7183]
  * ```
  */
-export function Exp(): PureLayer {
+export const Exp = withArgs("Exp", { positional: [], options: [] }, function Exp(): OneOutput<PureLayer> {
   return activation("Exp", true, (x) => tf.exp(x));
-}
+});
 
 /**
  * Element-wise natural logarithm (NaN for negative values, -Infinity at 0).
@@ -265,9 +289,9 @@ export function Exp(): PureLayer {
  * tl.Log()(tf.tensor([1, Math.E])); // [0, 1]
  * ```
  */
-export function Log(): PureLayer {
+export const Log = withArgs("Log", { positional: [], options: [] }, function Log(): OneOutput<PureLayer> {
   return activation("Log", true, (x) => tf.log(x));
-}
+});
 
 /**
  * Swish (SiLU): `x * sigmoid(x)`.
@@ -279,9 +303,9 @@ export function Log(): PureLayer {
  * tl.Swish()(tf.tensor([0, 1])); // [0, 0.7311]
  * ```
  */
-export function Swish(): PureLayer {
+export const Swish = withArgs("Swish", { positional: [], options: [] }, function Swish(): OneOutput<PureLayer> {
   return activation("Swish", true, (x) => tf.mul(x, tf.sigmoid(x)));
-}
+});
 
 /**
  * Gated linear unit: the last axis is split in halves `a` and `b`, and the
@@ -294,7 +318,7 @@ export function Swish(): PureLayer {
  * tl.Glu()(tf.tensor([[1, 2, 0, 0]])); // [[0.5, 1]]
  * ```
  */
-export function Glu(): PureLayer {
+export const Glu = withArgs("Glu", { positional: [], options: [] }, function Glu(): OneOutput<PureLayer> {
   return activation("Glu", true, (x) => {
     const size = x.rank === 0 ? 0 : x.shape[x.rank - 1];
     if (x.rank === 0 || size % 2 !== 0) {
@@ -303,15 +327,16 @@ export function Glu(): PureLayer {
     const [a, b] = tf.split(x, 2, -1);
     return tf.mul(a, tf.sigmoid(b));
   });
-}
+});
 
 class ThresholdedLinearUnitLayer extends Layer {
-  constructor() {
-    super({ name: "ThresholdedLinearUnit" });
+  /** Trax's class takes the base layer's arguments (only `nIn = nOut = 1` make sense). */
+  constructor(options: LayerOptions = {}) {
+    super({ name: "ThresholdedLinearUnit", ...options });
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const threshold = this.weights as tf.Tensor;
     if (!(threshold instanceof tf.Tensor) || threshold.size !== 1) {
       throw new Error(`${this.name} needs one scalar weight (the threshold)`);
@@ -338,5 +363,8 @@ class ThresholdedLinearUnitLayer extends Layer {
  * tlu(tf.tensor([-1, 2])); // [0, 2] (tau = 0 at init)
  * ```
  */
-export const ThresholdedLinearUnit = callable(ThresholdedLinearUnitLayer, "ThresholdedLinearUnit");
+export const ThresholdedLinearUnit = callable<typeof ThresholdedLinearUnitLayer, tf.Tensor>(ThresholdedLinearUnitLayer, "ThresholdedLinearUnit", {
+  positional: [],
+  options: optionKeys<LayerOptions>({ nIn: true, nOut: true, name: true, sublayersToPrint: true }),
+});
 export type ThresholdedLinearUnit = ThresholdedLinearUnitLayer;

@@ -27,11 +27,15 @@ import { EMPTY_STATE, Fn, Layer, LayerError } from "./base";
 import type { State } from "./base";
 import { callable } from "./callable";
 import { Branch, Cache, Parallel, Select, Serial } from "./combinators";
-import { Dense, assertFloat } from "./core";
+import { Dense } from "./core";
 import { GlorotUniformInitializer } from "./initializers";
 import { broadcastsTo, causalBias, perHeadAttention, rowsOf, scalarOf, scalarValue, singleQueryAttention } from "./attention-math";
 import { CausalDepthwiseConvFallback, SparseProjection } from "./attention-parts";
 import { CausalDepthwiseConv } from "./convolution";
+import { withArgs, optionKeys } from "./arg-check";
+import { toInexact } from "./core/checks";
+import type { ModeLike } from "./mode";
+import { oneOutput, twoOutputs, type OneOutput, type TwoOutputs } from "./typed-output";
 
 export { perHeadAttention, bmm, bmmT } from "./attention-math";
 
@@ -40,8 +44,9 @@ export type AttentionMode = "train" | "eval" | "predict" | "viz";
 
 const MODES = ["train", "eval", "predict", "viz"];
 
-function checkMode(layer: string, mode: string): void {
+function checkMode(layer: string, mode: string): AttentionMode {
   if (!MODES.includes(mode)) throw constructionError(layer, `mode must be one of ${MODES.join(", ")}; got '${mode}'`);
+  return mode as AttentionMode;
 }
 
 function constructionError(layer: string, message: string): LayerError {
@@ -115,10 +120,15 @@ function mergeHeads(x: tf.Tensor, nHeads: number, merged: boolean): tf.Tensor {
  * tl.SplitIntoHeads(2)(tf.ones([3, 5, 8])).shape; // [6, 5, 4]
  * ```
  */
-export function SplitIntoHeads(nHeads: number, options: HeadsOptions = {}): Layer {
+export const SplitIntoHeads = withArgs("SplitIntoHeads", {
+  positional: ["nHeads"],
+  options: optionKeys<HeadsOptions>({
+    mergedBatchAndHead: true,
+  }),
+}, function SplitIntoHeads(nHeads: number, options: HeadsOptions = {}): Layer {
   const merged = options.mergedBatchAndHead ?? true;
   return Fn("SplitIntoHeads", (x: tf.Tensor) => splitHeads(x, nHeads, merged));
-}
+});
 
 /**
  * Rejoins heads after multi-head computation: `(b*h, l, dHead)` (or
@@ -129,10 +139,15 @@ export function SplitIntoHeads(nHeads: number, options: HeadsOptions = {}): Laye
  * tl.MergeHeads(2)(tf.ones([6, 5, 4])).shape; // [3, 5, 8]
  * ```
  */
-export function MergeHeads(nHeads: number, options: HeadsOptions = {}): Layer {
+export const MergeHeads = withArgs("MergeHeads", {
+  positional: ["nHeads"],
+  options: optionKeys<HeadsOptions>({
+    mergedBatchAndHead: true,
+  }),
+}, function MergeHeads(nHeads: number, options: HeadsOptions = {}): Layer {
   const merged = options.mergedBatchAndHead ?? true;
   return Fn("MergeHeads", (x: tf.Tensor) => mergeHeads(x, nHeads, merged));
-}
+});
 
 // ----------------------------------------------------- DotProductAttention
 
@@ -141,7 +156,7 @@ export interface DotProductAttentionOptions {
   /** Dropout rate on attention probabilities, in `train` mode (default 0). */
   dropout?: number;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
   /**
    * Heads merged into axis 0 of the inputs (trax-ts addition, default 1): in
    * `viz` mode, rank-3 probabilities `(b*h, q, k)` are kept as `(b, h, q, k)`.
@@ -157,7 +172,7 @@ class DotProductAttentionLayer extends Layer {
   constructor(options: DotProductAttentionOptions = {}) {
     super({ nIn: 4, nOut: 1 });
     this._dropout = options.dropout ?? 0;
-    this._mode = options.mode ?? "train";
+    this._mode = checkMode("DotProductAttention", options.mode ?? "train");
     this._nHeads = options.nHeads ?? 1;
     checkMode("DotProductAttention", this._mode);
     if (this._dropout >= 1) throw constructionError("DotProductAttention", `Dropout rate (${this._dropout}) must be lower than 1.`);
@@ -189,7 +204,12 @@ class DotProductAttentionLayer extends Layer {
  * att([q, q, q, tf.ones([1, 1, 1, 3], "bool")]).shape; // [1, 2, 3, 4]
  * ```
  */
-export const DotProductAttention = callable(DotProductAttentionLayer, "DotProductAttention");
+export const DotProductAttention = callable(DotProductAttentionLayer, "DotProductAttention", {
+  positional: [],
+  options: optionKeys<DotProductAttentionOptions>({
+    dropout: true, mode: true, nHeads: true,
+  }),
+});
 export type DotProductAttention = DotProductAttentionLayer;
 
 // ------------------------------------------------------------ PureAttention
@@ -201,7 +221,7 @@ export interface PureAttentionOptions {
   /** Dropout rate on attention probabilities, in `train` mode (default 0). */
   dropout?: number;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
 }
 
 class PureAttentionLayer extends Layer {
@@ -213,8 +233,7 @@ class PureAttentionLayer extends Layer {
     super({ nIn: 4, nOut: 2 });
     this._nHeads = options.nHeads ?? 1;
     this._dropout = options.dropout ?? 0;
-    this._mode = options.mode ?? "train";
-    checkMode("PureAttention", this._mode);
+    this._mode = checkMode("PureAttention", options.mode ?? "train");
     if (this._dropout >= 1) throw constructionError("PureAttention", `Dropout rate (${this._dropout}) must be lower than 1.`);
   }
 
@@ -250,7 +269,12 @@ class PureAttentionLayer extends Layer {
  * y.shape; // [2, 3, 8]
  * ```
  */
-export const PureAttention = callable(PureAttentionLayer, "PureAttention");
+export const PureAttention = callable(PureAttentionLayer, "PureAttention", {
+  positional: [],
+  options: optionKeys<PureAttentionOptions>({
+    nHeads: true, dropout: true, mode: true,
+  }),
+});
 export type PureAttention = PureAttentionLayer;
 
 // ------------------------------------------------------------- AttentionQKV
@@ -262,7 +286,7 @@ export interface AttentionQKVOptions {
   /** Attention dropout rate in `train` mode (default 0). */
   dropout?: number;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
   /** In `predict` mode, compute the K and V projections once and reuse them (default false). */
   cacheKVInPredict?: boolean;
   /**
@@ -302,19 +326,26 @@ function sparsifiableDense(dFeature: number, sparsity: number | "noop" | null | 
  * y.shape; // [1, 2, 8]
  * ```
  */
-export function AttentionQKV(dFeature: number, options: AttentionQKVOptions = {}): Layer {
+export const AttentionQKV = withArgs("AttentionQKV", {
+  positional: ["dFeature"],
+  options: optionKeys<AttentionQKVOptions>({
+    nHeads: true, dropout: true, mode: true, cacheKVInPredict: true, qSparsity: true, resultSparsity: true,
+  }),
+}, function AttentionQKV(dFeature: number, options: AttentionQKVOptions = {}): TwoOutputs {
   const nHeads = options.nHeads ?? 1;
   const mode = options.mode ?? "train";
   checkHeads("AttentionQKV", dFeature, nHeads);
   checkMode("AttentionQKV", mode);
   const cacheable = () => (options.cacheKVInPredict && mode === "predict" ? Cache(Dense(dFeature)) : Dense(dFeature));
-  return Serial(
-    Parallel(sparsifiableDense(dFeature, options.qSparsity, mode), cacheable(), cacheable()),
-    PureAttention({ nHeads, dropout: options.dropout ?? 0, mode }),
-    sparsifiableDense(dFeature, options.resultSparsity, mode),
-    { name: "AttentionQKV" }
+  return twoOutputs(
+    Serial(
+      Parallel(sparsifiableDense(dFeature, options.qSparsity, mode), cacheable(), cacheable()),
+      PureAttention({ nHeads, dropout: options.dropout ?? 0, mode }),
+      sparsifiableDense(dFeature, options.resultSparsity, mode),
+      { name: "AttentionQKV" }
+    )
   );
-}
+});
 
 /** Options of {@link Attention}. */
 export interface AttentionOptions {
@@ -323,7 +354,7 @@ export interface AttentionOptions {
   /** Attention dropout rate in `train` mode (default 0). */
   dropout?: number;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
 }
 
 /**
@@ -340,9 +371,14 @@ export interface AttentionOptions {
  * y.shape; // [1, 3, 8]
  * ```
  */
-export function Attention(dFeature: number, options: AttentionOptions = {}): Layer {
-  return Serial(Select([0, 0, 0]), AttentionQKV(dFeature, options), { name: "Attention" });
-}
+export const Attention = withArgs("Attention", {
+  positional: ["dFeature"],
+  options: optionKeys<AttentionOptions>({
+    nHeads: true, dropout: true, mode: true,
+  }),
+}, function Attention(dFeature: number, options: AttentionOptions = {}): TwoOutputs {
+  return twoOutputs(Serial(Select([0, 0, 0]), AttentionQKV(dFeature, options), { name: "Attention" }));
+});
 
 // ---------------------------------------------------- ConfigurableAttention
 
@@ -365,7 +401,12 @@ export interface ConfigurableAttentionOptions {
  * att(tf.ones([1, 3, 8])).shape; // [1, 3, 8]
  * ```
  */
-export function ConfigurableAttention(
+export const ConfigurableAttention = withArgs("ConfigurableAttention", {
+  positional: ["qLayer", "kLayer", "vLayer", "finalLayer", "qkvAttentionLayer"],
+  options: optionKeys<ConfigurableAttentionOptions>({
+    nHeads: true,
+  }),
+}, function ConfigurableAttention(
   qLayer: Layer, kLayer: Layer, vLayer: Layer, finalLayer: Layer, qkvAttentionLayer: Layer,
   options: ConfigurableAttentionOptions = {}
 ): Layer {
@@ -377,7 +418,7 @@ export function ConfigurableAttention(
     finalLayer,
     { name: "ConfigurableAttention" }
   );
-}
+});
 
 // --------------------------------------------- DotProductCausalAttention
 
@@ -388,7 +429,7 @@ export interface DotProductCausalAttentionOptions {
   /** Most positions `predict` mode can hold (default 2048). */
   maxInferenceLength?: number;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
   /** Heads merged into axis 0 (trax-ts addition, for the `viz` state layout; default 1). */
   nHeads?: number;
 }
@@ -403,7 +444,7 @@ class DotProductCausalAttentionLayer extends Layer {
     super({ nIn: 3, nOut: 1 });
     this._dropout = options.dropout ?? 0;
     this._maxLen = options.maxInferenceLength ?? 2048;
-    this._mode = options.mode ?? "train";
+    this._mode = checkMode("DotProductCausalAttention", options.mode ?? "train");
     this._nHeads = options.nHeads ?? 1;
     checkMode("DotProductCausalAttention", this._mode);
     if (this._dropout >= 1) throw constructionError("DotProductCausalAttention", `Dropout rate (${this._dropout}) must be lower than 1.`);
@@ -502,7 +543,12 @@ class DotProductCausalAttentionLayer extends Layer {
  * att([x, x, x]).shape; // [2, 4, 8]
  * ```
  */
-export const DotProductCausalAttention = callable(DotProductCausalAttentionLayer, "DotProductCausalAttention");
+export const DotProductCausalAttention = callable<typeof DotProductCausalAttentionLayer, tf.Tensor>(DotProductCausalAttentionLayer, "DotProductCausalAttention", {
+  positional: [],
+  options: optionKeys<DotProductCausalAttentionOptions>({
+    dropout: true, maxInferenceLength: true, mode: true, nHeads: true,
+  }),
+});
 export type DotProductCausalAttention = DotProductCausalAttentionLayer;
 
 // ---------------------------------------------------------- CausalAttention
@@ -518,7 +564,7 @@ export interface CausalAttentionOptions {
   /** Add a causal depthwise convolution after each Q, K, V projection (default false). */
   useDconv?: boolean;
   /** `train`, `eval`, `predict` or `viz` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
 }
 
 /**
@@ -534,19 +580,26 @@ export interface CausalAttentionOptions {
  * att(tf.ones([1, 5, 8])).shape; // [1, 5, 8]
  * ```
  */
-export function CausalAttention(dFeature: number, options: CausalAttentionOptions = {}): Layer {
+export const CausalAttention = withArgs("CausalAttention", {
+  positional: ["dFeature"],
+  options: optionKeys<CausalAttentionOptions>({
+    nHeads: true, dropout: true, maxInferenceLength: true, useDconv: true, mode: true,
+  }),
+}, function CausalAttention(dFeature: number, options: CausalAttentionOptions = {}): OneOutput {
   const nHeads = options.nHeads ?? 1;
   const mode = options.mode ?? "train";
   checkHeads("CausalAttention", dFeature, nHeads);
   checkMode("CausalAttention", mode);
   const qkv = () => (options.useDconv ? Serial(Dense(dFeature), causalDepthwiseConv(mode)) : Dense(dFeature));
-  return withName(
-    ConfigurableAttention(qkv(), qkv(), qkv(), Dense(dFeature),
-      DotProductCausalAttention({ dropout: options.dropout ?? 0, maxInferenceLength: options.maxInferenceLength ?? 2048, mode, nHeads }),
-      { nHeads }),
-    "CausalAttention"
+  return oneOutput(
+    withName(
+      ConfigurableAttention(qkv(), qkv(), qkv(), Dense(dFeature),
+        DotProductCausalAttention({ dropout: options.dropout ?? 0, maxInferenceLength: options.maxInferenceLength ?? 2048, mode, nHeads }),
+        { nHeads }),
+      "CausalAttention"
+    )
   );
-}
+});
 
 function withName(layer: Layer, name: string): Layer {
   layer._name = name;
@@ -570,7 +623,7 @@ export interface ShiftRightOptions {
   /** How many positions to shift by (default 1). */
   nPositions?: number;
   /** `train`, `eval` or `predict` (predict: no shift) (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
 }
 
 /**
@@ -586,7 +639,12 @@ export interface ShiftRightOptions {
  * tl.ShiftRight({ nPositions: 2 })(tf.tensor([[1, 2, 3]])); // [[0, 0, 1]]
  * ```
  */
-export function ShiftRight(options: ShiftRightOptions = {}): Layer {
+export const ShiftRight = withArgs("ShiftRight", {
+  positional: [],
+  options: optionKeys<ShiftRightOptions>({
+    nPositions: true, mode: true,
+  }),
+}, function ShiftRight(options: ShiftRightOptions = {}): Layer {
   if (typeof options !== "object" || options === null) {
     throw constructionError("ShiftRight", `ShiftRight takes an options object ({ nPositions, mode }); got ${String(options)}`);
   }
@@ -607,7 +665,7 @@ export function ShiftRight(options: ShiftRightOptions = {}): Layer {
     const kept = x.slice(x.shape.map(() => 0), [x.shape[0], l - n, ...x.shape.slice(2)] as number[]);
     return tf.pad(kept, pads);
   });
-}
+});
 
 // ------------------------------------------------------------------- masks
 
@@ -626,7 +684,12 @@ export interface PaddingMaskOptions {
  * tl.PaddingMask()(tf.tensor([[5, 7, 0]])); // [[[[true, true, false]]]]
  * ```
  */
-export function PaddingMask(options: PaddingMaskOptions = {}): Layer {
+export const PaddingMask = withArgs("PaddingMask", {
+  positional: [],
+  options: optionKeys<PaddingMaskOptions>({
+    pad: true,
+  }),
+}, function PaddingMask(options: PaddingMaskOptions = {}): Layer {
   const pad = options.pad ?? 0;
   return Fn(`PaddingMask(${pad})`, (x: tf.Tensor) => {
     if (x.rank !== 2) {
@@ -635,7 +698,7 @@ export function PaddingMask(options: PaddingMaskOptions = {}): Layer {
     const [b, l] = x.shape;
     return tf.notEqual(x, tf.scalar(pad, x.dtype)).reshape([b, 1, 1, l]);
   });
-}
+});
 
 /**
  * Mask for encoder-decoder attention: `(decoderInput (b, ld, d), mask (b, ..., le))`
@@ -646,7 +709,10 @@ export function PaddingMask(options: PaddingMaskOptions = {}): Layer {
  * tl.EncoderDecoderMask()([tf.ones([1, 2, 4]), tf.tensor([[[[1, 0, 1]]]])]).shape; // [1, 1, 2, 3]
  * ```
  */
-export function EncoderDecoderMask(): Layer {
+export const EncoderDecoderMask = withArgs("EncoderDecoderMask", {
+  positional: [],
+  options: [],
+}, function EncoderDecoderMask(): Layer {
   return Fn("EncoderDecoderMask", (decoderInput: tf.Tensor, mask: tf.Tensor) => {
     if (decoderInput.rank !== 3) {
       throw new Error(
@@ -660,7 +726,7 @@ export function EncoderDecoderMask(): Layer {
     const m = mask.cast("float32").reshape([b, 1, 1, le]);
     return tf.add(m, tf.zeros([1, 1, decoderInput.shape[1] as number, 1]));
   });
-}
+});
 
 // ------------------------------------------------------- PositionalEncoding
 
@@ -681,7 +747,7 @@ export interface PositionalEncodingOptions {
   /** Depth of the sinusoids; when set, a trained `(dFeature, d)` matrix maps them to the input depth (default null). */
   dFeature?: number | null;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: AttentionMode;
+  mode?: ModeLike<AttentionMode>;
 }
 
 class PositionalEncodingLayer extends Layer {
@@ -699,8 +765,7 @@ class PositionalEncodingLayer extends Layer {
     this._maxLen = options.maxLen ?? 2048;
     const dropout = options.dropout ?? 0;
     if (dropout >= 1.0) throw constructionError("PositionalEncoding", "Dropout rates must be lower than 1.");
-    this._mode = options.mode ?? "train";
-    checkMode("PositionalEncoding", this._mode);
+    this._mode = checkMode("PositionalEncoding", options.mode ?? "train");
     this._dropout = this._mode === "train" ? dropout : 0;
     this._dropoutBroadcastDims = options.dropoutBroadcastDims ?? [-2];
     this._useBfloat16 = options.useBfloat16 ?? false;
@@ -726,7 +791,7 @@ class PositionalEncodingLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     if (x.rank !== 3) throw new Error(`PositionalEncoding expects (batch, length, depth); got shape [${x.shape}]`);
     const [, length, d] = x.shape;
     if (this._mode === "predict") {
@@ -803,5 +868,11 @@ class PositionalEncodingLayer extends Layer {
  * pe(tf.zeros([1, 3, 4])); // the encodings of positions 0, 1, 2
  * ```
  */
-export const PositionalEncoding = callable(PositionalEncodingLayer, "PositionalEncoding");
+export const PositionalEncoding = callable<typeof PositionalEncodingLayer, tf.Tensor>(PositionalEncodingLayer, "PositionalEncoding", {
+  positional: [],
+  options: optionKeys<PositionalEncodingOptions>({
+    maxLen: true, dropout: true, dropoutBroadcastDims: true, useBfloat16: true, startFromZeroProb: true,
+    maxOffsetToAdd: true, dFeature: true, mode: true,
+  }),
+});
 export type PositionalEncoding = PositionalEncodingLayer;

@@ -19,6 +19,9 @@ import { ShapeDtype, signature, isTensorData } from "../shapes";
 import type { Signature } from "../shapes";
 import { callable } from "./callable";
 import { LayerError } from "./layer-error";
+import { beginTrustedWrites, disposeUnheld, trackHolders, withTrustedWrites, writesAreTrusted } from "./weight-ownership";
+import { asAbstractEvaluation } from "./abstract-eval";
+import { withArgs, optionKeys } from "./arg-check";
 
 export { LayerError };
 
@@ -50,6 +53,24 @@ export type CacheMarker = Readonly<{ __markerForCachedWeights: true } | { __mark
 export type Weights = Nested<tf.Tensor | CacheMarker>;
 /** State of a layer: like weights, not trained. */
 export type State = Nested<tf.Tensor | CacheMarker>;
+
+/**
+ * Weights (or state) as a layer's `weights` and `state` read back: one type
+ * for every level of the tree, so the common inspection paths type-check
+ * without casts: `model.weights.length`, `model.weights[0]`,
+ * `dense.weights[0].shape`, `for (const w of model.weights)`. A level is a
+ * tensor or an array at run time (check with `instanceof tf.Tensor` or
+ * `Array.isArray` when unsure), as in Trax.
+ *
+ * @example
+ * ```ts
+ * const model = tl.Serial(tl.Dense(4), tl.Relu());
+ * model(tf.ones([2, 3]));
+ * model.weights.length; // 2 (one entry per sublayer)
+ * model.weights[0][0].shape; // [3, 4]
+ * ```
+ */
+export type WeightsView = tf.Tensor & WeightsView[];
 
 /**
  * The weights tree of a layer, under a name that does not clash with the
@@ -123,7 +144,11 @@ interface Snapshot {
   state: unknown;
   initCached: boolean;
   initialized: boolean;
+  assigned: boolean;
 }
+
+/** Above zero while an init is only tried (signatures): replaced tensors are not freed. */
+let trialInits = 0;
 
 const LIBRARY_FRAME = /[\\/](src|dist)[\\/](layers|supervised|optimizers|kernel|repl)[\\/]|node:internal|[\\/]node_modules[\\/]/;
 
@@ -184,6 +209,8 @@ export class Layer {
   /** @internal */ _treeCache!: TreeCache | null;
   /** @internal */ _initCached!: boolean;
   /** @internal */ _initialized!: boolean;
+  /** @internal True when a user assigned weights before init: init keeps them. */
+  _assignedWeights!: boolean;
   /** @internal */ _creation!: Error | null;
 
   constructor(options: LayerOptions = {}) {
@@ -202,6 +229,7 @@ export class Layer {
     self._state = [];
     self._initCached = false;
     self._initialized = false;
+    self._assignedWeights = false;
     self._creation = new Error();
     for (const n of [self._nIn, self._nOut]) {
       if (!Number.isInteger(n) || n < 0) throw new Error(`trax-ts: nIn and nOut must be non-negative integers, got ${n}`);
@@ -241,7 +269,12 @@ export class Layer {
     return this._creation ? creationSite(this._creation) : null;
   }
 
-  /** True once weights and state exist (by `init`, a first call, or assignment). */
+  /**
+   * True once weights and state exist (by `init`, a first call, or a load).
+   * Weights assigned to a layer that was never initialized are kept: the
+   * first call (or `init`) creates only the state and checks the assigned
+   * weights' shapes against the input's, and then `initialized` is true.
+   */
   get initialized(): boolean {
     return this._initialized;
   }
@@ -250,16 +283,16 @@ export class Layer {
    * This layer's weights: a tensor, a nested array of tensors, or an empty
    * array. A layer with sublayers has one entry per sublayer.
    */
-  get weights(): Weights {
+  get weights(): WeightsView {
     const subs = this._sublayers;
-    if (subs.length === 0) return this.__weights as Weights;
+    if (subs.length === 0) return this.__weights as unknown as WeightsView;
     const cache = this.treeCache();
-    if (cache.weights !== null) return cache.weights as Weights;
+    if (cache.weights !== null) return cache.weights as unknown as WeightsView;
     const own = this.__weights as unknown[];
     const out = new Array(subs.length);
     for (let i = 0; i < subs.length; i++) out[i] = own[i] === null || own[i] === undefined ? subs[i].weights : own[i];
     cache.weights = out;
-    return out as unknown as Weights;
+    return out as unknown as WeightsView;
   }
 
   /** @internal Own weights slots (one per sublayer for combinators); writes invalidate cached trees. */
@@ -268,6 +301,7 @@ export class Layer {
   }
 
   set _weights(value: unknown) {
+    trackHolders(this, this.__weights, value);
     this.__weights = value;
     treeEpoch++;
   }
@@ -278,6 +312,7 @@ export class Layer {
   }
 
   set _state(value: unknown) {
+    trackHolders(this, this.__state, value);
     this.__state = value;
     treeEpoch++;
   }
@@ -296,36 +331,50 @@ export class Layer {
     return cache;
   }
 
+  /**
+   * Assigns weights (a tree like `weights` returns). A user's assignment is
+   * checked first, all of it before anything changes: one entry per
+   * sublayer, and for an initialized layer the shapes and dtypes of its
+   * current weights; an error names the layer path and both shapes. A layer
+   * that was never initialized keeps assigned weights through its first
+   * call or `init`, which checks them against the input's shapes.
+   */
   set weights(weights: Weights) {
+    if (weights === GET_WEIGHTS_FROM_CACHE) return;
+    const byUser = !writesAreTrusted();
+    if (byUser) checkWeightsFit(this, weights, this.name);
+    this.assignWeights(weights, byUser);
+  }
+
+  /** Writes a checked weights tree into this layer and its sublayers. */
+  private assignWeights(weights: Weights, byUser: boolean): void {
     if (weights === GET_WEIGHTS_FROM_CACHE) return;
     if (this._sublayers.length === 0) {
       this._weights = weights;
+      if (byUser && !this._initialized) this._assignedWeights = true;
     } else {
-      if (!Array.isArray(weights)) {
-        throw new Error(`trax-ts: weights of ${this.name} must be an array with one entry per sublayer`);
-      }
-      const n = this._sublayers.length;
-      if (weights.length !== n) {
-        throw new Error(`Number of weight elements (${weights.length}) does not equal the number of sublayers (${n}) in: ${this.name}.`);
-      }
-      this._weights = weights.map((w) => (w === GET_WEIGHTS_FROM_CACHE ? w : null));
+      checkSublayerCount(this, weights, "weight");
+      const list = weights as unknown as Weights[];
+      this._weights = list.map((w) => (w === GET_WEIGHTS_FROM_CACHE ? w : null));
       this._sublayers.forEach((sub, i) => {
-        sub.weights = weights[i] as Weights;
+        // A layer with its own weights accessor (Accelerate) gets them through it.
+        if (overridesWeights(sub)) sub.weights = list[i];
+        else sub.assignWeights(list[i], byUser);
       });
     }
   }
 
   /** This layer's state (non-trainable); one entry per sublayer for combinators. */
-  get state(): State {
+  get state(): WeightsView {
     const subs = this._sublayers;
-    if (subs.length === 0) return this.__state as State;
+    if (subs.length === 0) return this.__state as unknown as WeightsView;
     const cache = this.treeCache();
-    if (cache.state !== null) return cache.state as State;
+    if (cache.state !== null) return cache.state as unknown as WeightsView;
     const own = this.__state as unknown[];
     const out = new Array(subs.length);
     for (let i = 0; i < subs.length; i++) out[i] = own[i] === null || own[i] === undefined ? subs[i].state : own[i];
     cache.state = out;
-    return out as unknown as State;
+    return out as unknown as WeightsView;
   }
 
   set state(state: State) {
@@ -333,16 +382,11 @@ export class Layer {
     if (this._sublayers.length === 0) {
       this._state = state;
     } else {
-      if (!Array.isArray(state)) {
-        throw new Error(`trax-ts: state of ${this.name} must be an array with one entry per sublayer`);
-      }
-      const n = this._sublayers.length;
-      if (state.length !== n) {
-        throw new Error(`Number of state elements (${state.length}) does not equal the number of sublayers (${n}) in: ${this.name}.`);
-      }
-      this._state = state.map((s) => (s === GET_STATE_FROM_CACHE ? s : null));
+      checkSublayerCount(this, state, "state");
+      const list = state as unknown as State[];
+      this._state = list.map((s) => (s === GET_STATE_FROM_CACHE ? s : null));
       this._sublayers.forEach((sub, i) => {
-        sub.state = state[i] as State;
+        sub.state = list[i];
       });
     }
   }
@@ -448,16 +492,19 @@ export class Layer {
     // `init(null)` (Trax's `init(None)`): for layers whose weights do not depend on the input.
     const sig = inputSignature === null || inputSignature === undefined ? (null as unknown as Signature) : signature(inputSignature);
     const snapshot = useCache ? null : this.snapshot();
+    const endTrusted = beginTrustedWrites();
     try {
       this.rng = options.rng ?? this.rng;
+      const assigned = this._assignedWeights && this._sublayers.length === 0 ? this.__weights : null;
       this.initWeightsAndState(sig);
+      if (assigned !== null) this.keepAssignedWeights(assigned);
       if (useCache) this._initCached = true;
       else this.clearInitCache();
       this.markInitialized();
       const result: [Weights, State] = [this.weights, this.state];
       // The layer owns them: an enclosing tf.tidy of the caller must not free them.
       keepAll(result);
-      if (snapshot) disposeSnapshotTensors(snapshot, result);
+      if (snapshot && trialInits === 0) disposeSnapshotTensors(snapshot, result);
       return result;
     } catch (e) {
       if (snapshot) {
@@ -466,7 +513,25 @@ export class Layer {
         disposeReplaced(partial, snapshotTensors(snapshot));
       }
       throw LayerError.wrap(e, this, "init", () => sig);
+    } finally {
+      endTrusted();
     }
+  }
+
+  /**
+   * After `initWeightsAndState` made fresh weights: puts the weights a user
+   * assigned before init back in their place, if they fit the fresh ones'
+   * shapes and dtypes, and frees the fresh ones.
+   */
+  private keepAssignedWeights(assigned: unknown): void {
+    const fresh = this.__weights;
+    const problem = weightsMismatch(fresh, assigned, "weights");
+    if (problem !== null) {
+      throw new Error(`the weights assigned to ${this.name} before init do not fit its input: ${problem}`);
+    }
+    this._weights = assigned;
+    this._assignedWeights = false;
+    disposeReplaced(fresh, assigned);
   }
 
   /**
@@ -480,6 +545,11 @@ export class Layer {
    * ```
    */
   pureFn(x: unknown, weights: Weights, state: State, rng: PRNGKey | null, useCache = false): [LayerOutput, State] {
+    // Weights given for one call are swapped in and out by the library: not an assignment.
+    return withTrustedWrites(() => this.pureFnBody(x, weights, state, rng, useCache));
+  }
+
+  private pureFnBody(x: unknown, weights: Weights, state: State, rng: PRNGKey | null, useCache: boolean): [LayerOutput, State] {
     const wasCached = weights === GET_WEIGHTS_FROM_CACHE && state === GET_STATE_FROM_CACHE;
     // What to put back afterwards (always the state, for a failed call; weights only if swapped).
     const oldWeights = wasCached ? undefined : this.weights;
@@ -552,6 +622,7 @@ export class Layer {
     const rng = this._rng as PRNGKey;
     let newState: State = state;
     let outStructure: unknown;
+    const keptState: tf.Tensor[] = [];
     const f = tf.customGrad(((...args: unknown[]) => {
       const save = args.pop() as (ts: tf.Tensor[]) => void;
       const tensors = args as tf.Tensor[];
@@ -561,10 +632,15 @@ export class Layer {
       this.state = state;
       const out = this.forward(xs);
       newState = this.state;
+      // tf.customGrad frees what its function made and did not return: keep the new state (re-tracked below).
+      const before = new Set(tensorsIn(state));
+      for (const t of tensorsIn(newState)) if (!before.has(t)) keptState.push(tf.keep(t));
       // An output that is one of the inputs must be a new tensor, or the tape would skip `backward`.
       const flatOut = treeFlatten(out as Nested<tf.Tensor>).map((t) => (tensors.includes(t) ? t.clone() : t));
       outStructure = treeUnflatten(flatOut, out as Nested<tf.Tensor>)[0];
-      save([...tensors, ...flatOut]);
+      // The new state is saved too: a backward may read it (LSH reads its stored buckets).
+      const stateLeaves = tensorsIn(newState);
+      save([...tensors, ...flatOut, ...stateLeaves]);
       return {
         // tf.customGrad takes one output tensor: several are packed into one.
         value: flatOut.length === 1 ? flatOut[0] : packTensors(flatOut),
@@ -572,11 +648,15 @@ export class Layer {
           const sx = treeUnflatten(saved.slice(0, xLeaves.length), x as Nested<tf.Tensor>)[0];
           const nIn = xLeaves.length + wLeaves.length;
           const sw = treeUnflatten(saved.slice(xLeaves.length, nIn), weights, (l) => !isTensor(l))[0];
-          const so = treeUnflatten(saved.slice(nIn), outStructure as Nested<tf.Tensor>)[0];
-          const savedOut = saved.slice(nIn);
+          const nOut = treeFlatten(outStructure as Nested<tf.Tensor>).length;
+          const so = treeUnflatten(saved.slice(nIn, nIn + nOut), outStructure as Nested<tf.Tensor>)[0];
+          const savedOut = saved.slice(nIn, nIn + nOut);
+          const savedState = saved.slice(nIn + nOut);
+          let stateIndex = 0;
+          const sNew = savedState.length > 0 ? nestedMap(newState as Nested<unknown>, (l) => (isTensor(l) ? savedState[stateIndex++] : l)) : newState;
           const dys = savedOut.length === 1 ? [dy as tf.Tensor] : unpackTensors(dy as tf.Tensor, savedOut, true);
           const g = treeUnflatten(dys, outStructure as Nested<tf.Tensor>)[0];
-          const [gx, gw] = this.backward(sx, so, g, sw, state, newState, rng);
+          const [gx, gw] = this.backward(sx, so, g, sw, state, sNew, rng);
           const flat = [...treeFlatten(gx as Nested<tf.Tensor>), ...treeFlatten(gw as Nested<tf.Tensor>).filter(isTensor)];
           // Saved tensors are freed after backprop: a gradient that is one of them must be a copy.
           return tensors.map((t, i) => (flat[i] ? (saved.includes(flat[i]) ? flat[i].clone() : flat[i]) : tf.zerosLike(t)));
@@ -584,6 +664,12 @@ export class Layer {
       };
     }) as any);
     const result = f(...(xLeaves as tf.Tensor[]), ...(wLeaves as tf.Tensor[])) as unknown as tf.Tensor;
+    if (keptState.length > 0) {
+      // Clones belong to the caller's scope like any other result; the kept originals go.
+      const kept = new Set(keptState);
+      newState = nestedMap(newState as Nested<tf.Tensor>, (t) => (kept.has(t) ? t.clone() : t)) as unknown as State;
+      tf.dispose(keptState);
+    }
     const outLeaves = treeFlatten(outStructure as Nested<tf.Tensor>);
     let flat = [result];
     if (outLeaves.length > 1) {
@@ -617,7 +703,7 @@ export class Layer {
     try {
       return tf.tidy(() => {
         const x = zerosOf(inputSignature);
-        const [out, s] = this.pureFn(x, this.weights, this.state, random.getPrng(0));
+        const [out, s] = asAbstractEvaluation(() => this.pureFn(x, this.weights, this.state, random.getPrng(0)));
         return [signatureOfOutputs(out), nestedMap(s as Nested<unknown>, (l) => (isTensor(l) ? signature(l) : l))] as unknown as tf.TensorContainer;
       }) as unknown as [Signature, unknown];
     } catch (e) {
@@ -639,11 +725,14 @@ export class Layer {
     const sig = signature(inputSignature);
     const toSig = (tree: unknown) => nestedMap(tree as Nested<unknown>, (l) => (isTensor(l) ? signature(l) : l));
     const snapshot = this.snapshot();
+    // A trial: the layer's own tensors must survive it (they are put back below).
+    trialInits++;
     try {
       this.clearInitCache();
       const [w, s] = this.init(sig, { useCache: false });
       return [toSig(w), toSig(s)];
     } finally {
+      trialInits--;
       const made = [this.weights, this.state];
       restoreSnapshot(snapshot);
       disposeReplaced(made, snapshotTensors(snapshot));
@@ -737,6 +826,7 @@ export class Layer {
   /** Marks this layer and its sublayers as having weights and state. */
   private markInitialized(): void {
     this._initialized = true;
+    this._assignedWeights = false;
     for (const sub of this._sublayers) sub.markInitialized();
   }
 
@@ -757,7 +847,7 @@ export class Layer {
         layer: l, rng: l._rng,
         weights: Array.isArray(l._weights) ? [...l._weights] : l._weights,
         state: Array.isArray(l._state) ? [...l._state] : l._state,
-        initCached: l._initCached, initialized: l._initialized,
+        initCached: l._initCached, initialized: l._initialized, assigned: l._assignedWeights,
       });
       l._sublayers.forEach(visit);
     };
@@ -768,10 +858,12 @@ export class Layer {
   /** Runs `f` with this layer initialized for `sig`, then puts everything back. */
   private withTemporaryInit<T>(sig: Signature, f: () => T): T {
     const snapshot = this.snapshot();
+    trialInits++;
     try {
       this.init(sig);
       return f();
     } finally {
+      trialInits--;
       const made = [this.weights, this.state];
       restoreSnapshot(snapshot);
       disposeReplaced(made, snapshotTensors(snapshot));
@@ -797,14 +889,18 @@ export class Layer {
   /**
    * Initializes this layer from a checkpoint written by `saveToFile`
    * (returns `[weights, state]`); on a bad file it throws, naming the file,
-   * and the layer keeps its weights.
+   * and the layer keeps its weights and state. `maxDecompressedBytes` caps
+   * how far a file may expand (default 1 GiB, or `TRAX_MAX_DECOMPRESSED_BYTES`).
    *
    * @example
    * ```ts
    * const [weights, state] = model.initFromFile("/tmp/model.ckpt.gz");
    * ```
    */
-  initFromFile(fileName: string, options: { weightsOnly?: boolean; inputSignature?: unknown } = {}): [Weights, State] {
+  initFromFile(
+    fileName: string,
+    options: { weightsOnly?: boolean; inputSignature?: unknown; maxDecompressedBytes?: number } = {}
+  ): [Weights, State] {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     return (require("../io/checkpoint") as typeof import("../io/checkpoint")).initLayerFromFile(this, fileName, options);
   }
@@ -867,6 +963,7 @@ function restoreSnapshot(snapshot: Snapshot[]): void {
     s.layer._state = s.state;
     s.layer._initCached = s.initCached;
     s.layer._initialized = s.initialized;
+    s.layer._assignedWeights = s.assigned;
   }
 }
 
@@ -881,11 +978,11 @@ function snapshotTensors(snapshot: Snapshot[]): tf.Tensor[] {
 
 /** After a successful root init, frees the tensors it replaced. */
 function disposeSnapshotTensors(snapshot: Snapshot[], keep: unknown): void {
-  // Only what this subtree's own inits made: weights adopted from another
-  // layer (`b.weights = a.weights`) or given by the user stay theirs.
-  const layers = new Set(snapshot.map((s) => s.layer));
-  const ours = snapshotTensors(snapshot).filter((t) => layers.has(madeBy.get(t) as Layer));
-  disposeReplaced(ours, keep);
+  // Only what some layer's init made (tensors the user made stay theirs),
+  // and only when no layer holds it any more: weights another layer adopted
+  // (`b.weights = a.weights`) stay alive while it has them.
+  const made = snapshotTensors(snapshot).filter((t) => madeBy.has(t));
+  disposeUnheld(made, keep);
   registerMade(snapshot);
 }
 
@@ -897,6 +994,84 @@ function registerMade(snapshot: Snapshot[]): void {
   for (const { layer } of snapshot) {
     for (const t of tensorsIn(layer.__weights)) if (!madeBy.has(t)) madeBy.set(t, layer);
     for (const t of tensorsIn(layer.__state)) if (!madeBy.has(t)) madeBy.set(t, layer);
+  }
+}
+
+const baseWeights = Object.getOwnPropertyDescriptor(Layer.prototype, "weights");
+
+/** True when a subclass defines its own `weights` accessor (e.g. Accelerate passes its sublayer's through). */
+function overridesWeights(layer: Layer): boolean {
+  for (let p = Object.getPrototypeOf(layer); p && p !== Layer.prototype; p = Object.getPrototypeOf(p)) {
+    const d = Object.getOwnPropertyDescriptor(p, "weights");
+    if (d !== undefined && d.set !== baseWeights?.set) return true;
+  }
+  return false;
+}
+
+/** Throws unless `tree` is an array with one entry per sublayer of `layer`. */
+function checkSublayerCount(layer: Layer, tree: unknown, what: "weight" | "state"): void {
+  if (!Array.isArray(tree)) {
+    throw new Error(`trax-ts: ${what === "weight" ? "weights" : "state"} of ${layer.name} must be an array with one entry per sublayer`);
+  }
+  const n = layer.sublayers.length;
+  if (tree.length !== n) {
+    throw new Error(`Number of ${what} elements (${tree.length}) does not equal the number of sublayers (${n}) in: ${layer.name}.`);
+  }
+}
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+/**
+ * Why `given` does not fit `expected` (a weights tree of the layer), or
+ * null when it fits: the same nesting, and tensors of the same shapes and
+ * dtypes where `expected` has tensors.
+ */
+function weightsMismatch(expected: unknown, given: unknown, where: string): string | null {
+  if (isMarker(expected) || isMarker(given)) return null;
+  if (isTensor(expected)) {
+    if (!isTensor(given)) return `${where} should be a tensor of shape ${shapeText(expected.shape)}; got ${describe(given)}`;
+    if (given.isDisposed) return `${where} is a disposed tensor`;
+    const same = given.shape.length === expected.shape.length && given.shape.every((d, i) => d === expected.shape[i]);
+    if (!same) return `${where} has shape ${shapeText(given.shape)}; expected ${shapeText(expected.shape)}`;
+    if (given.dtype !== expected.dtype) return `${where} has dtype ${given.dtype}; expected ${expected.dtype} (shape ${shapeText(expected.shape)})`;
+    return null;
+  }
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(given)) return `${where} should be an array of ${expected.length}; got ${describe(given)}`;
+    if (given.length !== expected.length) return `${where} has ${given.length} entries; expected ${expected.length}`;
+    for (let i = 0; i < expected.length; i++) {
+      const p = weightsMismatch(expected[i], given[i], `${where}[${i}]`);
+      if (p !== null) return p;
+    }
+    return null;
+  }
+  return null;
+}
+
+/**
+ * Checks a user's weights assignment to `layer` before anything changes:
+ * the sublayer counts everywhere, and the shapes and dtypes of every
+ * initialized leaf's current weights. Throws naming the layer path.
+ */
+function checkWeightsFit(layer: Layer, weights: unknown, path: string): void {
+  if (weights === GET_WEIGHTS_FROM_CACHE) return;
+  if (overridesWeights(layer)) return; // its own setter decides (and checks through its sublayer)
+  const subs = layer.sublayers;
+  if (subs.length > 0) {
+    try {
+      checkSublayerCount(layer, weights, "weight");
+    } catch (e) {
+      throw new Error(`${path}: ${(e as Error).message}`);
+    }
+    subs.forEach((sub, i) => checkWeightsFit(sub, (weights as unknown[])[i], `${path}[${i}].${sub.name}`));
+    return;
+  }
+  if (!layer.initialized) return;
+  const problem = weightsMismatch(layer._weights, weights, "weights");
+  if (problem !== null) {
+    throw new Error(`cannot assign weights to ${path}: ${problem} (call init() with a new input signature to change shapes)`);
   }
 }
 
@@ -977,7 +1152,12 @@ class PureLayerImpl extends Layer {
  * double(tf.tensor([1, 2])); // [2, 4]
  * ```
  */
-export const PureLayer = callable(PureLayerImpl, "PureLayer");
+export const PureLayer = callable(PureLayerImpl, "PureLayer", {
+  positional: ["forwardFn"],
+  options: optionKeys<PureLayerOptions>({
+    nIn: true, nOut: true, name: true,
+  }),
+});
 export type PureLayer = PureLayerImpl;
 
 /** Options of {@link Fn}. */
@@ -998,7 +1178,12 @@ export interface FnOptions {
  * const [s, m] = sumAndMax([tf.tensor([1, 5]), tf.tensor([3, 2])]); // [4, 7], [3, 5]
  * ```
  */
-export function Fn(name: string, f: (...xs: any[]) => any, options: FnOptions = {}): PureLayer {
+export const Fn = withArgs("Fn", {
+  positional: ["name", "f"],
+  options: optionKeys<FnOptions>({
+    nOut: true, nIn: true,
+  }),
+}, function Fn(name: string, f: (...xs: any[]) => any, options: FnOptions = {}): PureLayer {
   if (typeof f !== "function") throw new TypeError(`trax-ts: Fn('${name}') needs a function`);
   const source = Function.prototype.toString.call(f);
   const single = /^\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(source);
@@ -1014,7 +1199,7 @@ export function Fn(name: string, f: (...xs: any[]) => any, options: FnOptions = 
     return f(...args);
   };
   return new PureLayerImpl(forward, { nIn, nOut: options.nOut ?? 1, name: name || "Fn" });
-}
+});
 
 // --------------------------------------------------------- weights helpers
 

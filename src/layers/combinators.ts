@@ -9,12 +9,14 @@ import { isTensor } from "../fastmath/tree";
 import { ShapeDtype } from "../shapes";
 import type { Signature } from "../shapes";
 import { Fn, GET_STATE_FROM_CACHE, Layer, PureLayer } from "./base";
-import type { LayerOptions, State, Weights } from "./base";
+import type { LayerOptions, State, Weights, WeightsView } from "./base";
 import { callable } from "./callable";
 import { cloneLayer } from "./clone";
 import { splitArgs } from "./layer-args";
 import type { LayerArg } from "./layer-args";
 import { deepFlatten, inputsFromStack, makeSingleItemOrOriginal, makeTuple, outputsOntoStack } from "./stack";
+import { isPlainObject, withArgs, optionKeys } from "./arg-check";
+import { oneOutput, type BranchOf, type OneOutput, type SerialOf } from "./typed-output";
 
 export { inputsFromStack, outputsOntoStack };
 
@@ -128,7 +130,13 @@ class SerialLayer extends Layer {
  * mlp(tf.zeros([4, 784])).shape; // [4, 10]
  * ```
  */
-export const Serial = callable(SerialLayer, "Serial");
+export const Serial = callable(SerialLayer, "Serial", {
+  rest: true,
+  options: optionKeys<SerialOptions>({
+    name: true, sublayersToPrint: true,
+  }),
+}) as typeof SerialLayer &
+  (<A extends (LayerArg | SerialOptions)[]>(...args: A) => SerialOf<A, SerialLayer>);
 export type Serial = SerialLayer;
 
 // ----------------------------------------------------------------- Parallel
@@ -209,7 +217,12 @@ class ParallelLayer extends Layer {
  * const [a, b] = p([tf.zeros([1, 4]), tf.ones([1, 2])]);
  * ```
  */
-export const Parallel = callable(ParallelLayer, "Parallel");
+export const Parallel = callable(ParallelLayer, "Parallel", {
+  rest: true,
+  options: optionKeys<ParallelOptions>({
+    name: true,
+  }),
+});
 export type Parallel = ParallelLayer;
 
 // ------------------------------------------------------- Concatenate, Split
@@ -256,7 +269,12 @@ class ConcatenateLayer extends Layer {
  * tl.Concatenate()([tf.ones([2, 3]), tf.zeros([2, 1])]).shape; // [2, 4]
  * ```
  */
-export const Concatenate = callable(ConcatenateLayer, "Concatenate");
+export const Concatenate = callable(ConcatenateLayer, "Concatenate", {
+  positional: [],
+  options: optionKeys<ConcatenateOptions>({
+    nItems: true, axis: true,
+  }),
+});
 export type Concatenate = ConcatenateLayer;
 
 /** Options of {@link Split}. */
@@ -294,7 +312,12 @@ class SplitLayer extends Layer {
  * const [a, b] = tl.Split()(tf.ones([2, 4])); // two (2, 2) tensors
  * ```
  */
-export const Split = callable(SplitLayer, "Split");
+export const Split = callable(SplitLayer, "Split", {
+  positional: [],
+  options: optionKeys<SplitOptions>({
+    nItems: true, axis: true,
+  }),
+});
 export type Split = SplitLayer;
 
 // --------------------------------------------------------------------- Scan
@@ -338,8 +361,8 @@ class ScanLayer extends Layer {
     return this._sublayers[0];
   }
 
-  get state(): State {
-    return [this.sublayer.state, (this._state as unknown[])[1]] as State;
+  get state(): WeightsView {
+    return [this.sublayer.state, (this._state as unknown[])[1]] as unknown as WeightsView;
   }
 
   set state(state: State) {
@@ -363,6 +386,16 @@ class ScanLayer extends Layer {
     const length = xs[0].shape[ax(xs[0])];
     for (const x of xs) {
       if (x.shape[ax(x)] !== length) throw new Error(`Scan: inputs differ in length along axis ${axis}: ${xs.map((t) => `[${t.shape}]`).join(", ")}`);
+    }
+    if (length === 0) {
+      throw new Error(`Scan: the sequence is empty (length 0 along axis ${axis} of [${xs[0].shape}]); there must be at least one step to scan over`);
+    }
+    const carried = carry === savedCarry && this._mode === "predict";
+    if (carried && ax(xs[0]) !== 0 && carry[0].rank > 0 && carry[0].shape[0] !== xs[0].shape[0]) {
+      throw new Error(
+        `Scan (predict mode): the batch size changed from ${carry[0].shape[0]} to ${xs[0].shape[0]} since the previous call; ` +
+          `the state kept for decoding belongs to the old batch. To decode another batch size, make a new predict-mode layer and give it these weights (\`fresh.weights = layer.weights\`)`
+      );
     }
     const slices = xs.map((x) => tf.unstack(x, ax(x)));
     xs = [];
@@ -417,13 +450,20 @@ class ScanLayer extends Layer {
  * const [ys, last] = cumsum([tf.ones([3, 2]), tf.zeros([2])]); // ys [[1,1],[2,2],[3,3]]
  * ```
  */
-export const Scan = callable(ScanLayer, "Scan");
+export const Scan = callable(ScanLayer, "Scan", {
+  positional: ["layer"],
+  options: optionKeys<ScanOptions>({
+    axis: true, nCarry: true, remat: true, mode: true,
+  }),
+});
 export type Scan = ScanLayer;
 
 // --------------------------------------------------------------------- Cond
 
 /** Options of {@link Cond}. */
 export interface CondOptions {
+  /** Layer run when the condition is false (default `null`: identity), Trax's `false`. */
+  false?: Layer | null;
   /** Name to print (default `Cond`). */
   name?: string;
 }
@@ -431,7 +471,12 @@ export interface CondOptions {
 class CondLayer extends Layer {
   /** @internal */ _identityFalse: boolean;
 
-  constructor(cond: Layer, trueLayer: Layer, falseLayer: Layer | null = null, options: CondOptions = {}) {
+  constructor(cond: Layer, trueLayer: Layer, falseOrOptions: Layer | null | CondOptions = null, options: CondOptions = {}) {
+    if (isPlainObject(falseOrOptions)) [falseOrOptions, options] = [null, falseOrOptions];
+    if (options.false !== undefined && falseOrOptions !== null) {
+      throw new TypeError("Cond() got the false layer twice (as an argument and as the option 'false')");
+    }
+    const falseLayer = options.false ?? (falseOrOptions as Layer | null);
     super({ name: options.name });
     this._identityFalse = falseLayer === null;
     const falseL = falseLayer ?? new SerialLayer();
@@ -502,16 +547,24 @@ class CondLayer extends Layer {
 }
 
 /**
- * Runs `trueLayer` or `falseLayer` (default: identity) depending on the
- * scalar output of `cond`, which consumes its inputs from the stack first.
+ * Runs `trueLayer` or the false layer (the option `false`, as Trax names it;
+ * default: identity) depending on the scalar output of `cond`, which consumes
+ * its inputs from the stack first. The false layer may also be given as a
+ * third argument.
  *
  * @example
  * ```ts
  * const isPositive = tl.Fn("IsPositive", (x) => x.sum().greater(0));
  * const c = tl.Cond(isPositive, tl.Negate());  // nIn = 2: cond input, then data
+ * const d = tl.Cond(isPositive, tl.Negate(), { false: tl.Exp() });
  * ```
  */
-export const Cond = callable(CondLayer, "Cond");
+export const Cond = callable(CondLayer, "Cond", {
+  positional: ["cond", "trueLayer", "falseLayer?"],
+  options: optionKeys<CondOptions>({
+    false: true, name: true,
+  }),
+});
 export type Cond = CondLayer;
 
 // ------------------------------------------------------------- compositions
@@ -530,7 +583,12 @@ export interface ChunkOptions {
  * tl.Chunk(tl.Dense(8), 2)(tf.ones([6, 4])).shape; // [6, 8], run as 3 chunks of 2
  * ```
  */
-export function Chunk(layer: Layer, chunkSize: number, options: ChunkOptions = {}): Layer {
+export const Chunk = withArgs("Chunk", {
+  positional: ["layer", "chunkSize"],
+  options: optionKeys<ChunkOptions>({
+    passUnchunkable: true,
+  }),
+}, function Chunk(layer: Layer, chunkSize: number, options: ChunkOptions = {}): Layer {
   if (chunkSize < 1) return layer;
   const passUnchunkable = options.passUnchunkable ?? true;
   const toChunks = (x: tf.Tensor) => {
@@ -554,7 +612,7 @@ export function Chunk(layer: Layer, chunkSize: number, options: ChunkOptions = {
     new ScanLayer(layer, { axis: 0, nCarry: 0, remat: true }),
     PureLayer(mapAll(fromChunks), { nIn: layer.nOut, nOut: layer.nOut, name: "ReshapeFromChunks" })
   );
-}
+});
 
 /** Options of {@link Branch}. */
 export interface BranchOptions {
@@ -571,16 +629,21 @@ export interface BranchOptions {
  * const [a, b] = tl.Branch(tl.Dense(3), null)(tf.ones([1, 4])); // Dense(x) and x
  * ```
  */
-export function Branch(...args: (LayerArg | BranchOptions)[]): Layer {
+export const Branch = withArgs("Branch", {
+  rest: true,
+  options: optionKeys<BranchOptions>({
+    name: true,
+  }),
+}, function Branch<A extends (LayerArg | BranchOptions)[]>(...args: A): BranchOf<A, Layer> {
   const [layers, options] = splitArgs<BranchOptions>(args);
-  if (layers.length === 1 && layers[0] instanceof Layer) return layers[0];
+  if (layers.length === 1 && layers[0] instanceof Layer) return layers[0] as BranchOf<A, Layer>;
   const parallel = new ParallelLayer(...layers);
   const indices = parallel.sublayers.map((l) => Array.from({ length: l.nIn }, (_, i) => i));
   return new SerialLayer(Select(deepFlatten<number>(indices)), parallel, {
     name: options.name ?? "Branch",
     sublayersToPrint: parallel.sublayers,
-  });
-}
+  }) as BranchOf<A, Layer>;
+});
 
 /** Options of {@link Residual}. */
 export interface ResidualOptions {
@@ -597,12 +660,17 @@ export interface ResidualOptions {
  * const block = tl.Residual(tl.Dense(8), tl.Relu()); // input must have 8 features
  * ```
  */
-export function Residual(...args: (LayerArg | ResidualOptions)[]): Layer {
+export const Residual = withArgs("Residual", {
+  rest: true,
+  options: optionKeys<ResidualOptions>({
+    shortcut: true,
+  }),
+}, function Residual<A extends (LayerArg | ResidualOptions)[]>(...args: A): SerialOf<A, Layer> {
   const [layers, options] = splitArgs<ResidualOptions>(args);
   const flat = ensureFlat(layers);
   const layer = flat.length === 1 ? flat[0] : new SerialLayer(...flat);
-  return new SerialLayer(Branch(options.shortcut ?? null, layer), Add());
-}
+  return new SerialLayer(Branch(options.shortcut ?? null, layer), Add()) as SerialOf<A, Layer>;
+});
 
 /** Options of {@link Select}. */
 export interface SelectOptions {
@@ -621,7 +689,12 @@ export interface SelectOptions {
  * tl.Select([1]);                    // (x, y) -> y
  * ```
  */
-export function Select(indices: readonly number[], options: SelectOptions = {}): PureLayer {
+export const Select = withArgs("Select", {
+  positional: ["indices"],
+  options: optionKeys<SelectOptions>({
+    nIn: true, name: true,
+  }),
+}, function Select(indices: readonly number[], options: SelectOptions = {}): PureLayer {
   if (!Array.isArray(indices) || indices.some((i) => !Number.isInteger(i) || i < 0)) {
     throw new Error(`Select: indices must be non-negative integers, got ${JSON.stringify(indices)}`);
   }
@@ -640,7 +713,7 @@ export function Select(indices: readonly number[], options: SelectOptions = {}):
     },
     { nIn, nOut: indices.length, name }
   );
-}
+});
 
 /**
  * Drops the top stack item.
@@ -650,9 +723,9 @@ export function Select(indices: readonly number[], options: SelectOptions = {}):
  * tl.Serial(tl.Drop())([a, b]); // b
  * ```
  */
-export function Drop(): PureLayer {
+export const Drop = withArgs("Drop", { positional: [], options: [] }, function Drop(): PureLayer {
   return Fn("Drop", (_x: tf.Tensor) => [], { nOut: 0 });
-}
+});
 
 /**
  * Duplicates the top stack item.
@@ -662,9 +735,9 @@ export function Drop(): PureLayer {
  * const [a, b] = tl.Dup()(x); // a === b === x
  * ```
  */
-export function Dup(): PureLayer {
+export const Dup = withArgs("Dup", { positional: [], options: [] }, function Dup(): PureLayer {
   return Fn("Dup", (x: tf.Tensor) => [x, x], { nOut: 2 });
-}
+});
 
 /**
  * Swaps the top two stack items.
@@ -674,9 +747,9 @@ export function Dup(): PureLayer {
  * const [b, a] = tl.Swap()([a, b]);
  * ```
  */
-export function Swap(): PureLayer {
+export const Swap = withArgs("Swap", { positional: [], options: [] }, function Swap(): PureLayer {
   return Fn("Swap", (x0: tf.Tensor, x1: tf.Tensor) => [x1, x0], { nOut: 2 });
-}
+});
 
 /** Options of {@link SerialWithSideOutputs}. */
 export interface SerialWithSideOutputsOptions {
@@ -693,7 +766,12 @@ export interface SerialWithSideOutputsOptions {
  * tl.SerialWithSideOutputs([tl.Dup(), tl.Dense(3)]); // returns Dense(x) and the side copy of x
  * ```
  */
-export function SerialWithSideOutputs(layers: Layer[], options: SerialWithSideOutputsOptions = {}): Serial {
+export const SerialWithSideOutputs = withArgs("SerialWithSideOutputs", {
+  positional: ["layers"],
+  options: optionKeys<SerialWithSideOutputsOptions>({
+    nSideOutputs: true,
+  }),
+}, function SerialWithSideOutputs(layers: Layer[], options: SerialWithSideOutputsOptions = {}): Serial {
   const given = options.nSideOutputs ?? 1;
   const nSide = typeof given === "number" ? layers.map(() => given) : given;
   if (nSide.length !== layers.length) throw new Error("SerialWithSideOutputs: one nSideOutputs per layer");
@@ -717,7 +795,7 @@ export function SerialWithSideOutputs(layers: Layer[], options: SerialWithSideOu
     serialLayers.push(Select(moveBack));
   });
   return new SerialLayer(serialLayers);
-}
+});
 
 /**
  * Flattens a (nested) array input into a flat array.
@@ -727,9 +805,9 @@ export function SerialWithSideOutputs(layers: Layer[], options: SerialWithSideOu
  * tl.FlattenList()([[a, b], [c]]); // [a, b, c]
  * ```
  */
-export function FlattenList(): PureLayer {
+export const FlattenList = withArgs("FlattenList", { positional: [], options: [] }, function FlattenList(): PureLayer {
   return Fn("FlattenList", (x: unknown) => deepFlatten<tf.Tensor>(x));
-}
+});
 
 /**
  * Adds the top two stack items, element-wise (broadcasting).
@@ -739,9 +817,9 @@ export function FlattenList(): PureLayer {
  * tl.Add()([tf.tensor([1, 2]), tf.tensor([10, 20])]); // [11, 22]
  * ```
  */
-export function Add(): PureLayer {
-  return Fn("Add", (x0: tf.Tensor, x1: tf.Tensor) => tf.add(x0, x1));
-}
+export const Add = withArgs("Add", { positional: [], options: [] }, function Add(): OneOutput<PureLayer> {
+  return oneOutput(Fn("Add", (x0: tf.Tensor, x1: tf.Tensor) => tf.add(x0, x1)));
+});
 
 /**
  * Subtracts the top stack item from the second: `x1 - x0`.
@@ -751,9 +829,9 @@ export function Add(): PureLayer {
  * tl.SubtractTop()([tf.tensor([1]), tf.tensor([10])]); // [9]
  * ```
  */
-export function SubtractTop(): PureLayer {
-  return Fn("SubtractTop", (x0: tf.Tensor, x1: tf.Tensor) => tf.sub(x1, x0));
-}
+export const SubtractTop = withArgs("SubtractTop", { positional: [], options: [] }, function SubtractTop(): OneOutput<PureLayer> {
+  return oneOutput(Fn("SubtractTop", (x0: tf.Tensor, x1: tf.Tensor) => tf.sub(x1, x0)));
+});
 
 /**
  * Multiplies the top two stack items, element-wise.
@@ -763,9 +841,9 @@ export function SubtractTop(): PureLayer {
  * tl.Multiply()([tf.tensor([2]), tf.tensor([5])]); // [10]
  * ```
  */
-export function Multiply(): PureLayer {
-  return Fn("Multiply", (x0: tf.Tensor, x1: tf.Tensor) => tf.mul(x0, x1));
-}
+export const Multiply = withArgs("Multiply", { positional: [], options: [] }, function Multiply(): OneOutput<PureLayer> {
+  return oneOutput(Fn("Multiply", (x0: tf.Tensor, x1: tf.Tensor) => tf.mul(x0, x1)));
+});
 
 /**
  * Gates with three inputs `(m, g, c)`: `g * m + (1 - g) * c`.
@@ -775,9 +853,9 @@ export function Multiply(): PureLayer {
  * tl.Gate()([m, g, c]);
  * ```
  */
-export function Gate(): PureLayer {
+export const Gate = withArgs("Gate", { positional: [], options: [] }, function Gate(): PureLayer {
   return Fn("Gate", (m: tf.Tensor, g: tf.Tensor, c: tf.Tensor) => tf.add(tf.mul(g, m), tf.mul(tf.sub(1, g), c)));
-}
+});
 
 // -------------------------------------------------------------------- Cache
 
@@ -793,8 +871,8 @@ class CacheLayer extends Layer {
     return this._sublayers[0];
   }
 
-  get state(): State {
-    return this._state as State;
+  get state(): WeightsView {
+    return this._state as WeightsView;
   }
 
   set state(state: State) {
@@ -831,7 +909,7 @@ class CacheLayer extends Layer {
  * c(x1); c(x2); // the second call returns the first result
  * ```
  */
-export const Cache = callable(CacheLayer, "Cache");
+export const Cache = callable(CacheLayer, "Cache", { positional: ["layer"], options: [] });
 export type Cache = CacheLayer;
 
 // --------------------------------------------------------- BatchLeadingAxes
@@ -899,7 +977,12 @@ class BatchLeadingAxesLayer extends Layer {
  * tl.BatchLeadingAxes(tl.Dense(3))(tf.ones([2, 5, 4])).shape; // [2, 5, 3]
  * ```
  */
-export const BatchLeadingAxes = callable(BatchLeadingAxesLayer, "BatchLeadingAxes");
+export const BatchLeadingAxes = callable(BatchLeadingAxesLayer, "BatchLeadingAxes", {
+  positional: ["layer"],
+  options: optionKeys<BatchLeadingAxesOptions>({
+    nLastAxesToKeep: true,
+  }),
+});
 export type BatchLeadingAxes = BatchLeadingAxesLayer;
 
 // ------------------------------------------------------------ Bidirectional
@@ -921,10 +1004,15 @@ export interface BidirectionalOptions {
  * tl.Bidirectional(tl.LSTM(8)); // outputs 16 features per step
  * ```
  */
-export function Bidirectional(forwardLayer: Layer, options: BidirectionalOptions = {}): Serial {
+export const Bidirectional = withArgs("Bidirectional", {
+  positional: ["forwardLayer"],
+  options: optionKeys<BidirectionalOptions>({
+    axis: true, mergeLayer: true,
+  }),
+}, function Bidirectional(forwardLayer: Layer, options: BidirectionalOptions = {}): Serial {
   const axis = options.axis ?? 1;
   const backwardLayer = cloneLayer(forwardLayer);
   const flip = () => Fn("_FlipAlongTimeAxis", (x: tf.Tensor) => tf.reverse(x, axis));
   const backward = new SerialLayer(flip(), backwardLayer, flip());
   return new SerialLayer(Branch(forwardLayer, backward), options.mergeLayer ?? new ConcatenateLayer());
-}
+});

@@ -19,11 +19,12 @@ import { roundToBfloat16If } from "../fastmath/bfloat16";
 import { ShapeDtype } from "../shapes";
 import { Layer } from "./base";
 import { callable } from "./callable";
-import { assertFloat } from "./core";
 import { GlorotNormalInitializer, GlorotUniformInitializer, RandomNormalInitializer } from "./initializers";
 import type { Initializer } from "./initializers";
 import { windowGeometry } from "./pooling";
 import type { Padding } from "./pooling";
+import { withArgs, optionKeys } from "./arg-check";
+import { assertPromotable, toInexact } from "./core/checks";
 
 const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 
@@ -342,7 +343,13 @@ class ConvLayer extends Layer {
  * conv(tf.ones([4, 28, 28, 3])).shape; // [4, 14, 14, 16]
  * ```
  */
-export const Conv = callable(ConvLayer, "Conv");
+export const Conv = callable(ConvLayer, "Conv", {
+  positional: ["filters", "kernelSize"],
+  options: optionKeys<ConvOptions>({
+    strides: true, padding: true, dimensionNumbers: true, kernelInitializer: true, biasInitializer: true,
+    useBias: true, kernelDilation: true, useBfloat16: true,
+  }),
+});
 export type Conv = ConvLayer;
 
 // ---------------------------------------------------------------- CausalConv
@@ -391,7 +398,12 @@ class CausalConvLayer extends ConvLayer {
  * tl.CausalConv(30, { kernelWidth: 3 })(tf.ones([9, 5, 20])).shape; // [9, 5, 30]
  * ```
  */
-export const CausalConv = callable(CausalConvLayer, "CausalConv");
+export const CausalConv = callable(CausalConvLayer, "CausalConv", {
+  positional: ["filters"],
+  options: optionKeys<CausalConvOptions>({
+    kernelWidth: true, kernelInitializer: true, biasInitializer: true, useBias: true,
+  }),
+});
 export type CausalConv = CausalConvLayer;
 
 // -------------------------------------------------------------------- Conv1d
@@ -421,7 +433,12 @@ export interface Conv1dOptions {
  * tl.Conv1d(8, 3, { stride: 2, padding: "SAME" })(tf.ones([2, 10, 4])).shape; // [2, 5, 8]
  * ```
  */
-export function Conv1d(filters: number, kernelSize: number, options: Conv1dOptions = {}): Conv {
+export const Conv1d = withArgs("Conv1d", {
+  positional: ["filters", "kernelSize"],
+  options: optionKeys<Conv1dOptions>({
+    stride: true, padding: true, kernelInitializer: true, biasInitializer: true, useBias: true,
+  }),
+}, function Conv1d(filters: number, kernelSize: number, options: Conv1dOptions = {}): Conv {
   return new ConvLayer(filters, [kernelSize], {
     strides: [options.stride ?? 1],
     padding: options.padding ?? "VALID",
@@ -430,7 +447,7 @@ export function Conv1d(filters: number, kernelSize: number, options: Conv1dOptio
     biasInitializer: options.biasInitializer ?? RandomNormalInitializer(1e-6),
     useBias: options.useBias ?? true,
   });
-}
+});
 
 // ------------------------------------------------------- CausalDepthwiseConv
 
@@ -458,7 +475,7 @@ class CausalDepthwiseConvLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const w = this.weights as tf.Tensor;
     if (x.rank !== 3 || x.shape[2] !== w.shape[1]) {
       throw new Error(`${this.name} expects inputs (batch, length, ${w.shape[1]}); got shape [${x.shape}]`);
@@ -475,7 +492,7 @@ class CausalDepthwiseConvLayer extends Layer {
 
   initWeightsAndState(inputSignature: ShapeDtype): void {
     if (!(inputSignature instanceof ShapeDtype)) throw new Error(`${this.name} takes one input`);
-    assertFloat(this.name, inputSignature);
+    assertPromotable(this.name, inputSignature);
     if (inputSignature.rank !== 3) throw new Error(`${this.name} expects inputs (batch, length, depth) of rank 3; got shape [${inputSignature.shape}]`);
     const [rngW] = random.split(this.rng, 2);
     this.weights = roundToBfloat16If(this._useBfloat16, this._kernelInitializer([this._kernelSize, inputSignature.shape[2]], rngW));
@@ -495,5 +512,10 @@ class CausalDepthwiseConvLayer extends Layer {
  * tl.CausalDepthwiseConv({ kernelSize: 3 })(tf.ones([2, 5, 4])).shape; // [2, 5, 4]
  * ```
  */
-export const CausalDepthwiseConv = callable(CausalDepthwiseConvLayer, "CausalDepthwiseConv");
+export const CausalDepthwiseConv = callable(CausalDepthwiseConvLayer, "CausalDepthwiseConv", {
+  positional: [],
+  options: optionKeys<CausalDepthwiseConvOptions>({
+    kernelSize: true, kernelInitializer: true, useBfloat16: true,
+  }),
+});
 export type CausalDepthwiseConv = CausalDepthwiseConvLayer;

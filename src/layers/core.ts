@@ -12,7 +12,8 @@ import { callable } from "./callable";
 import { GlorotUniformInitializer, RandomNormalInitializer } from "./initializers";
 import type { Initializer } from "./initializers";
 
-import { assertFloat } from "./core/checks";
+import { assertPromotable, resultDtype, toInexact } from "./core/checks";
+import { optionKeys } from "./arg-check";
 
 export { assertFloat } from "./core/checks";
 export * from "./core/embedding";
@@ -41,6 +42,21 @@ export interface DenseOptions {
   useBfloat16?: boolean;
 }
 
+/**
+ * `x @ w (+ b)` with JAX's dtype promotion: integer inputs with float32
+ * weights give float32; integer inputs, weights and bias give int32
+ * (computed in float32, so exact while every partial sum stays within
+ * 2^24 in magnitude).
+ */
+function promotedDense(layer: string, x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  const dtype = resultDtype(layer, x.dtype, w.dtype, ...(b ? [b.dtype] : []));
+  if (dtype === "float32" && x.dtype === "float32" && w.dtype === "float32" && (!b || b.dtype === "float32")) return dense(x, w, b);
+  return tf.tidy(() => {
+    const y = dense(toInexact(layer, x), toInexact(layer, w), b ? toInexact(layer, b) : undefined);
+    return dtype === "float32" ? y : y.cast(dtype);
+  });
+}
+
 class DenseLayer extends Layer {
   /** @internal */ _nUnits: number;
   /** @internal */ _kernelInitializer: Initializer;
@@ -59,18 +75,17 @@ class DenseLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
     if (this._useBias) {
       if (!Array.isArray(this.weights) || this.weights.length !== 2) {
         throw new Error(`Weights should be a [w, b] pair; instead got ${Array.isArray(this.weights) ? `${this.weights.length} items` : "one tensor"}`);
       }
       const [w, b] = this.weights as tf.Tensor[];
       this.checkInput(x, w);
-      return dense(x, w, b);
+      return promotedDense(this.name, x, w, b);
     }
     const w = this.weights as tf.Tensor;
     this.checkInput(x, w);
-    return dense(x, w);
+    return promotedDense(this.name, x, w);
   }
 
   private checkInput(x: tf.Tensor, w: tf.Tensor): void {
@@ -81,7 +96,7 @@ class DenseLayer extends Layer {
 
   initWeightsAndState(inputSignature: ShapeDtype): void {
     if (!(inputSignature instanceof ShapeDtype)) throw new Error(`${this.name} takes one input`);
-    assertFloat(this.name, inputSignature);
+    assertPromotable(this.name, inputSignature);
     if (inputSignature.rank < 1) throw new Error(`${this.name} needs inputs of rank >= 1`);
     const shapeW = [inputSignature.shape[inputSignature.rank - 1], this._nUnits];
     const [rngW, rngB] = random.split(this.rng, 2);
@@ -95,7 +110,9 @@ class DenseLayer extends Layer {
  * A dense (fully-connected, affine) layer: `y = x @ w + b` over the last axis.
  * Weights: `w` of shape `(dIn, nUnits)` and `b` of shape `(nUnits,)`.
  *
- * Input `(..., dIn)` float32; output `(..., nUnits)`.
+ * Input `(..., dIn)`; output `(..., nUnits)`. Dtypes follow JAX: integer
+ * inputs with the (float32) initialized weights give float32; integer inputs
+ * with integer weights and bias give int32.
  *
  * @example
  * ```ts
@@ -104,7 +121,12 @@ class DenseLayer extends Layer {
  * tl.Dense(10, { useBias: false });
  * ```
  */
-export const Dense = callable(DenseLayer, "Dense");
+export const Dense = callable<typeof DenseLayer, tf.Tensor>(DenseLayer, "Dense", {
+  positional: ["nUnits"],
+  options: optionKeys<DenseOptions>({
+    kernelInitializer: true, biasInitializer: true, useBias: true, useBfloat16: true,
+  }),
+});
 export type Dense = DenseLayer;
 
 // ------------------------------------------------------ functions on tensors

@@ -9,10 +9,12 @@
  * ```
  * @module
  */
+import { assertFitsInBackend } from "../backend/engine-health";
 import { tf } from "../backend/tf";
 import * as random from "../fastmath/random";
 import type { PRNGKey } from "../fastmath/random";
 import { readNpy } from "../io/npy";
+import { withArgs } from "./arg-check";
 
 /** A weight initializer: a tensor of the given shape from a random key. */
 export type Initializer = (shape: readonly number[], rng: PRNGKey, nonreceptiveDims?: number | number[]) => tf.Tensor;
@@ -20,6 +22,7 @@ export type Initializer = (shape: readonly number[], rng: PRNGKey, nonreceptiveD
 function pureShape(shape: readonly number[]): number[] {
   const out = shape.map((d) => Math.trunc(Number(d)));
   if (out.some((d) => !Number.isFinite(d) || d < 0)) throw new Error(`trax-ts: invalid shape [${shape.join(", ")}]`);
+  assertFitsInBackend(out.reduce((a, b) => a * b, 1) * 4, `a weight of shape [${out.join(", ")}]`);
   return out;
 }
 
@@ -61,7 +64,10 @@ export function getFans(shape: readonly number[], outDim = -1, inDim = -2, nonre
  * const embed = tl.Embedding(100, 16, { kernelInitializer: tl.InitializerFromFile("/tmp/emb.npy") });
  * ```
  */
-export function InitializerFromFile(path: string): Initializer {
+export const InitializerFromFile = withArgs("InitializerFromFile", {
+  positional: ["path"],
+  options: [],
+}, function InitializerFromFile(path: string): Initializer {
   if (typeof path !== "string" || path === "") throw new TypeError(`InitializerFromFile needs a file path; got ${JSON.stringify(path)}`);
   return (shape, rng) => {
     void rng;
@@ -80,7 +86,7 @@ export function InitializerFromFile(path: string): Initializer {
     }
     return t;
   };
-}
+});
 
 /**
  * Random normal values with standard deviation `stddev`.
@@ -91,14 +97,17 @@ export function InitializerFromFile(path: string): Initializer {
  * tl.RandomNormalInitializer(0.02)([3, 3], key);
  * ```
  */
-export function RandomNormalInitializer(stddev = 1e-2): Initializer {
+export const RandomNormalInitializer = withArgs("RandomNormalInitializer", {
+  positional: ["stddev?"],
+  options: [],
+}, function RandomNormalInitializer(stddev = 1e-2): Initializer {
   return (shape, rng) => {
     const s = pureShape(shape);
     const values = random.normalArray(rng, s.reduce((a, b) => a * b, 1));
     for (let k = 0; k < values.length; k++) values[k] = Math.fround(stddev * values[k]);
     return tf.tensor(values, s, "float32");
   };
-}
+});
 
 /**
  * Random uniform values in `[-lim, lim)`.
@@ -109,9 +118,12 @@ export function RandomNormalInitializer(stddev = 1e-2): Initializer {
  * tl.RandomUniformInitializer(0.1)([4], key);
  * ```
  */
-export function RandomUniformInitializer(lim = 1.0): Initializer {
+export const RandomUniformInitializer = withArgs("RandomUniformInitializer", {
+  positional: ["lim?"],
+  options: [],
+}, function RandomUniformInitializer(lim = 1.0): Initializer {
   return (shape, rng) => random.uniform(rng, pureShape(shape), { minval: -lim, maxval: lim });
-}
+});
 
 /** How {@link ScaledInitializer} scales: by fan-in, fan-out or their average. */
 export type ScaleMode = "fan_in" | "fan_out" | "fan_avg";
@@ -128,7 +140,10 @@ export type ScaleDistribution = "truncated_normal" | "normal" | "uniform";
  * tl.ScaledInitializer(-1, -2, 2.0, "fan_in", "normal")([256, 128], key); // He-normal
  * ```
  */
-export function ScaledInitializer(outDim: number, inDim: number, scale: number, mode: ScaleMode, distribution: ScaleDistribution): Initializer {
+export const ScaledInitializer = withArgs("ScaledInitializer", {
+  positional: ["outDim", "inDim", "scale", "mode", "distribution"],
+  options: [],
+}, function ScaledInitializer(outDim: number, inDim: number, scale: number, mode: ScaleMode, distribution: ScaleDistribution): Initializer {
   if (!(scale > 0)) throw new Error(`scale must be positive float, ${scale} given`);
   if (!["fan_in", "fan_out", "fan_avg"].includes(mode)) {
     throw new Error(`Invalid mode argument:, ${mode}, must be either fan_in, fan_out or fan_avg`);
@@ -156,7 +171,7 @@ export function ScaledInitializer(outDim: number, inDim: number, scale: number, 
     const lim = Math.sqrt(3 * gain);
     return random.uniform(rng, s, { minval: -lim, maxval: lim });
   };
-}
+});
 
 /**
  * Glorot (Xavier) normal: variance `scale / fan_avg`.
@@ -167,9 +182,12 @@ export function ScaledInitializer(outDim: number, inDim: number, scale: number, 
  * tl.GlorotNormalInitializer()([10, 20], key);
  * ```
  */
-export function GlorotNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+export const GlorotNormalInitializer = withArgs("GlorotNormalInitializer", {
+  positional: ["outDim?", "inDim?", "scale?"],
+  options: [],
+}, function GlorotNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
   return ScaledInitializer(outDim, inDim, scale, "fan_avg", "normal");
-}
+});
 
 /**
  * Glorot (Xavier) uniform: limit `sqrt(3 * scale / fan_avg)`. Dense's default.
@@ -180,9 +198,12 @@ export function GlorotNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): I
  * tl.GlorotUniformInitializer()([10, 20], key);
  * ```
  */
-export function GlorotUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+export const GlorotUniformInitializer = withArgs("GlorotUniformInitializer", {
+  positional: ["outDim?", "inDim?", "scale?"],
+  options: [],
+}, function GlorotUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
   return ScaledInitializer(outDim, inDim, scale, "fan_avg", "uniform");
-}
+});
 
 /**
  * LeCun normal: variance `scale / fan_in`.
@@ -193,9 +214,12 @@ export function GlorotUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): 
  * tl.LeCunNormalInitializer()([10, 20], key);
  * ```
  */
-export function LeCunNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+export const LeCunNormalInitializer = withArgs("LeCunNormalInitializer", {
+  positional: ["outDim?", "inDim?", "scale?"],
+  options: [],
+}, function LeCunNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
   return ScaledInitializer(outDim, inDim, scale, "fan_in", "normal");
-}
+});
 
 /**
  * LeCun uniform: limit `sqrt(3 * scale / fan_in)`.
@@ -206,9 +230,12 @@ export function LeCunNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): In
  * tl.LeCunUniformInitializer()([10, 20], key);
  * ```
  */
-export function LeCunUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+export const LeCunUniformInitializer = withArgs("LeCunUniformInitializer", {
+  positional: ["outDim?", "inDim?", "scale?"],
+  options: [],
+}, function LeCunUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
   return ScaledInitializer(outDim, inDim, scale, "fan_in", "uniform");
-}
+});
 
 /**
  * Kaiming (He) normal: variance `2 / sqrt(1 + param^2) / fan_in`.
@@ -219,9 +246,12 @@ export function LeCunUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): I
  * tl.KaimingNormalInitializer()([10, 20], key);
  * ```
  */
-export function KaimingNormalInitializer(outDim = -1, inDim = -2, param = 0.0): Initializer {
+export const KaimingNormalInitializer = withArgs("KaimingNormalInitializer", {
+  positional: ["outDim?", "inDim?", "param?"],
+  options: [],
+}, function KaimingNormalInitializer(outDim = -1, inDim = -2, param = 0.0): Initializer {
   return ScaledInitializer(outDim, inDim, 2.0 / Math.sqrt(1 + param * param), "fan_in", "normal");
-}
+});
 
 /**
  * Kaiming (He) uniform: limit `sqrt(3 * 2 / sqrt(1 + param^2) / fan_in)`.
@@ -232,9 +262,12 @@ export function KaimingNormalInitializer(outDim = -1, inDim = -2, param = 0.0): 
  * tl.KaimingUniformInitializer()([10, 20], key);
  * ```
  */
-export function KaimingUniformInitializer(outDim = -1, inDim = -2, param = 0.0): Initializer {
+export const KaimingUniformInitializer = withArgs("KaimingUniformInitializer", {
+  positional: ["outDim?", "inDim?", "param?"],
+  options: [],
+}, function KaimingUniformInitializer(outDim = -1, inDim = -2, param = 0.0): Initializer {
   return ScaledInitializer(outDim, inDim, 2.0 / Math.sqrt(1 + param * param), "fan_in", "uniform");
-}
+});
 
 /**
  * Orthogonal matrices (from the QR decomposition of normal values), times
@@ -246,7 +279,10 @@ export function KaimingUniformInitializer(outDim = -1, inDim = -2, param = 0.0):
  * const q = tl.OrthogonalInitializer()([4, 4], key); // q^T q = I
  * ```
  */
-export function OrthogonalInitializer(stddev = 1.0): Initializer {
+export const OrthogonalInitializer = withArgs("OrthogonalInitializer", {
+  positional: ["stddev?"],
+  options: [],
+}, function OrthogonalInitializer(stddev = 1.0): Initializer {
   return (shape, rng) =>
     tf.tidy(() => {
       const s = pureShape(shape);
@@ -262,7 +298,7 @@ export function OrthogonalInitializer(stddev = 1.0): Initializer {
       if (nRows < nCols) qq = qq.transpose();
       return qq.reshape(s).mul(stddev);
     });
-}
+});
 
 function diagonal(m: number[][]): number[] {
   const n = Math.min(m.length, m[0]?.length ?? 0);
@@ -279,10 +315,13 @@ function diagonal(m: number[][]): number[] {
  * tl.AtariConvInit([8, 8, 4, 32], key);
  * ```
  */
-export function AtariConvInit(kernelShape: readonly number[], rng: PRNGKey, dtype: "float32" = "float32"): tf.Tensor {
+export const AtariConvInit = withArgs("AtariConvInit", {
+  positional: ["kernelShape", "rng", "dtype?"],
+  options: [],
+}, function AtariConvInit(kernelShape: readonly number[], rng: PRNGKey, dtype: "float32" = "float32"): tf.Tensor {
   void dtype;
   if (kernelShape.length !== 4) throw new Error(`AtariConvInit needs a 4-D kernel shape (h, w, in, out), got [${kernelShape}]`);
   const [h, w, fanIn] = kernelShape;
   const std = 1 / Math.sqrt(fanIn * h * w);
   return random.uniform(rng, pureShape(kernelShape), { minval: -std, maxval: std });
-}
+});

@@ -3,6 +3,7 @@
  * path of layers, the method, the input signature and the cause.
  * @module
  */
+import { isEngineFailure, noteEngineFailure } from "../backend/engine-health";
 import { inspect } from "util";
 import { formatSignature } from "../shapes";
 
@@ -64,6 +65,9 @@ export class LayerError extends Error {
       error.refresh();
       return error;
     }
+    // A broken engine (wasm out of memory) is said in words: restart the kernel.
+    const lost = noteEngineFailure(error);
+    if (lost !== null && isEngineFailure(error)) error = lost;
     let sig: unknown;
     try {
       sig = inputSignature();

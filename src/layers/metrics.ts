@@ -17,10 +17,12 @@
  */
 import { tf } from "../backend/tf";
 import { Fn } from "./base";
-import type { Layer, PureLayer } from "./base";
+import { Layer } from "./base";
+import type { PureLayer } from "./base";
 import { Serial } from "./combinators";
 import type { Serial as SerialT } from "./combinators";
 import { logSoftmax, oneHot } from "./core";
+import { isPlainObject, withArgs, optionKeys } from "./arg-check";
 
 // ------------------------------------------------------------------ helpers
 
@@ -110,6 +112,17 @@ function weightedMean(values: tf.Tensor, weights: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * Refuses an empty input: the mean over no examples is undefined (and the
+ * wasm backend's sum of an empty tensor reads uninitialized memory), so
+ * every backend gives this error instead of a number.
+ */
+function checkNotEmpty(layer: string, what: string, x: tf.Tensor): void {
+  if (x.size === 0) {
+    throw new Error(`${layer}: the ${what} is empty (shape ${fmt(x.shape)}); a loss or metric of an empty batch is undefined`);
+  }
+}
+
+/**
  * A metric layer with one input per name in `inputNames`; each input is
  * checked to be a tensor (the error names it) before `f` computes the metric.
  */
@@ -118,6 +131,7 @@ function metricFn(name: string, inputNames: readonly string[], f: (...inputs: tf
     name,
     (...inputs: unknown[]) => {
       inputNames.forEach((what, i) => checkTensor(name, what, inputs[i]));
+      inputNames.forEach((what, i) => checkNotEmpty(name, what, inputs[i] as tf.Tensor));
       return f(...(inputs as tf.Tensor[]));
     },
     { nIn: inputNames.length }
@@ -165,7 +179,10 @@ function categoryCrossEntropy(
  * acc([tf.tensor([[.7, .2, .1], [.2, .1, .7]]), tf.tensor([0, 1], [2], "int32")]); // 0.5
  * ```
  */
-export function CategoryAccuracy(): PureLayer {
+export const CategoryAccuracy = withArgs("CategoryAccuracy", {
+  positional: [],
+  options: [],
+}, function CategoryAccuracy(): PureLayer {
   const name = "CategoryAccuracy";
   return metricFn(name, ["model output", "targets"], (modelOutput, targets) => {
     const predictions = predictedCategories(name, modelOutput, targets);
@@ -173,7 +190,7 @@ export function CategoryAccuracy(): PureLayer {
     const nCorrect = tf.sum(tf.equal(predictions, targets).toFloat());
     return nCorrect.div(nTotal);
   });
-}
+});
 
 /**
  * Weighted category prediction accuracy: `sum(correct * weights) / sum(weights)`,
@@ -190,7 +207,10 @@ export function CategoryAccuracy(): PureLayer {
  * acc([tf.tensor([[.2, .7, .1], [.2, .7, .1]]), tf.tensor([0, 1], [2], "int32"), tf.tensor([1, 3])]); // 0.75
  * ```
  */
-export function WeightedCategoryAccuracy(): PureLayer {
+export const WeightedCategoryAccuracy = withArgs("WeightedCategoryAccuracy", {
+  positional: [],
+  options: [],
+}, function WeightedCategoryAccuracy(): PureLayer {
   const name = "WeightedCategoryAccuracy";
   return metricFn(name, ["model output", "targets", "weights"], (modelOutput, targets, weights) => {
     const predictions = predictedCategories(name, modelOutput, targets);
@@ -198,7 +218,7 @@ export function WeightedCategoryAccuracy(): PureLayer {
     const onesAndZeros = tf.equal(predictions, targets).toFloat();
     return weightedMean(onesAndZeros, weights);
   });
-}
+});
 
 /** Options of {@link CategoryCrossEntropy}. */
 export interface CategoryCrossEntropyOptions {
@@ -223,14 +243,19 @@ export interface CategoryCrossEntropyOptions {
  * ce([tf.tensor([[9, 2, 0, -2], [2, 9, 0, -2]]), tf.tensor([0, 1], [2], "int32")]); // ≈ 0.0686
  * ```
  */
-export function CategoryCrossEntropy(options: CategoryCrossEntropyOptions = {}): PureLayer {
+export const CategoryCrossEntropy = withArgs("CategoryCrossEntropy", {
+  positional: [],
+  options: optionKeys<CategoryCrossEntropyOptions>({
+    labelSmoothing: true,
+  }),
+}, function CategoryCrossEntropy(options: CategoryCrossEntropyOptions = {}): PureLayer {
   const name = "CategoryCrossEntropy";
   const labelSmoothing = options.labelSmoothing ?? null;
   checkLabelSmoothing(name, labelSmoothing);
   return metricFn(name, ["model output", "targets"], (modelOutput, targets) =>
     tf.mean(categoryCrossEntropy(name, modelOutput, targets, labelSmoothing, 0))
   );
-}
+});
 
 /** Options of {@link WeightedCategoryCrossEntropy}. */
 export interface WeightedCategoryCrossEntropyOptions extends CategoryCrossEntropyOptions {
@@ -253,7 +278,12 @@ export interface WeightedCategoryCrossEntropyOptions extends CategoryCrossEntrop
  * ce([logits, tf.tensor([0, 1], [2], "int32"), tf.tensor([30, 10])]); // ≈ 0.167
  * ```
  */
-export function WeightedCategoryCrossEntropy(options: WeightedCategoryCrossEntropyOptions = {}): PureLayer {
+export const WeightedCategoryCrossEntropy = withArgs("WeightedCategoryCrossEntropy", {
+  positional: [],
+  options: optionKeys<WeightedCategoryCrossEntropyOptions>({
+    labelSmoothing: true, cutoff: true,
+  }),
+}, function WeightedCategoryCrossEntropy(options: WeightedCategoryCrossEntropyOptions = {}): PureLayer {
   const name = "WeightedCategoryCrossEntropy";
   const labelSmoothing = options.labelSmoothing ?? null;
   const cutoff = options.cutoff ?? 0;
@@ -264,7 +294,7 @@ export function WeightedCategoryCrossEntropy(options: WeightedCategoryCrossEntro
     assertBroadcastsTo(name, "weights", weights, targets.shape, "targets");
     return weightedMean(crossEntropies, weights);
   });
-}
+});
 
 /**
  * Mean binary cross-entropy from logits: `q = sigmoid(x)`, per item
@@ -280,7 +310,10 @@ export function WeightedCategoryCrossEntropy(options: WeightedCategoryCrossEntro
  * tl.BinaryCrossEntropy()([tf.tensor([1, -1]), tf.tensor([1, 0], [2], "int32")]); // ≈ 0.3133
  * ```
  */
-export function BinaryCrossEntropy(): PureLayer {
+export const BinaryCrossEntropy = withArgs("BinaryCrossEntropy", {
+  positional: [],
+  options: [],
+}, function BinaryCrossEntropy(): PureLayer {
   const name = "BinaryCrossEntropy";
   return metricFn(name, ["model output", "targets"], (modelOutput, targets) => {
     assertSameShape(name, "model output", modelOutput, "targets", targets);
@@ -289,7 +322,7 @@ export function BinaryCrossEntropy(): PureLayer {
     const entropies = tf.relu(x).sub(x.mul(t)).add(tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
     return tf.mean(entropies);
   });
-}
+});
 
 /**
  * Sequence accuracy with masking: a sequence counts as correct when the
@@ -307,7 +340,10 @@ export function BinaryCrossEntropy(): PureLayer {
  * acc([out, tf.tensor([[0, 1], [0, 1]], [2, 2], "int32"), tf.tensor([[1, 1], [1, 0]])]); // 1
  * ```
  */
-export function MaskedSequenceAccuracy(): PureLayer {
+export const MaskedSequenceAccuracy = withArgs("MaskedSequenceAccuracy", {
+  positional: [],
+  options: [],
+}, function MaskedSequenceAccuracy(): PureLayer {
   const name = "MaskedSequenceAccuracy";
   return metricFn(name, ["model output", "targets", "weights"], (modelOutput, targets, weights) => {
     const predictions = predictedCategories(name, modelOutput, targets);
@@ -318,7 +354,7 @@ export function MaskedSequenceAccuracy(): PureLayer {
     const sequenceIsAccurate = tf.all(positionIsAccurate, -1);
     return tf.mean(sequenceIsAccurate.toFloat());
   });
-}
+});
 
 // ------------------------------------------------------- deprecated metrics
 
@@ -391,6 +427,19 @@ function BinaryCrossEntropyScores(): PureLayer {
   });
 }
 
+/** Options of {@link Accuracy} and {@link SequenceAccuracy}. */
+export interface AccuracyOptions {
+  /** Layer from model outputs to predictions (default `ArgMax` over the last axis). */
+  classifier?: Layer | null;
+}
+
+/** The classifier given to an accuracy metric, as an argument or as `{ classifier }`. */
+function classifierFrom(metric: string, x: Layer | null | AccuracyOptions): Layer | null {
+  if (isPlainObject(x)) return (x as AccuracyOptions).classifier ?? null;
+  if (x !== null && !(x instanceof Layer)) throw new TypeError(`${metric}: classifier must be a layer; got ${typeof x}`);
+  return x;
+}
+
 /**
  * Mean category prediction accuracy, weighted: `classifier` turns model
  * outputs into predictions, then `sum((pred == target) * w) / sum(w)`.
@@ -400,19 +449,29 @@ function BinaryCrossEntropyScores(): PureLayer {
  * broadcasting to it. Output: a float32 scalar. Prints as `Accuracy_in3`.
  *
  * @param classifier Layer from model outputs to category predictions
- *   (default `ArgMax` over the last axis; `tl.ThresholdToBinary()` for binary).
+ *   (default `ArgMax` over the last axis; `tl.ThresholdToBinary()` for binary),
+ *   given as `{ classifier }` (as Trax's keyword) or as the argument itself.
  * @example
  * ```ts
+ * const binary = tl.Accuracy({ classifier: tl.ThresholdToBinary() });
  * const acc = tl.Accuracy();
  * acc([tf.tensor([[.2, .7], [.2, .7]]), tf.tensor([0, 1], [2], "int32"), tf.tensor([1, 3])]); // 0.75
  * ```
  */
-export function Accuracy(classifier: Layer | null = null): SerialT {
+export const Accuracy = withArgs("Accuracy", {
+  positional: ["classifier?"],
+  options: optionKeys<AccuracyOptions>({
+    classifier: true,
+  }),
+}, function Accuracy(
+  classifierOrOptions: Layer | null | AccuracyOptions = null
+): SerialT {
+  const classifier = classifierFrom("Accuracy", classifierOrOptions);
   return Serial(classifier ?? ArgMaxClassifier(), AccuracyScores(), WeightedMean(), {
     name: "Accuracy",
     sublayersToPrint: [],
   });
-}
+});
 
 /**
  * Mean sequence prediction accuracy: a sequence counts as correct when the
@@ -422,7 +481,8 @@ export function Accuracy(classifier: Layer | null = null): SerialT {
  * Inputs: model output `(batch, length, N)`, targets `(batch, length)`,
  * weights broadcasting to the targets. Output: a float32 scalar.
  *
- * @param classifier Layer from model outputs to predictions (default `ArgMax`).
+ * @param classifier Layer from model outputs to predictions (default `ArgMax`),
+ *   given as `{ classifier }` or as the argument itself.
  * @example
  * ```ts
  * const acc = tl.SequenceAccuracy();
@@ -430,12 +490,20 @@ export function Accuracy(classifier: Layer | null = null): SerialT {
  * acc([out, tf.tensor([[0, 1], [0, 1]], [2, 2], "int32"), tf.ones([2, 2])]); // 0.5
  * ```
  */
-export function SequenceAccuracy(classifier: Layer | null = null): SerialT {
+export const SequenceAccuracy = withArgs("SequenceAccuracy", {
+  positional: ["classifier?"],
+  options: optionKeys<AccuracyOptions>({
+    classifier: true,
+  }),
+}, function SequenceAccuracy(
+  classifierOrOptions: Layer | null | AccuracyOptions = null
+): SerialT {
+  const classifier = classifierFrom("SequenceAccuracy", classifierOrOptions);
   return Serial(classifier ?? ArgMaxClassifier(), AccuracyScores(), WeightedSequenceMean(), {
     name: "SequenceAccuracy",
     sublayersToPrint: [],
   });
-}
+});
 
 /**
  * Weighted mean of `-sum(modelOutput * oneHot(targets), -1)`. The model output
@@ -452,9 +520,12 @@ export function SequenceAccuracy(classifier: Layer | null = null): SerialT {
  * tl.CrossEntropyLoss()([logProbs, tf.tensor([1], [1], "int32"), tf.ones([1])]); // -log(0.75)
  * ```
  */
-export function CrossEntropyLoss(): SerialT {
+export const CrossEntropyLoss = withArgs("CrossEntropyLoss", {
+  positional: [],
+  options: [],
+}, function CrossEntropyLoss(): SerialT {
   return Serial(CrossEntropyScores(), WeightedMean(), { name: "CrossEntropyLoss", sublayersToPrint: [] });
-}
+});
 
 /**
  * Weighted mean cross-entropy for multiclass classification from logits:
@@ -469,13 +540,16 @@ export function CrossEntropyLoss(): SerialT {
  * loss([tf.tensor([[0, Math.log(3)]]), tf.tensor([1], [1], "int32"), tf.ones([1])]); // -log(0.75)
  * ```
  */
-export function CrossEntropyLossWithLogSoftmax(): SerialT {
+export const CrossEntropyLossWithLogSoftmax = withArgs("CrossEntropyLossWithLogSoftmax", {
+  positional: [],
+  options: [],
+}, function CrossEntropyLossWithLogSoftmax(): SerialT {
   const logSoftmaxLayer = Fn("LogSoftmax", (x: tf.Tensor) => logSoftmax(toFloat(x)), { nIn: 1 });
   return Serial(logSoftmaxLayer, CrossEntropyScores(), WeightedMean(), {
     name: "CrossEntropyLossWithLogSoftmax",
     sublayersToPrint: [],
   });
-}
+});
 
 /**
  * Binary cross-entropy from probabilities (not logits), Trax's deprecated
@@ -493,9 +567,12 @@ export function CrossEntropyLossWithLogSoftmax(): SerialT {
  * tl.BinaryCrossEntropyLoss()([p, tf.tensor([1, 0]), tf.ones([2])]); // -(log .9 + log .8) / 2
  * ```
  */
-export function BinaryCrossEntropyLoss(): SerialT {
+export const BinaryCrossEntropyLoss = withArgs("BinaryCrossEntropyLoss", {
+  positional: [],
+  options: [],
+}, function BinaryCrossEntropyLoss(): SerialT {
   return Serial(BinaryCrossEntropyScores(), WeightedMean(), { name: "BinaryCrossEntropyLoss", sublayersToPrint: [] });
-}
+});
 
 /**
  * A loss layer on (model output, targets, weights) of one shape: the weighted
@@ -522,10 +599,10 @@ function elementwiseLoss(name: string, loss: (diff: tf.Tensor) => tf.Tensor): Pu
  * tl.L2Loss()([y, t, tf.tensor([[1, 0], [0, 1]])]); // 0.5
  * ```
  */
-export function L2Loss(): PureLayer {
+export const L2Loss = withArgs("L2Loss", { positional: [], options: [] }, function L2Loss(): PureLayer {
   const name = "L2Loss";
   return elementwiseLoss(name, (diff) => tf.square(diff));
-}
+});
 
 /**
  * Weighted mean of the smooth L1 (Huber, delta 1) loss: per element
@@ -540,13 +617,16 @@ export function L2Loss(): PureLayer {
  * tl.SmoothL1Loss()([y, t, tf.tensor([[1, 0], [0, 1]])]); // 0.75
  * ```
  */
-export function SmoothL1Loss(): PureLayer {
+export const SmoothL1Loss = withArgs("SmoothL1Loss", {
+  positional: [],
+  options: [],
+}, function SmoothL1Loss(): PureLayer {
   const name = "SmoothL1Loss";
   return elementwiseLoss(name, (diff) => {
     const l1Dist = tf.abs(diff);
     return tf.where(tf.less(l1Dist, 1), tf.square(l1Dist).mul(0.5), l1Dist.sub(0.5));
   });
-}
+});
 
 /** Options of {@link MacroAveragedFScore} and {@link WeightedFScore}. */
 export interface FScoreOptions {
@@ -619,14 +699,19 @@ function checkFScoreOptions(layer: string, options: FScoreOptions): [number, num
  * f([out, tf.tensor([1, 2, 2, 3, 1], [5], "int32")]); // ≈ 0.444
  * ```
  */
-export function MacroAveragedFScore(options: FScoreOptions = {}): PureLayer {
+export const MacroAveragedFScore = withArgs("MacroAveragedFScore", {
+  positional: [],
+  options: optionKeys<FScoreOptions>({
+    beta: true, initialCategoryIndex: true,
+  }),
+}, function MacroAveragedFScore(options: FScoreOptions = {}): PureLayer {
   const name = "MacroAveragedFScore";
   const [beta, initial] = checkFScoreOptions(name, options);
   return metricFn(name, ["model output", "targets"], (modelOutput, targets) => {
     const [scores] = fScores(name, modelOutput, targets, beta, initial);
     return tf.mean(scores);
   });
-}
+});
 
 /**
  * Weighted F-score: the per-category F-beta scores (as in
@@ -642,14 +727,19 @@ export function MacroAveragedFScore(options: FScoreOptions = {}): PureLayer {
  * tl.WeightedFScore()([out, tf.tensor([1, 2, 2, 3, 1], [5], "int32")]); // ≈ 0.533
  * ```
  */
-export function WeightedFScore(options: FScoreOptions = {}): PureLayer {
+export const WeightedFScore = withArgs("WeightedFScore", {
+  positional: [],
+  options: optionKeys<FScoreOptions>({
+    beta: true, initialCategoryIndex: true,
+  }),
+}, function WeightedFScore(options: FScoreOptions = {}): PureLayer {
   const name = "WeightedFScore";
   const [beta, initial] = checkFScoreOptions(name, options);
   return metricFn(name, ["model output", "targets"], (modelOutput, targets) => {
     const [scores, counts] = fScores(name, modelOutput, targets, beta, initial);
     return tf.sum(scores.mul(counts)).div(tf.sum(counts));
   });
-}
+});
 
 /**
  * Weighted sum of values: `sum(values * weights)`.
@@ -662,13 +752,13 @@ export function WeightedFScore(options: FScoreOptions = {}): PureLayer {
  * tl.WeightedSum()([tf.tensor([1, 2, 3]), tf.tensor([1, 0, 2])]); // 7
  * ```
  */
-export function WeightedSum(): PureLayer {
+export const WeightedSum = withArgs("WeightedSum", { positional: [], options: [] }, function WeightedSum(): PureLayer {
   const name = "WeightedSum";
   return metricFn(name, ["values", "weights"], (values, weights) => {
     assertBroadcastable(name, "values", values, "weights", weights);
     return tf.sum(toFloat(values).mul(toFloat(weights)));
   });
-}
+});
 
 /**
  * Weighted sum of prediction-target cross-entropies for multiclass
@@ -684,9 +774,12 @@ export function WeightedSum(): PureLayer {
  * tl.CrossEntropySum()([logProbs, tf.tensor([0, 1], [2], "int32"), tf.ones([2])]); // -log(.5) - log(.75)
  * ```
  */
-export function CrossEntropySum(): SerialT {
+export const CrossEntropySum = withArgs("CrossEntropySum", {
+  positional: [],
+  options: [],
+}, function CrossEntropySum(): SerialT {
   return Serial(CrossEntropyScores(), WeightedSum(), { name: "CrossEntropySum", sublayersToPrint: [] });
-}
+});
 
 /**
  * Weighted sum of binary cross-entropies from probabilities: Trax's
@@ -702,6 +795,9 @@ export function CrossEntropySum(): SerialT {
  * tl.BinaryCrossEntropySum()([p, tf.tensor([1, 0]), tf.tensor(1)]); // -(log .9 + log .8) / 2
  * ```
  */
-export function BinaryCrossEntropySum(): SerialT {
+export const BinaryCrossEntropySum = withArgs("BinaryCrossEntropySum", {
+  positional: [],
+  options: [],
+}, function BinaryCrossEntropySum(): SerialT {
   return Serial(BinaryCrossEntropyScores(), WeightedSum(), { name: "BinaryCrossEntropySum", sublayersToPrint: [] });
-}
+});

@@ -7,8 +7,10 @@ import { tf } from "../backend/tf";
 import { ShapeDtype } from "../shapes";
 import { EMPTY_WEIGHTS, Layer } from "./base";
 import { callable } from "./callable";
-import { assertFloat } from "./core";
 import { checkMode } from "./core/checks";
+import { optionKeys } from "./arg-check";
+import { assertPromotable, toInexact } from "./core/checks";
+import type { ModeLike } from "./mode";
 
 type Mode = "train" | "eval" | "predict";
 
@@ -19,7 +21,7 @@ function isTensor(x: unknown): x is tf.Tensor {
 /** Throws unless `inputSignature` is one float32 input (not a list). */
 function assertOneFloatInput(layer: string, inputSignature: ShapeDtype): void {
   if (!(inputSignature instanceof ShapeDtype)) throw new Error(`${layer} takes one input`);
-  assertFloat(layer, inputSignature);
+  assertPromotable(layer, inputSignature);
 }
 
 // ------------------------------------------------------------------ BatchNorm
@@ -37,7 +39,7 @@ export interface BatchNormOptions {
   /** Weight of the old value in the running averages (default 0.999). */
   momentum?: number;
   /** `"train"` (default) normalizes with batch statistics and updates the running ones; other modes use the running ones. */
-  mode?: Mode;
+  mode?: ModeLike;
 }
 
 class BatchNormLayer extends Layer {
@@ -57,8 +59,9 @@ class BatchNormLayer extends Layer {
     this._center = options.center ?? true;
     this._scale = options.scale ?? true;
     this._momentum = options.momentum ?? 0.999;
-    this._mode = options.mode ?? "train";
-    checkMode("BatchNorm", this._mode);
+    const mode = options.mode ?? "train";
+    checkMode("BatchNorm", mode);
+    this._mode = mode as Mode;
   }
 
   /** Axes as non-negative numbers for inputs of rank `rank`. */
@@ -73,7 +76,7 @@ class BatchNormLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const axes = this.axesFor(x.rank, x.shape);
     const statsShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
     const [runningMean, runningVar, nBatches] = this.state as tf.Tensor[];
@@ -86,6 +89,9 @@ class BatchNormLayer extends Layer {
     let mean: tf.Tensor;
     let variance: tf.Tensor;
     if (this._mode === "train") {
+      if (axes.some((a) => x.shape[a] === 0)) {
+        throw new Error(`${this.name}: the batch is empty (shape [${x.shape}]): no statistics to normalize with; the running statistics are left unchanged`);
+      }
       mean = tf.mean(x, axes, true);
       // The fast (less stable) variance Trax uses: E[x^2] - E[x]^2.
       variance = tf.sub(tf.mean(tf.square(x), axes, true), tf.square(mean));
@@ -146,7 +152,12 @@ class BatchNormLayer extends Layer {
  * const [runningMean, runningVar, nBatches] = bn.state as tf.Tensor[];
  * ```
  */
-export const BatchNorm = callable(BatchNormLayer, "BatchNorm");
+export const BatchNorm = callable<typeof BatchNormLayer, tf.Tensor>(BatchNormLayer, "BatchNorm", {
+  positional: [],
+  options: optionKeys<BatchNormOptions>({
+    axis: true, epsilon: true, center: true, scale: true, momentum: true, mode: true,
+  }),
+});
 export type BatchNorm = BatchNormLayer;
 
 // ------------------------------------------------------------------ LayerNorm
@@ -170,7 +181,7 @@ class LayerNormLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const [scale, bias] = this.weights as tf.Tensor[];
     if (x.rank < 1 || x.shape[x.rank - 1] !== scale.shape[0]) {
       throw new Error(`${this.name} expects inputs with ${scale.shape[0]} features on the last axis; got shape [${x.shape}]`);
@@ -202,7 +213,12 @@ class LayerNormLayer extends Layer {
  * tl.LayerNorm()(tf.tensor([[1, 3]])); // [[-1, 1]] (nearly)
  * ```
  */
-export const LayerNorm = callable(LayerNormLayer, "LayerNorm");
+export const LayerNorm = callable<typeof LayerNormLayer, tf.Tensor>(LayerNormLayer, "LayerNorm", {
+  positional: [],
+  options: optionKeys<LayerNormOptions>({
+    center: true, epsilon: true,
+  }),
+});
 export type LayerNorm = LayerNormLayer;
 
 // --------------------------------------------------------- FilterResponseNorm
@@ -210,7 +226,7 @@ export type LayerNorm = LayerNormLayer;
 /** Options of {@link FilterResponseNorm}. */
 export interface FilterResponseNormOptions {
   /** Accepted and ignored, as in Trax. */
-  mode?: Mode | null;
+  mode?: ModeLike | null;
   /** Whether epsilon is learned: `initEpsilon + |learnt|` (default false). */
   learnEpsilon?: boolean;
   /** The fixed part of epsilon (default 1e-6, must be > 0). */
@@ -234,7 +250,7 @@ class FilterResponseNormLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const [gamma, beta, epsilonL] = this.weights as unknown as [tf.Tensor, tf.Tensor, tf.Tensor[]];
     if (x.rank < 2 || x.shape[x.rank - 1] !== gamma.shape[0]) {
       throw new Error(`${this.name} expects inputs (batch, ..., ${gamma.shape[0]} channels) of rank >= 2; got shape [${x.shape}]`);
@@ -270,5 +286,10 @@ class FilterResponseNormLayer extends Layer {
  * tl.FilterResponseNorm()(tf.ones([2, 5, 7, 3])).shape; // [2, 5, 7, 3]
  * ```
  */
-export const FilterResponseNorm = callable(FilterResponseNormLayer, "FilterResponseNorm");
+export const FilterResponseNorm = callable<typeof FilterResponseNormLayer, tf.Tensor>(FilterResponseNormLayer, "FilterResponseNorm", {
+  positional: [],
+  options: optionKeys<FilterResponseNormOptions>({
+    mode: true, learnEpsilon: true, initEpsilon: true, initLearntEpsilon: true,
+  }),
+});
 export type FilterResponseNorm = FilterResponseNormLayer;

@@ -9,6 +9,7 @@
 import { tf } from "../backend/tf";
 import { Fn } from "./base";
 import type { PureLayer } from "./base";
+import { withArgs, optionKeys } from "./arg-check";
 
 /** How windows meet the edges: `"VALID"` drops partial windows, `"SAME"` pads. */
 export type Padding = "VALID" | "SAME";
@@ -67,8 +68,8 @@ export function windowGeometry(n: number, window: number, stride: number, paddin
   return { out, before, after: total - before };
 }
 
-/** Window size over the number of real (unpadded) elements of each window: shape `(*spatialOut, 1)`. */
-function windowScale(spatial: readonly number[], poolSize: readonly number[], strides: readonly number[], padding: Padding): tf.Tensor {
+/** How many real (unpadded) elements each window holds: shape `(*spatialOut, 1)`. */
+function windowCounts(spatial: readonly number[], poolSize: readonly number[], strides: readonly number[], padding: Padding): tf.Tensor {
   const perAxis = spatial.map((n, a) => {
     const { out, before } = windowGeometry(n, poolSize[a], strides[a], padding);
     const c = new Float32Array(out);
@@ -88,17 +89,20 @@ function windowScale(spatial: readonly number[], poolSize: readonly number[], st
       v *= perAxis[a][rest % outShape[a]];
       rest = Math.floor(rest / outShape[a]);
     }
-    values[i] = poolSize.reduce((a, b) => a * b, 1) / v;
+    values[i] = v;
   }
   return tf.tensor(values, [...outShape, 1], "float32");
 }
 
-/** Mean of each full window (VALID), by tfjs's own kernels. */
-function avgPoolValid(x: tf.Tensor, poolSize: readonly number[], strides: readonly number[]): tf.Tensor {
-  const k = poolSize.length;
-  if (k === 1) return tf.avgPool(x.expandDims(1) as tf.Tensor4D, [1, poolSize[0]], [1, strides[0]], "valid").squeeze([1]);
-  if (k === 2) return tf.avgPool(x as tf.Tensor4D, poolSize as [number, number], strides as [number, number], "valid");
-  return tf.avgPool3d(x as tf.Tensor5D, poolSize as [number, number, number], strides as [number, number, number], "valid");
+/**
+ * Exact sum of each full window (VALID): slices and adds one window axis at
+ * a time, so the result is the float32 additions of the window's values
+ * (as XLA's reduce_window), int32 stays int32 and exact, and the gradient
+ * (pads of slices) is right on every backend. (tfjs's average pooling times
+ * the window size is 1 ulp off, and wasm has no depthwise-conv gradient.)
+ */
+function sumPoolValid(x: tf.Tensor, poolSize: readonly number[], strides: readonly number[]): tf.Tensor {
+  return separableReduce(x, poolSize, strides, tf.add);
 }
 
 /** SAME's padding per axis of `(batch, *spatial, channels)`, or null when none is needed. */
@@ -114,18 +118,20 @@ function samePads(shape: readonly number[], poolSize: readonly number[], strides
 
 /**
  * Max of each window, by tfjs's kernels (padding never wins under SAME).
- * On the cpu backend, whose 3-D max-pool gradient is wrong (tfjs 4.22:
+ * int32 inputs (which tfjs's kernels do not take) are reduced exactly by
+ * slices and `maximum`, as are 3-D windows on the cpu backend, whose 3-D max-pool gradient is wrong (tfjs 4.22:
  * windows taller than 1 on the second window axis), 3-D windows are reduced
- * one axis at a time instead.
+ * one axis at a time.
  */
 function maxPoolNd(x: tf.Tensor, poolSize: readonly number[], strides: readonly number[], padding: Padding): tf.Tensor {
   const pad = padding === "SAME" ? "same" : "valid";
   const k = poolSize.length;
-  if (k === 1) return tf.maxPool(x.expandDims(1) as tf.Tensor4D, [1, poolSize[0]], [1, strides[0]], pad).squeeze([1]);
-  if (k === 2) return tf.maxPool(x as tf.Tensor4D, poolSize as [number, number], strides as [number, number], pad);
-  if (tf.getBackend() === "cpu") {
+  if (k === 1 && x.dtype === "float32") return tf.maxPool(x.expandDims(1) as tf.Tensor4D, [1, poolSize[0]], [1, strides[0]], pad).squeeze([1]);
+  if (k === 2 && x.dtype === "float32") return tf.maxPool(x as tf.Tensor4D, poolSize as [number, number], strides as [number, number], pad);
+  if (tf.getBackend() === "cpu" || x.dtype === "int32") {
     const pads = padding === "SAME" ? samePads(x.shape, poolSize, strides) : null;
-    return separableMax(pads ? tf.pad(x, pads, -Infinity) : x, poolSize, strides);
+    const lowest = x.dtype === "int32" ? -2147483648 : -Infinity;
+    return separableReduce(pads ? tf.pad(x, pads, lowest) : x, poolSize, strides, tf.maximum);
   }
   return tf.maxPool3d(x as tf.Tensor5D, poolSize as [number, number, number], strides as [number, number, number], pad);
 }
@@ -144,12 +150,13 @@ function subsample(x: tf.Tensor, axis: number, stride: number, out: number): tf.
 }
 
 /**
- * VALID max pooling one window axis after another (a box window is
- * separable), by slices and `maximum`: the gradient reaches one position
- * per window, as the max-pool gradient does. (Slow on wasm, whose slices
- * of big tensors are slow; used on the cpu backend only.)
+ * VALID pooling one window axis after another (a box window is separable),
+ * by slices and `reduce` (`maximum` or `add`): with `maximum` the gradient
+ * reaches one position per window, as the max-pool gradient does; any
+ * dtype `reduce` takes stays. (Slow on wasm, whose slices of big tensors
+ * are slow: used where tfjs's pooling kernels cannot serve.)
  */
-function separableMax(x: tf.Tensor, poolSize: readonly number[], strides: readonly number[]): tf.Tensor {
+function separableReduce(x: tf.Tensor, poolSize: readonly number[], strides: readonly number[], reduce: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): tf.Tensor {
   poolSize.forEach((window, a) => {
     const axis = a + 1;
     const n = x.shape[axis];
@@ -158,7 +165,7 @@ function separableMax(x: tf.Tensor, poolSize: readonly number[], strides: readon
     let acc: tf.Tensor | null = null;
     for (let j = 0; j < window; j++) {
       const part = tf.slice(x, x.shape.map((_, i) => (i === axis ? j : 0)), x.shape.map((d, i) => (i === axis ? full : d)));
-      acc = acc === null ? part : tf.maximum(acc, part);
+      acc = acc === null ? part : reduce(acc, part);
     }
     x = subsample(acc as tf.Tensor, axis, strides[a], out);
   });
@@ -172,24 +179,23 @@ function poolForward(
   if (x.rank !== k + 2) {
     throw new Error(`${layer} expects inputs of rank ${k + 2} (batch, ${k} window axes, channels) for poolSize [${poolSize}]; got shape [${x.shape}]`);
   }
-  if (x.dtype !== "float32") throw new TypeError(`${layer} needs float32 input; got ${x.dtype} (convert with x.toFloat())`);
+  if (x.dtype !== "float32" && x.dtype !== "int32") throw new TypeError(`${layer} needs float32 or int32 input; got ${x.dtype}`);
   const spatial = x.shape.slice(1, -1);
   if (padding === "VALID" && spatial.some((n, a) => n < poolSize[a])) {
     throw new Error(`${layer}: VALID pooling needs every window axis at least as long as the window [${poolSize}]; got shape [${x.shape}]`);
   }
   if (kind === "max") return maxPoolNd(x, poolSize, strides, padding);
-  // Sums and means: tfjs's VALID average of the input padded explicitly with
-  // zeros. (tfjs's SAME avgPool divides by the real elements forward but by
-  // the full window in its gradient; VALID pooling and the pad, whose
-  // gradient is a slice, differentiate right on every backend.) Values are
-  // float32-rounded: an integer sum may come out 1 ulp off, unlike XLA's
-  // exact reduce_window.
+  // Sums: exact window sums of the input padded explicitly with zeros (the
+  // pad's gradient is a slice). Means: the sum over the window size, or over
+  // the number of real elements under SAME (as Trax divides by a sum-pool of
+  // ones); integer inputs give float32 means, as in JAX.
   const pads = padding === "SAME" ? samePads(x.shape, poolSize, strides) : null;
-  const meanOfFull = avgPoolValid(pads ? tf.pad(x, pads) : x, poolSize, strides);
+  const sums = sumPoolValid(pads ? tf.pad(x, pads) : x, poolSize, strides);
+  if (kind === "sum") return sums;
   const size = poolSize.reduce((a, b) => a * b, 1);
-  if (kind === "sum") return meanOfFull.mul(size);
-  if (!pads || countPadding) return meanOfFull;
-  return meanOfFull.mul(windowScale(spatial, poolSize, strides, padding));
+  const total = sums.dtype === "float32" ? sums : sums.cast("float32");
+  if (!pads || countPadding) return total.div(size);
+  return total.div(windowCounts(spatial, poolSize, strides, padding));
 }
 
 function makePool(kind: PoolKind, prefix: string, options: AvgPoolOptions): PureLayer {
@@ -206,8 +212,8 @@ function makePool(kind: PoolKind, prefix: string, options: AvgPoolOptions): Pure
 /**
  * Reduces each window of the spatial axes to its maximum, per channel.
  *
- * Input `(batch, *spatial, channels)` float32 with `poolSize.length` spatial
- * axes; output `(batch, *spatialOut, channels)` where each `spatialOut` is
+ * Input `(batch, *spatial, channels)` (float32 or int32, which stays int32)
+ * with `poolSize.length` spatial axes; output `(batch, *spatialOut, channels)` where each `spatialOut` is
  * `floor((n - p) / s) + 1` (VALID) or `ceil(n / s)` (SAME; padding never wins
  * the max).
  *
@@ -217,31 +223,45 @@ function makePool(kind: PoolKind, prefix: string, options: AvgPoolOptions): Pure
  * pool(tf.ones([1, 4, 4, 3])).shape; // [1, 2, 2, 3]
  * ```
  */
-export function MaxPool(options: PoolOptions = {}): PureLayer {
+export const MaxPool = withArgs("MaxPool", {
+  positional: [],
+  options: optionKeys<PoolOptions>({
+    poolSize: true, strides: true, padding: true,
+  }),
+}, function MaxPool(options: PoolOptions = {}): PureLayer {
   return makePool("max", "MaxPool", options);
-}
+});
 
 /**
  * Reduces each window of the spatial axes to the sum of its values, per
- * channel (SAME padding adds nothing to the sums).
+ * channel (SAME padding adds nothing to the sums). Sums are exact (the
+ * float32 additions of the window's values, not a mean times its size).
  *
- * Input `(batch, *spatial, channels)` float32; output `(batch, *spatialOut, channels)`.
+ * Input `(batch, *spatial, channels)` float32 or int32 (int32 stays int32);
+ * output `(batch, *spatialOut, channels)`.
  *
  * @example
  * ```ts
  * tl.SumPool({ poolSize: [3], strides: [3], padding: "SAME" })(tf.ones([1, 5, 2])); // [[[3, 3], [2, 2]]]
  * ```
  */
-export function SumPool(options: PoolOptions = {}): PureLayer {
+export const SumPool = withArgs("SumPool", {
+  positional: [],
+  options: optionKeys<PoolOptions>({
+    poolSize: true, strides: true, padding: true,
+  }),
+}, function SumPool(options: PoolOptions = {}): PureLayer {
   return makePool("sum", "SumPool", options);
-}
+});
 
 /**
  * Reduces each window of the spatial axes to the mean of its values, per
  * channel. With SAME padding the padded positions are not counted (the
- * mean of the real elements), unless `countPadding` is true.
+ * mean of the real elements), unless `countPadding` is true. Each mean is
+ * the window's exact sum divided by its count, as in Trax.
  *
- * Input `(batch, *spatial, channels)` float32; output `(batch, *spatialOut, channels)`.
+ * Input `(batch, *spatial, channels)` float32 or int32; output
+ * `(batch, *spatialOut, channels)` float32.
  *
  * @example
  * ```ts
@@ -249,6 +269,11 @@ export function SumPool(options: PoolOptions = {}): PureLayer {
  * tl.AvgPool({ poolSize: [3], strides: [3], padding: "SAME", countPadding: true })(tf.ones([1, 5, 2])); // [[[1, 1], [0.667, 0.667]]]
  * ```
  */
-export function AvgPool(options: AvgPoolOptions = {}): PureLayer {
+export const AvgPool = withArgs("AvgPool", {
+  positional: [],
+  options: optionKeys<AvgPoolOptions>({
+    poolSize: true, strides: true, padding: true, countPadding: true,
+  }),
+}, function AvgPool(options: AvgPoolOptions = {}): PureLayer {
   return makePool("avg", "AvgPool", options);
-}
+});

@@ -15,7 +15,7 @@ import { tf } from "../backend/tf";
 import * as random from "../fastmath/random";
 import type { PRNGKey } from "../fastmath/random";
 import { vjp } from "../fastmath/grad";
-import { isTensor, treeFlatten } from "../fastmath/tree";
+import { isTensor, tensorsIn, treeFlatten } from "../fastmath/tree";
 import type { Nested } from "../fastmath/tree";
 import { signature, ShapeDtype } from "../shapes";
 import type { Signature } from "../shapes";
@@ -26,6 +26,8 @@ import { Serial } from "./combinators";
 import { splitArgs } from "./layer-args";
 import type { LayerArg } from "./layer-args";
 import { inputsFromStack, makeTuple, outputsOntoStack } from "./stack";
+import { withArgs, optionKeys } from "./arg-check";
+import { inAbstractEvaluation } from "./abstract-eval";
 
 /** Marks the prototypes of reversible layers (see `ReversibleLayer[Symbol.hasInstance]`). */
 const REVERSIBLE = Symbol.for("trax-ts.reversible");
@@ -159,7 +161,12 @@ class ReversibleLayerImpl extends Layer implements Reversible {
  * new Double().reverse(tf.tensor([4])); // [2]
  * ```
  */
-export const ReversibleLayer = callable(ReversibleLayerImpl, "ReversibleLayer");
+export const ReversibleLayer = callable(ReversibleLayerImpl, "ReversibleLayer", {
+  positional: [],
+  options: optionKeys<LayerOptions>({
+    nIn: true, nOut: true, name: true, sublayersToPrint: true,
+  }),
+});
 export type ReversibleLayer = ReversibleLayerImpl;
 
 // ------------------------------------------------- ReversibleConcatenatePair
@@ -197,7 +204,10 @@ class ReversibleConcatenatePairLayer extends ReversibleLayerImpl {
  * const [a, b] = tl.ReversibleConcatenatePair()([tf.ones([1, 2]), tf.zeros([1, 2])]); // a = b = [[1, 1, 0, 0]]
  * ```
  */
-export const ReversibleConcatenatePair = callable(ReversibleConcatenatePairLayer, "ReversibleConcatenatePair");
+export const ReversibleConcatenatePair = callable(ReversibleConcatenatePairLayer, "ReversibleConcatenatePair", {
+  positional: [],
+  options: [],
+});
 export type ReversibleConcatenatePair = ReversibleConcatenatePairLayer;
 
 // ---------------------------------------------------------- ReversibleSelect
@@ -257,7 +267,12 @@ class ReversibleSelectLayer extends ReversibleLayerImpl {
  * tl.ReversibleSelect([2, 0, 1])([a, b, c]); // [c, a, b]
  * ```
  */
-export const ReversibleSelect = callable(ReversibleSelectLayer, "ReversibleSelect");
+export const ReversibleSelect = callable(ReversibleSelectLayer, "ReversibleSelect", {
+  positional: ["indices"],
+  options: optionKeys<ReversibleSelectOptions>({
+    nIn: true, name: true,
+  }),
+});
 export type ReversibleSelect = ReversibleSelectLayer;
 
 /**
@@ -268,9 +283,12 @@ export type ReversibleSelect = ReversibleSelectLayer;
  * tl.toList(tl.ReversibleSwap()([tf.tensor([1, 2]), tf.tensor([10, 20])])); // [[10, 20], [1, 2]]
  * ```
  */
-export function ReversibleSwap(): ReversibleSelect {
+export const ReversibleSwap = withArgs("ReversibleSwap", {
+  positional: [],
+  options: [],
+}, function ReversibleSwap(): ReversibleSelect {
   return ReversibleSelect([1, 0], { name: "ReversibleSwap" });
-}
+});
 
 // --------------------------------------------------------- ReversibleReshape
 
@@ -324,7 +342,12 @@ class ReversibleReshapeLayer extends ReversibleLayerImpl {
  * tl.ReversibleReshape([2, 3], [6])(tf.zeros([2, 3, 4])).shape; // [6, 4]
  * ```
  */
-export const ReversibleReshape = callable(ReversibleReshapeLayer, "ReversibleReshape");
+export const ReversibleReshape = callable(ReversibleReshapeLayer, "ReversibleReshape", {
+  positional: ["shape1", "shape2"],
+  options: optionKeys<ReversibleReshapeOptions>({
+    nIn: true,
+  }),
+});
 export type ReversibleReshape = ReversibleReshapeLayer;
 
 // ------------------------------------------------------ ReversiblePrintShape
@@ -352,6 +375,7 @@ class ReversiblePrintShapeLayer extends ReversibleLayerImpl {
   }
 
   forward(xs: Items): Items {
+    if (inAbstractEvaluation()) return xs; // shapes only: print once per real call
     const shapes = makeTuple(xs).map((x) => `${pythonShape(x.shape)}[${x.dtype}]`).join(", ");
     console.log(`PrintShape: ${this._msg}: [${shapes}]`);
     return xs;
@@ -375,7 +399,12 @@ class ReversiblePrintShapeLayer extends ReversibleLayerImpl {
  * tl.ReversiblePrintShape({ msg: "block" })(tf.zeros([2, 3])); // prints "PrintShape: block: [(2, 3)[float32]]"
  * ```
  */
-export const ReversiblePrintShape = callable(ReversiblePrintShapeLayer, "ReversiblePrintShape");
+export const ReversiblePrintShape = callable(ReversiblePrintShapeLayer, "ReversiblePrintShape", {
+  positional: [],
+  options: optionKeys<ReversiblePrintShapeOptions>({
+    nIn: true, msg: true,
+  }),
+});
 export type ReversiblePrintShape = ReversiblePrintShapeLayer;
 
 // ---------------------------------------------------------- ReversibleSerial
@@ -389,6 +418,38 @@ class ReversibleSerialLayer extends Serial implements Reversible {
       }
     });
     if (this.sublayers.length === 0) this._name = "ReversibleSerial";
+  }
+
+  /**
+   * Serial's forward, freeing each intermediate stack as soon as the next
+   * sublayer has replaced it: the forward of a reversible stack runs under
+   * its custom gradient (nothing is taped), and the backward reconstructs
+   * what it needs, so memory stays one block's however deep the stack.
+   */
+  forward(xs: unknown): any {
+    const subs = this._sublayers;
+    if (subs.length === 0) return xs;
+    const weights = this.weights as Weights[];
+    const state = this.state as State[];
+    const owned = new Set(tensorsIn([xs, weights, state]));
+    const rngs = random.split(this.rng, subs.length);
+    let stack = xs;
+    const newState: State[] = [];
+    let changed = false;
+    for (let i = 0; i < subs.length; i++) {
+      const layer = subs[i];
+      const inputs = inputsFromStack(stack, layer.nIn);
+      const [outputs, s] = layer.pureFn(inputs, weights[i], state[i], rngs[i], true);
+      const superseded = tensorsIn(stack);
+      stack = outputsOntoStack(outputs as unknown, stack, layer.nIn);
+      newState.push(s);
+      if (s !== state[i]) changed = true;
+      const live = new Set(tensorsIn([stack, newState]));
+      for (const t of superseded) if (!live.has(t) && !owned.has(t)) t.dispose();
+      
+    }
+    if (changed) this.state = newState;
+    return stack;
   }
 
   /** The sublayers with their weights, states and keys, for a pass in reverse. */
@@ -419,6 +480,8 @@ class ReversibleSerialLayer extends Serial implements Reversible {
     output: Items, grad: Items, weights?: Weights, state?: State, newState?: State, rng?: PRNGKey | null
   ): ReverseAndGradResult {
     const { subs, ws, ss, ns, rngs } = this.reverseArgs(weights, state, newState, rng);
+    // What the caller owns is never freed here: outputs, cotangents, weights and states.
+    const owned = new Set(tensorsIn([output, grad, ws, ss, ns]));
     let stack: Items = output;
     let stackGrad: Items = grad;
     const weightsGrad: Weights[] = [];
@@ -428,8 +491,13 @@ class ReversibleSerialLayer extends Serial implements Reversible {
       const ct = inputsFromStack(stackGrad, layer.nOut) as Items;
       const [x, [xCt, wCt]] = layer.reverseAndGrad(val, ct, ws[i], ss[i], ns[i], rngs[i]);
       weightsGrad.unshift(wCt);
+      const superseded = tensorsIn([stack, stackGrad]);
       stack = outputsOntoStack(x, stack, layer.nOut) as Items;
       stackGrad = outputsOntoStack(xCt, stackGrad, layer.nOut) as Items;
+      // Free the reconstructed activations and cotangents this step replaced, so
+      // memory stays that of one block however deep the stack (Trax's promise).
+      const live = new Set(tensorsIn([stack, stackGrad, weightsGrad]));
+      for (const t of superseded) if (!live.has(t) && !owned.has(t)) t.dispose();
     }
     return [stack, [stackGrad, weightsGrad as unknown as Weights]];
   }
@@ -461,7 +529,7 @@ class ReversibleSerialLayer extends Serial implements Reversible {
  * block.reverse([y1, y2]); // [x1, x2] again
  * ```
  */
-export const ReversibleSerial = callable(ReversibleSerialLayer, "ReversibleSerial");
+export const ReversibleSerial = callable(ReversibleSerialLayer, "ReversibleSerial", { rest: true, options: [] });
 export type ReversibleSerial = ReversibleSerialLayer;
 
 // ---------------------------------------------------- ReversibleHalfResidual
@@ -615,5 +683,10 @@ function arraysEqual(a: readonly number[], b: readonly number[]): boolean {
  * half.reverse([y, x2]); // [zeros, ones]
  * ```
  */
-export const ReversibleHalfResidual = callable(ReversibleHalfResidualLayer, "ReversibleHalfResidual");
+export const ReversibleHalfResidual = callable(ReversibleHalfResidualLayer, "ReversibleHalfResidual", {
+  rest: true,
+  options: optionKeys<ReversibleHalfResidualOptions>({
+    attentionLayer: true, name: true,
+  }),
+});
 export type ReversibleHalfResidual = ReversibleHalfResidualLayer;

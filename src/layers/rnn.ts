@@ -15,9 +15,11 @@ import { callable } from "./callable";
 import { Branch, Dup, Gate, Multiply, Parallel, Scan, Select, Serial, Split } from "./combinators";
 import { Sigmoid, Tanh } from "./activation-fns";
 import { Conv } from "./convolution";
-import { Dense, Dropout, assertFloat } from "./core";
+import { Dense, Dropout } from "./core";
 import { GlorotUniformInitializer, RandomNormalInitializer, RandomUniformInitializer } from "./initializers";
 import type { Initializer } from "./initializers";
+import { withArgs, optionKeys } from "./arg-check";
+import { assertPromotable, toInexact } from "./core/checks";
 
 /** A layer constructor taking no arguments (e.g. `tl.Sigmoid`). */
 export type LayerFactory = () => Layer;
@@ -32,7 +34,7 @@ function checkUnits(layer: string, n: number): void {
 function cellSignature(layer: string, sig: Signature): [ShapeDtype, ShapeDtype] {
   if (!Array.isArray(sig) || sig.length !== 2) throw new Error(`${layer} takes two inputs (x, state)`);
   const [x, s] = sig as ShapeDtype[];
-  assertFloat(layer, x);
+  assertPromotable(layer, x);
   return [x, s];
 }
 
@@ -64,6 +66,7 @@ class LSTMCellLayer extends Layer {
   }
 
   forward([x, lstmState]: tf.Tensor[]): tf.Tensor[] {
+    x = toInexact(this.name, x);
     const n = this._nUnits;
     const [w, b] = this.weights as tf.Tensor[];
     if (lstmState.shape[lstmState.rank - 1] !== 2 * n) {
@@ -106,7 +109,12 @@ class LSTMCellLayer extends Layer {
  * const [h, s] = tl.LSTMCell(9)([tf.ones([8, 9]), tf.zeros([8, 18])]); // (8, 9), (8, 18)
  * ```
  */
-export const LSTMCell = callable(LSTMCellLayer, "LSTMCell");
+export const LSTMCell = callable(LSTMCellLayer, "LSTMCell", {
+  positional: ["nUnits"],
+  options: optionKeys<LSTMCellOptions>({
+    forgetBias: true, kernelInitializer: true, biasInitializer: true,
+  }),
+});
 export type LSTMCell = LSTMCellLayer;
 
 // ------------------------------------------------------------- MakeZeroState
@@ -125,7 +133,12 @@ export interface MakeZeroStateOptions {
  * tl.MakeZeroState({ depthMultiplier: 2 })(tf.ones([4, 5, 3])).shape; // [4, 6]
  * ```
  */
-export function MakeZeroState(options: MakeZeroStateOptions = {}): Layer {
+export const MakeZeroState = withArgs("MakeZeroState", {
+  positional: [],
+  options: optionKeys<MakeZeroStateOptions>({
+    depthMultiplier: true,
+  }),
+}, function MakeZeroState(options: MakeZeroStateOptions = {}): Layer {
   const m = options.depthMultiplier ?? 1;
   return Fn("MakeZeroState", (x: tf.Tensor) => {
     if (x.rank !== 3) {
@@ -135,7 +148,7 @@ export function MakeZeroState(options: MakeZeroStateOptions = {}): Layer {
     }
     return tf.zeros([x.shape[0] as number, m * (x.shape[2] as number)], "float32");
   });
-}
+});
 
 // ---------------------------------------------------------------------- LSTM
 
@@ -162,7 +175,12 @@ export interface LSTMOptions {
  * String(lstm); // "LSTM_3"
  * ```
  */
-export function LSTM(nUnits: number, options: LSTMOptions = {}): Layer {
+export const LSTM = withArgs("LSTM", {
+  positional: ["nUnits"],
+  options: optionKeys<LSTMOptions>({
+    mode: true, returnState: true, initialState: true,
+  }),
+}, function LSTM(nUnits: number, options: LSTMOptions = {}): Layer {
   const mode = options.mode ?? "train";
   const scan = () => Scan(LSTMCell(nUnits), { axis: 1, mode });
   const name = `LSTM_${nUnits}`;
@@ -171,7 +189,7 @@ export function LSTM(nUnits: number, options: LSTMOptions = {}): Layer {
   layers.push(scan());
   if (!options.returnState) layers.push(Select([0], { nIn: 2 }));
   return Serial(...layers, { name, sublayersToPrint: [] });
-}
+});
 
 // ------------------------------------------------------------------- GRUCell
 
@@ -201,6 +219,7 @@ class GRUCellLayer extends Layer {
   }
 
   forward([x, gruState]: tf.Tensor[]): tf.Tensor[] {
+    x = toInexact(this.name, x);
     const n = this._nUnits;
     const [w1, b1, w2, b2] = this.weights as tf.Tensor[];
     if (gruState.shape[gruState.rank - 1] !== n) {
@@ -245,7 +264,12 @@ class GRUCellLayer extends Layer {
  * const [y, s] = tl.GRUCell(9)([tf.ones([8, 7, 9]), tf.ones([8, 7, 9])]); // (8, 7, 9) twice
  * ```
  */
-export const GRUCell = callable(GRUCellLayer, "GRUCell");
+export const GRUCell = callable(GRUCellLayer, "GRUCell", {
+  positional: ["nUnits"],
+  options: optionKeys<GRUCellOptions>({
+    forgetBias: true, kernelInitializer: true, biasInitializer: true,
+  }),
+});
 export type GRUCell = GRUCellLayer;
 
 /** Options of {@link GRU}. */
@@ -262,7 +286,12 @@ export interface GRUOptions {
  * tl.GRU(5)(tf.ones([2, 4, 5])).shape; // [2, 4, 5]
  * ```
  */
-export function GRU(nUnits: number, options: GRUOptions = {}): Layer {
+export const GRU = withArgs("GRU", {
+  positional: ["nUnits"],
+  options: optionKeys<GRUOptions>({
+    mode: true,
+  }),
+}, function GRU(nUnits: number, options: GRUOptions = {}): Layer {
   const mode = options.mode ?? "train";
   return Serial(
     Branch(null, MakeZeroState({ depthMultiplier: 1 })),
@@ -270,7 +299,7 @@ export function GRU(nUnits: number, options: GRUOptions = {}): Layer {
     Select([0], { nIn: 2 }),
     { name: `GRU_${nUnits}`, sublayersToPrint: [] }
   );
-}
+});
 
 // ------------------------------------------------------------ GeneralGRUCell
 
@@ -306,7 +335,13 @@ function AddSigmoidBias(sigmoidBias: number): Layer {
  * cell(tf.ones([2, 4])).shape; // [2, 4]
  * ```
  */
-export function GeneralGRUCell(candidateTransform: LayerFactory, options: GeneralGRUCellOptions = {}): Layer {
+export const GeneralGRUCell = withArgs("GeneralGRUCell", {
+  positional: ["candidateTransform"],
+  options: optionKeys<GeneralGRUCellOptions>({
+    memoryTransformFn: true, gateNonlinearity: true, candidateNonlinearity: true, dropoutRateC: true,
+    sigmoidBias: true, mode: true,
+  }),
+}, function GeneralGRUCell(candidateTransform: LayerFactory, options: GeneralGRUCellOptions = {}): Layer {
   const gate = options.gateNonlinearity ?? sigmoidLayer;
   const cand = options.candidateNonlinearity ?? tanhLayer;
   const sigmoidBias = options.sigmoidBias ?? 0.5;
@@ -317,7 +352,7 @@ export function GeneralGRUCell(candidateTransform: LayerFactory, options: Genera
   ];
   const memory = options.memoryTransformFn ? options.memoryTransformFn() : null;
   return Serial(Branch(memory, gateBlock, candidateBlock), Gate(), { name: "GeneralGRUCell" });
-}
+});
 
 /** Options of {@link ConvGRUCell}. */
 export interface ConvGRUCellOptions {
@@ -337,12 +372,17 @@ export interface ConvGRUCellOptions {
  * tl.ConvGRUCell(9)(tf.ones([8, 1, 7, 9])).shape; // [8, 1, 7, 9]
  * ```
  */
-export function ConvGRUCell(nUnits: number, options: ConvGRUCellOptions = {}): Layer {
+export const ConvGRUCell = withArgs("ConvGRUCell", {
+  positional: ["nUnits"],
+  options: optionKeys<ConvGRUCellOptions>({
+    kernelSize: true, mode: true,
+  }),
+}, function ConvGRUCell(nUnits: number, options: ConvGRUCellOptions = {}): Layer {
   const kernel = options.kernelSize ?? [3, 3];
   return GeneralGRUCell(() => Conv(nUnits, kernel, { padding: "SAME" }), {
     memoryTransformFn: null, gateNonlinearity: sigmoidLayer, candidateNonlinearity: tanhLayer, mode: options.mode ?? "train",
   });
-}
+});
 
 // ----------------------------------------------------------------------- SRU
 
@@ -355,12 +395,12 @@ export function ConvGRUCell(nUnits: number, options: ConvGRUCellOptions = {}): L
  * const [y, c] = tl.InnerSRUCell()([tf.ones([2, 3]), tf.fill([2, 3], 0.5), tf.ones([2, 3])]); // 1.5s
  * ```
  */
-export function InnerSRUCell(): Layer {
+export const InnerSRUCell = withArgs("InnerSRUCell", { positional: [], options: [] }, function InnerSRUCell(): Layer {
   return Fn("InnerSRUCell", (xTimesOneMinusF: tf.Tensor, f: tf.Tensor, state: tf.Tensor) => {
     const res = f.mul(state).add(xTimesOneMinusF);
     return [res, res.clone()];
   }, { nOut: 2 });
-}
+});
 
 /**
  * {@link InnerSRUCell} scanned over axis 1: `(x*(1-f) (b,l,n), f (b,l,n), c0 (b,n))`
@@ -372,12 +412,15 @@ export function InnerSRUCell(): Layer {
  * const [cs, last] = tl.ScanSRUCell("eval")([tf.ones([1, 4, 2]), tf.fill([1, 4, 2], 0.5), tf.zeros([1, 2])]);
  * ```
  */
-export function ScanSRUCell(mode: string, monkeyPatchedMask: unknown = null): Layer {
+export const ScanSRUCell = withArgs("ScanSRUCell", {
+  positional: ["mode", "monkeyPatchedMask?"],
+  options: [],
+}, function ScanSRUCell(mode: string, monkeyPatchedMask: unknown = null): Layer {
   if (monkeyPatchedMask !== null && monkeyPatchedMask !== undefined) {
     throw new Error("ScanSRUCell: monkeyPatchedMask (Terraformer's predict-mode mask) is not supported in trax-ts");
   }
   return Scan(InnerSRUCell(), { axis: 1, mode });
-}
+});
 
 /** Options of {@link SRU}. */
 export interface SRUOptions {
@@ -397,7 +440,12 @@ export interface SRUOptions {
  * tl.SRU(7)(tf.ones([8, 9, 7])).shape; // [8, 9, 7]
  * ```
  */
-export function SRU(nUnits: number, options: SRUOptions = {}): Layer {
+export const SRU = withArgs("SRU", {
+  positional: ["nUnits"],
+  options: optionKeys<SRUOptions>({
+    activation: true, mode: true,
+  }),
+}, function SRU(nUnits: number, options: SRUOptions = {}): Layer {
   const mode = options.mode ?? "train";
   const layers: (Layer | null)[] = [
     Branch(Dense(3 * nUnits), null),
@@ -411,4 +459,4 @@ export function SRU(nUnits: number, options: SRUOptions = {}): Layer {
   if (options.activation) layers.push(options.activation);
   layers.push(Fn("FinalSRUGate", (c: tf.Tensor, r: tf.Tensor, x: tf.Tensor) => c.mul(r).add(x.mul(tf.sub(1, r)).mul(Math.sqrt(3)))));
   return Serial(...(layers as Layer[]), { name: `SRU_${nUnits}`, sublayersToPrint: [] });
-}
+});

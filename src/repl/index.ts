@@ -4,11 +4,14 @@
  * `trax.display.show` output (progress lines, text charts) in the terminal.
  * @module
  */
-import { captureReplServer, interruptTrainingOnCtrlC } from "./training-interrupt";
+import * as path from "path";
 import * as util from "util";
 import { resolveOwnPackage } from "../kernel/package-root";
 import { errorReport, plainText, valueBundle } from "../kernel/render";
 import { tf } from "../backend/tf";
+import { ReplChecking, defineTypeCommands, guardCommands } from "./commands";
+import { asInterrupt, runInterruptible } from "./interrupt";
+import { interruptTrainingOnCtrlC } from "./training-interrupt";
 
 /** Options of {@link startRepl}. */
 export interface ReplOptions {
@@ -20,6 +23,8 @@ export interface ReplOptions {
   colors?: boolean;
   /** The prompt (default `"trax> "`). */
   prompt?: string;
+  /** Type-check each input before it runs (default false; `.check on` in the REPL). */
+  check?: boolean;
 }
 
 /**
@@ -84,7 +89,7 @@ interface TsNodeReplService {
   evalAwarePartialHost: object;
   setService(service: unknown): void;
   /** Starts node's REPL; options go to `repl.start` (ts-node 10.9). */
-  startInternal(options: { prompt?: string; writer?: (value: unknown) => string; eval?: ReplEval; ignoreUndefined?: boolean }): void;
+  startInternal(options: { prompt?: string; writer?: (value: unknown) => string; eval?: ReplEval; ignoreUndefined?: boolean }): import("repl").REPLServer;
   /** ts-node's eval for node's REPL. */
   nodeEval: ReplEval;
 }
@@ -115,7 +120,9 @@ export async function startRepl(opts: ReplOptions = {}): Promise<void> {
     createRepl(o: object): TsNodeReplService;
     create(o: object): unknown;
   };
-  const repl = tsNode.createRepl({ stdin: input, stdout: output, stderr: output });
+  // ts-node keeps every input in a virtual file; the state object is ours so the type checker can read it.
+  const state = { path: path.join(process.cwd(), "<repl>.ts"), input: "", output: "", version: 0, lines: 0 };
+  const repl = tsNode.createRepl({ stdin: input, stdout: output, stderr: output, state });
   const service = tsNode.create({
     ...repl.evalAwarePartialHost,
     transpileOnly: true,
@@ -128,18 +135,35 @@ export async function startRepl(opts: ReplOptions = {}): Promise<void> {
   output.write(`trax-ts REPL (TypeScript) on the ${info.backend} backend; trax, tl and tf are loaded. .help for commands\n`);
   // ts-node's REPL evaluates in the global context.
   Object.assign(globalThis, { trax, tl: trax.layers, tf: trax.tf });
-  const evaluate: ReplEval = (code, context, file, callback) =>
-    repl.nodeEval(code, context, file, (err, result) => {
-      // Node's REPL asks for more input on a Recoverable error: pass those on untouched.
-      if (err && (err as { constructor?: { name?: string } }).constructor?.name !== "Recoverable") {
-        callback(readableThrown(err, colors));
-      } else if (typeof result === "object" && result !== null && shownBundles.has(result)) {
-        callback(null, undefined);
-      } else callback(err, result);
-    });
-  const server = captureReplServer(() =>
-    repl.startInternal({ prompt: opts.prompt ?? "trax> ", writer: (value: unknown) => replText(value, colors), eval: evaluate, ignoreUndefined: true })
-  );
+  const checking = new ReplChecking(state.path);
+  checking.enabled = opts.check ?? false;
+  const evaluate: ReplEval = (code, context, file, callback) => {
+    const typeErrors = typeErrorsOf(checking, state.input, code);
+    if (typeErrors) return callback(readableThrown(Object.assign(new Error(typeErrors), { name: "TSError" }), colors));
+    runInterruptible(input as NodeJS.ReadableStream & { isTTY?: boolean }, () =>
+      repl.nodeEval(code, context, file, (err, result) => {
+        // Node's REPL asks for more input on a Recoverable error: pass those on untouched.
+        if (err && (err as { constructor?: { name?: string } }).constructor?.name !== "Recoverable") {
+          callback(readableThrown(asInterrupt(err), colors));
+        } else if (typeof result === "object" && result !== null && shownBundles.has(result)) {
+          callback(null, undefined);
+        } else callback(err, result);
+      })
+    );
+  };
+  const server = repl.startInternal({ prompt: opts.prompt ?? "trax> ", writer: (value: unknown) => replText(value, colors), eval: evaluate, ignoreUndefined: true });
+  guardCommands(server);
+  defineTypeCommands({ server, file: state.path, inputSoFar: () => state.input }, checking);
   // Ctrl-C while a loop trains stops it after its step (KeyboardInterrupt, resumable).
-  if (server) interruptTrainingOnCtrlC(server, () => trax.supervised.interruptTraining());
+  interruptTrainingOnCtrlC(server, () => trax.supervised.interruptTraining());
+}
+
+/** The type errors of a REPL input under `.check on`, as one message; null when none or checking is off. */
+function typeErrorsOf(checking: ReplChecking, previous: string, code: string): string | null {
+  try {
+    const errors = checking.errorsOf(previous, code);
+    return errors ? `Type errors (the input did not run; .check off to run without checking):\n${errors}` : null;
+  } catch (e) {
+    return `trax-ts: the type checker failed (${e instanceof Error ? e.message : String(e)}); .check off to go on without it`;
+  }
 }

@@ -7,28 +7,6 @@
 import type { REPLServer } from "repl";
 
 /**
- * Runs `start` (which calls node's `repl.start`) and returns the REPL server it made.
- *
- * @example
- * ```ts
- * const server = captureReplServer(() => tsNodeRepl.startInternal({ prompt: "trax> " }));
- * ```
- */
-export function captureReplServer(start: () => void): REPLServer | null {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const nodeRepl = require("repl") as { start: (...a: unknown[]) => REPLServer };
-  const original = nodeRepl.start;
-  let server: REPLServer | null = null;
-  nodeRepl.start = (...a: unknown[]) => (server = original.apply(nodeRepl, a));
-  try {
-    start();
-  } finally {
-    nodeRepl.start = original;
-  }
-  return server;
-}
-
-/**
  * Sends the REPL's Ctrl-C (its `SIGINT` event) to running training loops
  * first: when one runs, it is asked to stop after its step and the REPL's
  * own handler (which would abandon the pending `await`) is skipped.

@@ -108,9 +108,18 @@ export function loadLoopCheckpoint(file: string, current: LoopCheckpointState, c
   }
   checkArraysFit(file, "optimizer slot", groups.slots ?? [], slotTemplate);
   // Everything fits: make the tensors.
-  const weights = tensorsLike(groups.weights ?? [], current.weights) as Weights;
-  const state = tensorsLike(groups.state ?? [], current.state) as State;
-  const flatSlots = tensorsLike(groups.slots ?? [], slotTemplate) as tf.Tensor[];
+  const made: unknown[] = [];
+  let weights: Weights;
+  let state: State;
+  let flatSlots: tf.Tensor[];
+  try {
+    made.push((weights = tensorsLike(groups.weights ?? [], current.weights) as Weights));
+    made.push((state = tensorsLike(groups.state ?? [], current.state) as State));
+    flatSlots = tensorsLike(groups.slots ?? [], slotTemplate) as tf.Tensor[];
+  } catch (e) {
+    tf.dispose(made.flatMap((t) => leaves(t)));
+    throw e;
+  }
   let k = 0;
   const slots = counts.map((perTask) => perTask.map((n) => flatSlots.slice(k, (k += n))));
   return {

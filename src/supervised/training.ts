@@ -22,6 +22,7 @@ import * as path from "path";
 import { performance } from "perf_hooks";
 import { tf } from "../backend/tf";
 import { Layer } from "../layers/base";
+import { disposeUnheld } from "../layers/weight-ownership";
 import type { State, Weights } from "../layers/base";
 import { callable } from "../layers/callable";
 import { Branch, Serial } from "../layers/combinators";
@@ -33,11 +34,14 @@ import { ShapeDtype } from "../shapes";
 import type { Signature } from "../shapes";
 import { BatchStream, disposeBatch, prepareBatch } from "./batches";
 import { History } from "./history";
+import { SummaryAverages } from "./summary-history";
 import type { HistoryRecord } from "./history";
 import { TrainTask, EvalTask } from "./tasks";
 import { loadLoopCheckpoint, saveLoopCheckpoint, CHECKPOINT_FILE } from "./loop-checkpoint";
 import type { LoopCheckpointState } from "./loop-checkpoint";
 import { makeProgress } from "./progress";
+import { DirLock } from "../io/dir-lock";
+import { removeStaleTempFiles } from "../io/atomic-file";
 import type { ProgressMode, ProgressReporter } from "./progress";
 import { KeyboardInterrupt, whileRunning } from "./interrupt";
 import { describeRun } from "./run-display";
@@ -96,6 +100,15 @@ export interface LoopOptions {
   log?: (line: string) => void;
   /** Callbacks (more can be added with `onStep` / `onEval` / `onCheckpoint`). */
   callbacks?: LoopCallbacks | LoopCallbacks[];
+  /**
+   * What to do when a step's loss is NaN or infinite (checked where the
+   * loss is read anyway, no extra sync): `"stop"` (default) rejects `run`
+   * with an error naming the step, before that step's update is applied;
+   * `"warn"` logs a warning (once per run) and goes on. Either way a
+   * checkpoint is never written with non-finite weights, so the last
+   * finite one stays.
+   */
+  onNonFiniteLoss?: "stop" | "warn";
 }
 
 /** Per-task bookkeeping. */
@@ -133,6 +146,19 @@ const LIVE_VIEW = Symbol.for("trax.display.liveView");
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** The loop that holds each output folder's lock (a lock of a loop that is not running may be taken over). */
+const lockOwners = new WeakMap<DirLock, LoopImpl>();
+
+/** True when every float tensor of `trees` is finite (one sync for all of them). */
+function allFinite(...trees: unknown[]): boolean {
+  const floats = trees.flatMap((t) => tensorsIn(t)).filter((t) => t.dtype === "float32" && !t.isDisposed);
+  if (floats.length === 0) return true;
+  const ok = tf.tidy(() => tf.stack(floats.map((t) => tf.all(tf.isFinite(t)).toInt())).min());
+  const v = ok.dataSync()[0];
+  ok.dispose();
+  return v === 1;
+}
+
 class LoopImpl {
   /** The model being trained (without loss). */
   readonly model: Layer;
@@ -159,6 +185,12 @@ class LoopImpl {
   private lastSavedStep = -1;
   private lastReportTime = 0;
   private lastReportStep = 0;
+  private readonly onNonFiniteLoss: "stop" | "warn";
+  private warnedNonFinite = false;
+  /** The lock of `outputDir` (null without one). */
+  private lock: DirLock | null = null;
+  /** The model's SummaryScalar values, averaged between reports into the history. */
+  private readonly summaryAverages: SummaryAverages;
 
   constructor(model: Layer, tasks: TrainTask | TrainTask[], options: LoopOptions = {}) {
     if (!(model instanceof Layer)) throw new TypeError(`Loop: model must be a layer; got ${typeof model}`);
@@ -169,6 +201,7 @@ class LoopImpl {
     const evalList = options.evalTasks === undefined ? [] : Array.isArray(options.evalTasks) ? options.evalTasks : [options.evalTasks];
     if (!evalList.every((t) => t instanceof EvalTask)) throw new TypeError("Loop: evalTasks must be EvalTasks");
     this.model = model;
+    this.summaryAverages = new SummaryAverages(model);
     this.evalModel = options.evalModel ?? model;
     this.tasks = taskList;
     this.evalTasks = evalList;
@@ -183,6 +216,10 @@ class LoopImpl {
       throw new Error(`Loop: progress must be "auto", "bar", "lines" or "none"; got ${String(options.progress)}`);
     }
     this.log = options.log ?? ((line: string) => console.log(line));
+    this.onNonFiniteLoss = options.onNonFiniteLoss ?? "stop";
+    if (this.onNonFiniteLoss !== "stop" && this.onNonFiniteLoss !== "warn") {
+      throw new Error(`Loop: onNonFiniteLoss must be "stop" or "warn"; got ${String(options.onNonFiniteLoss)}`);
+    }
     const cbs = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
     this.callbacks.push(...cbs);
 
@@ -205,10 +242,38 @@ class LoopImpl {
       };
     });
     this.initialize();
-    if (this.outputDir !== null) {
+    if (this.outputDir !== null) this.openOutputDir(this.outputDir);
+  }
+
+  /**
+   * Takes `dir` for this loop: its lock (refused while another running
+   * process or running loop of this process writes there), removes
+   * temporary files of interrupted saves, and continues from its checkpoint.
+   */
+  private openOutputDir(dir: string): void {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const fs = require("fs") as typeof import("fs");
+    fs.mkdirSync(dir, { recursive: true });
+    const lock = DirLock.acquire(dir, "Loop", (owner) => !(lockOwners.get(owner)?.isRunning ?? false));
+    lockOwners.set(lock, this);
+    this.lock = lock;
+    try {
+      removeStaleTempFiles(dir);
       const file = this.checkpointFile;
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      if ((require("fs") as typeof import("fs")).existsSync(file)) this.loadCheckpoint(file);
+      if (fs.existsSync(file)) this.loadCheckpoint(file);
+    } catch (e) {
+      lock.release();
+      this.lock = null;
+      throw e;
+    }
+  }
+
+  /** Throws when another loop took this loop's output folder over. */
+  private checkLock(): void {
+    if (this.lock !== null && !this.lock.isHeld) {
+      throw new Error(
+        `Loop: another Loop took over outputDir '${this.outputDir}' (or this loop was disposed); this loop no longer writes checkpoints there`
+      );
     }
   }
 
@@ -296,7 +361,9 @@ class LoopImpl {
   private async runSteps(nSteps: number): Promise<History> {
     if (!Number.isInteger(nSteps) || nSteps < 0) throw new Error(`Loop.run: nSteps must be a non-negative integer; got ${String(nSteps)}`);
     if (this.running) throw new Error("Loop.run: this loop is already running (await the first run, or call stop())");
+    this.checkLock();
     this.running = true;
+    this.warnedNonFinite = false;
     this.stopRequested = false;
     this.interruptRequested = false;
     const endStep = this._step + nSteps;
@@ -313,6 +380,7 @@ class LoopImpl {
         const step = this._step + 1;
         const wantMetrics = this.isEvalStep(step);
         const [loss, lr] = this.trainStep(slot, step, wantMetrics);
+        this.summaryAverages.add();
         progress.update(step, loss);
         for (const c of [...this.callbacks]) c.onStep?.({ step, loss, learningRate: lr, task: slot.name, loop: this as unknown as Loop });
         if (wantMetrics) {
@@ -320,14 +388,14 @@ class LoopImpl {
           progress.report(step, records);
           for (const c of [...this.callbacks]) c.onEval?.({ step, records, history: this.history, loop: this as unknown as Loop });
         }
-        if (this.outputDir !== null && step % this.stepsPerCheckpoint === 0) this.saveCheckpoint();
+        if (this.outputDir !== null && step % this.stepsPerCheckpoint === 0) this.autoSave();
         if (performance.now() - lastYield > 25) {
           // Let timers, I/O and interrupts (loop.stop() from elsewhere) run.
           await yieldToEventLoop();
           lastYield = performance.now();
         }
       }
-      if (this.outputDir !== null && this.lastSavedStep !== this._step) this.saveCheckpoint();
+      if (this.outputDir !== null && this.lastSavedStep !== this._step) this.autoSave();
       this.syncEvalModel();
     } finally {
       finishedRunning();
@@ -385,13 +453,21 @@ class LoopImpl {
       }) as unknown as [tf.Scalar, Weights, tf.Tensor[][], tf.Scalar[]];
       const loss = lossT.dataSync()[0];
       lossT.dispose();
+      if (!Number.isFinite(loss)) this.nonFiniteLoss(loss, step, slot.name, () => {
+        // Stopping: this step's update is not applied.
+        disposeReplaced(newWeights, weights);
+        disposeReplaced(newSlots, optimizer.slots);
+        if (newState !== state) disposeReplaced(newState, state);
+        tf.dispose(norms);
+      });
       if (norms.length) {
         this.lastNorms = [norms[0].dataSync()[0], norms[1].dataSync()[0]];
         tf.dispose(norms);
       }
       // Commit: new weights, slots and state; free the old ones.
       modelWithLoss.weights = newWeights;
-      disposeReplaced(weights, newWeights);
+      // Old weights another layer adopted (an eval model, `b.weights = model.weights`) stay alive.
+      disposeUnheld(weights, newWeights);
       optimizer.slots = newSlots;
       if (newState !== state) {
         modelWithLoss.state = newState;
@@ -411,6 +487,32 @@ class LoopImpl {
     }
   }
 
+  /** A non-finite loss at `step`: stop (after `discard`) with an error, or warn once per run. */
+  private nonFiniteLoss(loss: number, step: number, task: string, discard: () => void): void {
+    const what = `Loop: the loss of step ${step} (task '${task}') is ${loss}`;
+    if (this.onNonFiniteLoss === "stop") {
+      discard();
+      throw new Error(
+        `${what}; training stopped before applying that step, so the model keeps the weights of step ${step - 1}. ` +
+          `Lower the learning rate (or clip gradients), or pass { onNonFiniteLoss: "warn" } to go on.`
+      );
+    }
+    if (!this.warnedNonFinite) {
+      this.warnedNonFinite = true;
+      this.log(`${what}; going on (onNonFiniteLoss: "warn"); checkpoints with non-finite weights are not written.`);
+    }
+  }
+
+  /** Saves a checkpoint during `run`, unless the weights are not finite (then the last finite checkpoint stays). */
+  private autoSave(): void {
+    if (!allFinite(this.model.weights, this.model.state, this.train.map((s) => s.task.optimizer.slots ?? []))) {
+      this.log(`Loop: step ${this._step}: the weights are not finite; checkpoint not written ('${this.checkpointFile}' keeps step ${this.lastSavedStep}).`);
+      this.lastSavedStep = this._step;
+      return;
+    }
+    this.saveCheckpoint();
+  }
+
   /** Records the train averages and runs the evaluations at `step`. */
   private report(step: number, lr: number, withNorms: boolean): HistoryRecord[] {
     const start = this.history.length;
@@ -423,6 +525,7 @@ class LoopImpl {
       slot.lossSum = 0;
       slot.lossCount = 0;
     }
+    this.summaryAverages.flush(this.history, step);
     this.history.append("train", "training/learning_rate", step, lr);
     if (withNorms && this.lastNorms) {
       this.history.append("train", "training/gradients_l2", step, this.lastNorms[0]);
@@ -563,6 +666,7 @@ class LoopImpl {
    * ```
    */
   saveCheckpoint(file = this.checkpointFile): string {
+    if (this.outputDir !== null && file === this.checkpointFile) this.checkLock();
     saveLoopCheckpoint(file, this.captureState());
     this.lastSavedStep = this._step;
     for (const c of [...this.callbacks]) c.onCheckpoint?.({ step: this._step, file, loop: this as unknown as Loop });
@@ -606,7 +710,7 @@ class LoopImpl {
     const oldS = this.model.state;
     this.model.weights = restored.weights;
     this.model.state = restored.state;
-    disposeReplaced([oldW, oldS], restored.weights, restored.state);
+    disposeUnheld([oldW, oldS], restored.weights, restored.state);
     this.train.forEach((slot, i) => {
       slot.task.optimizer.slots = restored.slots[i];
       slot.lossSum = restored.lossSums[i][0];
@@ -635,8 +739,9 @@ class LoopImpl {
     };
   }
 
-  /** Frees the optimizer slots and any peeked batches (the model keeps its weights). */
+  /** Frees the optimizer slots and any peeked batches, and gives up `outputDir`'s lock (the model keeps its weights). */
   dispose(): void {
+    this.lock?.release();
     for (const slot of this.train) {
       slot.task.optimizer.slots = null;
       slot.stream.dispose();

@@ -44,7 +44,7 @@ test("bad command lines fail with a message and the usage (exit 2)", async () =>
     [["kernel", "install", "--prefix"], /--prefix needs a value/],
     [["kernel", "install", "--frob"], /unknown option for 'kernel install': --frob/],
     [["kernel", "start"], /needs the connection file/],
-    [["repl", "extra"], /repl takes no arguments/],
+    [["repl", "extra"], /repl takes only --check \(got extra\)/],
   ];
   const write = process.stderr.write.bind(process.stderr);
   for (const [args, message] of cases) {

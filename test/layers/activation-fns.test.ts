@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { assertClose, assertLayerError, leakedBy, ready, tf, tl, ShapeDtype } from "../helpers";
+import { assertClose, assertLayerError, leakedBy, ready, tf, tl, trax, ShapeDtype } from "../helpers";
 import { pattern } from "../fixtures/patterns";
 
 const test = suite("activation-fns");
@@ -130,13 +130,18 @@ test("ThresholdedLinearUnit: max(x, tau), tau a learned scalar initialized to 0"
 
 // ------------------------------------------------------------- bad inputs
 
-test("float-only activations refuse int and bool input with a LayerError naming float32", () => {
-  for (const name of ["Elu", "Selu", "Gelu", "FastGelu", "Sigmoid", "Tanh", "Softplus", "Exp", "Swish"]) {
-    assertLayerError(() => LAYERS[name]()(tf.tensor([1, 2], [2], "int32")), new RegExp(`${name} needs float32 input; got int32`));
+test("float-only activations promote int and bool input to float32, as JAX does", () => {
+  for (const name of ["Elu", "Selu", "Gelu", "FastGelu", "Sigmoid", "Tanh", "Softplus", "Exp", "Swish", "Log"]) {
+    const make = (tl as unknown as Record<string, () => trax.layers.Layer>)[name];
+    const fromInt = make()(tf.tensor([1, 2], [2], "int32"));
+    const fromFloat = make()(tf.tensor([1, 2]));
+    assert.is(fromInt.dtype, "float32", name);
+    assert.equal(fromInt.arraySync(), fromFloat.arraySync(), name);
   }
-  assertLayerError(() => tl.Log()(tf.tensor([1], [1], "int32")), /Log needs float32/);
-  assertLayerError(() => tl.Glu()(tf.tensor([1, 2], [2], "int32")), /Glu needs float32/);
-  assertLayerError(() => tl.ThresholdedLinearUnit()(tf.tensor([1, 2], [2], "int32")), /needs float32/);
+  assertClose(tl.Sigmoid()(tf.tensor([true, false], [2], "bool")), [1 / (1 + Math.exp(-1)), 0.5]);
+  assertClose(tl.Glu()(tf.tensor([0, 2], [2], "int32")), [0 * (1 / (1 + Math.exp(-2)))]);
+  assertClose(tl.ThresholdedLinearUnit()(tf.tensor([1, 2], [2], "int32")), [1, 2]);
+  assertLayerError(() => tl.Sigmoid()(tf.tensor(["a"])), /Sigmoid needs numeric input \(float32, int32 or bool\); got string/);
 });
 
 test("piecewise-linear activations take int32 too; bool is refused", () => {

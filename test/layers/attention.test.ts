@@ -543,7 +543,8 @@ test("bad input: LayerErrors that say so", () => {
   assertLayerError(() => tl.Attention(6, { nHeads: 4 }), /not a multiple/);
   assertLayerError(() => tl.AttentionQKV(6, { nHeads: 4 }), /not a multiple/);
   assertLayerError(() => tl.PositionalEncoding({ maxLen: 4, mode: "eval" })(tf.ones([1, 5, 2])), /length 5 is longer than maxLen 4/);
-  assertLayerError(() => tl.PositionalEncoding()(tf.ones([1, 5], "int32")), /float/);
+  assertLayerError(() => tl.PositionalEncoding()(tf.tensor([[["a", "b"]]])), /needs numeric input/);
+  assert.is(tl.PositionalEncoding({ mode: "eval" })(tf.ones([1, 5, 2], "int32")).dtype, "float32"); // int + float encodings, as in JAX
   assertLayerError(() => tl.CausalAttention(4, { mode: "fast" as "eval" }), /mode must be one of/);
   assertLayerError(() => tl.DotProductAttention({ mode: "eval" })([tf.ones([1, 3, 4]), tf.ones([1, 3, 5]), tf.ones([1, 3, 4]), tf.ones([1, 1, 3])]), /same depth/);
 });

@@ -223,7 +223,7 @@ test("wrong number of inputs and wrong shapes give LayerErrors", () => {
   const d = tl.Dense(3);
   d(tf.ones([1, 4]));
   assertLayerError(() => d(tf.ones([1, 5])), /expects inputs with 4 features/);
-  assertLayerError(() => tl.Dense(3)(tf.ones([1, 4], "int32")), /float32/);
+  assertLayerError(() => tl.Dense(3)(tf.tensor([["a", "b", "c", "d"]])), /needs numeric input/);
 });
 
 test("flatten and unflatten weights and state", () => {

@@ -132,10 +132,13 @@ test("Dense useBfloat16: kernel and bias rounded to bfloat16 (as torch's bfloat1
   assert.is(leakedBy(() => tl.Dense(3, { useBfloat16: true }).init(new ShapeDtype([2])).flat(2).forEach((t) => (t as tf.Tensor).dispose())), 0);
 });
 
-test("Dense refuses int input and a wrong feature count with a LayerError", () => {
+test("Dense: int input with float weights gives float32 (JAX promotion); a wrong feature count is a LayerError", () => {
   const layer = tl.Dense(3);
   layer.init(new ShapeDtype([2, 4]));
-  assertLayerError(() => layer(tf.ones([2, 4], "int32")), /Dense_3 needs float32 input; got int32/);
+  const fromInt = layer(tf.tensor([[1, 2, 3, 4], [0, 1, 0, 1]], [2, 4], "int32"));
+  assert.is(fromInt.dtype, "float32");
+  assertClose(fromInt, layer(tf.tensor([[1, 2, 3, 4], [0, 1, 0, 1]])).arraySync() as number[][]);
+  assertLayerError(() => layer(tf.tensor(["a", "b", "c", "d"])), /Dense_3 needs numeric input/);
   assertLayerError(() => layer(tf.ones([2, 5])), /expects inputs with 4 features on the last axis; got shape \[2,5\]/);
 });
 
@@ -266,8 +269,11 @@ test("Dropout sharedAxes: the mask is constant along shared axes (negative axes 
 test("Dropout refuses bad options and int input in train mode", () => {
   assert.throws(() => tl.Dropout({ rate: 1 }), /rate must be in \[0, 1\); got 1/);
   assert.throws(() => tl.Dropout({ rate: -0.1 }), /rate must be in \[0, 1\)/);
-  assert.throws(() => tl.Dropout({ mode: "test" as "eval" }), /mode must be "train", "eval" or "predict"/);
-  assertLayerError(() => tl.Dropout({ rate: 0.5 })(tf.ones([2], "int32")), /Dropout needs float32 input; got int32/);
+  assert.throws(() => tl.Dropout({ mode: "test" }), /mode must be "train", "eval", "predict" or "viz"; got "test"/);
+  // Int input in train mode is promoted, as jnp.where(mask, x / keep, 0) promotes it.
+  const dropped = tl.Dropout({ rate: 0.5 })(tf.fill([64], 3, "int32"));
+  assert.is(dropped.dtype, "float32");
+  assert.ok((dropped.dataSync() as Float32Array).every((v) => v === 0 || v === 6));
   assertLayerError(() => tl.Dropout({ rate: 0.5, sharedAxes: [2] })(tf.ones([2, 2])), /axis 2 is out of range for input of rank 2/);
 });
 
@@ -348,10 +354,16 @@ test("PrintShape prints Trax's line and passes inputs through unchanged", () => 
   assert.is(one.name, "PrintShape_1");
   assert.equal(captureLog(() => one(tf.zeros([4, 1, 5]))), ["PrintShape: : [(4, 1, 5)[float32]]"]);
   assert.equal(captureLog(() => one(tf.scalar(1))), ["PrintShape: : [()[float32]]"]);
-  // Inside a network it prints once per call (init traces shapes and prints too, as in Trax).
+  // Inside a network it prints once per real call: not at init, not on the
+  // first call (which initializes), not when shapes are inferred or the model shown.
   const model = tl.Serial(tl.Dense(4), tl.PrintShape({ msg: "h" }), tl.Relu());
-  captureLog(() => model.init(new ShapeDtype([7, 3])));
   assert.equal(captureLog(() => model(tf.ones([7, 3]))), ["PrintShape: h: [(7, 4)[float32]]"]);
+  assert.equal(captureLog(() => model(tf.ones([7, 3]))), ["PrintShape: h: [(7, 4)[float32]]"]);
+  assert.equal(captureLog(() => model.init(new ShapeDtype([7, 3]))), []);
+  assert.equal(captureLog(() => model.outputSignature(new ShapeDtype([2, 3]))), []);
+  assert.equal(captureLog(() => void String(trax.display.layerView(model, new ShapeDtype([2, 3])))), []);
+  const rev = tl.ReversibleSerial(tl.ReversiblePrintShape({ nIn: 2, msg: "r" }));
+  assert.equal(captureLog(() => rev([tf.ones([1, 2]), tf.ones([1, 2])])), ["PrintShape: r: [(1, 2)[float32], (1, 2)[float32]]"]);
 });
 
 test("SummaryScalar passes input through, keeps the mean in state (Trax test_passes)", () => {
@@ -438,7 +450,7 @@ test("LocallyConnected1d without bias; leading batch axes; bad input and options
   assert.equal((layer.weights as tf.Tensor).shape, [5, 3, 2, 2]);
   assert.equal(layer(tf.ones([4, 3, 5, 2])).shape, [4, 3, 5, 2]);
   assertLayerError(() => layer(tf.ones([4, 6, 2])), /expects inputs of shape \(\.\.\., 5, 2\) \(the length is fixed at init\); got \[4,6,2\]/);
-  assertLayerError(() => layer(tf.ones([5, 2], "int32")), /needs float32 input; got int32/);
+  assertClose(layer(tf.ones([5, 2], "int32")), layer(tf.ones([5, 2])).arraySync() as number[][]);
   assert.throws(() => tl.LocallyConnected1d(2, 2), /odd positive kernelSize; got 2/);
   assert.throws(() => tl.LocallyConnected1d(2, 3, { padding: "FULL" as "SAME" }), /padding must be "VALID", "SAME" or "WRAP"/);
   assertLayerError(() => tl.LocallyConnected1d(2, 5)(tf.ones([3, 2])), /VALID padding needs length >= kernelSize \(5\); got 3/);
@@ -530,8 +542,9 @@ test("Negate; StopGradient passes values (Trax test_passes) and stops gradients"
 test("weightless layers: bad axes and dtypes are LayerErrors that say what was expected", () => {
   assertLayerError(() => tl.Mean({ axis: 2 })(tf.ones([2, 2])), /Mean: axis 2 is out of range for input of rank 2 \(valid: -2 to 1\)/);
   assertLayerError(() => tl.ArgMax({ axis: -3 })(tf.ones([2, 2])), /ArgMax: axis -3 is out of range/);
-  assertLayerError(() => tl.Softmax()(tf.ones([2], "int32")), /Softmax needs float32 input; got int32/);
-  assertLayerError(() => tl.LogSoftmax()(tf.ones([2], "int32")), /LogSoftmax needs float32 input/);
+  assertClose(tl.Softmax()(tf.ones([2], "int32")), [0.5, 0.5]);
+  assertClose(tl.LogSoftmax()(tf.ones([2], "int32")), [Math.log(0.5), Math.log(0.5)]);
+  assertLayerError(() => tl.Softmax()(tf.tensor(["a"])), /Softmax needs numeric input/);
   assertLayerError(() => tl.Sum()(tf.tensor([true], [1], "bool")), /Sum needs float32 or int32 input; got bool/);
   assertLayerError(() => tl.Sum({ axis: [0, 0] })(tf.ones([2])), /repeated axis/);
   assert.throws(() => tl.Flatten({ nAxesToKeep: -1 }), /non-negative integer nAxesToKeep/);

@@ -48,22 +48,53 @@ test("SumPool forward (Trax test_forward)", () => {
   assert.equal(tl.toList(tl.SumPool({ poolSize: [2, 2], strides: [2, 2] })(X2)), [[[[16, 10, 14], [160, 100, 140]]]]);
 });
 
-// Sums and means come from tfjs's average pooling, so they are float32-rounded
-// (the wasm backend gives 7.0000005 for 7): compared within 1e-6, not exactly.
-test("SumPool SAME (Trax test_padding_same)", () => {
+// Sums are exact (Trax's tests assert exact equality): not a mean times the window size.
+test("SumPool SAME (Trax test_padding_same), exactly", () => {
   const layer = tl.SumPool({ poolSize: [3], strides: [3], padding: "SAME" });
-  assertClose(layer(X5), [[[3, 24], [7, 11]]], 1e-6, 1e-6);
-  assertClose(layer(X4), [[[1, 17], [5, 13]]], 1e-6, 1e-6);
+  assert.equal(tl.toList(layer(X5)), [[[3, 24], [7, 11]]]);
+  assert.equal(tl.toList(layer(X4)), [[[1, 17], [5, 13]]]);
 });
 
 test("AvgPool forward (Trax test_forward)", () => {
   assert.equal(tl.toList(tl.AvgPool({ poolSize: [2, 2], strides: [2, 2] })(X2)), [[[[4.0, 2.5, 3.5], [40, 25, 35]]]]);
 });
 
-test("AvgPool SAME averages only real elements (Trax test_padding_same)", () => {
+test("AvgPool SAME averages only real elements (Trax test_padding_same), exactly", () => {
   const layer = tl.AvgPool({ poolSize: [3], strides: [3], padding: "SAME" });
-  assertClose(layer(X5), [[[1, 8], [3.5, 5.5]]], 1e-6, 1e-6);
-  assertClose(layer(X4), [[[0.5, 8.5], [2.5, 6.5]]], 1e-6, 1e-6);
+  assert.equal(tl.toList(layer(X5)), [[[1, 8], [3.5, 5.5]]]);
+  assert.equal(tl.toList(layer(X4)), [[[0.5, 8.5], [2.5, 6.5]]]);
+});
+
+// Trax's tests feed numpy integer arrays: MaxPool and SumPool keep the integer
+// dtype, AvgPool divides into float32 (JAX's promotion).
+const int32 = (t: unknown) => tf.tensor(t as number[], undefined, "int32");
+
+test("integer inputs: Trax's pooling cases with int32 arrays, dtypes as in JAX", () => {
+  const cases: Array<[trax.layers.Layer, unknown, unknown, string]> = [
+    [tl.MaxPool({ poolSize: [2, 2], strides: [2, 2] }), X2, [[[[7, 5, 6], [70, 50, 60]]]], "int32"],
+    [tl.MaxPool({ poolSize: [3], strides: [3] }), X5, [[[2, 9]]], "int32"],
+    [tl.MaxPool({ poolSize: [3], strides: [3], padding: "SAME" }), X5, [[[2, 9], [4, 6]]], "int32"],
+    [tl.MaxPool({ poolSize: [3], strides: [3], padding: "SAME" }), X4, [[[1, 9], [3, 7]]], "int32"],
+    [tl.SumPool({ poolSize: [2, 2], strides: [2, 2] }), X2, [[[[16, 10, 14], [160, 100, 140]]]], "int32"],
+    [tl.SumPool({ poolSize: [3], strides: [3], padding: "SAME" }), X5, [[[3, 24], [7, 11]]], "int32"],
+    [tl.SumPool({ poolSize: [3], strides: [3], padding: "SAME" }), X4, [[[1, 17], [5, 13]]], "int32"],
+    [tl.AvgPool({ poolSize: [2, 2], strides: [2, 2] }), X2, [[[[4.0, 2.5, 3.5], [40, 25, 35]]]], "float32"],
+    [tl.AvgPool({ poolSize: [3], strides: [3], padding: "SAME" }), X5, [[[1, 8], [3.5, 5.5]]], "float32"],
+    [tl.AvgPool({ poolSize: [3], strides: [3], padding: "SAME" }), X4, [[[0.5, 8.5], [2.5, 6.5]]], "float32"],
+  ];
+  for (const [layer, x, expected, dtype] of cases) {
+    const y = layer(int32(x));
+    assert.is(y.dtype, dtype, layer.name);
+    assert.equal(tl.toList(y), expected, layer.name);
+  }
+  // Integers beyond float32's 2^24 stay exact: the int path never goes through floats.
+  const big = tf.tensor([[[16777217], [1], [16777219]]], [1, 3, 1], "int32");
+  assert.equal(tl.toList(tl.MaxPool({ poolSize: [2], strides: [1] })(big)), [[[16777217], [16777219]]]);
+  assert.equal(tl.toList(tl.SumPool({ poolSize: [2], strides: [1] })(big)), [[[16777218], [16777220]]]);
+  // 3-D windows take int32 too.
+  const y3 = tl.SumPool({ poolSize: [2, 2, 2], strides: [1, 1, 1] })(tf.ones([1, 2, 2, 2, 1], "int32"));
+  assert.is(y3.dtype, "int32");
+  assert.equal(tl.toList(y3), [[[[[8]]]]]);
 });
 
 // ------------------------------------------------------ against PyTorch
@@ -159,10 +190,10 @@ test("pooling layers are weightless Fn layers", () => {
 
 // ------------------------------------------------------------------ errors
 
-test("bad input: wrong rank and integer dtype give LayerErrors; bad options throw", () => {
+test("bad input: wrong rank and bool or string dtype give LayerErrors; bad options throw", () => {
   assertLayerError(() => tl.MaxPool({ poolSize: [2, 2] })(tf.ones([4, 4, 3])), /rank 4/, /\[4,4,3\]/);
   assertLayerError(() => tl.AvgPool({ poolSize: [2] })(tf.ones([1, 4, 4, 3])), /rank 3/);
-  assertLayerError(() => tl.SumPool()(tf.ones([1, 4, 4, 3], "int32")), /float32/, /int32/);
+  assertLayerError(() => tl.SumPool()(tf.ones([1, 4, 4, 3], "bool")), /needs float32 or int32 input; got bool/);
   assertLayerError(() => tl.MaxPool({ poolSize: [3, 3] })(tf.ones([1, 2, 4, 3])), /at least as long as the window/);
   assert.throws(() => tl.MaxPool({ poolSize: [2, 2], strides: [2] }), /strides must have 2 entries/);
   assert.throws(() => tl.MaxPool({ poolSize: [2, 2, 2, 2] }), /1, 2 or 3 entries/);

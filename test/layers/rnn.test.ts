@@ -265,7 +265,9 @@ test("bad inputs are LayerErrors that say what was expected", () => {
   assertLayerError(() => tl.LSTMCell(4)([tf.ones([2, 3]), tf.ones([2, 5])]), /2\*nUnits \(8\)/);
   assertLayerError(() => tl.GRUCell(4)([tf.ones([2, 3]), tf.ones([2, 5])]), /final dimension of 4/);
   assertLayerError(() => tl.LSTM(4)(tf.ones([2, 5, 3])), /LSTM|state|features/);
-  assertLayerError(() => tl.LSTMCell(4)([tf.ones([2, 3], "int32"), tf.ones([2, 8])]), /float/);
+  assertLayerError(() => tl.LSTMCell(4)([tf.tensor([["a", "b", "c"]]), tf.ones([1, 8])]), /needs numeric input/);
+  const [hInt] = tl.LSTMCell(4)([tf.ones([2, 3], "int32"), tf.ones([2, 8])]) as tf.Tensor[]; // promoted, as in JAX
+  assert.is(hInt.dtype, "float32");
   const cell = tl.LSTMCell(4);
   cell([tf.ones([2, 3]), tf.zeros([2, 8])]);
   assertLayerError(() => cell([tf.ones([2, 5]), tf.zeros([2, 8])]), /inputs with 3 features/);

@@ -56,7 +56,7 @@ test("import of trax-ts and trax-ts/layers (ESM) gives the same objects as requi
   assert.equal(r, { dense: true, tf: true, serial: "function" });
 });
 
-test("the shipped .d.ts files compile under TypeScript 5.0, for both entry points", () => {
+test("the shipped .d.ts files compile under TypeScript 5.0, for both entry points and the typed Trax habits", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "trax-dts-"));
   try {
     const file = path.join(dir, "consumer.ts");
@@ -71,6 +71,11 @@ test("the shipped .d.ts files compile under TypeScript 5.0, for both entry point
        export { y, out };
       `
     );
+    // The Trax habits of test/types (layer call types, modes as strings, inspection paths,
+    // and its @ts-expect-error lines), against the shipped declarations.
+    const habits = readFileSync(path.join(root, "test", "types", "trax-habits.ts"), "utf8").replace(/"\.\.\/\.\.\/src"/g, '"trax-ts"');
+    assert.ok(habits.includes('from "trax-ts"'));
+    writeFileSync(path.join(dir, "habits.ts"), habits);
     const tsc = require.resolve("typescript-5.0/bin/tsc");
     const version = JSON.parse(readFileSync(path.join(path.dirname(tsc), "..", "package.json"), "utf8")).version;
     assert.match(version, /^5\.0\./);
@@ -80,7 +85,7 @@ test("the shipped .d.ts files compile under TypeScript 5.0, for both entry point
       path.join(dir, "tsconfig.json"),
       `{"compilerOptions": {"strict": true, "noEmit": true, "module": "commonjs", "moduleResolution": "node", "target": "es2019",
         "skipLibCheck": false, "types": ["node"], "typeRoots": [${JSON.stringify(path.join(root, "node_modules", "@types"))}],
-        "baseUrl": ".", "paths": ${paths}}, "files": ["consumer.ts"]}`
+        "baseUrl": ".", "paths": ${paths}}, "files": ["consumer.ts", "habits.ts"]}`
     );
     let output = "";
     try {

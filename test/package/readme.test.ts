@@ -7,6 +7,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -41,6 +42,19 @@ test("the quick start runs and prints what its comments say", () => {
   assert.ok(expected.length >= 2, "the quick start states what it prints");
   const lines = out.trim().split("\n").map((l) => l.trim());
   assert.equal(lines.slice(0, expected.length).map((l) => l.replace(/\s+/g, " ")), expected.map((e) => e.replace(/\s+/g, " ")));
+});
+
+test("outside the checkout, the README's `npx --prefix <checkout> trax-ts` finds the command (no registry lookup)", () => {
+  const readme = readFileSync(path.join(root, "README.md"), "utf8");
+  assert.match(readme, /npx --prefix \/path\/to\/trax-ts trax-ts repl/);
+  const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string; bin: Record<string, string> };
+  assert.ok(pkg.bin["trax-ts"], "package.json names the trax-ts command in bin");
+  const out = execFileSync("npx", ["--offline", "--prefix", root, "trax-ts", "--version"], {
+    cwd: os.tmpdir(),
+    env: { ...process.env, TRAX_QUIET: "1" },
+    encoding: "utf8",
+  });
+  assert.is(out.trim(), pkg.version);
 });
 
 test.run();

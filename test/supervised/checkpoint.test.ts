@@ -69,6 +69,7 @@ test("a child killed (SIGKILL) while saving checkpoints in a loop leaves a loada
       outputDir: dir,
       progress: "none",
     });
+    assert.is(readdirSync(dir).filter((f) => f.endsWith("_tmp_")).length, 0, `${mode}: the new loop removed the killed save's temporary file`);
     if (mode === "random") assert.ok(loop.step === last || loop.step === last + 1, `loaded step ${loop.step}; the child reported ${saved.join(",")}`);
     else assert.is(loop.step, 2, `${mode}: the previous checkpoint`);
     const loaded = loop.step;

@@ -251,12 +251,21 @@ test("two train tasks alternate (each with its optimizer); a multi-task run resu
 
 test("progress 'bar' runs (cli-progress) and a second run while running is refused", async () => {
   const loop = Loop(mlp(), TrainTask(() => blobs(32), tl.CrossEntropyLoss(), opt.SGD({ learningRate: 0.1 })), { progress: "bar" });
-  let second: Promise<unknown> | null = null;
+  // The refusal is caught at once (a handler attached in the same tick), so no
+  // unhandled rejection whatever the first run yields to the event loop meanwhile.
+  let refusal: Promise<Error | null> | null = null;
   loop.onStep(({ step }) => {
-    if (step === 2) second = loop.run(1);
+    if (step === 2) {
+      refusal = loop.run(1).then(() => null, (e: Error) => e);
+      // Make the first run yield to the event loop after this step, as it does on a busy machine.
+      const t0 = Date.now();
+      while (Date.now() - t0 < 30) { /* busy */ }
+    }
   });
   await loop.run(3);
-  await second!.then(() => assert.unreachable("second run"), (e: Error) => assert.match(e.message, /already running/));
+  const e = await refusal!;
+  assert.ok(e !== null, "the second run must be refused");
+  assert.match(e!.message, /already running/);
   assert.is(loop.step, 3);
   assert.throws(() => Loop(mlp(), TrainTask(() => blobs(32), tl.CrossEntropyLoss(), opt.SGD()), { progress: "fancy" as "bar" }), /progress must be/);
   loop.dispose();

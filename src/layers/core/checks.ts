@@ -21,6 +21,54 @@ export function assertFloat(layer: string, x: tf.Tensor | ShapeDtype): void {
 }
 
 /**
+ * The dtype JAX's promotion gives for operands of these dtypes (among the
+ * dtypes tfjs has): float32 if any is float32, else int32 if any is int32,
+ * else bool. Strings and complex numbers are refused, as JAX refuses them.
+ *
+ * @example
+ * ```ts
+ * resultDtype("Dense", "int32", "int32"); // "int32"
+ * resultDtype("Dense", "int32", "float32"); // "float32"
+ * ```
+ */
+export function resultDtype(layer: string, ...dtypes: tf.DataType[]): "float32" | "int32" | "bool" {
+  for (const d of dtypes) {
+    if (d !== "float32" && d !== "int32" && d !== "bool") throw new TypeError(`${layer} needs numeric input (float32, int32 or bool); got ${d}`);
+  }
+  if (dtypes.includes("float32")) return "float32";
+  return dtypes.includes("int32") ? "int32" : "bool";
+}
+
+/**
+ * `x` as an inexact (float32) tensor, as JAX promotes integer and boolean
+ * inputs of functions that need floats (`exp`, `tanh`, means, dot with float
+ * weights); a float32 `x` is returned as is. Strings and complex are refused.
+ *
+ * @example
+ * ```ts
+ * toInexact("Sigmoid", tf.tensor([1, 2], [2], "int32")).dtype; // "float32"
+ * ```
+ */
+export function toInexact(layer: string, x: tf.Tensor): tf.Tensor {
+  if (x.dtype === "float32") return x;
+  resultDtype(layer, x.dtype);
+  return x.cast("float32");
+}
+
+/**
+ * Throws unless the input signature (or tensor) holds numbers or booleans,
+ * which a layer that promotes integers to float32 accepts.
+ *
+ * @example
+ * ```ts
+ * assertPromotable("Dense", new ShapeDtype([2, 3], "int32")); // passes
+ * ```
+ */
+export function assertPromotable(layer: string, x: tf.Tensor | ShapeDtype): void {
+  resultDtype(layer, x.dtype);
+}
+
+/**
  * Throws unless `x` holds numbers (float32 or int32), not bool, string or complex.
  *
  * @example
@@ -91,9 +139,10 @@ export function pyShape(shape: readonly number[]): string {
  * checkMode("Dropout", "test"); // throws: Dropout: mode must be "train", "eval" or "predict"; got "test"
  * ```
  */
-export function checkMode(layer: string, mode: string): void {
-  if (mode !== "train" && mode !== "eval" && mode !== "predict") {
-    throw new Error(`${layer}: mode must be "train", "eval" or "predict"; got ${JSON.stringify(mode)}`);
+export function checkMode(layer: string, mode: string, allowed: readonly string[] = ["train", "eval", "predict"]): void {
+  if (typeof mode !== "string" || !allowed.includes(mode)) {
+    const list = allowed.map((m) => JSON.stringify(m));
+    throw new Error(`${layer}: mode must be ${list.slice(0, -1).join(", ")} or ${list[list.length - 1]}; got ${JSON.stringify(mode)}`);
   }
 }
 

@@ -6,7 +6,9 @@ import { tf } from "../../backend/tf";
 import * as random from "../../fastmath/random";
 import { Layer } from "../base";
 import { callable } from "../callable";
-import { assertFloat, checkMode, normalizeAxis } from "./checks";
+import { checkMode, normalizeAxis, toInexact } from "./checks";
+import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /** Options of {@link Dropout}. */
 export interface DropoutOptions {
@@ -14,8 +16,8 @@ export interface DropoutOptions {
   rate?: number;
   /** Axes on which the mask is shared (size 1 in the mask, broadcast); default none. */
   sharedAxes?: readonly number[] | null;
-  /** `"train"` (default) drops; `"eval"` and `"predict"` pass inputs through. */
-  mode?: "train" | "eval" | "predict";
+  /** `"train"` (default) drops; `"eval"`, `"predict"` and `"viz"` (an attention mode) pass inputs through. */
+  mode?: ModeLike<"train" | "eval" | "predict" | "viz">;
 }
 
 class DropoutLayer extends Layer {
@@ -30,7 +32,7 @@ class DropoutLayer extends Layer {
       throw new Error(`Dropout rate must be in [0, 1); got ${rate}`);
     }
     const mode = options.mode ?? "train";
-    checkMode("Dropout", mode);
+    checkMode("Dropout", mode, ["train", "eval", "predict", "viz"]);
     const shared = options.sharedAxes ?? [];
     if (!Array.isArray(shared) || shared.some((a) => !Number.isInteger(a))) {
       throw new Error(`Dropout sharedAxes must be an array of integer axes; got ${JSON.stringify(shared)}`);
@@ -44,7 +46,7 @@ class DropoutLayer extends Layer {
     if (this._mode !== "train") return x;
     const rate = this._initialRate;
     if (rate === 0) return x;
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     const maskShape = [...x.shape];
     for (const a of this._sharedAxes) maskShape[normalizeAxis(`${this.name} sharedAxes`, a, x.rank)] = 1;
     const keepProb = 1 - rate;
@@ -75,5 +77,10 @@ class DropoutLayer extends Layer {
  * tl.Dropout({ rate: 0.5, sharedAxes: [0] }); // one mask for the whole batch
  * ```
  */
-export const Dropout = callable(DropoutLayer, "Dropout");
+export const Dropout = callable<typeof DropoutLayer, tf.Tensor>(DropoutLayer, "Dropout", {
+  positional: [],
+  options: optionKeys<DropoutOptions>({
+    rate: true, sharedAxes: true, mode: true,
+  }),
+});
 export type Dropout = DropoutLayer;

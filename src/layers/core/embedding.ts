@@ -9,6 +9,7 @@ import { callable } from "../callable";
 import { ScaledInitializer } from "../initializers";
 import type { Initializer } from "../initializers";
 import { initializerResult } from "./checks";
+import { optionKeys } from "../arg-check";
 
 /**
  * `table[ids]` (rows of a 2-D table) with a gradient that scatters (and sums)
@@ -109,6 +110,11 @@ class EmbeddingLayer extends Layer {
  * embed(tf.tensor([1, 2, 3, 4], [4], "int32")).shape; // [4, 32]
  * ```
  */
-export const Embedding = callable(EmbeddingLayer, "Embedding");
+export const Embedding = callable<typeof EmbeddingLayer, tf.Tensor>(EmbeddingLayer, "Embedding", {
+  positional: ["vocabSize", "dFeature"],
+  options: optionKeys<EmbeddingOptions>({
+    useBfloat16: true, kernelInitializer: true,
+  }),
+});
 export type Embedding = EmbeddingLayer;
 

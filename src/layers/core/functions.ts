@@ -6,7 +6,9 @@
 import { tf } from "../../backend/tf";
 import { Fn } from "../base";
 import type { PureLayer } from "../base";
-import { assertFloat, assertNumeric, normalizeAxes, normalizeAxis } from "./checks";
+import { assertNumeric, normalizeAxes, normalizeAxis } from "./checks";
+import { withArgs, optionKeys } from "../arg-check";
+import { toInexact } from "./checks";
 
 /** An axis option: one axis, several, or `null` for all. */
 export type AxisArg = number | readonly number[] | null;
@@ -29,7 +31,12 @@ export interface FlattenOptions {
  * tl.Flatten({ nAxesToKeep: 3 })(tf.ones([1, 2, 3, 4, 5])).shape; // [1, 2, 3, 20]
  * ```
  */
-export function Flatten(options: FlattenOptions = {}): PureLayer {
+export const Flatten = withArgs("Flatten", {
+  positional: [],
+  options: optionKeys<FlattenOptions>({
+    nAxesToKeep: true,
+  }),
+}, function Flatten(options: FlattenOptions = {}): PureLayer {
   const n = options.nAxesToKeep ?? 1;
   if (!Number.isInteger(n) || n < 0) throw new Error(`Flatten needs a non-negative integer nAxesToKeep; got ${n}`);
   return Fn(`Flatten_keep${n}`, (x: tf.Tensor) => {
@@ -38,7 +45,7 @@ export function Flatten(options: FlattenOptions = {}): PureLayer {
     }
     return x.reshape([...x.shape.slice(0, n), -1]);
   });
-}
+});
 
 /** Options of the layers that work along one axis. */
 export interface AxisOptions {
@@ -61,14 +68,19 @@ function logSumExpKeep(x: tf.Tensor, axis: number): tf.Tensor {
  * tl.LogSoftmax()(tf.tensor([[2, 1, -10]])); // [[-0.313, -1.313, -12.313]]
  * ```
  */
-export function LogSoftmax(options: AxisOptions = {}): PureLayer {
+export const LogSoftmax = withArgs("LogSoftmax", {
+  positional: [],
+  options: optionKeys<AxisOptions>({
+    axis: true,
+  }),
+}, function LogSoftmax(options: AxisOptions = {}): PureLayer {
   const axis = options.axis ?? -1;
   return Fn("LogSoftmax", (x: tf.Tensor) => {
-    assertFloat("LogSoftmax", x);
+    x = toInexact("LogSoftmax", x);
     const a = normalizeAxis("LogSoftmax", axis, x.rank);
     return tf.sub(x, logSumExpKeep(x, a));
   });
-}
+});
 
 /**
  * A layer that computes `log(sum(exp(x)))` along one axis, keeping it (size 1).
@@ -80,13 +92,18 @@ export function LogSoftmax(options: AxisOptions = {}): PureLayer {
  * tl.LogSumExp()(tf.tensor([[0, 0]])); // [[0.693]]
  * ```
  */
-export function LogSumExp(options: AxisOptions = {}): PureLayer {
+export const LogSumExp = withArgs("LogSumExp", {
+  positional: [],
+  options: optionKeys<AxisOptions>({
+    axis: true,
+  }),
+}, function LogSumExp(options: AxisOptions = {}): PureLayer {
   const axis = options.axis ?? -1;
   return Fn("LogSumExp", (x: tf.Tensor) => {
-    assertFloat("LogSumExp", x);
+    x = toInexact("LogSumExp", x);
     return logSumExpKeep(x, normalizeAxis("LogSumExp", axis, x.rank));
   });
-}
+});
 
 /**
  * A layer that applies softmax along one axis: `exp(logSoftmax(x))`.
@@ -98,14 +115,19 @@ export function LogSumExp(options: AxisOptions = {}): PureLayer {
  * tl.Softmax()(tf.tensor([[2, 1, -10]])); // [[0.731, 0.269, 0.0000045]]
  * ```
  */
-export function Softmax(options: AxisOptions = {}): PureLayer {
+export const Softmax = withArgs("Softmax", {
+  positional: [],
+  options: optionKeys<AxisOptions>({
+    axis: true,
+  }),
+}, function Softmax(options: AxisOptions = {}): PureLayer {
   const axis = options.axis ?? -1;
   return Fn("Softmax", (x: tf.Tensor) => {
-    assertFloat("Softmax", x);
+    x = toInexact("Softmax", x);
     const a = normalizeAxis("Softmax", axis, x.rank);
     return tf.exp(tf.sub(x, logSumExpKeep(x, a)));
   });
-}
+});
 
 /**
  * A layer that converts its input to float32 (bool becomes 0/1).
@@ -117,12 +139,12 @@ export function Softmax(options: AxisOptions = {}): PureLayer {
  * tl.ToFloat()(tf.tensor([1, 2], [2], "int32")).dtype; // "float32"
  * ```
  */
-export function ToFloat(): PureLayer {
+export const ToFloat = withArgs("ToFloat", { positional: [], options: [] }, function ToFloat(): PureLayer {
   return Fn("ToFloat", (x: tf.Tensor) => {
     if (x.dtype === "string" || x.dtype === "complex64") throw new TypeError(`ToFloat cannot convert ${x.dtype} to float32`);
     return x.dtype === "float32" ? x : x.toFloat();
   });
-}
+});
 
 /** Options of the reducing layers {@link Mean}, {@link Min}, {@link Max}. */
 export interface ReduceOptions {
@@ -159,10 +181,15 @@ function reducer(name: string, axis: AxisArg, keepdims: boolean, op: (x: tf.Tens
  * tl.Mean({ axis: null })(tf.tensor([[3, 5], [2, 6]])); // 4
  * ```
  */
-export function Mean(options: ReduceOptions = {}): PureLayer {
+export const Mean = withArgs("Mean", {
+  positional: [],
+  options: optionKeys<ReduceOptions>({
+    axis: true, keepdims: true,
+  }),
+}, function Mean(options: ReduceOptions = {}): PureLayer {
   const axis = options.axis === undefined ? -1 : options.axis;
   return reducer("Mean", axis, options.keepdims ?? false, (x, a, k) => tf.mean(x.toFloat(), a, k));
-}
+});
 
 /**
  * A layer that takes the minimum along an axis.
@@ -174,10 +201,15 @@ export function Mean(options: ReduceOptions = {}): PureLayer {
  * tl.Min()(tf.tensor([[3, 5], [2, 6]])); // [3, 2]
  * ```
  */
-export function Min(options: ReduceOptions = {}): PureLayer {
+export const Min = withArgs("Min", {
+  positional: [],
+  options: optionKeys<ReduceOptions>({
+    axis: true, keepdims: true,
+  }),
+}, function Min(options: ReduceOptions = {}): PureLayer {
   const axis = options.axis === undefined ? -1 : options.axis;
   return reducer("Min", axis, options.keepdims ?? false, (x, a, k) => tf.min(x, a, k));
-}
+});
 
 /**
  * A layer that takes the maximum along an axis.
@@ -189,10 +221,15 @@ export function Min(options: ReduceOptions = {}): PureLayer {
  * tl.Max({ axis: 0 })(tf.tensor([[3, 5], [2, 6]])); // [3, 6]
  * ```
  */
-export function Max(options: ReduceOptions = {}): PureLayer {
+export const Max = withArgs("Max", {
+  positional: [],
+  options: optionKeys<ReduceOptions>({
+    axis: true, keepdims: true,
+  }),
+}, function Max(options: ReduceOptions = {}): PureLayer {
   const axis = options.axis === undefined ? -1 : options.axis;
   return reducer("Max", axis, options.keepdims ?? false, (x, a, k) => tf.max(x, a, k));
-}
+});
 
 /**
  * A layer that sums along an axis, or all values (the default).
@@ -205,10 +242,15 @@ export function Max(options: ReduceOptions = {}): PureLayer {
  * tl.Sum({ axis: -1 })(tf.tensor([[3, 5], [2, 6]])); // [8, 8]
  * ```
  */
-export function Sum(options: SumOptions = {}): PureLayer {
+export const Sum = withArgs("Sum", {
+  positional: [],
+  options: optionKeys<SumOptions>({
+    axis: true, keepdims: true,
+  }),
+}, function Sum(options: SumOptions = {}): PureLayer {
   const axis = options.axis === undefined ? null : options.axis;
   return reducer("Sum", axis, options.keepdims ?? false, (x, a, k) => tf.sum(x, a, k));
-}
+});
 
 /** Options of {@link ThresholdToBinary}. */
 export interface ThresholdOptions {
@@ -226,13 +268,18 @@ export interface ThresholdOptions {
  * tl.ThresholdToBinary()(tf.tensor([0.3, 0.5, 0.51])); // [0, 0, 1]
  * ```
  */
-export function ThresholdToBinary(options: ThresholdOptions = {}): PureLayer {
+export const ThresholdToBinary = withArgs("ThresholdToBinary", {
+  positional: [],
+  options: optionKeys<ThresholdOptions>({
+    threshold: true,
+  }),
+}, function ThresholdToBinary(options: ThresholdOptions = {}): PureLayer {
   const threshold = options.threshold ?? 0.5;
   return Fn("ThresholdToBinary", (x: tf.Tensor) => {
     assertNumeric("ThresholdToBinary", x);
     return tf.greater(x.toFloat(), threshold).toInt();
   });
-}
+});
 
 /**
  * A layer that returns the index of the largest value along an axis (int32).
@@ -244,13 +291,18 @@ export function ThresholdToBinary(options: ThresholdOptions = {}): PureLayer {
  * tl.ArgMax()(tf.tensor([[0.1, 0.9, 0.2], [0.22, 0.11, 0.99]])); // [1, 2]
  * ```
  */
-export function ArgMax(options: AxisOptions = {}): PureLayer {
+export const ArgMax = withArgs("ArgMax", {
+  positional: [],
+  options: optionKeys<AxisOptions>({
+    axis: true,
+  }),
+}, function ArgMax(options: AxisOptions = {}): PureLayer {
   const axis = options.axis ?? -1;
   return Fn("ArgMax", (x: tf.Tensor) => {
     assertNumeric("ArgMax", x);
     return tf.argMax(x, normalizeAxis("ArgMax", axis, x.rank));
   });
-}
+});
 
 /**
  * A layer that negates its input element-wise.
@@ -262,12 +314,12 @@ export function ArgMax(options: AxisOptions = {}): PureLayer {
  * tl.Negate()(tf.tensor([1, -2])); // [-1, 2]
  * ```
  */
-export function Negate(): PureLayer {
+export const Negate = withArgs("Negate", { positional: [], options: [] }, function Negate(): PureLayer {
   return Fn("Negate", (x: tf.Tensor) => {
     assertNumeric("Negate", x);
     return tf.neg(x);
   });
-}
+});
 
 const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
   value: x.clone(),
@@ -284,6 +336,9 @@ const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
  * tl.StopGradient()(tf.tensor([[3, 5], [2, 6]])); // [[3, 5], [2, 6]]
  * ```
  */
-export function StopGradient(): PureLayer {
+export const StopGradient = withArgs("StopGradient", {
+  positional: [],
+  options: [],
+}, function StopGradient(): PureLayer {
   return Fn("StopGradient", (x: tf.Tensor) => (x.dtype === "float32" ? stopGradient(x) : x));
-}
+});

@@ -9,7 +9,9 @@ import { Layer } from "../base";
 import { callable } from "../callable";
 import { GlorotUniformInitializer, RandomNormalInitializer } from "../initializers";
 import type { Initializer } from "../initializers";
-import { assertFloat, initializerResult } from "./checks";
+import { initializerResult } from "./checks";
+import { optionKeys } from "../arg-check";
+import { assertPromotable, toInexact } from "./checks";
 
 /** Padding of {@link LocallyConnected1d}: drop the edges, pad with zeros, or wrap around. */
 export type LocalPadding = "VALID" | "SAME" | "WRAP";
@@ -58,7 +60,7 @@ class LocallyConnected1dLayer extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertFloat(this.name, x);
+    x = toInexact(this.name, x);
     let w: tf.Tensor;
     let b: tf.Tensor | null = null;
     if (this._useBias) {
@@ -103,7 +105,7 @@ class LocallyConnected1dLayer extends Layer {
 
   initWeightsAndState(inputSignature: ShapeDtype): void {
     if (!(inputSignature instanceof ShapeDtype)) throw new Error(`${this.name} takes one input`);
-    assertFloat(this.name, inputSignature);
+    assertPromotable(this.name, inputSignature);
     if (inputSignature.rank < 2) throw new Error(`${this.name} needs inputs of shape (..., length, depth); got rank ${inputSignature.rank}`);
     const [n, d] = inputSignature.shape.slice(-2);
     const nOut = this.outLength(n);
@@ -133,5 +135,10 @@ class LocallyConnected1dLayer extends Layer {
  * lc(tf.ones([3, 2])).shape; // [3, 6]
  * ```
  */
-export const LocallyConnected1d = callable(LocallyConnected1dLayer, "LocallyConnected1d");
+export const LocallyConnected1d = callable(LocallyConnected1dLayer, "LocallyConnected1d", {
+  positional: ["filters", "kernelSize"],
+  options: optionKeys<LocallyConnected1dOptions>({
+    kernelInitializer: true, biasInitializer: true, useBias: true, padding: true,
+  }),
+});
 export type LocallyConnected1d = LocallyConnected1dLayer;

@@ -10,6 +10,11 @@ import { ShapeDtype } from "../../shapes";
 import { Layer, PureLayer } from "../base";
 import { callable } from "../callable";
 import { pyShape } from "./checks";
+import { withArgs, optionKeys } from "../arg-check";
+import { inAbstractEvaluation } from "../abstract-eval";
+import { IMAGE_GROUPS, Summaries } from "./summary-values";
+
+export type { Summaries } from "./summary-values";
 
 /** Options of {@link PrintShape}. */
 export interface PrintShapeOptions {
@@ -24,7 +29,9 @@ export interface PrintShapeOptions {
  * returns them unchanged, exactly as Trax prints them:
  * `PrintShape: <msg>: [(2, 3)[float32], (2,)[int32]]`.
  *
- * Inputs: `nIn` tensors of any shape; outputs: the same tensors.
+ * Inputs: `nIn` tensors of any shape; outputs: the same tensors. It prints
+ * once per real call: not while a first call initializes the model, nor when
+ * shapes are only inferred (`outputSignature`, showing a model).
  *
  * @example
  * ```ts
@@ -32,18 +39,25 @@ export interface PrintShapeOptions {
  * model(tf.ones([2, 3])); // prints "PrintShape: after dense: [(2, 4)[float32]]"
  * ```
  */
-export function PrintShape(options: PrintShapeOptions = {}): PureLayer {
+export const PrintShape = withArgs("PrintShape", {
+  positional: [],
+  options: optionKeys<PrintShapeOptions>({
+    nIn: true, msg: true,
+  }),
+}, function PrintShape(options: PrintShapeOptions = {}): PureLayer {
   const nIn = options.nIn ?? 1;
   const msg = options.msg ?? "";
   if (!Number.isInteger(nIn) || nIn < 0) throw new Error(`PrintShape needs a non-negative integer nIn; got ${nIn}`);
   const format = (x: tf.Tensor) => `${pyShape(x.shape)}[${x.dtype}]`;
   const fwd = (xs: tf.Tensor | tf.Tensor[]) => {
-    const shapesAndDtypes = nIn === 1 ? format(xs as tf.Tensor) : (xs as tf.Tensor[]).map(format).join(", ");
-    console.log(`PrintShape: ${msg}: [${shapesAndDtypes}]`);
+    if (!inAbstractEvaluation()) {
+      const shapesAndDtypes = nIn === 1 ? format(xs as tf.Tensor) : (xs as tf.Tensor[]).map(format).join(", ");
+      console.log(`PrintShape: ${msg}: [${shapesAndDtypes}]`);
+    }
     return xs;
   };
   return PureLayer(fwd, { nIn, nOut: nIn, name: `PrintShape_${nIn}` });
-}
+});
 
 /** Options of {@link SummaryScalar}. */
 export interface SummaryScalarOptions {
@@ -95,7 +109,12 @@ class SummaryScalarLayer extends Layer {
  * (s.state as tf.Tensor).arraySync(); // 4
  * ```
  */
-export const SummaryScalar = callable(SummaryScalarLayer, "SummaryScalar");
+export const SummaryScalar = callable(SummaryScalarLayer, "SummaryScalar", {
+  positional: ["name"],
+  options: optionKeys<SummaryScalarOptions>({
+    aggregationFun: true,
+  }),
+});
 export type SummaryScalar = SummaryScalarLayer;
 
 /** Options of {@link SummaryImage}. */
@@ -195,23 +214,30 @@ function checkBatch(layer: string, shapes: readonly (readonly number[])[]): numb
  * (s.state as tf.Tensor[]).length; // 2 images of (28, 28)
  * ```
  */
-export const SummaryImage = callable(SummaryImageLayer, "SummaryImage");
+export const SummaryImage = callable(SummaryImageLayer, "SummaryImage", {
+  positional: ["name", "nIn"],
+  options: optionKeys<SummaryImageOptions>({
+    numSummaries: true, recoverFn: true,
+  }),
+});
 export type SummaryImage = SummaryImageLayer;
 
 /**
  * The summaries a model's `SummaryScalar` and `SummaryImage` layers hold, by
  * Trax's state keys: `summary_<name>` for a scalar, `summary_<name><s>` for
- * image `s`. The tensors are the layers' own state: read them, don't dispose them.
+ * image `s`. The result reads like an object of tensors and shows as a view
+ * (the scalars as a table, the images as pictures). The tensors are the
+ * layers' own state: read them, don't dispose them.
  *
  * @example
  * ```ts
  * const model = tl.Serial(tl.Dense(2), tl.SummaryScalar("act"));
  * model(tf.ones([3, 4]));
- * tl.collectSummaries(model); // { summary_act: <scalar tensor> }
+ * tl.collectSummaries(model); // shows "summary_act  0.123"; .summary_act is the scalar tensor
  * ```
  */
-export function collectSummaries(layer: Layer): Record<string, tf.Tensor> {
-  const out: Record<string, tf.Tensor> = {};
+export function collectSummaries(layer: Layer): Summaries {
+  const out = new Summaries();
   const seen = new Set<Layer>();
   const visit = (l: Layer) => {
     if (seen.has(l)) return;
@@ -219,10 +245,12 @@ export function collectSummaries(layer: Layer): Record<string, tf.Tensor> {
     if (l instanceof SummaryScalarLayer) {
       if (l.state instanceof tf.Tensor) out[l.summaryName] = l.state;
     } else if (l instanceof SummaryImageLayer) {
-      const st = l.state;
-      if (Array.isArray(st)) st.forEach((img, s) => {
-        if (img instanceof tf.Tensor) out[l.summaryName + String(s)] = img;
-      });
+      const st = l.state as unknown;
+      if (Array.isArray(st)) {
+        const images = st.filter((img): img is tf.Tensor => img instanceof tf.Tensor);
+        images.forEach((img, s) => (out[l.summaryName + String(s)] = img));
+        if (images.length > 0) out[IMAGE_GROUPS].push([l.summaryName, images]);
+      }
     }
     l.sublayers.forEach(visit);
   };

@@ -9,6 +9,7 @@ import { Layer } from "../base";
 import { callable } from "../callable";
 import type { Initializer } from "../initializers";
 import { initializerResult, pyShape } from "./checks";
+import { optionKeys } from "../arg-check";
 
 function checkShape(layer: string, shape: readonly number[]): number[] {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
@@ -66,7 +67,12 @@ class WeightsLayer extends Layer {
  * bias([]).shape; // [5, 10, 3]
  * ```
  */
-export const Weights = callable(WeightsLayer, "Weights");
+export const Weights = callable(WeightsLayer, "Weights", {
+  positional: ["initializer"],
+  options: optionKeys<WeightsOptions>({
+    shape: true, useBfloat16: true,
+  }),
+});
 export type Weights = WeightsLayer;
 
 /** Options of {@link RandomUniform}. */
@@ -114,5 +120,10 @@ class RandomUniformLayer extends Layer {
  * tl.RandomUniform({ minVal: 1, maxVal: 2, shape: [1000] })([]); // values in [1, 2)
  * ```
  */
-export const RandomUniform = callable(RandomUniformLayer, "RandomUniform");
+export const RandomUniform = callable(RandomUniformLayer, "RandomUniform", {
+  positional: [],
+  options: optionKeys<RandomUniformOptions>({
+    minVal: true, maxVal: true, shape: true, dtype: true, sync: true,
+  }),
+});
 export type RandomUniform = RandomUniformLayer;

@@ -14,6 +14,8 @@ import { RandomNormalInitializer } from "../initializers";
 import type { Initializer } from "../initializers";
 import { checkMode } from "./self-attention";
 import type { EfficientAttentionMode } from "./efficient-attention-base";
+import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /** Options of {@link AxialPositionalEncoding}. */
 export interface AxialPositionalEncodingOptions {
@@ -28,7 +30,7 @@ export interface AxialPositionalEncodingOptions {
   /** Axes of the `(batch, ...shape, d)` embedding along which the dropout mask is shared (default none). */
   dropoutBroadcastDims?: number[];
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
 }
 
 class AxialPositionalEncodingLayer extends Layer {
@@ -112,5 +114,10 @@ class AxialPositionalEncodingLayer extends Layer {
  * ape(tf.zeros([1, 12, 8])).shape; // [1, 12, 8]
  * ```
  */
-export const AxialPositionalEncoding = callable(AxialPositionalEncodingLayer, "AxialPositionalEncoding");
+export const AxialPositionalEncoding = callable(AxialPositionalEncodingLayer, "AxialPositionalEncoding", {
+  positional: [],
+  options: optionKeys<AxialPositionalEncodingOptions>({
+    shape: true, dEmbs: true, kernelInitializer: true, dropout: true, dropoutBroadcastDims: true, mode: true,
+  }),
+});
 export type AxialPositionalEncoding = AxialPositionalEncodingLayer;

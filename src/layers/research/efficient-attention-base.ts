@@ -7,12 +7,15 @@
 import { tf } from "../../backend/tf";
 import * as random from "../../fastmath/random";
 import type { PRNGKey } from "../../fastmath/random";
-import { isTensor, nestedMap, treeFlatten } from "../../fastmath/tree";
+import { isTensor, nestedMap, treeFlatten, treeUnflatten } from "../../fastmath/tree";
 import type { Nested } from "../../fastmath/tree";
 import { ShapeDtype } from "../../shapes";
 import type { Signature } from "../../shapes";
 import { Layer } from "../base";
 import type { State, Weights } from "../base";
+import { callable } from "../callable";
+import { vjp } from "../../fastmath/grad";
+import { optionKeys } from "../arg-check";
 
 /** Layer modes. */
 export type EfficientAttentionMode = "train" | "eval" | "predict";
@@ -22,9 +25,11 @@ export interface EfficientAttentionBaseOptions {
   /** Number of inputs (default 1). */
   nIn?: number;
   /**
-   * Heads computed in parallel, as in Trax: null (default) all at once; it must
-   * be a multiple or a fraction of `nHeads`. trax-ts always computes all
-   * examples and heads in one batched pass, so this only validates.
+   * Heads computed together in the backward pass, as in Trax: null (default)
+   * all at once; it must be a multiple or a fraction of `nHeads`. The
+   * forward and the backward (which recomputes the forward) run one group
+   * of heads at a time and free each group's work before the next, so `1`
+   * bounds the peak memory of a call or a gradient by one head's attention.
    */
   nParallelHeads?: number | null;
   /** Fast inference: keep a cache of past inputs (self-attention only; default false). */
@@ -33,7 +38,7 @@ export interface EfficientAttentionBaseOptions {
   predictMemLen?: number | null;
   /** Positions dropped from the cache when it is full. */
   predictDropLen?: number | null;
-  /** Accepted for Trax compatibility; has no effect (there is no XLA loop to avoid). */
+  /** Accepted for Trax compatibility; has no effect (the head groups are always a JavaScript loop). */
   usePythonLoop?: boolean;
   /** Run the readable per-example, per-head reference loop instead of the batched pass (default false). */
   useReferenceCode?: boolean;
@@ -53,6 +58,11 @@ export interface HeadContext {
   qStart?: number;
   /** In fast inference, how many new queries. */
   qLen?: number;
+  /**
+   * True in the backward pass: `state` is the state the forward returned, and
+   * what it stored (LSH's buckets) is to be reused rather than recomputed.
+   */
+  reuseState?: boolean;
 }
 
 /** Validates the Trax parallel-heads setting. */
@@ -105,7 +115,7 @@ export function sliceTree(tree: unknown, i: number): Nested<tf.Tensor> {
  * new MyAttention(2)(tf.ones([1, 3, 4])).shape; // [1, 3, 4]
  * ```
  */
-export class EfficientAttentionBase extends Layer {
+class EfficientAttentionBaseLayer extends Layer {
   /** @internal */ _nHeads: number;
   /** @internal */ _nParallelHeads: number | null;
   /** @internal */ _incremental: boolean;
@@ -203,6 +213,144 @@ export class EfficientAttentionBase extends Layer {
     return [tf.stack(outs, 0), (hasState ? stackTrees(newStates) : ctx.state) as State];
   }
 
+  /** Heads per group: `nParallelHeads` (at most `nHeads`), or all heads. */
+  private headsPerGroup(): number {
+    return Math.min(this._nParallelHeads ?? this._nHeads, this._nHeads);
+  }
+
+  /** The state rows `b * nHeads + h` of heads `[h0, h0 + g)`, for every example. */
+  private groupRows(batch: number, h0: number, g: number): tf.Tensor {
+    const rows: number[] = [];
+    for (let b = 0; b < batch; b++) for (let h = h0; h < h0 + g; h++) rows.push(b * this._nHeads + h);
+    return tf.tensor1d(rows, "int32");
+  }
+
+  /** `forwardBatched` on heads `[h0, h0 + g)` only: their weights and state rows. */
+  private forwardGroup(xs: tf.Tensor[], ctx: HeadContext, h0: number, g: number): [tf.Tensor, State] {
+    const rows = this.groupRows(xs[0].shape[0], h0, g);
+    const weights = nestedMap(ctx.weights as Nested<unknown>, (w) => (isTensor(w) ? w.slice([h0], [g, ...w.shape.slice(1)]) : w)) as unknown as Weights;
+    const state = nestedMap(ctx.state as Nested<unknown>, (t) => (isTensor(t) ? tf.gather(t, rows, 0) : t)) as unknown as State;
+    const saved = this._nHeads;
+    this._nHeads = g;
+    try {
+      return this.forwardBatched(xs, { ...ctx, weights, state });
+    } finally {
+      this._nHeads = saved;
+    }
+  }
+
+  /**
+   * The forward one group of `nParallelHeads` heads at a time (all at once
+   * when unset), as Trax's `forward_and_or_backward`: each group's work is
+   * freed before the next, head outputs are summed and the groups' state rows
+   * put back in `b * nHeads + h` order.
+   */
+  private forwardInGroups(xs: tf.Tensor[], ctx: HeadContext): [tf.Tensor, State] {
+    const group = this.headsPerGroup();
+    if (group >= this._nHeads) return this.forwardBatched(xs, ctx);
+    const batch = xs[0].shape[0];
+    let total: tf.Tensor | null = null;
+    const states: tf.Tensor[][] = [];
+    let stateTree: State = ctx.state;
+    for (let h0 = 0; h0 < this._nHeads; h0 += group) {
+      const g = Math.min(group, this._nHeads - h0);
+      const [out, leaves] = tf.tidy(() => {
+        const [o, st] = this.forwardGroup(xs, ctx, h0, g);
+        stateTree = st;
+        const ls = treeFlatten(st as Nested<unknown>).filter(isTensor);
+        return [o, ls.map((t) => t.reshape([batch, g, ...t.shape.slice(1)]))] as unknown as tf.TensorContainer;
+      }) as unknown as [tf.Tensor, tf.Tensor[]];
+      if (total === null) total = out;
+      else {
+        const sum: tf.Tensor = total.add(out);
+        total.dispose();
+        out.dispose();
+        total = sum;
+      }
+      states.push(leaves);
+    }
+    if (states[0].length === 0) return [total as tf.Tensor, ctx.state];
+    const merged = states[0].map((_, k) => {
+      const parts = states.map((ls) => ls[k]);
+      const whole = tf.concat(parts, 1);
+      tf.dispose(parts);
+      const flat = whole.reshape([batch * this._nHeads, ...whole.shape.slice(2)]);
+      whole.dispose();
+      return flat;
+    });
+    let i = 0;
+    return [total as tf.Tensor, nestedMap(stateTree as Nested<unknown>, (l) => (isTensor(l) ? merged[i++] : l)) as unknown as State];
+  }
+
+  /** A memory-efficient backward (per group of heads) unless running the reference code or fast inference. */
+  get hasBackward(): boolean {
+    return !this._useReferenceCode && !this._incremental;
+  }
+
+  /**
+   * The gradient one group of `nParallelHeads` heads at a time, as Trax's
+   * `forward_and_or_backward`: each group's forward is recomputed on its
+   * slice of the weights and of the state the forward returned (LSH reuses
+   * the buckets it stored) and differentiated, and its work is freed before
+   * the next group, so the peak memory is one group's. Head outputs add up,
+   * so the input gradient is the sum over groups and the weight gradient the
+   * groups' slices stacked again.
+   */
+  backward(inputs: any, output: any, grad: any, weights: any, state: any, newState: any, rng: PRNGKey): [any, any] {
+    void [output, state];
+    const xs: tf.Tensor[] = Array.isArray(inputs) ? inputs : [inputs];
+    const nHeads = this._nHeads;
+    const group = this.headsPerGroup();
+    const wLeaves = treeFlatten(weights as Nested<tf.Tensor>).filter(isTensor);
+    const diffable = xs.map((x, i) => (x.dtype === "float32" ? i : -1)).filter((i) => i >= 0);
+    const batch = xs[0].shape[0];
+    const gx: tf.Tensor[] = xs.map((x) => tf.zerosLike(x).toFloat());
+    const gwParts: tf.Tensor[][] = wLeaves.map(() => []);
+    for (let h0 = 0; h0 < nHeads; h0 += group) {
+      const g = Math.min(group, nHeads - h0);
+      const [gxs, gws] = tf.tidy(() => {
+        const rowIdx = this.groupRows(batch, h0, g);
+        const groupState = nestedMap(newState as Nested<tf.Tensor>, (t) => tf.gather(t, rowIdx, 0)) as unknown as State;
+        const groupWeights = wLeaves.map((w) => w.slice([h0], [g, ...w.shape.slice(1)]));
+        const f = (...args: tf.Tensor[]) => {
+          const all = xs.slice();
+          diffable.forEach((i, k) => (all[i] = args[k]));
+          const wTree = treeUnflatten(args.slice(diffable.length), weights as Nested<tf.Tensor>, (l: unknown) => !isTensor(l))[0] as Weights;
+          const saved = this._nHeads;
+          this._nHeads = g;
+          try {
+            return this.forwardBatched(all, { weights: wTree, state: groupState, rng, reuseState: true })[0];
+          } finally {
+            this._nHeads = saved;
+          }
+        };
+        // vjp: a gradient nested in the outer backward pass keeps the outer tape.
+        const [out, [gxsG, gwsG]] = vjp(
+          ([xsD, ws]: tf.Tensor[][]) => f(...xsD, ...ws),
+          [diffable.map((i) => xs[i]), groupWeights],
+          grad as tf.Tensor
+        );
+        out.dispose();
+        return [gxsG, gwsG] as unknown as tf.TensorContainer;
+      }) as unknown as [tf.Tensor[], tf.Tensor[]];
+      diffable.forEach((i, k) => {
+        const sum = gx[i].add(gxs[k]);
+        gx[i].dispose();
+        gxs[k].dispose();
+        gx[i] = sum;
+      });
+      gws.forEach((gw, k) => gwParts[k].push(gw));
+    }
+    const gw = gwParts.map((parts) => {
+      if (parts.length === 1) return parts[0];
+      const whole = tf.concat(parts, 0);
+      tf.dispose(parts);
+      return whole;
+    });
+    const gwTree = treeUnflatten(gw, weights as Nested<tf.Tensor>, (l: unknown) => !isTensor(l))[0];
+    return [Array.isArray(inputs) ? gx : gx[0], gwTree];
+  }
+
   initWeightsAndState(inputSignature: Signature): void {
     const all = (Array.isArray(inputSignature) ? inputSignature : [inputSignature]) as ShapeDtype[];
     if (all.length !== this.nIn) throw new Error(`${this.name} takes ${this.nIn} inputs; got ${all.length}`);
@@ -233,7 +381,7 @@ export class EfficientAttentionBase extends Layer {
     const rng = this.rng;
     if (!this._incremental) {
       const ctx: HeadContext = { weights: this.weights, state: this.state, rng };
-      const [out, s] = this._useReferenceCode ? this.forwardReference(xs, ctx) : this.forwardBatched(xs, ctx);
+      const [out, s] = this._useReferenceCode ? this.forwardReference(xs, ctx) : this.forwardInGroups(xs, ctx);
       this.state = s;
       return out;
     }
@@ -308,3 +456,22 @@ export class EfficientAttentionBase extends Layer {
     return [xs, 0, newMem, Math.min(seqlen, memLen)];
   }
 }
+
+/**
+ * The base class, callable as Trax's `EfficientAttentionBase(nHeads, ...)`
+ * (an instance computes nothing until a subclass defines the per-head
+ * functions); subclass it with `extends tl.EfficientAttentionBase`.
+ *
+ * @example
+ * ```ts
+ * tl.EfficientAttentionBase(2, { nParallelHeads: 1 }).nIn; // 1
+ * ```
+ */
+export const EfficientAttentionBase = callable(EfficientAttentionBaseLayer, "EfficientAttentionBase", {
+  positional: ["nHeads"],
+  options: optionKeys<EfficientAttentionBaseOptions>({
+    nIn: true, nParallelHeads: true, incremental: true, predictMemLen: true, predictDropLen: true,
+    usePythonLoop: true, useReferenceCode: true, name: true,
+  }),
+});
+export type EfficientAttentionBase = EfficientAttentionBaseLayer;

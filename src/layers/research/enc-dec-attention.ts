@@ -13,6 +13,8 @@ import { applyBroadcastedDropout, attend } from "./attend";
 import { EfficientAttentionBase } from "./efficient-attention-base";
 import type { EfficientAttentionMode, HeadContext } from "./efficient-attention-base";
 import { checkMode, checkRate, headKernel, mergeHeadOutputs, projectHeads } from "./self-attention";
+import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /** Options of {@link EncDecAttention}. */
 export interface EncDecAttentionOptions {
@@ -22,10 +24,14 @@ export interface EncDecAttentionOptions {
   dQk?: number;
   /** Depth of values per head (default 64). */
   dV?: number;
-  /** Take a third input, the `(batch, kvLength)` encoder padding mask (default true). */
+  /**
+   * Take a third input, the `(batch, kvLength)` encoder padding mask (default true). Every padded position is hidden, positions 0 and 1 included: a
+   * deliberate difference from Trax, whose `pos * (+-1)` position trick (then
+   * `+1` in `attend`) leaves padded positions 0 and 1 visible.
+   */
   masked?: boolean;
   /** `train`, `eval` or `predict` (default `train`; predict behaves as eval). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
   /** Dropout on attention probabilities, train mode only (default 0). */
   attentionDropout?: number;
   /** Dropout on the output, train mode only (default 0). */
@@ -137,5 +143,11 @@ class EncDecAttentionLayer extends EfficientAttentionBase {
  * attn([tf.ones([1, 3, 6]), tf.ones([1, 5, 6]), tf.tensor([[1, 1, 1, 0, 0]], [1, 5], "bool")]).shape; // [1, 3, 6]
  * ```
  */
-export const EncDecAttention = callable(EncDecAttentionLayer, "EncDecAttention");
+export const EncDecAttention = callable(EncDecAttentionLayer, "EncDecAttention", {
+  positional: [],
+  options: optionKeys<EncDecAttentionOptions>({
+    nHeads: true, dQk: true, dV: true, masked: true, mode: true, attentionDropout: true, outputDropout: true,
+    nParallelHeads: true, usePythonLoop: true, useReferenceCode: true,
+  }),
+});
 export type EncDecAttention = EncDecAttentionLayer;

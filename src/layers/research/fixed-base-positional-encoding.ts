@@ -14,6 +14,8 @@ import { RandomUniformInitializer } from "../initializers";
 import type { Initializer } from "../initializers";
 import { checkMode } from "./self-attention";
 import type { EfficientAttentionMode } from "./efficient-attention-base";
+import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /** Options of {@link FixedBasePositionalEncoding}. */
 export interface FixedBasePositionalEncodingOptions {
@@ -26,7 +28,7 @@ export interface FixedBasePositionalEncodingOptions {
   /** In training, drop each example's encoding one time in this many (default 100). */
   baseDropoutOneIn?: number;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
   /** Initializer of the digit vectors and the start vector (default uniform in ±1e-4). */
   initializer?: Initializer;
 }
@@ -137,5 +139,11 @@ class FixedBasePositionalEncodingLayer extends Layer {
  * pe(tf.zeros([1, 5, 6])).shape; // [1, 5, 6] (positions below 2^3)
  * ```
  */
-export const FixedBasePositionalEncoding = callable(FixedBasePositionalEncodingLayer, "FixedBasePositionalEncoding");
+export const FixedBasePositionalEncoding = callable(FixedBasePositionalEncodingLayer, "FixedBasePositionalEncoding", {
+  positional: [],
+  options: optionKeys<FixedBasePositionalEncodingOptions>({
+    bases: true, nDigits: true, startFromZeroOneIn: true, baseDropoutOneIn: true, mode: true,
+    initializer: true,
+  }),
+});
 export type FixedBasePositionalEncoding = FixedBasePositionalEncodingLayer;

@@ -16,6 +16,8 @@ import { OrthogonalInitializer } from "../initializers";
 import { checkMode } from "./self-attention";
 import type { EfficientAttentionMode } from "./efficient-attention-base";
 import { threefry2x32PrangeFlat } from "./threefry-prf";
+import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /** The fixed key of the noise stream (JAX: `split(PRNGKey(234234535))[0]`). */
 const NOISE_KEY: PRNGKey = random.split(random.getPrng(234234535), 2)[0] as PRNGKey;
@@ -38,7 +40,7 @@ export interface InfinitePositionalEncodingOptions {
   /** When set, the last 3 channels become time-bin features for bins of this length (default null). */
   timeBinLength?: number | null;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
 }
 
 class InfinitePositionalEncodingLayer extends Layer {
@@ -168,13 +170,18 @@ class InfinitePositionalEncodingLayer extends Layer {
  * pe(tf.zeros([1, 5, 8])).shape; // [1, 5, 8]
  * ```
  */
-export const InfinitePositionalEncoding = callable(InfinitePositionalEncodingLayer, "InfinitePositionalEncoding");
+export const InfinitePositionalEncoding = callable(InfinitePositionalEncodingLayer, "InfinitePositionalEncoding", {
+  positional: [],
+  options: optionKeys<InfinitePositionalEncodingOptions>({
+    drift: true, affine: true, transform: true, timeBinLength: true, mode: true,
+  }),
+});
 export type InfinitePositionalEncoding = InfinitePositionalEncodingLayer;
 
 /** Options of {@link TimeBinPositionalEncoding}. */
 export interface TimeBinPositionalEncodingOptions {
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
 }
 
 class TimeBinPositionalEncodingLayer extends Layer {
@@ -234,5 +241,10 @@ class TimeBinPositionalEncodingLayer extends Layer {
  * tb(tf.zeros([1, 7, 4])); // position 6: [0, 0.5, 0.2, 1]
  * ```
  */
-export const TimeBinPositionalEncoding = callable(TimeBinPositionalEncodingLayer, "TimeBinPositionalEncoding");
+export const TimeBinPositionalEncoding = callable(TimeBinPositionalEncodingLayer, "TimeBinPositionalEncoding", {
+  positional: ["timeBinLength"],
+  options: optionKeys<TimeBinPositionalEncodingOptions>({
+    mode: true,
+  }),
+});
 export type TimeBinPositionalEncoding = TimeBinPositionalEncodingLayer;

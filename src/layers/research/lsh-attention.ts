@@ -22,6 +22,8 @@ import { hashVecsBatched } from "./lsh-hash";
 import { gatherRows, permuteRows } from "./permute";
 import type { NBuckets } from "./lsh-hash";
 import { checkMode, checkRate, headKernel, maskedInfo, mergeHeadOutputs, projectHeads } from "./self-attention";
+import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /** Options shared by the LSH attention layers. */
 export interface LSHAttentionOptions {
@@ -35,7 +37,11 @@ export interface LSHAttentionOptions {
   shareQk?: unknown;
   /** Hide later positions (default false). */
   causal?: boolean;
-  /** Take a `(batch, length)` padding mask as the last input (default false). */
+  /**
+   * Take a `(batch, length)` padding mask as the last input (default false). Every padded position is hidden, positions 0 and 1 included: a
+   * deliberate difference from Trax, whose `pos * (+-1)` position trick (then
+   * `+1` in `attend`) leaves padded positions 0 and 1 visible.
+   */
   masked?: boolean;
   /** Chunk length in the sorted sequence (default 128); null attends over all hash rounds at once. */
   chunkLen?: number | null;
@@ -45,10 +51,15 @@ export interface LSHAttentionOptions {
   nChunksAfter?: number;
   /** Hash rounds (default 1). */
   nHashes?: number;
-  /** Buckets (an even number, or a list of even factors); default `2 * length / chunkLen`. */
+  /**
+   * Buckets (an even number, or a list of even factors); default derived as
+   * Trax does: `2 * max(1, length // chunkLen)` (factorized above 128), where
+   * in predict mode the length is the padded prefix, and 2 for each single
+   * new token (Trax hashes it duplicated).
+   */
   nBuckets?: NBuckets | null;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
   /** Positions kept for fast inference (default 2048). */
   predictMemLen?: number;
   /** Positions dropped when the cache is full (default 256). */
@@ -105,7 +116,6 @@ function lshConfig(name: string, o: LSHAttentionOptions): LSHConfig {
   const dropLen = o.predictDropLen ?? 256;
   if (mode === "predict") {
     if (!(o.causal ?? false)) throw new Error(`${name}: only causal attention supports fast inference (mode "predict"); set causal: true`);
-    if (o.nBuckets === null || o.nBuckets === undefined) throw new Error(`${name}: predict mode needs an explicit nBuckets (the default depends on the length)`);
     if (chunkLen === null) throw new Error(`${name}: predict mode needs chunkLen`);
     if (nChunksAfter !== 0) throw new Error(`${name}: predict mode needs nChunksAfter = 0`);
     if (!(0 < dropLen && dropLen <= memLen)) throw new Error(`${name}: need 0 < predictDropLen <= predictMemLen; got ${memLen}, ${dropLen}`);
@@ -163,10 +173,10 @@ function keyTensor(key: PRNGKey): tf.Tensor {
  * offset per hash round so rounds never share a bucket; padding gets its own
  * last bucket.
  */
-function hashVectors(cfg: LSHConfig, vecs: tf.Tensor, rngs: PRNGKey[], mask: tf.Tensor | null): tf.Tensor {
+function hashVectors(cfg: LSHConfig, vecs: tf.Tensor, rngs: PRNGKey[], mask: tf.Tensor | null, lengthForBuckets?: number): tf.Tensor {
   return tf.tidy(() => {
     const [r, l] = vecs.shape;
-    let [buckets, n] = hashVecsBatched(vecs, defaultBuckets(cfg, l), cfg.nHashes, rngs);
+    let [buckets, n] = hashVecsBatched(vecs, defaultBuckets(cfg, lengthForBuckets ?? l), cfg.nHashes, rngs);
     if (mask) {
       n += 1;
       const valid = (mask.dtype === "bool" ? mask : tf.notEqual(mask, 0)).reshape([r, 1, l]);
@@ -283,7 +293,8 @@ function lshPredictOne(
     const [r, m, d] = qkMem.shape;
     const nH = cfg.nHashes;
     const q = qkMem.slice([0, qStart, 0], [r, 1, d]);
-    const qb = hashVectors(cfg, q, hashKeys, null).dataSync() as Int32Array; // (r, nH)
+    // Trax hashes the new query duplicated (length 2), so without nBuckets the default is 2 * max(1, 2 // chunkLen).
+    const qb = hashVectors(cfg, q, hashKeys, null, 2).dataSync() as Int32Array; // (r, nH)
     const old = bucketsMem.dataSync() as Int32Array;
     const nb = new Int32Array(old);
     for (let i = 0; i < r; i++) for (let h = 0; h < nH; h++) nb[i * nH * m + h * m + qStart] = qb[i * nH + h];
@@ -433,11 +444,17 @@ class LSHSelfAttentionLayer extends EfficientAttentionBase {
     } else {
       const mask = cfg.masked ? tf.broadcastTo(xs[1].reshape([b, 1, l]), [b, h, l]).reshape([rows, l]) : null;
       const [bucketsOld, keysT] = ctx.state as unknown as tf.Tensor[];
-      void bucketsOld;
-      const [nextKeys, subKeys] = nextHashKeys(keysT);
-      const buckets = hashVectors(cfg, qk, subKeys, mask);
-      o = lshAttendRows(cfg, qk, v, mask, buckets, attendRng).reshape([b, h, l, cfg.dV]);
-      newState = [storeBuckets(cfg, buckets), keysTensor(nextKeys)] as unknown as State;
+      if (ctx.reuseState) {
+        // The backward pass: attend with the buckets the forward stored (as Trax, with update_state=False).
+        const buckets = bucketsOld.slice([0, 0], [rows, cfg.nHashes * l]);
+        o = lshAttendRows(cfg, qk, v, mask, buckets, attendRng).reshape([b, h, l, cfg.dV]);
+        newState = ctx.state;
+      } else {
+        const [nextKeys, subKeys] = nextHashKeys(keysT);
+        const buckets = hashVectors(cfg, qk, subKeys, mask);
+        o = lshAttendRows(cfg, qk, v, mask, buckets, attendRng).reshape([b, h, l, cfg.dV]);
+        newState = [storeBuckets(cfg, buckets), keysTensor(nextKeys)] as unknown as State;
+      }
     }
     const out = mergeHeadOutputs(o, wO);
     return [applyBroadcastedDropout(out, cfg.outputDropout, outputRng), newState];
@@ -484,7 +501,15 @@ class LSHSelfAttentionLayer extends EfficientAttentionBase {
  * lsh(tf.randomNormal([1, 16, 8])).shape; // [1, 16, 8]
  * ```
  */
-export const LSHSelfAttention = callable(LSHSelfAttentionLayer, "LSHSelfAttention");
+export const LSHSelfAttention = callable(LSHSelfAttentionLayer, "LSHSelfAttention", {
+  positional: [],
+  options: optionKeys<LSHAttentionOptions>({
+    nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true,
+    nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true,
+    predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true,
+    nParallelHeads: true, usePythonLoop: true, useReferenceCode: true,
+  }),
+});
 export type LSHSelfAttention = LSHSelfAttentionLayer;
 
 // ------------------------------------------------------- PureLSHSelfAttention
@@ -589,6 +614,14 @@ class PredictMem extends EfficientAttentionBase {
  * pure([tf.randomNormal([2, 8, 4]), tf.randomNormal([2, 8, 4])]).shape; // [2, 8, 4]
  * ```
  */
-export const PureLSHSelfAttention = callable(PureLSHSelfAttentionLayer, "PureLSHSelfAttention");
+export const PureLSHSelfAttention = callable(PureLSHSelfAttentionLayer, "PureLSHSelfAttention", {
+  positional: [],
+  options: optionKeys<LSHAttentionOptions>({
+    nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true,
+    nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true,
+    predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true,
+    nParallelHeads: true, usePythonLoop: true, useReferenceCode: true,
+  }),
+});
 export type PureLSHSelfAttention = PureLSHSelfAttentionLayer;
 

@@ -16,13 +16,15 @@ import { hashVecs, bucketSpec } from "./lsh-hash";
 import type { NBuckets } from "./lsh-hash";
 import { checkMode } from "./self-attention";
 import type { EfficientAttentionMode } from "./efficient-attention-base";
+import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /** Options of {@link LSHFF}. */
 export interface LSHFFOptions {
   /** Hash rounds; a unit is kept if any round matches (default 4). */
   nHashes?: number;
   /** `train`, `eval` or `predict` (default `train`; the block is the same in all). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
   /** Initializer of `w1` and `w2` (default Glorot uniform). */
   kernelInitializer?: Initializer;
   /** Initializer of `b2` (default normal with stddev 1e-6). */
@@ -88,5 +90,10 @@ class LSHFFLayer extends Layer {
  * ff(tf.randomNormal([2, 5, 16])).shape; // [2, 5, 16]
  * ```
  */
-export const LSHFF = callable(LSHFFLayer, "LSHFF");
+export const LSHFF = callable(LSHFFLayer, "LSHFF", {
+  positional: ["dFf", "nBuckets"],
+  options: optionKeys<LSHFFOptions>({
+    nHashes: true, mode: true, kernelInitializer: true, biasInitializer: true,
+  }),
+});
 export type LSHFF = LSHFFLayer;

@@ -15,6 +15,7 @@ import { Dense } from "../core";
 import { DotProductAttention, DotProductCausalAttention, MergeHeads, SplitIntoHeads } from "../attention";
 import { PureLSHSelfAttention } from "./lsh-attention";
 import type { LSHAttentionOptions } from "./lsh-attention";
+import { withArgs, optionKeys } from "../arg-check";
 
 /** Options of {@link MixedLSHSelfAttention}: its own, plus any option of `PureLSHSelfAttention`. */
 export interface MixedLSHSelfAttentionOptions extends LSHAttentionOptions {
@@ -100,7 +101,15 @@ class MixedLSHSelfAttentionLayer extends Layer {
  * attn([tf.randomNormal([1, 8, 4]), tf.randomNormal([1, 8, 4])]).shape; // [1, 8, 4]: plain attention
  * ```
  */
-export const MixedLSHSelfAttention = callable(MixedLSHSelfAttentionLayer, "MixedLSHSelfAttention");
+export const MixedLSHSelfAttention = callable(MixedLSHSelfAttentionLayer, "MixedLSHSelfAttention", {
+  positional: [],
+  options: optionKeys<MixedLSHSelfAttentionOptions>({
+    nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true,
+    nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true,
+    predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true,
+    nParallelHeads: true, usePythonLoop: true, useReferenceCode: true, stdLength: true, forceNoDropout: true,
+  }),
+});
 export type MixedLSHSelfAttention = MixedLSHSelfAttentionLayer;
 
 /** Options of {@link PureLSHSelfAttentionWrapper}: its own plus the inner attention's. */
@@ -134,7 +143,17 @@ export interface PureLSHSelfAttentionWrapperOptions extends MixedLSHSelfAttentio
  * block(tf.randomNormal([1, 8, 8])).shape; // [1, 8, 8]
  * ```
  */
-export function PureLSHSelfAttentionWrapper(options: PureLSHSelfAttentionWrapperOptions = {}): Layer {
+export const PureLSHSelfAttentionWrapper = withArgs("PureLSHSelfAttentionWrapper", {
+  positional: [],
+  options: optionKeys<PureLSHSelfAttentionWrapperOptions>({
+    nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true,
+    nChunksBefore: true, nChunksAfter: true, nHashes: true, nBuckets: true, mode: true, predictMemLen: true,
+    predictDropLen: true, attentionDropout: true, outputDropout: true, maxLengthForBuckets: true, bias: true,
+    nParallelHeads: true, usePythonLoop: true, useReferenceCode: true, stdLength: true, forceNoDropout: true,
+    pureLshImplementation: true, numWeights: true, sparsity: true, weightsFormat: true,
+    rotaryPositionEmb: true,
+  }),
+}, function PureLSHSelfAttentionWrapper(options: PureLSHSelfAttentionWrapperOptions = {}): Layer {
   const { pureLshImplementation, bias, numWeights, sparsity, weightsFormat, rotaryPositionEmb, ...rest } = options;
   void sparsity;
   const nHeads = rest.nHeads ?? 1;
@@ -157,4 +176,4 @@ export function PureLSHSelfAttentionWrapper(options: PureLSHSelfAttentionWrapper
         )
       : Branch([Dense(dModel, { useBias }), SplitIntoHeads(nHeads)], [Dense(dModel, { useBias }), SplitIntoHeads(nHeads)]);
   return Serial(qkv, attn, MergeHeads(nHeads), Dense(dModel, { useBias }), { name: "PureLSHSelfAttentionWrapper" });
-}
+});

@@ -15,6 +15,8 @@ import { callable } from "../callable";
 import { applyBroadcastedDropout, attend, lengthNormalized, maskSelfAttention } from "./attend";
 import { EfficientAttentionBase } from "./efficient-attention-base";
 import type { EfficientAttentionMode, HeadContext } from "./efficient-attention-base";
+import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /**
  * Glorot-uniform over the total width of all heads, one head at a time, as
@@ -68,7 +70,12 @@ export interface SelfAttentionOptions {
   shareQk?: boolean;
   /** Hide later positions (default false). */
   causal?: boolean;
-  /** Take a second input, a `(batch, length)` mask (true or nonzero = real token) (default false). */
+  /**
+   * Take a second input, a `(batch, length)` mask (true or nonzero = real
+   * token) (default false). Every padded position is hidden, positions 0 and 1 included: a
+   * deliberate difference from Trax, whose `pos * (+-1)` position trick (then
+   * `+1` in `attend`) leaves padded positions 0 and 1 visible.
+   */
   masked?: boolean;
   /** Chunk length for local attention; null (default) attends to the whole sequence. */
   chunkLen?: number | null;
@@ -79,7 +86,7 @@ export interface SelfAttentionOptions {
   /** Add biases to the query/key/value projections (default false). */
   bias?: boolean;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
   /** Positions kept for fast inference (default `chunkLen * (1 + nChunksBefore)`). */
   predictMemLen?: number | null;
   /** Positions dropped when the cache is full (default `chunkLen`). */
@@ -281,5 +288,13 @@ class SelfAttentionLayer extends EfficientAttentionBase {
  * attn(tf.randomNormal([1, 8, 6])).shape; // [1, 8, 6]
  * ```
  */
-export const SelfAttention = callable(SelfAttentionLayer, "SelfAttention");
+export const SelfAttention = callable(SelfAttentionLayer, "SelfAttention", {
+  positional: [],
+  options: optionKeys<SelfAttentionOptions>({
+    nHeads: true, dQk: true, dV: true, shareQk: true, causal: true, masked: true, chunkLen: true,
+    nChunksBefore: true, nChunksAfter: true, bias: true, mode: true, predictMemLen: true,
+    predictDropLen: true, attentionDropout: true, outputDropout: true, nParallelHeads: true,
+    usePythonLoop: true, useReferenceCode: true,
+  }),
+});
 export type SelfAttention = SelfAttentionLayer;

@@ -12,6 +12,8 @@ import type { State } from "../base";
 import { callable } from "../callable";
 import { checkMode } from "./self-attention";
 import type { EfficientAttentionMode } from "./efficient-attention-base";
+import { optionKeys } from "../arg-check";
+import type { ModeLike } from "../mode";
 
 /** `(1, length, d)`: `sin` of `(start + t) * exp(-i ln(10000) / d)` for even `i` in the first half, `cos` in the second. */
 export function sinCosTable(start: number, length: number, d: number): tf.Tensor {
@@ -39,7 +41,7 @@ export interface SinCosPositionalEncodingOptions {
   /** In training, start from position 0 one time in this many (default 2). */
   startFromZeroOneIn?: number;
   /** `train`, `eval` or `predict` (default `train`). */
-  mode?: EfficientAttentionMode;
+  mode?: ModeLike<EfficientAttentionMode>;
 }
 
 class SinCosPositionalEncodingLayer extends Layer {
@@ -110,5 +112,10 @@ class SinCosPositionalEncodingLayer extends Layer {
  * pe(tf.zeros([1, 3, 4])); // rows [sin t, sin t/100, cos t, cos t/100] for t = 0, 1, 2
  * ```
  */
-export const SinCosPositionalEncoding = callable(SinCosPositionalEncodingLayer, "SinCosPositionalEncoding");
+export const SinCosPositionalEncoding = callable(SinCosPositionalEncodingLayer, "SinCosPositionalEncoding", {
+  positional: [],
+  options: optionKeys<SinCosPositionalEncodingOptions>({
+    addOffset: true, dropout: true, dropoutBroadcastDims: true, startFromZeroOneIn: true, mode: true,
+  }),
+});
 export type SinCosPositionalEncoding = SinCosPositionalEncodingLayer;

@@ -241,6 +241,16 @@ test("predict mode (causal, one token at a time) equals eval when one chunk hold
   const outs = [prefix];
   for (let i = 4; i < 8; i++) outs.push(fast(x.slice([0, i, 0], [2, 1, 6])));
   assertClose(tf.concat(outs, 1).slice([0, 4, 0], [2, 4, 6]), expected.slice([0, 4, 0], [2, 4, 6]), 1e-5, 1e-4, "after prefix");
+  // Without nBuckets, predict mode derives it as Trax does: 2 * max(1, 8 // 8) = 2 for the
+  // padded prefix, 2 * max(1, 2 // 8) = 2 for each (duplicated) new token: the same run.
+  const { nBuckets, ...noBuckets } = opts;
+  assert.is(nBuckets, 2);
+  const derived = tl.LSHSelfAttention({ ...noBuckets, mode: "predict", predictMemLen: 8, predictDropLen: 2 });
+  derived.init(new ShapeDtype([2, 1, 6]));
+  derived.weights = evalLayer.weights;
+  const outs2 = [derived(x.slice([0, 0, 0], [2, 4, 6]))];
+  for (let i = 4; i < 8; i++) outs2.push(derived(x.slice([0, i, 0], [2, 1, 6])));
+  assertClose(tf.concat(outs2, 1), tf.concat(outs, 1), 1e-6, 1e-6, "derived nBuckets");
 });
 
 test("MixedLSHSelfAttention: plain causal attention up to stdLength, LSH beyond", () => {
@@ -307,11 +317,11 @@ test("LSHFF: relu((x w1^T) * hashMask) w2 + b2, hashes of x and w1 from the laye
 
 // --------------------------------------------------------- errors and leaks
 
-test("errors: bad chunking, bias, predict without nBuckets or causal, wrong batch for the state", () => {
+test("errors: bad chunking, bias, predict without causal, wrong batch for the state", () => {
   const layer = tl.LSHSelfAttention({ nHeads: 1, dQk: 4, dV: 3, chunkLen: 5, nHashes: 1, nBuckets: 2 });
   assertLayerError(() => layer(tf.ones([1, 8, 4])), /not a multiple of chunkLen 5/);
   assert.throws(() => tl.LSHSelfAttention({ bias: true }), /bias is not supported/);
-  assert.throws(() => tl.LSHSelfAttention({ mode: "predict", causal: true }), /explicit nBuckets/);
+  assert.not.throws(() => tl.LSHSelfAttention({ mode: "predict", causal: true })); // nBuckets derived, as in Trax
   assert.throws(() => tl.LSHSelfAttention({ mode: "predict", nBuckets: 4 }), /only causal/);
   const ok = tl.LSHSelfAttention({ nHeads: 1, dQk: 4, dV: 3, chunkLen: 4, nBuckets: 2 });
   ok.init(new ShapeDtype([1, 8, 4]));

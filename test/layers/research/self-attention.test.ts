@@ -183,10 +183,12 @@ test("causal: changing later inputs leaves earlier outputs unchanged (full and c
   }
 });
 
-test("masked: padding keys are ignored (position 0 included); changing padded inputs keeps real outputs", () => {
+// Trax's `pos * (+-1)` then `+1` leaves padded positions 0 and 1 visible (a
+// documented deviation: trax-ts hides every padded position).
+test("masked: padding keys are ignored (positions 0 and 1 included); changing padded inputs keeps real outputs", () => {
   const layer = tl.SelfAttention({ nHeads: 2, dQk: 4, dV: 3, masked: true, mode: "eval" });
   assert.is(layer.nIn, 2);
-  const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1, 0, 0, 0, 0], [0, 1, 1, 1, 1, 1, 1, 1, 1, 1]], [2, 10], "bool");
+  const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1, 0, 0, 0, 0], [0, 0, 1, 1, 1, 1, 1, 1, 1, 1]], [2, 10], "bool");
   layer.init([new ShapeDtype(X.shape), new ShapeDtype([2, 10], "bool")]);
   const y = layer([X, mask]);
   const pen = tf.where(mask.reshape([2, 1, 10]), tf.zeros([2, 1, 10]), tf.fill([2, 1, 10], -1e9));
@@ -194,7 +196,7 @@ test("masked: padding keys are ignored (position 0 included); changing padded in
   const noise = random.normal(random.getPrng(3), [2, 10, 13]).mul(tf.logicalNot(mask).toFloat().reshape([2, 10, 1]));
   const y2 = layer([X.add(noise), mask]);
   assertClose(y2.slice([0, 0, 0], [1, 6, 13]), y.slice([0, 0, 0], [1, 6, 13]), 1e-6);
-  assertClose(y2.slice([1, 1, 0], [1, 9, 13]), y.slice([1, 1, 0], [1, 9, 13]), 1e-6);
+  assertClose(y2.slice([1, 2, 0], [1, 8, 13]), y.slice([1, 2, 0], [1, 8, 13]), 1e-6);
   // A 0/1 int mask works as well.
   assertClose(layer([X, mask.toInt()]), y, 1e-6);
 });
