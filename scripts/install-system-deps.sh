@@ -22,6 +22,7 @@ done
 have_py() { /usr/bin/python3 -c "import $1" >/dev/null 2>&1; }
 command -v jupyter >/dev/null 2>&1 && jupyter nbconvert --version >/dev/null 2>&1 || need+=(jupyter-core jupyter-client jupyter-nbconvert)
 have_py nbclient || need+=(python3-nbclient)
+command -v jupyter-trust >/dev/null 2>&1 || need+=(jupyter-nbformat)
 have_py ipykernel || need+=(python3-ipykernel)
 have_py jupyter_kernel_test || need+=(python3-jupyter-kernel-test)
 have_py numpy || need+=(python3-numpy)

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The main job (`npm start`, after `npm install`): builds trax-ts if needed,
 // installs the Debian packages it needs if they are missing, registers the
-// trax-ts Jupyter kernel for this user, and opens the tutorial notebooks in
-// Jupyter (JupyterLab if installed, else the classic notebook).
+// trax-ts Jupyter kernel for this user, trusts the shipped notebooks for this
+// user (`jupyter trust`: their charts, heatmaps and trees then render fully;
+// untrusted, Jupyter sanitizes them), and opens them in Jupyter (JupyterLab if
+// installed, else the classic notebook).
 //
 //   npm start                     open notebooks/ in Jupyter
 //   npm start -- --headless       (or TRAX_HEADLESS=1) execute every notebook and
@@ -11,7 +13,7 @@
 //   npm start -- --no-browser     pass options on to Jupyter
 import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
-import { ROOT, NOTEBOOKS, ensureBuilt, hasJupyter, installKernel, runNotebooks } from "./notebooks.mjs";
+import { ROOT, NOTEBOOKS, ensureBuilt, hasJupyter, installKernel, notebookFiles, runNotebooks, trustNotebooks } from "./notebooks.mjs";
 
 const argv = process.argv.slice(2);
 const headless = argv.includes("--headless") || ["1", "true", "yes"].includes(String(process.env.TRAX_HEADLESS ?? "").toLowerCase());
@@ -46,6 +48,8 @@ function main() {
   }
   installKernel({ user: true });
   log("registered the 'trax-ts' kernel for this user (jupyter kernelspec list shows it)");
+  const trusted = trustNotebooks(notebookFiles());
+  log(trusted.ok ? `trusted the ${trusted.count} tutorial notebooks for this user (jupyter trust)` : `could not trust the notebooks (${trusted.why}); they open with their rich output sanitized`);
   const lab = hasJupyter("lab");
   if (!lab && !hasJupyter("notebook")) {
     log("neither JupyterLab nor the classic notebook is installed: `sudo apt-get install jupyter-notebook` (or `pip install jupyterlab`), then npm start again; `npm start -- --headless` runs the notebooks without a browser");

@@ -10,8 +10,13 @@
 // is registered into a temporary prefix (JUPYTER_PATH), so nothing in the
 // user's Jupyter setup is touched. Exits non-zero if a notebook has an error
 // output. Also a module: scripts/main.mjs imports it.
+//
+// Executed notebooks are stored without the vega libraries (850 KB that the
+// first chart of a session carries so that a live notebook draws charts):
+// the HTML export adds them once, in its <head>, so it stays self-contained.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,10 +62,66 @@ export function installKernel({ user = false, prefix = null } = {}) {
   return prefix ? path.join(prefix, "share", "jupyter") : null;
 }
 
+/**
+ * Signs notebooks as trusted for this user (`jupyter trust`), so that Jupyter
+ * shows their stored rich output unsanitized. Returns `{ ok, count, why }`.
+ */
+export function trustNotebooks(files, env = process.env) {
+  if (files.length === 0) return { ok: true, count: 0 };
+  // `jupyter trust` is nbformat's; Debian ships its command apart (jupyter-nbformat), the module always.
+  const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  let why = "";
+  for (const [cmd, args] of [["jupyter", ["trust"]], [python, ["-m", "nbformat.sign"]]]) {
+    const r = spawnSync(cmd, [...args, ...files], { encoding: "utf8", env });
+    if (r.status === 0) return { ok: true, count: files.length };
+    why ||= (r.error?.message ?? `${r.stdout}${r.stderr}`).trim().split("\n").pop();
+  }
+  return { ok: false, count: 0, why };
+}
+
 /** Whether `jupyter <sub> --version` runs. */
 export function hasJupyter(sub) {
   const r = spawnSync("jupyter", sub ? [sub, "--version"] : ["--version"], { encoding: "utf8" });
   return r.status === 0;
+}
+
+/** trax-ts's chart helpers (from dist/: build first). */
+function vegaHelpers() {
+  return createRequire(import.meta.url)(path.join(ROOT, "dist", "display", "vega.js"));
+}
+
+/** Removes the vega libraries from a notebook's outputs (charts keep their spec, drawing script and images). Returns bytes saved. */
+export function slimNotebook(file) {
+  const { stripVegaLibrary } = vegaHelpers();
+  const text = readFileSync(file, "utf8");
+  const nb = JSON.parse(text);
+  let changed = false;
+  for (const cell of nb.cells) {
+    for (const o of cell.outputs ?? []) {
+      const html = o.data?.["text/html"];
+      if (html === undefined) continue;
+      const joined = Array.isArray(html) ? html.join("") : html;
+      const slim = stripVegaLibrary(joined);
+      if (slim === joined) continue;
+      changed = true;
+      o.data["text/html"] = slim.split(/(?<=\n)/);
+    }
+  }
+  if (!changed) return 0;
+  const out = JSON.stringify(nb, null, 1) + "\n";
+  writeFileSync(file, out);
+  return text.length - out.length;
+}
+
+/** Puts the vega libraries into an exported page's <head> when it has charts. */
+export function addVegaLibrary(htmlFile) {
+  const html = readFileSync(htmlFile, "utf8");
+  if (!html.includes('class="trax-chart"') || !html.includes("</head>")) return false;
+  const { vegaLibraryScript } = vegaHelpers();
+  // Spliced, not String.replace: the libraries' code holds "$&" and "$'", which a replacement string would expand.
+  const at = html.indexOf("</head>");
+  writeFileSync(htmlFile, `${html.slice(0, at)}${vegaLibraryScript()}\n${html.slice(at)}`);
+  return true;
 }
 
 function errorOutputs(file) {
@@ -91,6 +152,7 @@ export function executeNotebook(file, { outDir = null, inplace = false, jupyterP
   const seconds = (Date.now() - started) / 1000;
   const written = inplace ? file : path.join(outDir, name);
   if (r.status !== 0 || !existsSync(written)) throw new Error(`nbconvert --execute ${name} failed (exit ${r.status}):\n${(r.stdout + r.stderr).slice(-3000)}`);
+  slimNotebook(written);
   return { file: written, seconds, errors: errorOutputs(written) };
 }
 
@@ -99,6 +161,7 @@ export function exportHtml(file, outDir = path.dirname(file)) {
   const r = spawnSync("jupyter", ["nbconvert", "--to", "html", "--output-dir", outDir, file], { encoding: "utf8", maxBuffer: 64 << 20 });
   const html = path.join(outDir, path.basename(file).replace(/\.ipynb$/, ".html"));
   if (r.status !== 0 || !existsSync(html)) throw new Error(`nbconvert --to html ${path.basename(file)} failed:\n${(r.stdout + r.stderr).slice(-3000)}`);
+  addVegaLibrary(html);
   return html;
 }
 

@@ -9,7 +9,7 @@ import type { tf } from "../backend/tf";
 import { Layer } from "../layers/base";
 import { DISPLAY, type MimeBundle } from "./bundle";
 import { escapeHtml } from "./escape";
-import { heatmapSvg } from "./heatmap";
+import { heatmapPngScaled, heatmapSvg, svgImage } from "./heatmap";
 import { looksLikeTensor } from "./tensor-view";
 
 /** Options of {@link attentionView}. */
@@ -149,15 +149,19 @@ export class AttentionView {
       const [rowLabels, colLabels] = this.labels(m);
       const maps = m.heads.map(
         (h, i) =>
-          `<div style="display:inline-block;margin:0 10px 10px 0;vertical-align:top">${heatmapSvg(
-            { values: h, rows: m.queries, cols: m.keys },
-            { rowLabels, colLabels, title: `head ${i}`, min: 0, max: 1, size }
+          `<div style="display:inline-block;margin:0 10px 10px 0;vertical-align:top">${svgImage(
+            heatmapSvg({ values: h, rows: m.queries, cols: m.keys }, { rowLabels, colLabels, title: `head ${i}`, min: 0, max: 1, size }),
+            `${m.source}: head ${i}`
           )}</div>`
       );
       const title = this.options.title ?? m.source;
       return `<div><div style="font-weight:bold;margin:4px 0">${escapeHtml(title)} <span style="font-weight:normal;color:#666">(${m.heads.length} heads, ${m.queries} queries \u00d7 ${m.keys} keys)</span></div>${maps.join("")}</div>`;
     });
-    return { "text/plain": this.toString(), "text/html": `<div class="trax-attention">${sections.join("")}</div>` };
+    const bundle: MimeBundle = { "text/plain": this.toString(), "text/html": `<div class="trax-attention">${sections.join("")}</div>` };
+    // The first head as a PNG, for renderers that show images but no HTML.
+    const first = this.maps[0];
+    if (first && first.heads.length) bundle["image/png"] = heatmapPngScaled({ values: first.heads[0], rows: first.queries, cols: first.keys }, 256, 0, 1);
+    return bundle;
   }
 
   [inspect.custom](): string {

@@ -223,3 +223,48 @@ export function heatmapSvg(g: Grid, options: HeatmapOptions = {}): string {
   parts.push(`</svg>`);
   return parts.join("");
 }
+
+/**
+ * An SVG as an `<img>` with a `data:` URI: what survives an untrusted
+ * notebook's sanitizer (inline `<svg>` is removed there, its text kept) and
+ * GitHub's renderer. The size comes from the SVG's own width and height.
+ *
+ * @example
+ * ```ts
+ * svgImage(heatmapSvg(grid), "heatmap of x"); // '<img src="data:image/svg+xml;base64,..." width="..." height="..." alt="heatmap of x">'
+ * ```
+ */
+export function svgImage(svg: string, alt: string): string {
+  const w = /^<svg[^>]*\swidth="([\d.]+)"/.exec(svg)?.[1];
+  const h = /^<svg[^>]*\sheight="([\d.]+)"/.exec(svg)?.[1];
+  const size = w && h ? ` width="${w}" height="${h}"` : "";
+  return `<img src="data:image/svg+xml;base64,${Buffer.from(svg, "utf8").toString("base64")}"${size} alt="${escapeHtml(alt)}" title="${escapeHtml(alt)}" style="max-width:none">`;
+}
+
+/**
+ * A heatmap as a PNG (base64) about `size` pixels on its longer side: each
+ * cell a block of pixels (large grids are averaged down first), viridis colours.
+ * For `image/png` in bundles, which every renderer shows.
+ *
+ * @example
+ * ```ts
+ * heatmapPngScaled({ values: [0, 1, 2, 3], rows: 2, cols: 2 }, 64); // a 64x64 PNG, 32-pixel cells
+ * ```
+ */
+export function heatmapPngScaled(g: Grid, size = 256, min?: number, max?: number): string {
+  const [lo, hi] = min === undefined || max === undefined ? finiteRange(g.values) : [min, max];
+  const small = downsample(g, size);
+  const k = Math.max(1, Math.floor(size / Math.max(small.rows, small.cols)));
+  // One-row (or one-column) grids stay visible: at least 16 pixels across.
+  const ky = small.rows === 1 ? Math.max(k, 16) : k;
+  const kx = small.cols === 1 ? Math.max(k, 16) : k;
+  const index = quantize(small, lo, hi);
+  const width = small.cols * kx;
+  const height = small.rows * ky;
+  const pixels = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = Math.floor(y / ky) * small.cols;
+    for (let x = 0; x < width; x++) pixels[y * width + x] = index[row + Math.floor(x / kx)];
+  }
+  return toBase64(encodePng(pixels, width, height, 1, { color: "palette", palette: viridisPalette() }));
+}

@@ -274,22 +274,27 @@ export class LayerView {
     const wName = Math.max(8, ...rows.map((r) => 2 * r.depth + 2 + nameLabel(r).length)) + 2;
     const wOut = Math.max(8, ...rows.map((r) => (r.output ?? "").length)) + 2;
     const wParams = Math.max(8, ...rows.map((r) => formatCount(r.params).length)) + 2;
-    const span = (cls: string, w: number, s: string, pad = 0) =>
-      // Layout inline too: sanitizers of untrusted notebooks may drop the <style> element.
-      `<span class="${cls}" style="display:inline-block;box-sizing:border-box;width:${w}ch${pad ? `;padding-left:${pad}ch` : ""}">${s}</span>`;
+    // Each row is a one-row table with column widths as HTML attributes and indents as
+    // text: an untrusted notebook's sanitizer drops <style> and every inline style.
+    const px = (chars: number) => Math.ceil(chars * CHAR_PX);
+    const cells = (parts: [string, number, string][]) =>
+      `<table class="t" cellpadding="0" cellspacing="0" border="0"><tr>${parts
+        .map(([cls, w, s]) => `<td class="${cls}" width="${px(w)}" nowrap="" align="${cls.includes("p") ? "right" : "left"}">${s}</td>`)
+        .join("")}</tr></table>`;
     const line = (r: LayerRow | null) => {
       if (r === null) {
-        return span("n", wName, "layer") + span("c", 8, "in\u2192out") + span("c", wOut, "output") + span("c p", wParams, "params") + span("c", 10, "weights");
+        return cells([["n", wName, "layer"], ["c", 8, "in\u2192out"], ["c", wOut, "output"], ["c p", wParams, "params"], ["c w", 10, "weights"]]);
       }
       const mark = r.children.length ? '<span class="mk"></span>' : '<span class="sp"></span>';
-      const name = `${mark}${escapeHtml(r.name)}${r.shared ? ' <i style="color:#888">(shared)</i>' : ""}`;
-      return (
-        span(r.children.length ? "n g" : "n", wName, name, 2 * r.depth) +
-        span("c", 8, `${r.nIn}\u2192${r.nOut}`) +
-        span("c", wOut, escapeHtml(r.output ?? "")) +
-        span("c p", wParams, r.params === null ? "" : escapeHtml(formatCount(r.params))) +
-        (r.weightShapes ? `<span class="w">${escapeHtml(r.weightShapes)}</span>` : "")
-      );
+      const indent = "\u00a0".repeat(2 * r.depth);
+      const name = `${indent}${mark}${escapeHtml(r.name)}${r.shared ? ' <i style="color:#888">(shared)</i>' : ""}`;
+      return cells([
+        [r.children.length ? "n g" : "n", wName, name],
+        ["c", 8, `${r.nIn}\u2192${r.nOut}`],
+        ["c", wOut, escapeHtml(r.output ?? "")],
+        ["c p", wParams, r.params === null ? "" : escapeHtml(formatCount(r.params)) + "\u00a0\u00a0"],
+        ["c w", 10, r.weightShapes ? escapeHtml(r.weightShapes) : ""],
+      ]);
     };
     const node = (r: LayerRow): string => {
       if (!r.children.length) return `<div class="r">${line(r)}</div>`;
@@ -300,11 +305,13 @@ export class LayerView {
       ".trax-layer .r{display:block;white-space:nowrap;list-style:none;cursor:default}" +
       ".trax-layer summary.r{cursor:pointer}" +
       ".trax-layer summary::-webkit-details-marker{display:none}" +
-      ".trax-layer span.n,.trax-layer span.c{display:inline-block;box-sizing:border-box;overflow:hidden;text-overflow:ellipsis;vertical-align:top}" +
-      ".trax-layer span.g{font-weight:bold}" +
-      ".trax-layer span.c{color:#444}" +
-      ".trax-layer span.p{text-align:right;padding-right:2ch}" +
-      ".trax-layer span.w{color:#888}" +
+      ".trax-layer table.t{display:inline-table;border-collapse:collapse;margin:0;border:none;font-size:12px;vertical-align:top}" +
+      ".trax-layer table.t td{padding:0;border:none;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;text-align:left}" +
+      ".trax-layer table.t td.p{text-align:right}" +
+      ".trax-layer table.t tr{background:none}" +
+      ".trax-layer td.g{font-weight:bold}" +
+      ".trax-layer td.c{color:#444}" +
+      ".trax-layer td.w{color:#888}" +
       ".trax-layer .h{color:#888;border-bottom:1px solid #ddd}" +
       ".trax-layer .mk,.trax-layer .sp{display:inline-block;width:2ch}" +
       '.trax-layer details>summary .mk::before{content:"\\25B8"}' +
@@ -314,7 +321,7 @@ export class LayerView {
       `<div style="margin-top:4px;border-top:1px solid #ddd"><b>Total params:</b> ${total === null ? "unknown (not initialized; pass an input signature)" : escapeHtml(formatCount(total))}` +
       (this.shapeError ? `<br/><span style="color:#a00">Output shapes unavailable: ${escapeHtml(this.shapeError)}</span>` : "") +
       `</div>`;
-    const html = `<div class="trax-layer"><style>${css}</style><div class="r h">${line(null)}</div>${node(this.root)}${footer}</div>`;
+    const html = `<div class="trax-layer" style="font-family:monospace;font-size:12px;line-height:1.5"><style>${css}</style><div class="r h">${line(null)}</div>${node(this.root)}${footer}</div>`;
     return { "text/plain": this.toString(), "text/html": html };
   }
 
@@ -322,6 +329,9 @@ export class LayerView {
     return this.toString();
   }
 }
+
+/** Width of one character of the tree's 12px monospace font, in px. */
+const CHAR_PX = 7.3;
 
 /**
  * The summary view of `layer` (see {@link LayerView}); with `inputSignature`

@@ -175,6 +175,9 @@ export function liveView(history: HistoryLike, options: LiveViewOptions = {}): L
   return new LiveView(history, options);
 }
 
+/** The mark `attachLiveView` leaves on a loop (read by `Loop.run`). */
+const LIVE_VIEW = Symbol.for("trax.display.liveView");
+
 /** What {@link attachLiveView} needs of a training loop (`trax.supervised.Loop` has it). */
 export interface LiveLoop {
   readonly history: HistoryLike;
@@ -197,7 +200,9 @@ export interface LiveAttachment {
  * Follows a training loop in one notebook display: every step updates the
  * progress line, every evaluation the chart, and the end of each `run` draws
  * the final chart with its SVG (each `run` gets a new display). In a
- * terminal (no display sink) it does nothing.
+ * notebook it is the loop's one display: the loop draws no progress line of
+ * its own while a live view is attached. In a terminal (no display sink) it
+ * does nothing.
  *
  * @example
  * ```ts
@@ -218,6 +223,8 @@ export function attachLiveView(loop: LiveLoop, options: LiveViewOptions = {}): L
   if (typeof loop.onEval === "function") {
     sub(loop.onEval(() => view.update(undefined, true)));
   }
+  // Tells the loop that this view is its notebook display (see Loop's progress).
+  Object.defineProperty(loop, LIVE_VIEW, { value: true, configurable: true });
   const own = Object.getOwnPropertyDescriptor(loop, "run");
   const originalRun = loop.run;
   if (typeof originalRun === "function") {
@@ -240,6 +247,7 @@ export function attachLiveView(loop: LiveLoop, options: LiveViewOptions = {}): L
     },
     detach() {
       for (const off of offs.splice(0)) off();
+      delete (loop as unknown as Record<symbol, unknown>)[LIVE_VIEW];
       if (typeof originalRun !== "function") return;
       if (own) Object.defineProperty(loop, "run", own);
       else delete (loop as { run?: unknown }).run;

@@ -7,7 +7,7 @@ import { inspect } from "util";
 import type { tf } from "../backend/tf";
 import { DISPLAY, type MimeBundle } from "./bundle";
 import { escapeHtml } from "./escape";
-import { heatmapSvg, shortNumber } from "./heatmap";
+import { heatmapPngScaled, heatmapSvg, shortNumber, svgImage } from "./heatmap";
 import { formatNumpy } from "./numpy-format";
 
 /** The parts of a tfjs tensor the view reads (any tfjs copy's tensors qualify). */
@@ -163,7 +163,14 @@ export class TensorView {
       dtype === "string" ? "" : this.heatmaps(values as ArrayLike<number>),
       `</div>`,
     ].join("");
-    return { "text/plain": text, "text/html": html };
+    const bundle: MimeBundle = { "text/plain": text, "text/html": html };
+    // The heatmap as a PNG too, for renderers that show images but no HTML.
+    const shape = t.shape;
+    if (dtype !== "string" && values.length > 0 && (shape.length === 1 || shape.length === 2)) {
+      const [rows, cols] = shape.length === 1 ? [1, shape[0]] : [shape[0], shape[1] as number];
+      bundle["image/png"] = heatmapPngScaled({ values: values as ArrayLike<number>, rows, cols }, 256);
+    }
+    return bundle;
   }
 
   /** Heatmaps: the matrix for rank 2, a strip for rank 1, the first slices for rank >= 3. */
@@ -172,8 +179,9 @@ export class TensorView {
     const size = this.options.size ?? 320;
     const n = values.length;
     if (n < 2) return "";
-    if (shape.length === 1) return heatmapSvg({ values, rows: 1, cols: shape[0] }, { size });
-    if (shape.length === 2) return heatmapSvg({ values, rows: shape[0], cols: shape[1] }, { size });
+    const alt = `heatmap of the ${shape.join("x")} values`;
+    if (shape.length === 1) return svgImage(heatmapSvg({ values, rows: 1, cols: shape[0] }, { size }), alt);
+    if (shape.length === 2) return svgImage(heatmapSvg({ values, rows: shape[0], cols: shape[1] }, { size }), alt);
     if (shape.length < 2) return "";
     const rows = shape[shape.length - 2];
     const cols = shape[shape.length - 1];
@@ -191,7 +199,7 @@ export class TensorView {
         rest = Math.floor(rest / lead[a]);
       }
       const slice = (values as Float32Array).subarray ? (values as Float32Array).subarray(s * per, (s + 1) * per) : Array.prototype.slice.call(values, s * per, (s + 1) * per);
-      out.push(`<div style="display:inline-block;margin:0 8px 8px 0;vertical-align:top">${heatmapSvg({ values: slice, rows, cols }, { size: Math.min(size, 200), title: `[${idx.join(", ")}, :, :]` })}</div>`);
+      out.push(`<div style="display:inline-block;margin:0 8px 8px 0;vertical-align:top">${svgImage(heatmapSvg({ values: slice, rows, cols }, { size: Math.min(size, 200), title: `[${idx.join(", ")}, :, :]` }), `heatmap of [${idx.join(", ")}, :, :]`)}</div>`);
     }
     const more = count > maxSlices ? `<div style="font-size:11px;color:#555">${count - maxSlices} more 2-D slices not drawn</div>` : "";
     return `<div>${out.join("")}</div>${more}`;

@@ -9,6 +9,7 @@ import { readFileSync } from "fs";
 import { dirname, join } from "path";
 import { randomBytes } from "crypto";
 import { escapeHtml, jsonForScript } from "./escape";
+import { svgImage } from "./heatmap";
 import type { MimeBundle } from "./bundle";
 
 /** A Vega-Lite (v5) specification. */
@@ -60,6 +61,45 @@ function libraryCode(): string {
   return library;
 }
 
+/**
+ * The `<script>` that defines `window.vega`, `vegaLite` and `vegaEmbed` (once
+ * per page): what the first chart of a session carries, and what an HTML
+ * export puts in its `<head>`.
+ *
+ * @example
+ * ```ts
+ * html.replace("</head>", vegaLibraryScript() + "</head>");
+ * ```
+ */
+export function vegaLibraryScript(): string {
+  return `<script type="text/javascript">${LIBRARY_OPEN}\n${libraryCode()}\n}</script>`;
+}
+
+const LIBRARY_OPEN = "if (!window.vegaEmbed) {";
+
+/**
+ * Removes the vega libraries a chart's HTML carries (see {@link vegaLibraryScript}),
+ * leaving the chart and its drawing script: a stored notebook then holds its
+ * charts without 850 KB of library each; pages that show it get the
+ * libraries once (an HTML export adds them to its head).
+ *
+ * @example
+ * ```ts
+ * stripVegaLibrary(chartHtml).length; // a few KB
+ * ```
+ */
+export function stripVegaLibrary(html: string): string {
+  const open = `<script type="text/javascript">${LIBRARY_OPEN}\n`;
+  let out = html;
+  for (let at = out.indexOf(open); at >= 0; at = out.indexOf(open, at)) {
+    // The libraries' own "</script" are escaped, so the first "\n}</script>" ends the block.
+    const end = out.indexOf("\n}</script>", at);
+    if (end < 0) break;
+    out = out.slice(0, at) + out.slice(end + "\n}</script>".length);
+  }
+  return out;
+}
+
 let libraryShown = false;
 
 /** How chart HTML carries the vega libraries. */
@@ -109,7 +149,7 @@ export function resetVegaLibrary(): void {
 
 /** Options of {@link vegaHtml}. */
 export interface VegaHtmlOptions {
-  /** SVG shown until vega-embed draws (and where scripts do not run). */
+  /** SVG shown (as an `<img>`) until vega-embed draws, and where scripts do not run. */
   svg?: string;
   /** Force (true) or leave out (false) the libraries; default by {@link setVegaLibraryMode}. */
   includeLibrary?: boolean;
@@ -132,14 +172,16 @@ export function vegaHtml(spec: VegaLiteSpec, options: VegaHtmlOptions = {}): str
     include = libraryMode === "always" || (libraryMode === "once" && !libraryShown);
   }
   if (include) libraryShown = true;
-  const lib = include ? `<script type="text/javascript">if (!window.vegaEmbed) {\n${libraryCode()}\n}</script>` : "";
+  const lib = include ? vegaLibraryScript() : "";
   const draw =
     `<script type="text/javascript">(function(){var el=document.getElementById(${JSON.stringify(id)});` +
     `var spec=${jsonForScript(spec)};` +
     `function draw(){window.vegaEmbed(el,spec,{actions:false,renderer:"svg"}).catch(function(e){el.insertAdjacentText("beforeend"," (chart error: "+e.message+")");});}` +
     `if(window.vegaEmbed){draw();}else{var n=0;var t=setInterval(function(){if(window.vegaEmbed){clearInterval(t);draw();}else if(++n>50){clearInterval(t);}},100);}` +
     `})();</script>`;
-  return `<div class="trax-chart">${options.header ?? ""}${lib}<div id="${id}">${options.svg ?? ""}</div>${draw}</div>`;
+  // The static chart as an <img>: it survives an untrusted notebook's sanitizer (inline <svg> does not); vega-embed replaces it.
+  const still = options.svg ? svgImage(options.svg, "chart (static image; the page draws it interactively where scripts run)") : "";
+  return `<div class="trax-chart">${options.header ?? ""}${lib}<div id="${id}">${still}</div>${draw}</div>`;
 }
 
 /**

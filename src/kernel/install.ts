@@ -16,7 +16,7 @@ export interface InstallOptions {
   prefix?: string;
   /** The kernel name (default `trax-ts`). */
   name?: string;
-  /** The name shown in Jupyter's kernel menu. */
+  /** The name shown in Jupyter's kernel menu (default "TypeScript (trax-ts)", or "TypeScript (trax-ts: NAME)" for another `name`). */
   displayName?: string;
   /** The `jupyter` command (default `$TRAX_JUPYTER` or `jupyter` on PATH). */
   jupyter?: string;
@@ -41,14 +41,29 @@ export interface KernelSpec {
  * kernelSpec().argv; // ["/usr/bin/node", "/.../trax-ts/bin/trax-ts.js", "kernel", "start", "{connection_file}"]
  * ```
  */
-export function kernelSpec(opts: Pick<InstallOptions, "displayName"> = {}): KernelSpec {
+export function kernelSpec(opts: Pick<InstallOptions, "displayName" | "name"> = {}): KernelSpec {
   const root = packageRoot();
   const template = JSON.parse(fs.readFileSync(path.join(root, "kernels", "trax-ts", "kernel.json"), "utf8")) as KernelSpec;
   const [, launcher, ...rest] = template.argv;
   const spec: KernelSpec = { ...template, argv: [process.execPath, path.join(root, launcher), ...rest] };
   delete spec.metadata;
-  if (opts.displayName) spec.display_name = opts.displayName;
+  spec.display_name = displayNameFor(opts);
   return spec;
+}
+
+/**
+ * The kernel menu's name: the one given, else one derived from the kernel
+ * name, so that two installed kernels never look alike.
+ *
+ * @example
+ * ```ts
+ * displayNameFor({ name: "trax-dev" }); // "TypeScript (trax-ts: trax-dev)"
+ * ```
+ */
+export function displayNameFor(opts: Pick<InstallOptions, "displayName" | "name"> = {}): string {
+  if (opts.displayName) return opts.displayName;
+  const name = opts.name ?? "trax-ts";
+  return name === "trax-ts" ? "TypeScript (trax-ts)" : `TypeScript (trax-ts: ${name})`;
 }
 
 /**
@@ -58,7 +73,7 @@ export function kernelSpec(opts: Pick<InstallOptions, "displayName"> = {}): Kern
 export function writeKernelSpecDir(name: string, opts: Pick<InstallOptions, "displayName"> = {}): string {
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "trax-ts-kernelspec-")), name);
   fs.mkdirSync(dir);
-  fs.writeFileSync(path.join(dir, "kernel.json"), JSON.stringify(kernelSpec(opts), null, 2) + "\n");
+  fs.writeFileSync(path.join(dir, "kernel.json"), JSON.stringify(kernelSpec({ ...opts, name }), null, 2) + "\n");
   const templateDir = path.join(packageRoot(), "kernels", "trax-ts");
   for (const f of fs.readdirSync(templateDir)) {
     if (/^logo-.*\.(png|svg)$/.test(f)) fs.copyFileSync(path.join(templateDir, f), path.join(dir, f));

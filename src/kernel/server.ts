@@ -9,11 +9,27 @@ import * as path from "path";
 import * as util from "util";
 import { packageRoot, resolveOwnPackage } from "./package-root";
 import { forwardTypeScriptPaths } from "./typescript-paths";
-import { ErrorReport, errorReport, valueBundleAsync } from "./render";
+import { ErrorReport, errorReport, plainText, valueBundleAsync } from "./render";
+import { CellLocations } from "./cell-locations";
+import { CellHistory, HistoryRequest } from "./history";
+import { isCompleteReply } from "./is-complete";
+import { watchParent } from "./parent-watch";
+import { showPendingPromise, isThenable } from "./pending";
+import { CellDeclarations } from "./cell-declarations";
 
 /* The pieces of tslab the kernel uses (tslab/dist/*.js, version 1.0.22). */
+interface Conversion {
+  output?: string;
+  declOutput?: string;
+  diagnostics: unknown[];
+  hasToplevelAwait?: boolean;
+}
 interface Converter {
   close(): void;
+  convert(prevDecl: string, src: string): Conversion;
+  inspect(prevDecl: string, src: string, position: number): unknown;
+  complete(prevDecl: string, src: string, position: number): unknown;
+  addModule(...args: unknown[]): unknown;
 }
 interface Executor {
   execute(src: string): Promise<boolean>;
@@ -35,6 +51,7 @@ interface DisplayData {
 type WriteDisplayData = ((data: DisplayData, update?: boolean) => void) & { trax?: CellChannel };
 interface HandlerLike {
   execCount: number;
+  handleIsComplete(req: { code: string }): Record<string, unknown>;
   execQueue: { reset(delay?: number): void };
   handleExecuteImpl(req: ExecuteRequest, ...rest: unknown[]): Promise<unknown>;
   handleKernel(): Record<string, unknown> & { language_info: Record<string, unknown> };
@@ -49,6 +66,10 @@ interface ZmqServerLike {
   iopub: unknown;
   handler: HandlerLike;
   init(): Promise<void>;
+  close(): void;
+  publishStatus(status: string, parent: ZmqMessageLike): void;
+  handleShellMessage(sock: unknown, ...args: Buffer[]): Promise<void>;
+  handleKernelInfo(sock: unknown, msg: ZmqMessageLike): void;
 }
 type ZmqServerClass = new (handler: unknown, configPath: string) => ZmqServerLike;
 
@@ -63,6 +84,8 @@ const jupyter = require("tslab/dist/jupyter") as {
 interface ExecuteRequest {
   code: string;
   stop_on_error?: boolean;
+  store_history?: boolean;
+  silent?: boolean;
 }
 
 /** What one running cell reports to the message it answers. */
@@ -128,16 +151,19 @@ function kernelConsole(): { log: (...a: unknown[]) => void; error: (...a: unknow
  * asks); a request that allows errors (nbclient's `raises-exception` cells)
  * lets the next cell run.
  */
-function createHandler(Base: new (executor: Executor, isJs: boolean) => HandlerLike, executor: Executor): HandlerLike {
+function createHandler(Base: new (executor: Executor, isJs: boolean) => HandlerLike, executor: Executor, history: CellHistory): HandlerLike {
   const handler = new Base(executor, false);
   let stopOnError = true;
   const run = handler.handleExecuteImpl.bind(handler);
   handler.handleExecuteImpl = (req: ExecuteRequest, ...rest: unknown[]) => {
     stopOnError = req.stop_on_error !== false; // read in reset(), called when this cell fails
     const running = run(req, ...rest); // counts the cell synchronously, then awaits it
+    if (req.store_history !== false && req.silent !== true) history.add(handler.execCount, req.code);
     (rest[1] as WriteDisplayData | undefined)?.trax?.started(req.code, handler.execCount);
     return running;
   };
+  const tslabIsComplete = handler.handleIsComplete.bind(handler);
+  handler.handleIsComplete = (req: { code: string }) => ({ ...isCompleteReply(req.code, (code) => tslabIsComplete({ code })) });
   // kernel_info_reply: the required status, and what this kernel is.
   const info = handler.handleKernel.bind(handler);
   handler.handleKernel = () => {
@@ -171,8 +197,44 @@ function typescriptVersion(): string {
   }
 }
 
-function createServerClass(Base: ZmqServerClass): ZmqServerClass {
+/** What the server needs besides tslab's handler. */
+interface ServerParts {
+  history: CellHistory;
+  locations: CellLocations;
+}
+
+/** Maps `In[N]:L:C` locations in an error report to the cell's own lines. */
+function mapReport(report: ErrorReport, locations: CellLocations): ErrorReport {
+  const traceback = locations.rewrite(report.traceback.join("\n")).split("\n");
+  return { ...report, evalue: locations.rewrite(report.evalue), traceback };
+}
+
+function createServerClass(Base: ZmqServerClass, parts: ServerParts): ZmqServerClass {
+  /** tslab's message class (not exported), taken from the first message handled. */
+  let Message: { fromRaw(key: string, raw: Buffer[]): ZmqMessageLike } | null = null;
   return class TraxZmqServer extends Base {
+    handleKernelInfo(sock: unknown, msg: ZmqMessageLike): void {
+      Message ??= msg.constructor as unknown as typeof Message;
+      super.handleKernelInfo(sock, msg);
+    }
+
+    /** tslab's dispatch, plus `history_request` (tslab leaves it unanswered). */
+    async handleShellMessage(sock: unknown, ...args: Buffer[]): Promise<void> {
+      const delim = args.findIndex((b) => b.toString() === "<IDS|MSG>");
+      const type = delim >= 0 && args[delim + 2] ? (JSON.parse(args[delim + 2].toString()) as { msg_type?: string }).msg_type : undefined;
+      if (type !== "history_request" || !Message) return super.handleShellMessage(sock, ...args);
+      const msg = Message.fromRaw(this.connInfo.key, args);
+      this.publishStatus("busy", msg);
+      try {
+        const reply = msg.createReply();
+        reply.header.msg_type = "history_reply";
+        reply.content = parts.history.reply(msg.content as HistoryRequest) as unknown as ZmqMessageLike["content"];
+        reply.signAndSend(this.connInfo.key, sock);
+      } finally {
+        this.publishStatus("idle", msg);
+      }
+    }
+
     /** tslab's handleExecute, plus execute_result and error messages. */
     async handleExecute(sock: unknown, msg: ZmqMessageLike): Promise<void> {
       const publish = (type: string, content: Record<string, unknown>): void => {
@@ -188,6 +250,11 @@ function createServerClass(Base: ZmqServerClass): ZmqServerClass {
         started: (code, count) => publish("execute_input", { code, execution_count: count }),
         result: (value) => {
           const count = this.handler.execCount;
+          if (isThenable(value)) {
+            // A forgotten `await`: a display that follows the promise to its outcome.
+            showPendingPromise(value, (bundle, opts) => writeDisplay(bundle, opts), plainText, (t) => parts.locations.rewrite(t));
+            return;
+          }
           cell.pending.push(
             valueBundleAsync(value).then((data) => publish("execute_result", { execution_count: count, data, metadata: {} }))
           );
@@ -206,6 +273,7 @@ function createServerClass(Base: ZmqServerClass): ZmqServerClass {
           (cell.diagnostics.length > 0
             ? { ename: "TypeScript", evalue: cell.diagnostics.join("\n"), traceback: cell.diagnostics }
             : { ename: "Error", evalue: "the cell failed", traceback: ["the cell failed"] });
+        Object.assign(report, mapReport(report, parts.locations));
         publish("error", { ...report });
         Object.assign(content, report);
       } else {
@@ -247,7 +315,7 @@ export async function startKernel(connectionFile: string, opts: KernelOptions = 
   resolveOwnPackage();
   forwardTypeScriptPaths();
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  require("../index"); // trax-ts itself, before tslab compiles the first cell
+  const trax = require("../index") as typeof import("../index"); // trax-ts itself, before tslab compiles the first cell
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { createConverter } = require("tslab/dist/converter") as {
     createConverter(o: { isJS: boolean; isBrowser: boolean }): Converter;
@@ -256,11 +324,14 @@ export async function startKernel(connectionFile: string, opts: KernelOptions = 
   const { createExecutor } = require("tslab/dist/executor") as {
     createExecutor(rootDir: string, convs: unknown, console: unknown): Executor;
   };
+  const history = new CellHistory();
+  const locations = new CellLocations();
+  const cells = new CellDeclarations(locations);
   let node: Converter | undefined;
   let browser: Converter | undefined;
   const convs = {
     get node(): Converter {
-      return (node ??= createConverter({ isJS: false, isBrowser: false }));
+      return (node ??= cells.wrap(createConverter({ isJS: false, isBrowser: false })));
     },
     get browser(): Converter {
       return (browser ??= createConverter({ isJS: false, isBrowser: true }));
@@ -271,7 +342,7 @@ export async function startKernel(connectionFile: string, opts: KernelOptions = 
     },
   };
   convs.node; // warm the compiler before the first cell
-  const executor = createExecutor(process.cwd(), convs, kernelConsole());
+  const executor = cells.wrapExecutor(createExecutor(process.cwd(), convs, kernelConsole()));
 
   if (opts.prelude !== false) {
     const ok = await executor.execute(PRELUDE);
@@ -279,11 +350,22 @@ export async function startKernel(connectionFile: string, opts: KernelOptions = 
     connectDisplaySink();
   }
 
-  const Server = createServerClass(jupyter.ZmqServer);
-  const server = new Server(createHandler(jupyter.JupyterHandlerImpl, executor), connectionFile);
-  process.on("SIGINT", () => executor.interrupt());
-  process.on("uncaughtException", (err) => console.error("Uncaught exception:", errorReport(err).evalue));
-  process.on("unhandledRejection", (reason) => console.error("Unhandled promise rejection:", errorReport(reason).evalue));
+  const Server = createServerClass(jupyter.ZmqServer, { history, locations });
+  const handler = createHandler(jupyter.JupyterHandlerImpl, executor, history);
+  cells.cellName = () => `In[${handler.execCount}]`;
+  const server = new Server(handler, connectionFile);
+  // Interrupt: a running training loop stops after its current step (its run rejects with
+  // KeyboardInterrupt, naming the step); with none running, tslab abandons the cell.
+  process.on("SIGINT", () => {
+    if (trax.supervised.interruptTraining() === 0) executor.interrupt();
+  });
+  const report = (what: string, e: unknown) => {
+    const r = mapReport(errorReport(e), locations);
+    console.error(`${what}: ${r.ename}: ${r.evalue}${r.traceback.length > 1 ? "\n" + r.traceback.slice(1).join("\n") : ""}`);
+  };
+  process.on("uncaughtException", (err) => report("Uncaught exception", err));
+  process.on("unhandledRejection", (reason) => report("Unhandled promise rejection (a promise made in a cell failed and nothing awaited it)", reason));
+  watchParent();
   await server.init();
 }
 

@@ -11,6 +11,7 @@ import { errorReport, plainText, valueBundle } from "../kernel/render";
 import { tf } from "../backend/tf";
 import { ReplChecking, defineTypeCommands, guardCommands } from "./commands";
 import { asInterrupt, runInterruptible } from "./interrupt";
+import { interruptTrainingOnCtrlC } from "./training-interrupt";
 
 /** Options of {@link startRepl}. */
 export interface ReplOptions {
@@ -153,6 +154,8 @@ export async function startRepl(opts: ReplOptions = {}): Promise<void> {
   const server = repl.startInternal({ prompt: opts.prompt ?? "trax> ", writer: (value: unknown) => replText(value, colors), eval: evaluate, ignoreUndefined: true });
   guardCommands(server);
   defineTypeCommands({ server, file: state.path, inputSoFar: () => state.input }, checking);
+  // Ctrl-C while a loop trains stops it after its step (KeyboardInterrupt, resumable).
+  interruptTrainingOnCtrlC(server, () => trax.supervised.interruptTraining());
 }
 
 /** The type errors of a REPL input under `.check on`, as one message; null when none or checking is off. */

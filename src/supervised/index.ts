@@ -23,3 +23,4 @@ export type {
 } from "./training";
 export type { ProgressMode } from "./progress";
 export { CHECKPOINT_FILE } from "./loop-checkpoint";
+export { KeyboardInterrupt, interruptTraining, runningTrainings } from "./interrupt";

@@ -1,9 +1,12 @@
 /**
- * Progress of a training run: a cli-progress bar with the latest loss in a
- * terminal, Trax-style lines at evaluation points elsewhere, or nothing.
+ * Progress of a training run: in a notebook one progress line updated in
+ * place (none when a live chart follows the loop: that is its display), a
+ * cli-progress bar with the latest loss in a terminal, Trax-style lines at
+ * evaluation points elsewhere, or nothing.
  * @module
  */
 import type { HistoryRecord } from "./history";
+import { notebookProgress } from "./notebook-progress";
 
 /** How a loop shows progress. */
 export type ProgressMode = "auto" | "bar" | "lines" | "none";
@@ -12,7 +15,24 @@ export type ProgressMode = "auto" | "bar" | "lines" | "none";
 export interface ProgressReporter {
   update(step: number, loss: number): void;
   report(step: number, records: HistoryRecord[]): void;
-  stop(): void;
+  /** Ends the display; `note` (e.g. "interrupted after step 12") is shown where there is room. */
+  stop(note?: string): void;
+}
+
+/** @internal What the loop tells the progress about its run. */
+export interface ProgressContext {
+  /** A live chart (`attachLiveView`) follows the loop: in a notebook it is the one display. */
+  liveView?: boolean;
+}
+
+/** True when a rich notebook frontend is attached (the display module says so). */
+function inNotebook(): boolean {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return (require("../display/show") as { inNotebook(): boolean }).inNotebook();
+  } catch {
+    return false;
+  }
 }
 
 function fmt(v: number): string {
@@ -20,10 +40,19 @@ function fmt(v: number): string {
 }
 
 /** @internal */
-export function makeProgress(mode: ProgressMode, log: (line: string) => void, startStep: number, endStep: number): ProgressReporter {
+export function makeProgress(
+  mode: ProgressMode,
+  log: (line: string) => void,
+  startStep: number,
+  endStep: number,
+  context: ProgressContext = {}
+): ProgressReporter {
   if (!["auto", "bar", "lines", "none"].includes(mode)) {
     throw new Error(`Loop: progress must be "auto", "bar", "lines" or "none"; got ${String(mode)}`);
   }
+  const notebook = mode === "auto" && inNotebook();
+  if (notebook && context.liveView) return { update() {}, report() {}, stop() {} };
+  if (notebook && endStep !== startStep) return notebookProgress(startStep, endStep);
   const resolved = mode === "auto" ? (process.stdout.isTTY ? "bar" : "lines") : mode;
   if (resolved === "none" || endStep === startStep) return { update() {}, report() {}, stop() {} };
   if (resolved === "lines") {
@@ -39,7 +68,9 @@ export function makeProgress(mode: ProgressMode, log: (line: string) => void, st
           }
         }
       },
-      stop() {},
+      stop(note) {
+        if (note) log(note);
+      },
     };
   }
   // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -59,8 +90,9 @@ export function makeProgress(mode: ProgressMode, log: (line: string) => void, st
       }
     },
     report() {},
-    stop() {
+    stop(note) {
       bar.stop();
+      if (note) log(note);
     },
   };
 }

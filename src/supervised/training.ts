@@ -43,6 +43,8 @@ import { makeProgress } from "./progress";
 import { DirLock } from "../io/dir-lock";
 import { removeStaleTempFiles } from "../io/atomic-file";
 import type { ProgressMode, ProgressReporter } from "./progress";
+import { KeyboardInterrupt, whileRunning } from "./interrupt";
+import { describeRun } from "./run-display";
 
 /** What `onStep` callbacks get after every training step. */
 export interface StepInfo {
@@ -139,6 +141,9 @@ function batchSignature(batch: readonly tf.Tensor[]): Signature {
   return batch.map((t) => new ShapeDtype(t.shape, t.dtype));
 }
 
+/** Set on a loop by `trax.display.attachLiveView`: its live chart is the loop's one notebook display. */
+const LIVE_VIEW = Symbol.for("trax.display.liveView");
+
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The loop that holds each output folder's lock (a lock of a loop that is not running may be taken over). */
@@ -176,6 +181,7 @@ class LoopImpl {
   private readonly log: (line: string) => void;
   private running = false;
   private stopRequested = false;
+  private interruptRequested = false;
   private lastSavedStep = -1;
   private lastReportTime = 0;
   private lastReportStep = 0;
@@ -338,7 +344,11 @@ class LoopImpl {
    * the history. After `stop()`, or after it returns, `run` again continues
    * from the current step. Steps run back to back; every ~25 ms the loop
    * yields to the event loop (timers, display updates, a `stop()` from
-   * elsewhere). A second `run` while one is running is refused.
+   * elsewhere). A second `run` while one is running is refused. An interrupt
+   * (the notebook's Interrupt button, Ctrl-C in the REPL) stops the run after
+   * its current step and rejects it with `KeyboardInterrupt`; the loop stays
+   * usable. The returned promise shows itself in a notebook (a forgotten
+   * `await` shows that the run goes on in the background, then its outcome).
    *
    * @example
    * ```ts
@@ -346,20 +356,28 @@ class LoopImpl {
    * loop.step; // 100
    * ```
    */
-  async run(nSteps = 1): Promise<History> {
+  run(nSteps = 1): Promise<History> {
+    return describeRun(this.runSteps(nSteps), nSteps, this as unknown as { step: number });
+  }
+
+  private async runSteps(nSteps: number): Promise<History> {
     if (!Number.isInteger(nSteps) || nSteps < 0) throw new Error(`Loop.run: nSteps must be a non-negative integer; got ${String(nSteps)}`);
     if (this.running) throw new Error("Loop.run: this loop is already running (await the first run, or call stop())");
     this.checkLock();
     this.running = true;
     this.warnedNonFinite = false;
     this.stopRequested = false;
+    this.interruptRequested = false;
     const endStep = this._step + nSteps;
-    const progress: ProgressReporter = makeProgress(this.progressMode, this.log, this._step, endStep);
+    const finishedRunning = whileRunning({ interrupt: () => (this.interruptRequested = true) });
+    const progress: ProgressReporter = makeProgress(this.progressMode, this.log, this._step, endStep, { liveView: LIVE_VIEW in this });
     this.lastReportTime = performance.now();
     this.lastReportStep = this._step;
     let lastYield = performance.now();
     try {
-      while (this._step < endStep && !this.stopRequested) {
+      // The caller's synchronous code (a notebook cell) ends before the first step: an interrupt then reaches the loop.
+      await yieldToEventLoop();
+      while (this._step < endStep && !this.stopRequested && !this.interruptRequested) {
         const slot = this.train[this._step % this.train.length];
         const step = this._step + 1;
         const wantMetrics = this.isEvalStep(step);
@@ -382,9 +400,11 @@ class LoopImpl {
       if (this.outputDir !== null && this.lastSavedStep !== this._step) this.autoSave();
       this.syncEvalModel();
     } finally {
-      progress.stop();
+      finishedRunning();
+      progress.stop(this.interruptRequested ? `interrupted after step ${this._step}` : undefined);
       this.running = false;
     }
+    if (this.interruptRequested && this._step < endStep) throw new KeyboardInterrupt(this._step, endStep);
     return this.history;
   }
 

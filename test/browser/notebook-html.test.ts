@@ -2,8 +2,10 @@
  * Browser check: the kernel-check notebook executed through the trax-ts
  * kernel, exported to HTML with nbconvert, opened offline in headless
  * Chromium. The heatmaps and the layer tree lay out with non-zero size, the
- * training chart is drawn by vega-embed in the page (from the library the
- * output carries, no CDN), and a screenshot is written to out/browser/.
+ * training chart is drawn by vega-embed in the page (the notebook stored
+ * without the vega libraries, as scripts/notebooks.mjs keeps it, and the
+ * export given them once in its head: no CDN), and a screenshot is written
+ * to out/browser/.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -36,7 +38,7 @@ interface Box {
 /** Runs after load (and after vega-embed's async drawing) and writes the layout into the DOM. */
 const PROBE = `<script>
 window.addEventListener("load", function () { setTimeout(function () {
-  var els = Array.prototype.slice.call(document.querySelectorAll("svg, canvas, .trax-layer"));
+  var els = Array.prototype.slice.call(document.querySelectorAll("svg, canvas, img, .trax-layer"));
   var boxes = els.map(function (e) {
     var r = e.getBoundingClientRect();
     return { tag: e.tagName.toLowerCase(), w: r.width, h: r.height,
@@ -71,15 +73,27 @@ let kernel: KernelEnv | undefined;
 let boxes: Box[] = [];
 let html = "";
 
-test.before(() => {
+test.before(async () => {
   if (missing) return;
+  try {
+    await prepare();
+  } catch (e) {
+    console.error(e); // uvu reports a failed hook without its cause
+    throw e;
+  }
+});
+
+async function prepare(): Promise<void> {
   kernel = installTempKernel();
   const { file } = executeNotebook(kernel, NOTEBOOK);
+  const { slimNotebook, addVegaLibrary } = await import(path.join(__dirname, "..", "..", "scripts", "notebooks.mjs"));
+  assert.ok(slimNotebook(file) > 500_000, "the stored notebook loses the vega libraries");
   const page = path.join(kernel.dir, "notebook.html");
   const r = spawnSync(PYTHON, ["-m", "jupyter", "nbconvert", "--to", "html", file, "--output", page], {
     encoding: "utf8", env: kernel.env, timeout: 60000,
   });
   if (r.status !== 0) throw new Error(`nbconvert --to html failed:\n${r.stderr}`);
+  assert.ok(addVegaLibrary(page), "the export gets the libraries");
   html = fs.readFileSync(page, "utf8");
   // The probe goes before the page's own </body> (the last one: inlined libraries contain the string too).
   const at = html.lastIndexOf("</body>");
@@ -91,7 +105,7 @@ test.before(() => {
   boxes = JSON.parse(m[1].replace(/&quot;/g, '"').replace(/&amp;/g, "&")) as Box[];
   fs.mkdirSync(OUT, { recursive: true });
   chromium(["--window-size=1200,2000", `--screenshot=${path.join(OUT, "kernel-check.png")}`, `file://${page}`], path.join(kernel.dir, "chromium-shot"));
-});
+}
 
 test.after(() => kernel?.cleanup());
 
@@ -100,7 +114,8 @@ it("the exported page loads nothing from the network", () => {
 });
 
 it("the tensor heatmaps lay out with non-zero size", () => {
-  const heatmaps = boxes.filter((b) => b.tensor && b.tag === "svg");
+  // Heatmaps are <img>s of SVG data URIs (they survive an untrusted notebook; see untrusted-notebook.test.ts).
+  const heatmaps = boxes.filter((b) => b.tensor && b.tag === "img");
   assert.ok(heatmaps.length >= 2, `heatmaps of the 2x2 and 8x8 tensors expected; got ${JSON.stringify(boxes)}`);
   for (const h of heatmaps) assert.ok(h.w > 20 && h.h > 20, `heatmap size ${h.w}x${h.h}`);
 });

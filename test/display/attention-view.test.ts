@@ -42,7 +42,10 @@ test("from a layer run in viz mode; token labels are escaped", () => {
   for (const h of v.maps[0].heads) for (let r = 0; r < 3; r++) assert.ok(Math.abs(h[r * 3] + h[r * 3 + 1] + h[r * 3 + 2] - 1) < 1e-5);
   const html = d.bundleOf(v)["text/html"] as string;
   assert.not.ok(html.includes(evil));
-  assert.ok(html.includes("&lt;script&gt;"));
+  // The labels live in the heatmaps' SVG (shown as <img> data URIs), escaped there.
+  const svgs = svgsIn(html).join("");
+  assert.not.ok(svgs.includes(evil));
+  assert.ok(svgs.includes("&lt;script&gt;"));
   assert.is(leakedBy(() => d.attentionView(att, { queryTokens: ["a", "b", "c"] })), 0);
   tf.dispose([q, mask]);
 });

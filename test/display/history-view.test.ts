@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { inspect } from "node:util";
 import { trax } from "../helpers";
-import { assertWellFormedXml } from "./xml";
+import { assertWellFormedXml, inlineSvgsIn, svgsIn } from "./xml";
 
 const d = trax.display;
 const { History } = trax.supervised;
@@ -45,7 +45,8 @@ test("sync bundle: text, HTML and spec; async bundle adds an SVG with paths", as
   assert.ok((svg.match(/<path /g) ?? []).length >= 4, "line paths");
   assert.match(svg, /metrics\/Accuracy/);
   assertWellFormedXml(svg, "chart SVG");
-  assert.ok((full["text/html"] as string).includes(svg), "the SVG is the HTML's no-script fallback");
+  assert.equal(svgsIn(full["text/html"] as string), [svg], "the SVG is the HTML's no-script fallback, as an <img>");
+  assert.equal(inlineSvgsIn(full["text/html"] as string), [], "no inline <svg>: an untrusted notebook removes those");
 });
 
 test("HTML inlines the vega libraries from the package once, never from a CDN", () => {

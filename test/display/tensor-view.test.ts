@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { DISPLAY } from "../../src/display";
 import { trax, tf, ready, leakedBy } from "../helpers";
-import { assertWellFormedXml, svgsIn } from "./xml";
+import { assertWellFormedXml, inlineSvgsIn, svgsIn } from "./xml";
 
 const { tensorView, bundleOf } = trax.display;
 
@@ -45,6 +45,26 @@ test("bundle: text/plain and HTML with statistics, values and a heatmap", () => 
   assert.is(svgs.length, 1, "one heatmap");
   assert.is((svgs[0].match(/<rect x="\d+" y="\d+" width/g) ?? []).length, 4, "one cell per value");
   assertWellFormedXml(svgs[0], "heatmap");
+  assert.equal(inlineSvgsIn(html), [], "the heatmap is an <img> (an untrusted notebook removes inline <svg>)");
+  // The heatmap as image/png too (GitHub, nbviewer, anything that shows images): 2x2 cells of 128 px.
+  const png = Buffer.from(b["image/png"] as string, "base64");
+  assert.is(png.subarray(1, 4).toString("latin1"), "PNG");
+  assert.equal([png.readUInt32BE(16), png.readUInt32BE(20), png[25]], [256, 256, 3], "256x256, palette");
+  // Cell (0, 0) holds the minimum (viridis' first colour), cell (1, 1) the maximum (its last).
+  const { inflateSync } = require("zlib") as typeof import("zlib");
+  let at = 8;
+  const idat: Buffer[] = [];
+  let palette = Buffer.alloc(0);
+  while (at < png.length) {
+    const len = png.readUInt32BE(at);
+    const type = png.subarray(at + 4, at + 8).toString("latin1");
+    if (type === "IDAT") idat.push(png.subarray(at + 8, at + 8 + len));
+    if (type === "PLTE") palette = png.subarray(at + 8, at + 8 + len);
+    at += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const first = raw[1]; // row 0 is unfiltered: [filter byte, pixels...]
+  assert.equal([...palette.subarray(3 * first, 3 * first + 3)], [0x44, 0x01, 0x54], "the minimum is dark purple");
   t.dispose();
 });
 
@@ -53,7 +73,7 @@ test("a 1000x1000 tensor gives an HTML view under 200 KB with a heatmap image", 
   const b = bundleOf(t);
   const html = b["text/html"] as string;
   assert.ok(html.length < 200 * 1024, `HTML is ${html.length} bytes`);
-  assert.ok(html.includes("data:image/png;base64,"), "a downsampled image");
+  assert.ok(svgsIn(html)[0].includes("data:image/png;base64,"), "a downsampled image");
   assert.ok(b["text/plain"].includes("..."));
   assertWellFormedXml(svgsIn(html)[0], "heatmap");
   t.dispose();

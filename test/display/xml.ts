@@ -13,7 +13,14 @@ export function assertWellFormedXml(xml: string, what = "document"): string {
   return r.stdout.trim();
 }
 
-/** The `<svg>...</svg>` elements inside an HTML string. */
+/** The SVGs an HTML string shows: inline `<svg>...</svg>` elements and `<img>`s of `data:image/svg+xml;base64` URIs. */
 export function svgsIn(html: string): string[] {
+  const inline = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+  const images = [...html.matchAll(/<img src="data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1], "base64").toString("utf8"));
+  return [...inline, ...images];
+}
+
+/** Inline `<svg>` elements only (an untrusted notebook's sanitizer removes them: views carry images instead). */
+export function inlineSvgsIn(html: string): string[] {
   return html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
 }

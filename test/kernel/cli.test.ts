@@ -72,6 +72,9 @@ test("the kernelspec runs this package's launcher with this node, on Jupyter's c
   assert.is(spec.language, "typescript");
   assert.is(spec.metadata, undefined, "the template's note is not copied");
   assert.is(kernelSpec({ displayName: "My TS" }).display_name, "My TS");
+  assert.is(kernelSpec().display_name, "TypeScript (trax-ts)");
+  assert.is(kernelSpec({ name: "trax-ts" }).display_name, "TypeScript (trax-ts)");
+  assert.is(kernelSpec({ name: "dev", displayName: "Mine" }).display_name, "Mine", "--display-name wins");
 });
 
 test("writeKernelSpecDir writes kernel.json into a folder named after the kernel", () => {
@@ -79,7 +82,8 @@ test("writeKernelSpecDir writes kernel.json into a folder named after the kernel
   try {
     assert.is(path.basename(dir), "trax-ts-x");
     const spec = JSON.parse(fs.readFileSync(path.join(dir, "kernel.json"), "utf8"));
-    assert.equal(spec, kernelSpec());
+    assert.equal(spec, kernelSpec({ name: "trax-ts-x" }));
+    assert.is(spec.display_name, "TypeScript (trax-ts: trax-ts-x)", "the display name follows the kernel name");
     assert.equal(fs.readdirSync(dir).sort(), ["kernel.json", "logo-32x32.png", "logo-64x64.png"]);
   } finally {
     fs.rmSync(path.dirname(dir), { recursive: true, force: true });
@@ -117,6 +121,11 @@ withJupyter("`--name` installs under another name; reinstalling replaces it", ()
   }
   const spec = JSON.parse(fs.readFileSync(path.join(prefix, "share", "jupyter", "kernels", "trax-ts-dev", "kernel.json"), "utf8"));
   assert.is(spec.display_name, "trax-ts (dev)");
+  // Without --display-name, the menu name is derived from --name: two kernels never look alike.
+  const r = runCli(["kernel", "install", "--prefix", prefix, "--name", "trax-ts-b"], k.env);
+  assert.is(r.status, 0, r.stderr);
+  const b = JSON.parse(fs.readFileSync(path.join(prefix, "share", "jupyter", "kernels", "trax-ts-b", "kernel.json"), "utf8"));
+  assert.is(b.display_name, "TypeScript (trax-ts: trax-ts-b)");
 });
 
 test("a missing jupyter command is reported plainly", () => {

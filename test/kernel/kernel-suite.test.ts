@@ -22,7 +22,7 @@ it("the trax-ts kernel passes jupyter_kernel_test", () => {
     cwd: __dirname,
     env: { ...kernel.env, TRAX_KERNEL_NAME: "trax-ts" },
     encoding: "utf8",
-    timeout: 110000,
+    timeout: 400000,
   });
   const out = `${r.stdout}\n${r.stderr}`;
   if (r.status !== 0) console.log(out.slice(-6000));

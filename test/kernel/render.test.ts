@@ -24,7 +24,8 @@ test("plain values: text/plain only, as Node's inspect prints them", () => {
 test("a tensor gets the display module's view: HTML and numpy-like text", () => {
   const x = tf.tensor2d([[1, 2], [3, 4]]);
   const b = valueBundle(x);
-  assert.ok(typeof b["text/html"] === "string" && (b["text/html"] as string).includes("<svg"), "HTML with a heatmap");
+  assert.ok(typeof b["text/html"] === "string" && (b["text/html"] as string).includes("<img src=\"data:image/svg+xml;base64,"), "HTML with a heatmap (an image: it survives an untrusted notebook)");
+  assert.type(b["image/png"], "string", "and the heatmap as image/png");
   assert.match(b["text/plain"], /float32/);
   assert.match(b["text/plain"], /\[\[1\.? +2\.?\]/);
   x.dispose();
