@@ -54,9 +54,31 @@ export function l2Norm(tree: unknown): tf.Scalar {
     const leaves = treeFlatten(tree as Nested<unknown>).filter(isWeightTensor);
     if (leaves.length === 0) return tf.scalar(0);
     const sq = leaves.map((x) => tf.sum(tf.square(x)));
-    return tf.sqrt(sq.length === 1 ? sq[0] : tf.addN(sq)) as tf.Scalar;
+    return tf.sqrt(sumOfMany(sq)) as tf.Scalar;
   });
 }
+
+/**
+ * The elementwise sum of same-shaped tensors, in `tf.addN`s of at most
+ * {@link ADD_N_MAX} inputs: tfjs-webgpu's AddN binds every input as a storage
+ * buffer and fails past the device's per-stage limit (8 by default in WebGPU,
+ * one of them the output), where a model has dozens of weights.
+ */
+function sumOfMany(xs: tf.Tensor[]): tf.Tensor {
+  let level = xs;
+  while (level.length > 1) {
+    const next: tf.Tensor[] = [];
+    for (let i = 0; i < level.length; i += ADD_N_MAX) {
+      const group = level.slice(i, i + ADD_N_MAX);
+      next.push(group.length === 1 ? group[0] : tf.addN(group));
+    }
+    level = next;
+  }
+  return level[0];
+}
+
+/** The most inputs one `tf.addN` gets (WebGPU: 8 storage buffers per stage, one for the output). */
+const ADD_N_MAX = 7;
 
 /**
  * Scales every gradient by `maxNorm / norm` when the global norm exceeds

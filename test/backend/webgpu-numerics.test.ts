@@ -169,6 +169,23 @@ test("predict mode: CausalAttention decoding one position at a time matches wasm
   compare("CausalAttention predict", got, want);
 });
 
+test("optimizers.l2Norm over many tensors (more than one AddN can bind on webgpu) matches wasm", async () => {
+  if (skip) return;
+  const norm = () => {
+    const tree = Array.from({ length: 20 }, (_, i) => [f32(40 + i, [3, i + 1])]);
+    const n = trax.optimizers.l2Norm(tree);
+    const v = n.dataSync()[0];
+    tf.dispose([tree, n]);
+    return v;
+  };
+  await trax.backend.setBackend("wasm");
+  const want = norm();
+  await trax.backend.setBackend("webgpu");
+  const got = norm();
+  await trax.backend.setBackend("wasm");
+  assert.ok(Math.abs(got - want) <= 1e-5 * want, `webgpu ${got} vs wasm ${want}`);
+});
+
 test("views: a tensor's and a layer's display bundles read the same on webgpu as on wasm", async () => {
   if (skip) return;
   const bundles = () => {
