@@ -13,6 +13,7 @@ import type { HistoryLike } from "./history-like";
 import { historyView, type HistoryViewOptions } from "./history-view";
 import { libraryPending } from "./vega";
 import { displaySink, inNotebook, type DisplaySink } from "./show";
+import { formatDuration, formatLoss } from "./progress-format";
 
 /** Where training stands, for the progress line. */
 export interface LiveProgress {
@@ -32,16 +33,6 @@ export interface LiveViewOptions extends HistoryViewOptions {
   sink?: DisplaySink | null;
 }
 
-function fmtLoss(v: number): string {
-  return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4);
-}
-
-function fmtTime(s: number): string {
-  if (!Number.isFinite(s) || s < 0) return "?";
-  if (s < 60) return `${Math.round(s)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
-}
 
 /**
  * One display that follows a history. Call `update(progress)` as often as
@@ -100,14 +91,14 @@ export class LiveView {
     const p = this.progress;
     if (!p) return "";
     const parts = [p.total ? `step ${p.step}/${p.total} (${Math.floor((100 * p.step) / p.total)}%)` : `step ${p.step}`];
-    if (p.loss !== undefined && Number.isFinite(p.loss)) parts.push(`loss ${fmtLoss(p.loss)}`);
+    if (p.loss !== undefined && Number.isFinite(p.loss)) parts.push(`loss ${formatLoss(p.loss)}`);
     if (this.started) {
       const secs = (Date.now() - this.started.time) / 1000;
       const done = p.step - this.started.step;
       if (secs > 0 && done > 0) {
         const rate = done / secs;
         parts.push(`${rate.toFixed(rate < 10 ? 2 : 1)} steps/s`);
-        if (p.total && !this.finished) parts.push(`${fmtTime((p.total - p.step) / rate)} left`);
+        if (p.total && !this.finished) parts.push(`${formatDuration((p.total - p.step) / rate)} left`);
       }
     }
     return parts.join(" | ");

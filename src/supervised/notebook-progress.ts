@@ -5,25 +5,13 @@
  * @module
  */
 import { randomBytes } from "crypto";
+import { escapeHtml } from "../display/escape";
+import { formatDuration, formatLoss } from "../display/progress-format";
 import type { HistoryRecord } from "./history";
 import type { ProgressReporter } from "./progress";
 
 type Sink = (bundle: Record<string, unknown>, opts: { displayId?: string; update?: boolean }) => void;
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function fmt(v: number): string {
-  return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4);
-}
-
-function fmtTime(s: number): string {
-  if (!Number.isFinite(s) || s < 0) return "?";
-  if (s < 60) return `${Math.round(s)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
-}
 
 /** Width of the drawn bar in pixels, and of the text bar in characters. */
 const BAR_PX = 240;
@@ -43,10 +31,10 @@ export function progressBundle(p: { step: number; start: number; end: number; lo
   const pct = Math.floor(frac * 100);
   const parts = [`step ${p.step}/${p.end}`];
   const tail: string[] = [];
-  if (p.loss !== undefined && Number.isFinite(p.loss)) tail.push(`loss ${fmt(p.loss)}`);
+  if (p.loss !== undefined && Number.isFinite(p.loss)) tail.push(`loss ${formatLoss(p.loss)}`);
   if (p.rate !== undefined && p.rate > 0) {
     tail.push(`${p.rate.toFixed(p.rate < 10 ? 2 : 1)} steps/s`);
-    if (p.step < p.end && !p.note) tail.push(`${fmtTime((p.end - p.step) / p.rate)} left`);
+    if (p.step < p.end && !p.note) tail.push(`${formatDuration((p.end - p.step) / p.rate)} left`);
   }
   if (p.note) tail.push(p.note);
   const filled = Math.round(frac * BAR_CHARS);
