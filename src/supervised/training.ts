@@ -35,6 +35,7 @@ import type { Signature } from "../shapes";
 import { BatchStream, disposeBatch, prepareBatch } from "./batches";
 import { History } from "./history";
 import { SummaryAverages } from "./summary-history";
+import type { Slots } from "../optimizers/base";
 import type { HistoryRecord } from "./history";
 import { TrainTask, EvalTask } from "./tasks";
 import { loadLoopCheckpoint, saveLoopCheckpoint, CHECKPOINT_FILE } from "./loop-checkpoint";
@@ -541,6 +542,28 @@ class LoopImpl {
   }
 
   /** Points the eval model at the training model's weights and state. */
+  /**
+   * Swaps in validated weights, state and optimizer slots (the optimizers
+   * free their replaced slots), freeing the old weights and state no layer
+   * still holds; `lossSum(i)` gives train task i's running loss sum and count.
+   */
+  private commitRestored(
+    weights: Weights,
+    state: State,
+    slots: (Slots | null)[],
+    lossSum: (i: number) => [number, number]
+  ): void {
+    const oldW = this.model.weights;
+    const oldS = this.model.state;
+    this.model.weights = weights;
+    this.model.state = state;
+    disposeUnheld([oldW, oldS], weights, state);
+    this.train.forEach((slot, i) => {
+      slot.task.optimizer.slots = slots[i];
+      [slot.lossSum, slot.lossCount] = lossSum(i);
+    });
+  }
+
   private syncEvalModel(): void {
     if (this.evalModel === this.model) return;
     const old = [this.evalModel.weights, this.evalModel.state];
@@ -742,17 +765,8 @@ class LoopImpl {
       disposeReplaced([r.weights, r.state, r.slots]);
       throw new Error(`Trax checkpoint '${file}': its history is not valid (${(e as Error).message})`);
     }
-    // Everything fits: commit (the optimizers free their replaced slots).
-    const oldW = this.model.weights;
-    const oldS = this.model.state;
-    this.model.weights = r.weights;
-    this.model.state = r.state;
-    disposeUnheld([oldW, oldS], r.weights, r.state);
-    this.train.forEach((slot, i) => {
-      slot.task.optimizer.slots = r.slots[i];
-      slot.lossSum = 0;
-      slot.lossCount = 0;
-    });
+    // Everything fits: commit.
+    this.commitRestored(r.weights, r.state, r.slots, () => [0, 0]);
     this._step = r.step;
     this.lastSavedStep = -1;
     this.history.records.splice(0, this.history.records.length, ...history.records);
@@ -792,16 +806,7 @@ class LoopImpl {
       throw stuck ? e : new Error(`checkpoint '${file}': its history is not valid (${(e as Error).message})`);
     }
     // Everything fits: commit.
-    const oldW = this.model.weights;
-    const oldS = this.model.state;
-    this.model.weights = restored.weights;
-    this.model.state = restored.state;
-    disposeUnheld([oldW, oldS], restored.weights, restored.state);
-    this.train.forEach((slot, i) => {
-      slot.task.optimizer.slots = restored.slots[i];
-      slot.lossSum = restored.lossSums[i][0];
-      slot.lossCount = restored.lossSums[i][1];
-    });
+    this.commitRestored(restored.weights, restored.state, restored.slots, (i) => restored.lossSums[i]);
     this._step = restored.step;
     this.lastSavedStep = restored.step;
     this.history.records.splice(0, this.history.records.length, ...restoredHistory.records);

@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { python, throwsMatching } from "./io-helpers";
+import { python, rng, throwsMatching } from "./io-helpers";
 import { ready, ShapeDtype, tf, tl } from "../helpers";
 import { gunzipBytes, gzipBytes } from "../../src/io/gzip";
 import { readCheckpoint } from "../../src/io/checkpoint";
@@ -59,17 +59,6 @@ test("any gzip data stops at the cap (maxBytes), with an error naming it and how
   throwsMatching(() => gunzipBytes(new Uint8Array(two), "two.gz", { maxBytes: 2 }), /two\.gz decompresses to more than 2 bytes/);
 });
 
-/** A small seeded generator (mulberry32): the same files on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test("300 mutated checkpoint files: what we decompress, Python's gzip decompresses alike; every failure names the file", () => {
   const layer = tl.Serial(tl.Dense(5), tl.Relu(), tl.Dense(2));

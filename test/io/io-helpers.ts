@@ -17,3 +17,15 @@ export function throwsMatching(f: () => unknown, ...patterns: RegExp[]): void {
   }
   assert.unreachable("expected an Error");
 }
+
+/** A small seeded generator (mulberry32) for the fuzz tests: the same cases on every run. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

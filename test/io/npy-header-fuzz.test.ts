@@ -9,22 +9,11 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { python } from "./io-helpers";
+import { python, rng } from "./io-helpers";
 import { decodeNpy } from "../../src/io/npy";
 
 const test = suite("io/npy-header-fuzz");
 
-/** A small seeded generator (mulberry32): the same cases on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The bytes of a `.npy` file with this header text (padded as numpy pads it) and data. */
 function npyBytes(header: string, data: Uint8Array, version = 1): Uint8Array {
