@@ -6,14 +6,15 @@
  * The sync protocol method `[Symbol.for("Jupyter.display")]()` gives the
  * spec, HTML (drawn by vega-embed) and text; vega renders SVG only
  * asynchronously, so `await trax.display.show(h)` / `bundleOfAsync(h)` add
- * `image/svg+xml` (also put inside the HTML as the no-script fallback).
+ * `image/svg+xml` (also put inside the HTML as the no-script fallback) and
+ * `image/png` (drawn by ./raster: what image-only renderers show).
  * @module
  */
 import { inspect } from "util";
 import { DISPLAY, DISPLAY_ASYNC, type MimeBundle } from "./bundle";
 import { chartMetrics, looksLikeHistory, type HistoryLike } from "./history-like";
 import { textChart } from "./text-chart";
-import { chartBundle, chartHeader, renderVegaLiteSvg, VEGA_LITE_SCHEMA, type VegaLiteSpec } from "./vega";
+import { chartBundle, chartHeader, renderVegaLite, renderVegaLiteSvg, VEGA_LITE_SCHEMA, type VegaLiteSpec } from "./vega";
 
 /** Options of {@link historyView}. */
 export interface HistoryViewOptions {
@@ -121,12 +122,12 @@ export class HistoryView {
     return chartBundle(this.spec(), this.toString(), undefined, header, this.options.includeLibrary);
   }
 
-  /** Like the sync bundle, plus the SVG (also inside the HTML as the fallback). */
+  /** Like the sync bundle, plus the SVG (also inside the HTML as the fallback) and a PNG of the chart. */
   async [DISPLAY_ASYNC](): Promise<MimeBundle> {
     const spec = this.spec();
-    const svg = await renderVegaLiteSvg(spec);
+    const { svg, png } = await renderVegaLite(spec);
     const header = this.options.status ? chartHeader(this.options.status) : undefined;
-    return chartBundle(spec, this.toString(), svg, header, this.options.includeLibrary);
+    return chartBundle(spec, this.toString(), svg, header, this.options.includeLibrary, png);
   }
 
   [inspect.custom](): string {

@@ -46,8 +46,8 @@ export { HistoryView, historyView, historySpec, type HistoryViewOptions } from "
 export { looksLikeHistory, type HistoryLike, type HistoryRecordLike } from "./history-like";
 export { textChart, type TextChartOptions } from "./text-chart";
 export {
-  renderVegaLiteSvg, vegaHtml, chartBundle, setVegaLibraryMode, resetVegaLibrary, libraryPending, vegaLibraryScript, stripVegaLibrary, VEGA_LITE_SCHEMA,
-  type VegaLiteSpec, type VegaHtmlOptions, type VegaLibraryMode,
+  renderVegaLiteSvg, renderVegaLite, vegaHtml, chartBundle, setVegaLibraryMode, resetVegaLibrary, libraryPending, vegaLibraryScript, stripVegaLibrary, VEGA_LITE_SCHEMA,
+  type VegaLiteSpec, type VegaHtmlOptions, type VegaLibraryMode, type RenderedChart, type RenderOptions,
 } from "./vega";
 export { LiveView, liveView, attachLiveView, type LiveLoop, type LiveAttachment, type LiveProgress, type LiveViewOptions } from "./live";
 export {

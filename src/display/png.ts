@@ -14,6 +14,8 @@ export interface PngOptions {
   color?: PngColor;
   /** For `palette`: RGB triples, at most 256 (one byte per pixel indexes it). */
   palette?: ArrayLike<number>;
+  /** zlib level, 1 (fast) to 9 (smallest; the default). */
+  level?: number;
 }
 
 let crcTable: Uint32Array | null = null;
@@ -97,7 +99,9 @@ export function encodePng(pixels: ArrayLike<number>, width: number, height: numb
     }
     parts.push(chunk("PLTE", Uint8Array.from(pal)));
   }
-  parts.push(chunk("IDAT", pako.deflate(raw, { level: 9 })), chunk("IEND", new Uint8Array(0)));
+  const level = options.level ?? 9;
+  if (!Number.isInteger(level) || level < 1 || level > 9) throw new Error(`encodePng: level must be an integer from 1 to 9; got ${level}`);
+  parts.push(chunk("IDAT", pako.deflate(raw, { level: level as 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 })), chunk("IEND", new Uint8Array(0)));
   const total = parts.reduce((n, p) => n + p.length, 0);
   const out = new Uint8Array(total);
   let o = 0;

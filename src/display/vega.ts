@@ -2,7 +2,8 @@
  * Vega-Lite charts: SVG rendered in Node by `vega`, and HTML that draws the
  * chart with `vega-embed` from the package's own copies of the libraries
  * (inlined into the first chart of the session; no CDN, works offline),
- * with the SVG inside as the fallback where scripts do not run.
+ * with the SVG inside as the fallback where scripts do not run, and a PNG
+ * for renderers that show only images.
  * @module
  */
 import { readFileSync } from "fs";
@@ -11,12 +12,40 @@ import { randomBytes } from "crypto";
 import { escapeHtml, jsonForScript } from "./escape";
 import { svgImage } from "./heatmap";
 import type { MimeBundle } from "./bundle";
+import { toBase64 } from "./png";
+import { vegaViewPng } from "./raster/vega-raster";
 
 /** A Vega-Lite (v5) specification. */
 export type VegaLiteSpec = Record<string, unknown>;
 
 /** The `$schema` of Vega-Lite 5 specs. */
 export const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
+
+/** A chart rendered in Node: the SVG and the PNG (base64) of one drawing. */
+export interface RenderedChart {
+  svg: string;
+  /** `image/png` content: base64 of the PNG. */
+  png: string;
+  /** The chart's size in CSS pixels (the SVG's); the PNG is `scale` times that. */
+  width: number;
+  height: number;
+}
+
+/** Options of {@link renderVegaLite}. */
+export interface RenderOptions {
+  /** Device pixels per CSS pixel of the PNG (default 1: small enough to store in notebooks). */
+  scale?: number;
+}
+
+function compiledView(spec: VegaLiteSpec) {
+  // Loaded on first use: vega is large, and most sessions never draw a chart.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const vega = require("vega") as typeof import("vega");
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const vl = require("vega-lite") as typeof import("vega-lite");
+  const compiled = vl.compile(spec as never).spec;
+  return new vega.View(vega.parse(compiled), { renderer: "none" });
+}
 
 /**
  * Renders a Vega-Lite spec to SVG in Node (no browser, no canvas).
@@ -28,15 +57,35 @@ export const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json
  * ```
  */
 export async function renderVegaLiteSvg(spec: VegaLiteSpec): Promise<string> {
-  // Loaded on first use: vega is large, and most sessions never draw a chart.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const vega = require("vega") as typeof import("vega");
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const vl = require("vega-lite") as typeof import("vega-lite");
-  const compiled = vl.compile(spec as never).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+  const view = compiledView(spec);
   try {
     return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/**
+ * Renders a Vega-Lite spec to SVG and to PNG in Node: the PNG is vega's own
+ * canvas drawing into trax-ts's pure-TypeScript rasterizer (./raster), text
+ * in its bitmap font, so it needs no canvas package and no system fonts.
+ *
+ * @example
+ * ```ts
+ * const { svg, png } = await renderVegaLite(spec); // png: base64, for "image/png"
+ * ```
+ */
+export async function renderVegaLite(spec: VegaLiteSpec, options: RenderOptions = {}): Promise<RenderedChart> {
+  const scale = options.scale ?? 1;
+  if (!(scale > 0 && scale <= 8)) throw new Error(`renderVegaLite: scale must be in (0, 8]; got ${scale}`);
+  const view = compiledView(spec);
+  try {
+    const svg = await view.toSVG();
+    const size = /<svg[^>]*?\swidth="([\d.]+)"[^>]*?\sheight="([\d.]+)"/.exec(svg);
+    const width = size ? Number(size[1]) : 400;
+    const height = size ? Number(size[2]) : 300;
+    const png = toBase64(await vegaViewPng(view, width, height, scale));
+    return { svg, png, width, height };
   } finally {
     view.finalize();
   }
@@ -185,20 +234,24 @@ export function vegaHtml(spec: VegaLiteSpec, options: VegaHtmlOptions = {}): str
 }
 
 /**
- * A chart's bundle: text, the spec, HTML (and the SVG when given).
+ * A chart's bundle: text, the spec, HTML (and the SVG and the PNG when
+ * given: `image/png` is what GitHub, nbviewer and other static renderers of
+ * an untrusted notebook show).
  *
  * @example
  * ```ts
- * chartBundle(spec, "loss curve", await renderVegaLiteSvg(spec));
+ * const { svg, png } = await renderVegaLite(spec);
+ * chartBundle(spec, "loss curve", svg, undefined, undefined, png);
  * ```
  */
-export function chartBundle(spec: VegaLiteSpec, text: string, svg?: string, header?: string, includeLibrary?: boolean): MimeBundle {
+export function chartBundle(spec: VegaLiteSpec, text: string, svg?: string, header?: string, includeLibrary?: boolean, png?: string): MimeBundle {
   const b: MimeBundle = {
     "text/plain": text,
     "text/html": vegaHtml(spec, { svg, header, includeLibrary }),
     "application/vnd.vegalite.v5+json": spec,
   };
   if (svg) b["image/svg+xml"] = svg;
+  if (png) b["image/png"] = png;
   return b;
 }
 
