@@ -3,6 +3,7 @@ import * as assert from "uvu/assert";
 import { inspect } from "node:util";
 import { trax } from "../helpers";
 import { assertWellFormedXml, inlineSvgsIn, svgsIn } from "./xml";
+import { decodeRgb } from "./png-decode";
 
 const d = trax.display;
 const { History } = trax.supervised;
@@ -32,14 +33,16 @@ test("spec: Vega-Lite v5, one panel per metrics/ metric, train and eval coloured
   assert.is(only.data.values.length, 40);
 });
 
-test("sync bundle: text, HTML and spec; async bundle adds an SVG with paths", async () => {
+test("sync bundle: text, HTML and spec; async bundle adds an SVG with paths and a PNG", async () => {
   const h = history();
   const sync = (h as any)[d.DISPLAY]();
   assert.ok(sync["text/plain"].includes("metrics/CrossEntropyLoss"));
   assert.type(sync["text/html"], "string");
   assert.type(sync["application/vnd.vegalite.v5+json"], "object");
   assert.is(sync["image/svg+xml"], undefined);
+  assert.is(sync["image/png"], undefined);
   const full = await d.bundleOfAsync(h);
+  assert.ok(decodeRgb(full["image/png"] as string).width > 200, "image/png: the chart for image-only renderers (test/display/chart-png checks its pixels)");
   const svg = full["image/svg+xml"] as string;
   assert.ok(svg.startsWith("<svg"), "SVG");
   assert.ok((svg.match(/<path /g) ?? []).length >= 4, "line paths");

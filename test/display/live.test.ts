@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ready, tf, tl, trax } from "../helpers";
+import { decodeRgb } from "./png-decode";
 
 const d = trax.display;
 const { Loop, TrainTask, History } = trax.supervised;
@@ -33,6 +34,8 @@ test("a live view draws one display and updates it in place, throttled; finish a
   assert.equal(sent.map((s) => s.update), [false, true, true], "display, then update_display_data");
   const last = sent[2].bundle;
   assert.ok((last["image/svg+xml"] as string).includes("<path"));
+  const png = decodeRgb(last["image/png"] as string);
+  assert.ok(png.width > 200 && png.height > 100, "the final update carries the chart as image/png");
   assert.match(last["text/plain"], /^step 10\/10 \(100%\) \| loss 0\.1000/);
   assert.ok((last["text/html"] as string).includes("step 10/10 (100%)"));
   live.update({ step: 11 });
@@ -89,6 +92,8 @@ test("attachLiveView follows Loop.run: progress per step, chart per eval, final 
   assert.ok(sent.slice(1).every((s) => s.update === true));
   const last = sent[sent.length - 1].bundle;
   assert.ok(last["image/svg+xml"], "final chart has its SVG");
+  assert.ok(decodeRgb(last["image/png"] as string).width > 200, "and its PNG");
+  assert.ok(sent.slice(0, -1).every((s) => s.bundle["image/png"] === undefined), "in-progress updates stay light (no PNG until the last)");
   assert.match(last["text/plain"], /^step 12\/12 \(100%\)/);
   const spec = last["application/vnd.vegalite.v5+json"] as any;
   assert.equal([...new Set(spec.data.values.map((v: any) => v.step))], [1, 5, 10], "the loop's evaluation points");

@@ -1,67 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as zlib from "node:zlib";
-import { crc32, encodePng, PNG_SIGNATURE } from "../../src/display/png";
+import { crc32, encodePng } from "../../src/display/png";
 import { heatmapPng } from "../../src/display/heatmap";
-
-interface Chunk { type: string; data: Buffer; crc: number }
-
-/** Splits a PNG into chunks, checking each CRC with Node's own zlib.crc32. */
-function chunks(png: Uint8Array): Chunk[] {
-  const b = Buffer.from(png);
-  assert.equal([...b.subarray(0, 8)], [...PNG_SIGNATURE], "signature");
-  const out: Chunk[] = [];
-  let o = 8;
-  while (o < b.length) {
-    const len = b.readUInt32BE(o);
-    const type = b.toString("latin1", o + 4, o + 8);
-    const data = b.subarray(o + 8, o + 8 + len);
-    const crc = b.readUInt32BE(o + 8 + len);
-    assert.is(crc, zlib.crc32(b.subarray(o + 4, o + 8 + len)), `CRC of ${type}`);
-    out.push({ type, data, crc });
-    o += 12 + len;
-  }
-  assert.is(o, b.length, "chunks fill the file");
-  return out;
-}
-
-/** Decodes an 8-bit non-interlaced PNG (filters 0-4) with Node's zlib: [width, height, colorType, bytes]. */
-function decode(png: Uint8Array): { width: number; height: number; colorType: number; pixels: Uint8Array; palette?: Buffer } {
-  const cs = chunks(png);
-  assert.is(cs[0].type, "IHDR");
-  assert.is(cs[cs.length - 1].type, "IEND");
-  const ihdr = cs[0].data;
-  const width = ihdr.readUInt32BE(0);
-  const height = ihdr.readUInt32BE(4);
-  assert.is(ihdr[8], 8, "bit depth");
-  const colorType = ihdr[9];
-  const channels = { 0: 1, 2: 3, 3: 1, 6: 4 }[colorType] as number;
-  const raw = zlib.inflateSync(Buffer.concat(cs.filter((c) => c.type === "IDAT").map((c) => c.data)));
-  const stride = width * channels;
-  assert.is(raw.length, height * (stride + 1), "inflated size");
-  const px = new Uint8Array(height * stride);
-  for (let y = 0; y < height; y++) {
-    const f = raw[y * (stride + 1)];
-    for (let x = 0; x < stride; x++) {
-      const v = raw[y * (stride + 1) + 1 + x];
-      const a = x >= channels ? px[y * stride + x - channels] : 0;
-      const up = y > 0 ? px[(y - 1) * stride + x] : 0;
-      const c = x >= channels && y > 0 ? px[(y - 1) * stride + x - channels] : 0;
-      let pred = 0;
-      if (f === 1) pred = a;
-      else if (f === 2) pred = up;
-      else if (f === 3) pred = (a + up) >> 1;
-      else if (f === 4) {
-        const p = a + up - c;
-        const pa = Math.abs(p - a), pb = Math.abs(p - up), pc = Math.abs(p - c);
-        pred = pa <= pb && pa <= pc ? a : pb <= pc ? up : c;
-      }
-      px[y * stride + x] = (v + pred) & 0xff;
-    }
-  }
-  const plte = cs.find((c) => c.type === "PLTE");
-  return { width, height, colorType, pixels: px, palette: plte?.data };
-}
+import { decode } from "./png-decode";
 
 test("crc32 matches the standard check value and Node's zlib", () => {
   assert.is(crc32(Buffer.from("123456789")), 0xcbf43926);
