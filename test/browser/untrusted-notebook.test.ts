@@ -6,6 +6,11 @@
  * <svg>, no <script>, no <style>, no inline styles): the heatmaps and the
  * chart must still show (as <img> data URIs), and the layer tree must keep
  * its columns (tables with width attributes). A screenshot goes to out/browser/.
+ *
+ * Renderers that show only images (nbconvert's LaTeX/PDF route ranks
+ * `image/png` first; GitHub-style static viewers drop scripts and SVG) get
+ * the chart's `image/png`: the executed notebook is converted with nbconvert
+ * ranking `image/png` first, and the chart must be there as that image.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -13,7 +18,8 @@ import { spawn, spawnSync, ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
-import { JUPYTER, KernelEnv, executeNotebook, installTempKernel, missingJupyter } from "../kernel/jupyter-env";
+import { JUPYTER, KernelEnv, executeNotebook, installTempKernel, missingJupyter, joined } from "../kernel/jupyter-env";
+import { decodeRgb } from "../display/png-decode";
 
 const CHROMIUM = process.env.TRAX_CHROMIUM ?? "/usr/bin/chromium";
 const NOTEBOOK = path.join(__dirname, "..", "kernel", "fixtures", "kernel-check.ipynb");
@@ -57,11 +63,13 @@ function chromium(args: string[], userDataDir: string): string {
 let kernel: KernelEnv | undefined;
 let server: ChildProcess | undefined;
 let dom = "";
+let executed = "";
 
 test.before(async () => {
   if (missing) return;
   kernel = installTempKernel();
   const { file } = executeNotebook(kernel, NOTEBOOK);
+  executed = file;
   const root = path.join(kernel.dir, "notebooks");
   fs.mkdirSync(root);
   fs.copyFileSync(file, path.join(root, "check.ipynb"));
@@ -127,6 +135,33 @@ it("the layer tree keeps its columns: one table per row with width attributes", 
 it("a screenshot of the untrusted page is written", () => {
   const shot = path.join(OUT, "untrusted-kernel-check.png");
   assert.ok(fs.existsSync(shot) && fs.statSync(shot).size > 20000, `no screenshot at ${shot}`);
+});
+
+it("an image-only renderer shows the chart: its output carries image/png, and nbconvert ranking image/png first puts it in the page", () => {
+  const nb = JSON.parse(fs.readFileSync(executed, "utf8")) as { cells: { outputs?: { data?: Record<string, string | string[]> }[] }[] };
+  const chart = nb.cells.flatMap((c) => c.outputs ?? []).find((o) => o.data?.["application/vnd.vegalite.v5+json"]);
+  assert.ok(chart?.data, "the chart's output");
+  const png = joined(chart.data["image/png"]);
+  const img = decodeRgb(png);
+  assert.ok(img.width > 200 && img.height > 100, `chart PNG ${img.width}x${img.height}`);
+  let train = 0;
+  let evl = 0;
+  for (let i = 0; i < img.rgb.length; i += 3) {
+    if (img.rgb[i] === 0x1f && img.rgb[i + 1] === 0x77 && img.rgb[i + 2] === 0xb4) train++;
+    if (img.rgb[i] === 0xff && img.rgb[i + 1] === 0x7f && img.rgb[i + 2] === 0x0e) evl++;
+  }
+  assert.ok(train > 50 && evl > 50, `both series' lines in the PNG: train ${train}, eval ${evl} pixels`);
+  // nbconvert with image/png ranked first (what an image-only renderer picks from each bundle).
+  const html = path.join(path.dirname(executed), "image-only.html");
+  const r = spawnSync(
+    JUPYTER,
+    ["nbconvert", "--to", "html", executed, "--output", html, `--NbConvertBase.display_data_priority=["image/png", "text/plain"]`],
+    { encoding: "utf8", env: kernel?.env, timeout: 120000 }
+  );
+  assert.is(r.status, 0, r.stderr.slice(-2000));
+  const page = fs.readFileSync(html, "utf8");
+  assert.ok(page.includes(`<img src="data:image/png;base64,${png.replace(/\n/g, "")}"`), "the chart as its PNG");
+  assert.not.ok(page.includes("vegaEmbed("), "no HTML chart in an image-only page");
 });
 
 test.run();

@@ -122,14 +122,15 @@ test("labels are legible in the bitmap font: legend names, axis title, tick labe
   assert.ok(findText(img, "metrics/CrossEntropyLoss", true).length === 1, "the panel header");
 });
 
-test("two panels, a title: colours in both panels, title text", async () => {
+test("a scalar summary's panel beside the loss (SummaryScalar values in the history), a title: lines in both panels, their names", async () => {
   const h = history((s) => s / 100);
-  for (const r of history((s) => 2 - s / 100, undefined, "metrics/Accuracy").records) h.records.push(r);
+  for (const r of history((s) => 2 - s / 100, undefined, "summaries/act").records) h.records.push(r);
   const { img } = await chartPng(h, { title: "Run 1" });
   const train = pixelsOf(img, TRAIN);
   const xs = train.map((p) => p[0]);
   assert.ok(Math.max(...xs) - Math.min(...xs) > img.width / 2, "train lines in both panels");
   assert.is(findText(img, "Run 1", true).length, 1, "the title");
+  assert.is(findText(img, "summaries/act", true).length, 1, "the summary panel's header");
 });
 
 test("NaN values, a single point and a constant series draw without throwing", async () => {
