@@ -16,6 +16,12 @@ export interface PngOptions {
   palette?: ArrayLike<number>;
   /** zlib level, 1 (fast) to 9 (smallest; the default). */
   level?: number;
+  /**
+   * Row filter: `"up"` (the default: each row as its difference from the one
+   * above, good for smooth images) or `"none"` (better for palette images of
+   * flat colours, such as charts).
+   */
+  filter?: "up" | "none";
 }
 
 let crcTable: Uint32Array | null = null;
@@ -82,13 +88,15 @@ export function encodePng(pixels: ArrayLike<number>, width: number, height: numb
   // compression 0, filter 0, interlace 0
   const stride = width * channels;
   const raw = new Uint8Array(height * (stride + 1));
+  const up = (options.filter ?? "up") === "up";
+  if (!up && options.filter !== "none") throw new Error(`encodePng: filter must be "up" or "none"; got ${String(options.filter)}`);
   for (let y = 0; y < height; y++) {
     // Filter "Up" (2) where it helps smooth images; plain (0) on the first row.
     const row = y * (stride + 1);
-    raw[row] = y === 0 ? 0 : 2;
+    raw[row] = y === 0 || !up ? 0 : 2;
     for (let x = 0; x < stride; x++) {
       const p = pixels[y * stride + x] & 0xff;
-      raw[row + 1 + x] = y === 0 ? p : (p - (pixels[(y - 1) * stride + x] & 0xff)) & 0xff;
+      raw[row + 1 + x] = y === 0 || !up ? p : (p - (pixels[(y - 1) * stride + x] & 0xff)) & 0xff;
     }
   }
   const parts = [PNG_SIGNATURE, chunk("IHDR", ihdr)];

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import * as zlib from "node:zlib";
 import { crc32, encodePng } from "../../src/display/png";
 import { heatmapPng } from "../../src/display/heatmap";
-import { decode } from "./png-decode";
+import { chunks, decode } from "./png-decode";
 
 test("crc32 matches the standard check value and Node's zlib", () => {
   assert.is(crc32(Buffer.from("123456789")), 0xcbf43926);
@@ -29,6 +29,22 @@ test("palette images carry their palette", () => {
   assert.is(d.colorType, 3);
   assert.equal([...d.pixels], [0, 1, 2, 1]);
   assert.equal([...(d.palette as Buffer)], pal);
+});
+
+test("filter none and zlib levels 1-9 give the same pixels; bad options are errors", () => {
+  const w = 9, h = 6;
+  const pixels = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 53 + 7) % 256);
+  for (const filter of ["up", "none"] as const) {
+    for (const level of [1, 6, 9]) {
+      const png = encodePng(pixels, w, h, 3, { filter, level });
+      assert.equal([...decode(png).pixels], [...pixels], `${filter}, level ${level}`);
+    }
+  }
+  // Unfiltered rows really are stored unfiltered (filter byte 0 on every row).
+  const raw = zlib.inflateSync(Buffer.concat(chunks(encodePng(pixels, w, h, 3, { filter: "none" })).filter((c) => c.type === "IDAT").map((c) => c.data)));
+  for (let y = 0; y < h; y++) assert.is(raw[y * (3 * w + 1)], 0);
+  assert.throws(() => encodePng(pixels, w, h, 3, { level: 0 }), /level must be an integer from 1 to 9/);
+  assert.throws(() => encodePng(pixels, w, h, 3, { filter: "paeth" as never }), /filter must be "up" or "none"/);
 });
 
 test("heatmapPng maps min to the first palette entry and max to the last colour", () => {

@@ -48,6 +48,6 @@ export function surfacePng(surface: Surface): Uint8Array {
     pixels[i] = index.get(key) ?? nearest(key);
   }
   const pal = palette.flatMap((k) => [k >> 16, (k >> 8) & 255, k & 255]);
-  // Level 6: within ~10% of level 9's size on charts, several times faster.
-  return encodePng(pixels, width, height, 1, { color: "palette", palette: pal, level: 6 });
+  // Unfiltered rows: a palette image of flat colours deflates best as it is (the PNG spec's advice).
+  return encodePng(pixels, width, height, 1, { color: "palette", palette: pal, level: 9, filter: "none" });
 }
