@@ -43,6 +43,7 @@ export { TensorView, tensorView, statsOf, looksLikeTensor, type TensorViewOption
 export { LayerView, layerView, rememberInitSignature, type LayerRow, type LayerViewOptions } from "./layer-view";
 export { AttentionView, attentionView, findVizProbabilities, type AttentionViewOptions, type AttentionMap } from "./attention-view";
 export { HistoryView, historyView, historySpec, type HistoryViewOptions } from "./history-view";
+export { ChartView, chartView, type ChartViewOptions } from "./chart-view";
 export { looksLikeHistory, type HistoryLike, type HistoryRecordLike } from "./history-like";
 export { textChart, type TextChartOptions } from "./text-chart";
 export {

@@ -13,7 +13,6 @@ import { escapeHtml, jsonForScript } from "./escape";
 import { svgImage } from "./heatmap";
 import type { MimeBundle } from "./bundle";
 import { toBase64 } from "./png";
-import { vegaViewPng } from "./raster/vega-raster";
 
 /** A Vega-Lite (v5) specification. */
 export type VegaLiteSpec = Record<string, unknown>;
@@ -84,6 +83,8 @@ export async function renderVegaLite(spec: VegaLiteSpec, options: RenderOptions 
     const size = /<svg[^>]*?\swidth="([\d.]+)"[^>]*?\sheight="([\d.]+)"/.exec(svg);
     const width = size ? Number(size[1]) : 400;
     const height = size ? Number(size[2]) : 300;
+    // Loaded on first use, like vega: a session that draws no chart never loads the rasterizer.
+    const { vegaViewPng } = await import("./raster/vega-raster");
     const png = toBase64(await vegaViewPng(view, width, height, scale));
     return { svg, png, width, height };
   } finally {

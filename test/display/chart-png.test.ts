@@ -8,6 +8,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { DISPLAY_ASYNC } from "../../src/display/bundle";
 import { historySpec, historyView } from "../../src/display/history-view";
+import { chartView } from "../../src/display/chart-view";
+import { DISPLAY } from "../../src/display/bundle";
 import { glyphsOf, CAP_ROWS } from "../../src/display/raster/font";
 import { renderVegaLite, VEGA_LITE_SCHEMA } from "../../src/display/vega";
 import { decodeRgb, type RgbImage } from "./png-decode";
@@ -153,6 +155,40 @@ test("NaN values, a single point and a constant series draw without throwing", a
     encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } },
   });
   assert.ok(decodeRgb(r.png).width > 0);
+});
+
+test("a hand-written spec (chartView): vega's default colours per model, its title, a rotated y-axis title", async () => {
+  const values = ["LSTM", "GRU", "SRU"].flatMap((model, k) => [0, 100, 200, 300].map((step) => ({ model, step, accuracy: (0.2 + 0.2 * k) * (step / 300) + 0.1 })));
+  const spec = {
+    $schema: VEGA_LITE_SCHEMA,
+    title: "Eval accuracy",
+    width: 360,
+    height: 200,
+    data: { values },
+    mark: { type: "line", point: true },
+    encoding: {
+      x: { field: "step", type: "quantitative" },
+      y: { field: "accuracy", type: "quantitative", scale: { domain: [0, 1] } },
+      color: { field: "model", type: "nominal" },
+    },
+  };
+  const view = chartView(spec);
+  assert.is(view.toString(), "Vega-Lite chart: Eval accuracy");
+  assert.is(view[DISPLAY]()["image/png"], undefined, "the sync bundle stays light");
+  const b = await view[DISPLAY_ASYNC]();
+  assert.type(b["image/svg+xml"], "string");
+  const img = decodeRgb(b["image/png"] as string);
+  // Vega's default category colours (tableau10), in the models' sorted order: GRU, LSTM, SRU.
+  for (const [name, rgb] of [["GRU", [0x4c, 0x78, 0xa8]], ["LSTM", [0xf5, 0x85, 0x18]], ["SRU", [0xe4, 0x57, 0x56]]] as const) {
+    assert.ok(pixelsOf(img, [...rgb] as [number, number, number]).length > 100, `${name}'s line`);
+    assert.is(findText(img, name).length, 1, `${name} in the legend`);
+  }
+  assert.is(findText(img, "Eval accuracy", true).length, 1, "the title");
+  // The y-axis title runs upwards at the left edge: dark pixels over a tall, narrow strip.
+  const ys: number[] = [];
+  for (let y = 0; y < img.height; y++) for (let x = 0; x < 14; x++) if (dark(img, x, y)) ys.push(y);
+  assert.ok(ys.length > 20 && Math.max(...ys) - Math.min(...ys) > 30, `rotated title pixels: ${ys.length}`);
+  assert.throws(() => chartView(null as never), /a Vega-Lite spec/);
 });
 
 test("scale 2 doubles the pixels, same drawing", async () => {
