@@ -100,6 +100,23 @@ test("a polyline's joins leave no gap and do not double the ink", () => {
   assert.ok(Math.abs(totalInk(ctx) - 2 * 30) < 3, `ink ${totalInk(ctx)}`);
 });
 
+test("a lone moveTo draws nothing; a zero-length line draws a dot only with round caps", () => {
+  const ctx = new RasterContext(10, 10);
+  ctx.lineWidth = 3;
+  ctx.lineCap = "round";
+  ctx.beginPath();
+  ctx.moveTo(5, 5);
+  ctx.stroke();
+  assert.is(totalInk(ctx), 0, "a lone moveTo");
+  ctx.lineCap = "butt";
+  ctx.lineTo(5, 5);
+  ctx.stroke();
+  assert.is(totalInk(ctx), 0, "zero length, butt caps");
+  ctx.lineCap = "round";
+  ctx.stroke();
+  assert.ok(Math.abs(totalInk(ctx) - Math.PI * 1.5 * 1.5) < 1, `a round dot: ${totalInk(ctx)}`);
+});
+
 test("dashes leave gaps", () => {
   const ctx = new RasterContext(40, 4);
   ctx.setLineDash([4, 4]);

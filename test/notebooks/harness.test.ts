@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
-  KERNEL_NAME, checkPrerequisites, errorOutputs, executeNotebook, mimeTypes, notebookFiles, outputText, unexecutedCells, type Notebook,
+  KERNEL_NAME, chartsWithoutImages, checkPrerequisites, errorOutputs, executeNotebook, mimeTypes, notebookFiles, outputText, unexecutedCells, type Notebook,
 } from "./harness";
 
 const test = suite("notebooks/harness");
@@ -25,6 +25,19 @@ const sample: Notebook = {
     { cell_type: "code", source: "", execution_count: null, outputs: [] },
   ],
 };
+
+test("chartsWithoutImages: chart outputs missing their SVG or PNG", () => {
+  const spec = { "application/vnd.vegalite.v5+json": {}, "text/plain": "chart" };
+  const nb: Notebook = {
+    ...sample,
+    cells: [
+      { cell_type: "code", source: "a", execution_count: 1, outputs: [{ output_type: "display_data", data: { ...spec, "image/svg+xml": "<svg/>", "image/png": "iVBOR" } }] },
+      { cell_type: "code", source: "b", execution_count: 2, outputs: [{ output_type: "display_data", data: { ...spec, "image/svg+xml": "<svg/>" } }] },
+      { cell_type: "code", source: "c", execution_count: 3, outputs: [{ output_type: "display_data", data: { "text/plain": "not a chart" } }] },
+    ],
+  };
+  assert.equal(chartsWithoutImages(nb), ["cell 1: missing image/png"]);
+});
 
 test("errorOutputs: error outputs and stderr errors, one entry each, colours stripped", () => {
   const errors = errorOutputs(sample);

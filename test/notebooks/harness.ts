@@ -202,6 +202,20 @@ export function errorOutputs(nb: Notebook): string[] {
   return errors;
 }
 
+/**
+ * Chart outputs (those with a Vega-Lite spec) that lack their static images:
+ * `image/svg+xml` and `image/png` (what image-only renderers show), as
+ * "cell N: missing image/png" lines.
+ */
+export function chartsWithoutImages(nb: Notebook): string[] {
+  const out: string[] = [];
+  for (const { cell, output } of outputsOf(nb)) {
+    if (!output.data || !("application/vnd.vegalite.v5+json" in output.data)) continue;
+    for (const mime of ["image/svg+xml", "image/png"]) if (!(mime in output.data)) out.push(`cell ${cell}: missing ${mime}`);
+  }
+  return out;
+}
+
 /** The MIME types that appear in the notebook's rich outputs (and how often). */
 export function mimeTypes(nb: Notebook): Map<string, number> {
   const seen = new Map<string, number>();
@@ -296,6 +310,7 @@ export function notebookSuite(name: string, expect: Expectations): void {
     assert.equal(unexecutedCells(nb), [], "every code cell was executed before the notebook was committed");
     assert.equal(errorOutputs(nb), [], "the committed outputs hold no errors");
     for (const mime of expect.mimeTypes) assert.ok(mimeTypes(nb).has(mime), `the committed outputs show ${mime}`);
+    assert.equal(chartsWithoutImages(nb), [], "every committed chart carries its SVG and PNG (GitHub, nbviewer, image-only renderers)");
   });
 
   test("executes through the trax-ts kernel without error outputs, with the rich views it is meant to show", () => {
@@ -325,6 +340,7 @@ export function notebookSuite(name: string, expect: Expectations): void {
     for (const mime of expect.mimeTypes) {
       assert.ok(seen.has(mime), `outputs show ${mime}; seen: ${[...seen.keys()].join(", ")}`);
     }
+    assert.equal(chartsWithoutImages(notebook), [], "every chart carries its SVG and PNG");
     for (const p of expect.patterns ?? []) {
       const text = outputText(notebook, p.in);
       assert.match(text, p.pattern, `${p.what} (${p.pattern} in ${p.in} outputs)`);

@@ -57,8 +57,12 @@ function segment(cov: Coverage, x0: number, y0: number, x1: number, y1: number, 
 export function strokePaths(cov: Coverage, paths: readonly Subpath[], width: number, cap: LineCap): void {
   const half = Math.max(width, 0.05) / 2;
   for (const p of paths) {
-    const pts = p.points.slice();
-    if (pts.length < 2 || !pts.every(Number.isFinite)) continue;
+    // A lone moveTo draws nothing; repeated points add nothing but a zero-length segment.
+    if (p.points.length < 4 || !p.points.every(Number.isFinite)) continue;
+    const pts = [p.points[0], p.points[1]];
+    for (let i = 2; i < p.points.length; i += 2) {
+      if (p.points[i] !== pts[pts.length - 2] || p.points[i + 1] !== pts[pts.length - 1]) pts.push(p.points[i], p.points[i + 1]);
+    }
     if (p.closed && pts.length >= 4) pts.push(pts[0], pts[1]);
     const n = pts.length / 2;
     if (cap === "square" && !p.closed && n >= 2) {
@@ -72,7 +76,7 @@ export function strokePaths(cov: Coverage, paths: readonly Subpath[], width: num
       extend(n - 1, n - 2);
     }
     if (n === 1) {
-      // A zero-length subpath draws only with round or square caps (a dot).
+      // A zero-length line (lineTo its own start) draws only its caps: a dot with round or square caps.
       if (cap !== "butt") segment(cov, pts[0], pts[1], pts[0], pts[1], half, true, true);
       continue;
     }
