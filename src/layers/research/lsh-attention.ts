@@ -77,7 +77,11 @@ export interface LSHAttentionOptions {
   nParallelHeads?: number | null;
   /** Accepted for Trax compatibility; no effect. */
   usePythonLoop?: boolean;
-  /** Run the per-example, per-head reference loop (LSHSelfAttention; default false). */
+  /**
+   * Run the per-example, per-head reference loop (LSHSelfAttention; default
+   * false). `PureLSHSelfAttention` (and the layers built on it) refuse `true`:
+   * Trax has no reference code for it either (it raises NotImplementedError).
+   */
   useReferenceCode?: boolean;
 }
 
@@ -559,6 +563,9 @@ class PureLSHSelfAttentionLayer extends Layer {
 
   constructor(options: LSHAttentionOptions = {}) {
     const cfg = lshConfig("PureLSHSelfAttention", options);
+    if (options.useReferenceCode) {
+      throw new Error("PureLSHSelfAttention: useReferenceCode is not implemented (Trax raises NotImplementedError for it too); leave it false");
+    }
     super({ nIn: cfg.masked ? 3 : 2, nOut: 1, name: "PureLSHSelfAttention" });
     checkParallelHeads(cfg.nHeads, options.nParallelHeads === undefined ? 1 : options.nParallelHeads);
     if (cfg.mode === "predict" && cfg.masked) throw new Error("PureLSHSelfAttention: predict mode takes no padding mask; set masked: false");
