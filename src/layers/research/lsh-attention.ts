@@ -30,11 +30,14 @@ import type { ModeLike } from "../mode";
 export interface LSHAttentionOptions {
   /** Number of attention heads (default 2). */
   nHeads?: number;
-  /** Depth of shared query-keys per head (default 64). */
+  /**
+   * Depth of shared query-keys per head (default 64). PureLSHSelfAttention
+   * takes it and, as Trax's, never uses it: its inputs come projected.
+   */
   dQk?: number;
-  /** Depth of values per head (default 64). */
+  /** Depth of values per head (default 64); unused by PureLSHSelfAttention, as in Trax (its inputs come projected). */
   dV?: number;
-  /** Unused (LSH attention always shares QK); accepted for Trax compatibility. */
+  /** Never read: LSH attention always shares queries and keys (Trax's default is the string 'unused'); accepted for Trax compatibility. */
   shareQk?: unknown;
   /** Hide later positions (default false). */
   causal?: boolean;
@@ -67,15 +70,19 @@ export interface LSHAttentionOptions {
   predictDropLen?: number;
   /** Dropout on attention probabilities, train mode only (default 0). */
   attentionDropout?: number;
-  /** Dropout on the output, train mode only (default 0). */
+  /** Dropout on the output, train mode only (default 0); PureLSHSelfAttention has no output projection and, as Trax's, ignores it. */
   outputDropout?: number;
   /** Pad the stored buckets to this length, so inputs of several lengths share a state shape (default null). */
   maxLengthForBuckets?: number | null;
-  /** Must be false: the LSH projections have no biases (as in Trax). */
+  /**
+   * Must be false: the LSH projections have no biases (Trax's LSHSelfAttention
+   * makes bias weights for `true`, then its forward cannot unpack them), so
+   * `true` is refused.
+   */
   bias?: boolean;
   /** Validated for Trax compatibility; all heads run in one batched pass (default 1). */
   nParallelHeads?: number | null;
-  /** Accepted for Trax compatibility; no effect. */
+  /** Accepted for Trax compatibility and has no effect: Trax chooses a Python or a compiled loop over head groups (the same numbers); trax-ts always loops in JavaScript. */
   usePythonLoop?: boolean;
   /**
    * Run the per-example, per-head reference loop (LSHSelfAttention; default
