@@ -6,7 +6,7 @@
  * assertion) where an option only matters there. Used by
  * options-audit.test.ts.
  */
-import { tf, tl } from "../helpers";
+import { tf, tl, trax } from "../helpers";
 
 /** Deterministic float32 values of a shape (no randomness, no two entries alike). */
 export function f(shape: number[]): tf.Tensor {
@@ -72,6 +72,22 @@ const refusesReferenceCode: Run = { options: { useReferenceCode: true }, throws:
 /** Every constructor of `tl` that declares options, with an example for each option. */
 export const CASES: Record<string, Case> = {
   Accelerate: { args: () => [tl.Dense(3)], options: { nDevices: 2 }, input: () => f([3, 4]) },
+  AtariConvInit: { args: () => [[2, 2, 3, 4], trax.fastmath.random.getPrng(2)], options: { dtype: "float32" }, input: () => [], initializer: true },
+  GlorotNormalInitializer: { options: { scale: 2 }, input: () => [2, 3, 5], initializer: true, runs: [{}, { options: { outDim: 0 } }, { options: { inDim: 0 } }] },
+  GlorotUniformInitializer: { options: { scale: 2 }, input: () => [2, 3, 5], initializer: true, runs: [{}, { options: { outDim: 0 } }, { options: { inDim: 0 } }] },
+  LeCunNormalInitializer: { options: { scale: 2 }, input: () => [2, 3, 5], initializer: true, runs: [{}, { options: { outDim: 0 } }, { options: { inDim: 0 } }] },
+  LeCunUniformInitializer: { options: { scale: 2 }, input: () => [2, 3, 5], initializer: true, runs: [{}, { options: { outDim: 0 } }, { options: { inDim: 0 } }] },
+  KaimingNormalInitializer: { options: { param: 1 }, input: () => [2, 3, 5], initializer: true, runs: [{}, { options: { outDim: 0 } }, { options: { inDim: 0 } }] },
+  KaimingUniformInitializer: { options: { param: 1 }, input: () => [2, 3, 5], initializer: true, runs: [{}, { options: { outDim: 0 } }, { options: { inDim: 0 } }] },
+  OrthogonalInitializer: { options: { stddev: 2 }, input: () => [3, 2], initializer: true },
+  RandomNormalInitializer: { options: { stddev: 2 }, input: () => [3, 2], initializer: true },
+  RandomUniformInitializer: { options: { lim: 2 }, input: () => [3, 2], initializer: true },
+  ScanSRUCell: {
+    args: () => ["eval"],
+    options: { monkeyPatchedMask: tf.ones([1, 3]) },
+    input: () => [f([1, 3, 2]), f([1, 3, 2]), f([1, 2])],
+    runs: [{ throws: true }],
+  },
   Accuracy: { options: { classifier: argMin() }, input: () => [f([4, 3]), ints([4], 3), f([4]).abs()] },
   SequenceAccuracy: { options: { classifier: argMin() }, input: () => [f([2, 2, 3]), ints([2, 2], 3), f([2, 2]).abs()] },
   ArgMax: { options: { axis: 0 }, input: () => f([2, 3]) },

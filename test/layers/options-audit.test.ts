@@ -65,6 +65,13 @@ const NO_VISIBLE_CHANGE: Record<string, string> = {
   "ThresholdedLinearUnit.sublayersToPrint": "the layer has no sublayers",
   "ReversibleSelect.nIn": "a reversible Select must use every input, so nIn can only be the count it infers from the indices",
   "RandomUniform.dtype": "only float32 (the default) is supported; other dtypes are refused",
+  ...Object.fromEntries(
+    ["LeCunNormalInitializer", "LeCunUniformInitializer", "KaimingNormalInitializer", "KaimingUniformInitializer"].map((k) => [
+      `${k}.outDim`,
+      "a fan-in initializer: outDim only picks the fan-out axis, which it does not use (as in Trax)",
+    ])
+  ),
+  "AtariConvInit.dtype": "only float32 (the default) is supported; other dtypes are refused",
   "Scan.remat": "rematerialization trades memory for compute: the same numbers by design",
   ...Object.fromEntries(
     ["EfficientAttentionBase", "SelfAttention", "LSHSelfAttention", "EncDecAttention"].flatMap((k) => [
@@ -141,6 +148,12 @@ function runOnce(name: string, c: Case, run: Run, options: Record<string, unknow
     const outs: unknown[] = [];
     const seen = () => (layer === null ? {} : { name: layer.name, nIn: layer.nIn, nOut: layer.nOut, tree: String(layer) });
     try {
+      if (c.initializer) {
+        // An initializer (or AtariConvInit's tensor): its values for the case's shape.
+        const made = ctor(...((run.args ?? c.args)?.() ?? []), options);
+        const values = typeof made === "function" ? (made as tl.Initializer)((run.input ?? c.input)() as number[], trax.fastmath.random.getPrng(1)) : made;
+        return JSON.stringify({ values: flat(values) });
+      }
       layer = ctor(...((run.args ?? c.args)?.() ?? []), options) as InstanceType<typeof tl.Layer>;
       const input = (run.input ?? c.input)();
       layer.init(trax.shapes.signature(input as never), { rng: trax.fastmath.random.getPrng(0) });
@@ -291,8 +304,11 @@ test("every keyword argument of the reference maps to a positional parameter or 
     const known = new Set([...(spec.positional ?? []).map((p) => p.replace(/\?$/, "")), ...spec.options]);
     for (const arg of splitArgs(m[2].replace(/\)\s*→.*$/, ""))) {
       const py = arg.split("=")[0].split(":")[0].trim().replace(/^\*+/, "");
-      if (known.has(camel(py)) || `${name}.${py}` in REFERENCE_RENAMED) continue;
-      missing.push(`${name}.${py}`);
+      if (`${name}.${py}` in REFERENCE_RENAMED) continue;
+      // DESIGN.md: an argument with a default goes in the options object (an optional positional may take it too).
+      const hasDefault = arg.includes("=");
+      if (hasDefault ? spec.options.includes(camel(py)) : known.has(camel(py))) continue;
+      missing.push(`${name}.${py}${hasDefault && known.has(camel(py)) ? " (positional only; not an option)" : ""}`);
     }
   }
   assert.ok(compared > 130, `compared ${compared} signatures`);
