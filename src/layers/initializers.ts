@@ -134,6 +134,7 @@ export interface FanScaledInitializerConstructor<O> {
  * ```ts
  * const key = trax.fastmath.random.getPrng(0);
  * tl.RandomNormalInitializer(0.02)([3, 3], key);
+ * tl.RandomNormalInitializer({ stddev: 0.02 })([3, 3], key); // the same values (Trax's stddev=0.02)
  * ```
  */
 export const RandomNormalInitializer = withArgs("RandomNormalInitializer", {
@@ -221,6 +222,7 @@ export const ScaledInitializer = withArgs("ScaledInitializer", {
  * ```ts
  * const key = trax.fastmath.random.getPrng(0);
  * tl.GlorotNormalInitializer()([10, 20], key);
+ * tl.GlorotNormalInitializer({ scale: 2 })([10, 20], key); // Trax's scale=2.0; also (-1, -2, 2)
  * ```
  */
 export const GlorotNormalInitializer = withArgs("GlorotNormalInitializer", {
@@ -289,6 +291,7 @@ export const LeCunUniformInitializer = withArgs("LeCunUniformInitializer", {
  * ```ts
  * const key = trax.fastmath.random.getPrng(0);
  * tl.KaimingNormalInitializer()([10, 20], key);
+ * tl.KaimingNormalInitializer({ param: 0.2 })([10, 20], key); // for a leaky ReLU of slope 0.2
  * ```
  */
 export const KaimingNormalInitializer = withArgs("KaimingNormalInitializer", {

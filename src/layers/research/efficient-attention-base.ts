@@ -42,7 +42,7 @@ export interface EfficientAttentionBaseOptions {
   usePythonLoop?: boolean;
   /** Run the readable per-example, per-head reference loop instead of the batched pass (default false). */
   useReferenceCode?: boolean;
-  /** Layer name (default the class name). */
+  /** Layer name (default the class name; trax-ts addition). */
   name?: string;
 }
 
