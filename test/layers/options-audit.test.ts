@@ -72,7 +72,7 @@ const NO_VISIBLE_CHANGE: Record<string, string> = {
     ])
   ),
   "AtariConvInit.dtype": "only float32 (the default) is supported; other dtypes are refused",
-  "Scan.remat": "rematerialization trades memory for compute: the same numbers by design",
+  "Scan.remat": "accepted without effect (its TSDoc says so): Trax's remat only saves memory, with the same numbers; tfjs's gradient keeps every step's activations",
   ...Object.fromEntries(
     ["EfficientAttentionBase", "SelfAttention", "LSHSelfAttention", "EncDecAttention"].flatMap((k) => [
       [`${k}.nParallelHeads`, SAME_NUMBERS],
