@@ -226,6 +226,17 @@ test("every option that is never read says so in its TSDoc", () => {
   assert.equal(undocumented, []);
 });
 
+test("the comparison below is meaningful: each run gives the same result twice", () => {
+  const unstable = Object.keys(CASES).filter((name) => {
+    const c = CASES[name];
+    return runsOf(c).some((run) => {
+      const options = { ...c.options, ...(run.options ?? {}) };
+      return runOnce(name, c, run, options) !== runOnce(name, c, run, options);
+    });
+  });
+  assert.equal(unstable, []);
+});
+
 test("every option changes something against its default (output, weights, state, name, printed text or error)", () => {
   const unchanged: string[] = [];
   for (const name of Object.keys(CASES).sort()) {
