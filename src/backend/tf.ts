@@ -14,5 +14,10 @@
 // `tf.op` in every layer (about 5% of an eager Dense call).
 import tf = require("@tensorflow/tfjs");
 import "@tensorflow/tfjs-backend-wasm";
+import { installSharedIdentity } from "./wasm-shared-identity";
+import { installMaxPoolGrad } from "./wasm-max-pool-grad";
+
+installSharedIdentity(tf);
+installMaxPoolGrad(tf);
 
 export { tf };
