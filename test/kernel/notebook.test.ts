@@ -67,11 +67,12 @@ it("trax.display.show sends display_data (once: no execute_result repeating it)"
   assert.is(outs.filter((o) => o.output_type === "execute_result").length, 0);
 });
 
-it("a training history shows a chart: Vega-Lite spec, SVG and HTML", () => {
+it("a training history shows a chart: Vega-Lite spec, SVG, PNG and HTML", () => {
   const r = only(outputsOf("const steps"), "execute_result");
   const data = r.data ?? {};
   assert.ok("application/vnd.vegalite.v5+json" in data, `vega-lite expected; got ${Object.keys(data)}`);
   assert.match(joined(data["image/svg+xml"] as string | string[]), /<svg/);
+  assert.is(Buffer.from(joined(data["image/png"] as string | string[]), "base64").subarray(1, 4).toString(), "PNG", "the chart as image/png");
   assert.ok(joined(data["text/html"] as string | string[]).length > 0);
 });
 

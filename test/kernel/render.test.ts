@@ -56,11 +56,12 @@ test("a display method that throws falls back to text", () => {
   assert.is(typeof b["text/plain"], "string");
 });
 
-test("valueBundleAsync gives charts their SVG", async () => {
+test("valueBundleAsync gives charts their SVG and PNG", async () => {
   const history = { records: [1, 2, 3].map((step) => ({ step, mode: "train", metric: "metrics/Loss", value: 1 / step })) };
   const b = await valueBundleAsync(history);
   assert.ok("application/vnd.vegalite.v5+json" in b, Object.keys(b).join(", "));
   assert.match(String(b["image/svg+xml"]), /<svg/);
+  assert.ok(Buffer.from(String(b["image/png"]), "base64").subarray(1, 4).toString() === "PNG", "image/png: the chart for image-only renderers");
   assert.equal(await valueBundleAsync(7), { "text/plain": "7" });
 });
 
