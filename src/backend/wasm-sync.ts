@@ -67,8 +67,13 @@ function compileBinary(wasm: WasmApi, dir: string): object {
  * Builds the wasm backend synchronously: the same Emscripten glue, binary and
  * C entry points tfjs's `init()` wires up, handed to tfjs's `BackendWasm`.
  * Throws when any step is not synchronous here.
+ *
+ * @example
+ * ```ts
+ * const backend = createWasmBackendSync(); // a new single-threaded instance, outside tfjs's registry
+ * ```
  */
-function createWasmBackendSync(): unknown {
+export function createWasmBackendSync(): unknown {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { BackendWasm } = require("@tensorflow/tfjs-backend-wasm") as { BackendWasm: new (wasm: EmscriptenModule) => unknown };
   const dir = wasmOutDir();
