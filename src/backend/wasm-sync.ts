@@ -15,6 +15,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { tf } from "./tf";
+import { withoutNewProcessHandlers } from "./process-handlers";
 
 /** The parts of the WebAssembly API used here (the project compiles without the DOM library). */
 interface WasmApi {
@@ -35,21 +36,6 @@ interface EmscriptenModule {
 }
 
 type BackendFactory = () => ReturnType<Parameters<typeof tf.registerBackend>[1]>;
-
-const PROCESS_EVENTS = ["uncaughtException", "unhandledRejection"] as const;
-type Listener = (...args: unknown[]) => void;
-
-/** Runs `f` and removes the process handlers it added (Emscripten's runtime rethrows every uncaught error). */
-function withoutNewProcessHandlers<T>(f: () => T): T {
-  const before = PROCESS_EVENTS.map((e) => new Set(process.listeners(e as "exit") as unknown as Listener[]));
-  try {
-    return f();
-  } finally {
-    PROCESS_EVENTS.forEach((e, i) => {
-      for (const l of process.listeners(e as "exit") as unknown as Listener[]) if (!before[i].has(l)) process.removeListener(e as "exit", l);
-    });
-  }
-}
 
 /** The directory of the package's Emscripten glue and binaries. */
 function wasmOutDir(): string {

@@ -26,6 +26,7 @@ import * as path from "node:path";
 import { existsSync } from "node:fs";
 import { tf } from "./tf";
 import { createWasmBackendSync } from "./wasm-sync";
+import { withoutNewProcessHandlers } from "./process-handlers";
 
 /** The most threads the threaded build runs (its preallocated worker pool). */
 export const MAX_THREADS = 8;
@@ -102,21 +103,6 @@ type ThreadedState =
   | { phase: "interrupted" };
 
 let state: ThreadedState = { phase: "idle" };
-
-type Listener = (...args: unknown[]) => void;
-const PROCESS_EVENTS = ["uncaughtException", "unhandledRejection"] as const;
-
-/** Awaits `f`, then removes the process handlers it added (Emscripten's runtime rethrows every uncaught error). */
-async function withoutNewProcessHandlers<T>(f: () => Promise<T>): Promise<T> {
-  const before = PROCESS_EVENTS.map((e) => new Set(process.listeners(e as "exit") as unknown as Listener[]));
-  try {
-    return await f();
-  } finally {
-    PROCESS_EVENTS.forEach((e, i) => {
-      for (const l of process.listeners(e as "exit") as unknown as Listener[]) if (!before[i].has(l)) process.removeListener(e as "exit", l);
-    });
-  }
-}
 
 /** Loads what the threaded build needs; throws why it cannot. */
 function locateThreadedBuild(): { dir: string; mainScript: string; wasmPkg: WasmPackage } {
