@@ -15,7 +15,7 @@ const listenersOf = (event: string): Listener[] => process.listeners(event as "e
 /**
  * Runs `f` outside any domain (node's REPL refuses `uncaughtException`
  * listeners added from its domain), then removes the process handlers it
- * added: at once, or, when `f` returns a promise, once that settles.
+ * added: at once, and again once the promise `f` returns (if any) settles.
  *
  * @example
  * ```ts
@@ -40,7 +40,8 @@ export function withoutNewProcessHandlers<T>(f: () => T): T {
   } finally {
     if (domain) proc.domain = domain;
   }
-  if (result instanceof Promise) return result.finally(removeAdded) as unknown as T;
   removeAdded();
+  // A start that goes on asynchronously may add more before it settles.
+  if (result instanceof Promise) return result.finally(removeAdded) as unknown as T;
   return result;
 }

@@ -51,7 +51,7 @@ export function availableCores(): number {
 /**
  * The fewest cores on which threads are the default. On the 2-core machine
  * trax-ts is measured on (shared with other jobs), a second thread made the
- * MLP training step slower (1.02x-1.57x of one thread's time over three runs
+ * MLP training step slower (1.02x-1.57x of one thread's time over four runs
  * of `bench/threads.bench.ts`) and a large product 0.75x-1.07x, while the
  * workers cost about 2 s and 130 MB to start: with fewer cores than this,
  * one thread stays the default (`TRAX_THREADS` still asks for more).

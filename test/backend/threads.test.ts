@@ -32,7 +32,8 @@ const MODEL = `
   const weightValues = () => model.weights.flat(Infinity).filter((w) => w && w.dataSync).map((w) => Array.from(w.dataSync()));
   const w0 = weightValues();
   const at0 = t.backend.info();
-  const before = { threads: at0.threads, note: at0.threadsNote, tensors: tf.memory().numTensors };
+  const handlers = () => process.listeners('uncaughtException').length + process.listeners('unhandledRejection').length;
+  const before = { threads: at0.threads, note: at0.threadsNote, tensors: tf.memory().numTensors, handlers: handlers() };
   function* forever(b) { for (;;) yield b; }
   const loop = t.supervised.Loop(model,
     t.supervised.TrainTask(forever([x, labels]), tl.CrossEntropyLossWithLogSoftmax(), t.optimizers.Adam({ learningRate: 0.01 }), { disposeBatches: false }),
@@ -62,15 +63,15 @@ test("requestedThreads: TRAX_THREADS, else the cores on machines with at least 4
 test("by default (TRAX_THREADS unset, 4 cores) a script computes at once on one thread; ready() switches to 4 threads; weights made before keep their values and still train", () => {
   const body = `${MODEL}
     t.backend.ready().then(async (i) => {
-      const after = { threads: i.threads, note: i.threadsNote, tensors: tf.memory().numTensors, live: t.backend.info().threads };
+      const after = { threads: i.threads, note: i.threadsNote, tensors: tf.memory().numTensors, live: t.backend.info().threads, handlers: handlers() };
       const w1 = weightValues();
       const y1 = Array.from(model(x).dataSync());
       await loop.run(5);
       console.log(JSON.stringify({ before, after, same: JSON.stringify(w0) === JSON.stringify(w1), y0, y1, losses: losses() }));
     });`;
   const r = runChild({}, body, cores(4)) as {
-    before: { threads: number; note?: string; tensors: number };
-    after: { threads: number; note?: string; tensors: number; live: number };
+    before: { threads: number; note?: string; tensors: number; handlers: number };
+    after: { threads: number; note?: string; tensors: number; live: number; handlers: number };
     same: boolean; y0: number[]; y1: number[]; losses: number[];
   };
   assert.is(r.before.threads, 1);
@@ -79,6 +80,8 @@ test("by default (TRAX_THREADS unset, 4 cores) a script computes at once on one 
   assert.is(r.after.live, 4);
   assert.is(r.after.note, undefined);
   assert.is(r.after.tensors, r.before.tensors, "the switch neither leaks nor loses tensors");
+  assert.is(r.before.handlers, 0, "no process handlers of the wasm runtime are left");
+  assert.is(r.after.handlers, 0, "no process handlers of the threaded runtime are left");
   assert.ok(r.same, "the weights read after the switch equal those before, bit for bit");
   assert.ok(maxRelDiff(r.y1, r.y0) < 1e-5, `outputs differ after the switch by ${maxRelDiff(r.y1, r.y0)}`);
   // The same training on one thread (TRAX_THREADS=1: no switch at all).
