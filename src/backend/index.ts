@@ -301,7 +301,14 @@ async function choose(forcedName?: string): Promise<BackendInfo> {
   throw new Error("trax-ts: no backend could be started: " + JSON.stringify(skipped));
 }
 
-/** Options of {@link ready}. */
+/**
+ * Options of {@link ready}.
+ *
+ * @example
+ * ```ts
+ * await trax.backend.ready({ threads: false }); // what runs, without starting wasm's threads
+ * ```
+ */
 export interface ReadyOptions {
   /**
    * On wasm, switch to the threaded build first (default true; it starts
