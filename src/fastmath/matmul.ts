@@ -7,6 +7,7 @@
 import { tf } from "../backend/tf";
 import { prefersExplicitTranspose } from "../backend";
 import { isRecordingGradients, opWithLazyGradients } from "./lazy-grad";
+import { stackRows, unstackRows } from "./unstack";
 
 /**
  * `a^T @ b` (or `a @ b^T`), transposing explicitly where that is faster.
@@ -207,7 +208,7 @@ export function batchProduct(a: tf.Tensor, b: tf.Tensor, transposeA = false, tra
     }
     return tf.matMul(a, b, transposeA, transposeB);
   }
-  const as = tf.unstack(a.reshape([batch, ...a.shape.slice(-2)])) as tf.Tensor2D[];
-  const bs = tf.unstack(b.reshape([batch, ...b.shape.slice(-2)])) as tf.Tensor2D[];
-  return tf.stack(as.map((ai, i) => product2d(ai, bs[i], transposeA, transposeB))).reshape([...lead, m, n]);
+  const as = unstackRows(a.reshape([batch, ...a.shape.slice(-2)])) as tf.Tensor2D[];
+  const bs = unstackRows(b.reshape([batch, ...b.shape.slice(-2)])) as tf.Tensor2D[];
+  return stackRows(as.map((ai, i) => product2d(ai, bs[i], transposeA, transposeB))).reshape([...lead, m, n]);
 }
