@@ -14,5 +14,8 @@
 // `tf.op` in every layer (about 5% of an eager Dense call).
 import tf = require("@tensorflow/tfjs");
 import "@tensorflow/tfjs-backend-wasm";
+import { installSharedIdentity } from "./wasm-shared-identity";
+
+installSharedIdentity(tf);
 
 export { tf };

@@ -248,6 +248,81 @@ test("ReversibleSerial: a gradient's peak memory does not grow with depth (16 bl
   tf.dispose(x);
 });
 
+/**
+ * Runs `f` and returns the most memory its new tensor buffers held at once, in
+ * bytes: each buffer counted once however many tensors share it (clones and
+ * reshapes share; `tf.memory().numBytes` counts them once per tensor).
+ */
+function peakBufferBytes(f: () => void): number {
+  const engine = tf.engine() as unknown as {
+    trackTensor: (a: tf.Tensor, backend: unknown) => void;
+    disposeTensor: (a: tf.Tensor) => void;
+    state: { tensorInfo: WeakMap<object, unknown> };
+  };
+  const buffers = new Map<object, { tensors: number; bytes: number }>();
+  let live = 0;
+  let peak = 0;
+  const { trackTensor, disposeTensor } = engine;
+  engine.trackTensor = function (a, backend) {
+    const known = buffers.get(a.dataId);
+    if (known) known.tensors++;
+    else if (!engine.state.tensorInfo.has(a.dataId)) {
+      // A buffer made now (one that existed before `f` is not counted).
+      buffers.set(a.dataId, { tensors: 1, bytes: a.size * 4 });
+      live += a.size * 4;
+      peak = Math.max(peak, live);
+    }
+    return trackTensor.call(this, a, backend);
+  };
+  engine.disposeTensor = function (a) {
+    const known = a.isDisposed ? undefined : buffers.get(a.dataId);
+    if (known && --known.tensors === 0) {
+      live -= known.bytes;
+      buffers.delete(a.dataId);
+    }
+    return disposeTensor.call(this, a);
+  };
+  try {
+    f();
+  } finally {
+    engine.trackTensor = trackTensor;
+    engine.disposeTensor = disposeTensor;
+  }
+  return peak;
+}
+
+test("ReversibleSerial on a weight-heavy model (batch 512, d 256): a gradient's working memory does not grow with depth", () => {
+  // The gradient it returns has the weights' size, 0.5 MB a block, and grows with depth as
+  // the weights do (as jax.grad's does in Trax); everything else must not.
+  const block = () => [tl.ReversibleHalfResidual(tl.Dense(256)), tl.ReversibleSwap(), tl.ReversibleHalfResidual(tl.Dense(256)), tl.ReversibleSwap()];
+  const x = [tf.randomNormal([512, 256], 0, 1, "float32", 1), tf.randomNormal([512, 256], 0, 1, "float32", 2)];
+  const measure = (model: tl.Layer) => {
+    model.init(x.map((v) => new trax.shapes.ShapeDtype(v.shape)));
+    let gradientBytes = 0;
+    const gradient = () => {
+      const g = trax.fastmath.grad((w: tl.WeightsTree) => {
+        const [a, b] = model.pureFn(x, w, model.state, model.rng)[0] as tf.Tensor[];
+        return a.sum().add(b.sum());
+      })(model.weights);
+      gradientBytes = trax.fastmath.treeFlatten(g as never).reduce((s: number, v) => s + (v as tf.Tensor).size * 4, 0);
+      tf.dispose(g as never);
+    };
+    gradient();
+    const peak = peakBufferBytes(gradient);
+    return { peak, working: peak - gradientBytes };
+  };
+  const reversible = (n: number) => measure(tl.ReversibleSerial(...Array.from({ length: n }, block).flat()));
+  const four = reversible(4);
+  const sixteen = reversible(16);
+  const plain = measure(tl.Serial(...Array.from({ length: 16 }, block).flat()));
+  const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+  const report = `16 blocks: peak ${mb(sixteen.peak)}, working ${mb(sixteen.working)}; 4 blocks: ${mb(four.peak)}, ${mb(four.working)}; plain Serial of 16: ${mb(plain.peak)}`;
+  assert.ok(sixteen.working < 1.3 * four.working, report);
+  // Before: 138 MB (and a plain Serial 323 MB) when tensors were counted per tensor, not per buffer.
+  assert.ok(plain.peak > 2 * sixteen.peak, report);
+  tf.dispose(x);
+});
+
 test("no tensors leak from forward, reverse and gradient passes", () => {
   const { block } = revBlock();
   const x1 = t(X1);
