@@ -1,8 +1,8 @@
 /**
  * One thread against all threads: the MLP training step (784-256-256-10,
  * batch 128, Adam) and a 512x1024 @ 1024x1024 product, each in fresh
- * processes with TRAX_THREADS=1 and TRAX_THREADS=<cores> (the thread count is
- * fixed when wasm starts), alternated, wall-clock medians. Prints the ratio
+ * processes with TRAX_THREADS=1 and TRAX_THREADS=<cores> (the threaded build
+ * starts once per process, at `ready()`), alternated, wall-clock medians. Prints the ratio
  * (all threads / one thread; below 1 is faster). On a machine busy with other
  * work, extra threads find no idle core and the ratio says so.
  */

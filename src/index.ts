@@ -24,8 +24,9 @@ import * as io from "./io";
 export { tf } from "./backend/tf";
 export { backend, shapes, fastmath, layers, layers as tl, models, optimizers, supervised, data, display, io };
 
-// Choose the backend right away (in Node it is in place when this returns); `await trax.backend.ready()` reports it.
-backend.ready().catch((e: unknown) => {
+// Choose the backend right away (in Node it is in place when this returns, on one wasm thread);
+// `await trax.backend.ready()` reports it, after switching wasm to its threaded build.
+backend.ready({ threads: false }).catch((e: unknown) => {
   // Surface the reason once; calls to ready() reject with it too.
   if (process.env.TRAX_QUIET !== "1") console.error(e instanceof Error ? e.message : e);
 });

@@ -20,28 +20,19 @@ export { BackendLostError, backendLost, assertFitsInBackend } from "./engine-hea
 import { tf } from "./tf";
 import { useSynchronousWasm } from "./wasm-sync";
 import { forgetWebgpu, knownWebgpuVerdict, probeWebgpu, registerWebgpu, webgpuFailure, webgpuHint, type AdapterReport } from "./webgpu";
-import { installThreadedWasm, requestedThreads, threadedWasmFailure, wasmThreads } from "./wasm-threads";
+import { requestedThreads, upgradeWasmToThreads, wasmThreads, wasmThreadsNote } from "./wasm-threads";
 
 export { tf };
 export { wasmSyncFallbackReason } from "./wasm-sync";
-export { requestedThreads, MAX_THREADS } from "./wasm-threads";
+export { requestedThreads, availableCores, recoverFromInterrupt, MAX_THREADS, MIN_CORES_FOR_THREADS } from "./wasm-threads";
 export type { AdapterReport } from "./webgpu";
 export { classifyAdapter, mayHaveGpu, type AdapterDescription, type AdapterKind } from "./adapter-kind";
 export { backendHint } from "./errors";
 
-// In Node the single-threaded wasm backend starts synchronously: a script computes
-// without awaiting ready(). The threaded build (TRAX_THREADS > 1) starts its workers
-// asynchronously, so it keeps tfjs's asynchronous start.
-if (threadsAskedAtImport() === 1) useSynchronousWasm();
-
-/** TRAX_THREADS at import (an invalid value is reported when wasm starts, not here). */
-function threadsAskedAtImport(): number {
-  try {
-    return requestedThreads();
-  } catch {
-    return 0;
-  }
-}
+// In Node wasm starts synchronously on one thread: a script computes without awaiting
+// ready(). The threaded build (TRAX_THREADS, default: the cores) starts its workers
+// asynchronously; ready() switches to it (see wasm-threads.ts).
+useSynchronousWasm();
 
 /** The backend names a user can ask for, in the order trax-ts tries them. */
 export type BackendName = "node-gpu" | "node" | "webgpu" | "wasm" | "cpu";
@@ -97,11 +88,14 @@ export interface BackendInfo {
   /** Why the webgpu device stopped working (lost, GPU error), when it did. */
   deviceFailure?: string;
   /**
-   * Threads the backend computes on: on wasm, `TRAX_THREADS` (default 1)
-   * through tfjs's threaded SIMD build, or 1.
+   * Threads the backend computes on now: on wasm, 1 from import until the
+   * first `await ready()` (or `Loop.run`, the kernel's or the REPL's start)
+   * switches to tfjs's threaded SIMD build on `TRAX_THREADS` threads
+   * (default: the cores, at most 8, on machines with at least 4 cores;
+   * else 1); 1 on the other backends.
    */
   threads: number;
-  /** Why fewer threads run than were asked for (wasm), when that happened. */
+  /** Why fewer threads run than were asked for (wasm): not switched yet, starting, or the threaded build failed. */
   threadsNote?: string;
 }
 
@@ -197,24 +191,25 @@ async function withoutRuntimeHandlers<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Threads asked for and, once wasm first started, what came of it. */
-let wasmThreading: { asked: number; note?: string } | null = null;
-
-/** Sets up the wasm factory (threaded when more than one thread is asked for) before wasm first starts. */
-function prepareWasm(): void {
-  if (wasmThreading) return;
-  const asked = requestedThreads();
-  wasmThreading = { asked };
-  if (asked > 1) {
-    const why = installThreadedWasm(asked);
-    if (why) wasmThreading.note = `running on 1 thread: ${why}`;
+/** The thread fields of {@link BackendInfo}, as they stand now. */
+function threadFields(backend: BackendName): Pick<BackendInfo, "threads" | "threadsNote"> {
+  if (backend !== "wasm") return { threads: 1 };
+  let asked = 1;
+  try {
+    asked = requestedThreads();
+  } catch {
+    /* a bad TRAX_THREADS is reported by ready(); here it asks for nothing */
   }
+  const note = wasmThreadsNote(asked);
+  return { threads: wasmThreads(), ...(note ? { threadsNote: note } : {}) };
+}
+
+/** Switches wasm to its threaded build when wasm runs and more than one thread is asked for. */
+async function useThreadsOnWasm(): Promise<void> {
+  if (current?.backend === "wasm" && tf.getBackend() === "wasm") await upgradeWasmToThreads(requestedThreads());
 }
 
 function record(backend: BackendName, skipped: BackendInfo["skipped"], forced: boolean, adapter?: AdapterReport): BackendInfo {
-  const failure = threadedWasmFailure();
-  if (backend === "wasm" && failure && wasmThreading && !wasmThreading.note) wasmThreading.note = `running on 1 thread: ${failure}`;
-  const threads = backend === "wasm" ? wasmThreads() : 1;
   current = {
     backend,
     tfjsBackend: tf.getBackend(),
@@ -224,15 +219,13 @@ function record(backend: BackendName, skipped: BackendInfo["skipped"], forced: b
     skipped,
     forced,
     ...(adapter ? { adapter } : {}),
-    threads,
-    ...(backend === "wasm" && wasmThreading?.note ? { threadsNote: wasmThreading.note } : {}),
+    ...threadFields(backend),
   };
   return current;
 }
 
 async function activate(backend: BackendName, skipped: BackendInfo["skipped"], forced: boolean, adapter?: AdapterReport): Promise<BackendInfo> {
   if (backend === "webgpu") adapter = await registerWebgpu();
-  if (backend === "wasm") prepareWasm();
   const started = withoutRuntimeHandlers(() => tf.setBackend(TFJS_NAME[backend]));
   // A synchronous backend (cpu, tfjs-node, wasm in Node) is in place already: info() says so at once.
   if (!enginePending() && tf.getBackend() === TFJS_NAME[backend]) record(backend, skipped, forced, adapter);
@@ -309,19 +302,23 @@ async function choose(forcedName?: string): Promise<BackendInfo> {
 }
 
 /**
- * Starts the engine (once) and resolves when it can compute.
- *
- * Called automatically when trax-ts is imported. In Node the backends trax-ts
- * picks (tfjs-node, wasm, cpu) start synchronously during that import, so a
- * script may compute at once; awaiting this is only needed after switching to
- * a backend that starts asynchronously, or to learn what runs.
+ * Options of {@link ready}.
  *
  * @example
  * ```ts
- * const info = await trax.backend.ready(); // info.backend === "wasm" here
+ * await trax.backend.ready({ threads: false }); // what runs, without starting wasm's threads
  * ```
  */
-export function ready(): Promise<BackendInfo> {
+export interface ReadyOptions {
+  /**
+   * On wasm, switch to the threaded build first (default true; it starts
+   * once per process, in about 2 s). `false` only reports what runs.
+   */
+  threads?: boolean;
+}
+
+/** Chooses the backend once (or waits for the choice under way). */
+function chosen(): Promise<BackendInfo> {
   if (current && !pending) return Promise.resolve(current);
   if (!pending) {
     pending = choose(process.env.TRAX_BACKEND || undefined).finally(() => {
@@ -332,11 +329,38 @@ export function ready(): Promise<BackendInfo> {
 }
 
 /**
+ * Starts the engine (once) and resolves when it can compute, on every thread
+ * it will use.
+ *
+ * trax-ts calls it (with `threads: false`) when imported: in Node the backends
+ * trax-ts picks (tfjs-node, wasm, cpu) start synchronously during that import,
+ * so a script may compute at once, on one wasm thread. Awaiting `ready()`
+ * then switches wasm to its threaded build (`TRAX_THREADS` threads, default
+ * the cores where there are at least 4; tensors made before keep their values and move over on first
+ * use), and is needed after switching to a backend that starts asynchronously
+ * (webgpu). `Loop.run`, the kernel and the REPL await it for you.
+ *
+ * @example
+ * ```ts
+ * const info = await trax.backend.ready(); // info.backend === "wasm", info.threads === the cores here
+ * ```
+ */
+export function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
+  const base = chosen();
+  if (options.threads === false) return base;
+  return base.then(async () => {
+    await useThreadsOnWasm();
+    return info();
+  });
+}
+
+/**
  * Switches to another backend (`node-gpu`, `node`, `webgpu`, `wasm`, `cpu`).
  * Fails with a message naming the package to install when it is missing (or,
  * for webgpu, the driver when no adapter is found); the backend in use then
  * stays as it was. Tensors (a layer's weights) made on one backend keep
- * working on the next: tfjs moves their data on first use.
+ * working on the next: tfjs moves their data on first use. On wasm it
+ * resolves once the threaded build runs (see {@link ready}).
  *
  * @example
  * ```ts
@@ -345,14 +369,21 @@ export function ready(): Promise<BackendInfo> {
  */
 export async function setBackend(name: BackendName | string): Promise<BackendInfo> {
   if (pending) await pending.catch(() => undefined);
-  pending = choose(name).finally(() => {
-    pending = null;
-  });
+  pending = choose(name)
+    .then(async () => {
+      await useThreadsOnWasm();
+      return info();
+    })
+    .finally(() => {
+      pending = null;
+    });
   return pending;
 }
 
 /**
- * Says which backend runs and on which devices.
+ * Says which backend runs, on which devices and how many threads (at the
+ * moment of the call: wasm's thread count changes when {@link ready} switches
+ * to the threaded build).
  *
  * @example
  * ```ts
@@ -362,7 +393,9 @@ export async function setBackend(name: BackendName | string): Promise<BackendInf
 export function info(): BackendInfo {
   if (current) {
     const failure = current.backend === "webgpu" ? webgpuFailure() : null;
-    return { ...current, tfjsBackend: tf.getBackend() ?? current.tfjsBackend, ...(failure ? { deviceFailure: failure } : {}) };
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    const { threadsNote: _stale, ...rest } = current;
+    return { ...rest, tfjsBackend: tf.getBackend() ?? current.tfjsBackend, ...threadFields(current.backend), ...(failure ? { deviceFailure: failure } : {}) };
   }
   const name = tf.getBackend();
   return {

@@ -15,7 +15,9 @@
 import tf = require("@tensorflow/tfjs");
 import "@tensorflow/tfjs-backend-wasm";
 import { installSharedIdentity } from "./wasm-shared-identity";
+import { installMaxPoolGrad } from "./wasm-max-pool-grad";
 
 installSharedIdentity(tf);
+installMaxPoolGrad(tf);
 
 export { tf };

@@ -15,6 +15,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { tf } from "./tf";
+import { withoutNewProcessHandlers } from "./process-handlers";
 
 /** The parts of the WebAssembly API used here (the project compiles without the DOM library). */
 interface WasmApi {
@@ -36,21 +37,6 @@ interface EmscriptenModule {
 
 type BackendFactory = () => ReturnType<Parameters<typeof tf.registerBackend>[1]>;
 
-const PROCESS_EVENTS = ["uncaughtException", "unhandledRejection"] as const;
-type Listener = (...args: unknown[]) => void;
-
-/** Runs `f` and removes the process handlers it added (Emscripten's runtime rethrows every uncaught error). */
-function withoutNewProcessHandlers<T>(f: () => T): T {
-  const before = PROCESS_EVENTS.map((e) => new Set(process.listeners(e as "exit") as unknown as Listener[]));
-  try {
-    return f();
-  } finally {
-    PROCESS_EVENTS.forEach((e, i) => {
-      for (const l of process.listeners(e as "exit") as unknown as Listener[]) if (!before[i].has(l)) process.removeListener(e as "exit", l);
-    });
-  }
-}
-
 /** The directory of the package's Emscripten glue and binaries. */
 function wasmOutDir(): string {
   return path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js"));
@@ -67,8 +53,13 @@ function compileBinary(wasm: WasmApi, dir: string): object {
  * Builds the wasm backend synchronously: the same Emscripten glue, binary and
  * C entry points tfjs's `init()` wires up, handed to tfjs's `BackendWasm`.
  * Throws when any step is not synchronous here.
+ *
+ * @example
+ * ```ts
+ * const backend = createWasmBackendSync(); // a new single-threaded instance, outside tfjs's registry
+ * ```
  */
-function createWasmBackendSync(): unknown {
+export function createWasmBackendSync(): unknown {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { BackendWasm } = require("@tensorflow/tfjs-backend-wasm") as { BackendWasm: new (wasm: EmscriptenModule) => unknown };
   const dir = wasmOutDir();

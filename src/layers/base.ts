@@ -1195,7 +1195,7 @@ export type PureLayer = PureLayerImpl;
 export interface FnOptions {
   /** Number of outputs (default 1). */
   nOut?: number;
-  /** Number of inputs; default: the function's number of parameters. */
+  /** Number of inputs; default: the function's number of parameters (trax-ts addition: Trax counts them the same way, without a keyword). */
   nIn?: number;
 }
 

@@ -328,7 +328,11 @@ export interface ScanOptions {
   axis?: number;
   /** Number of carried values at the top of the stack (default 1). */
   nCarry?: number;
-  /** Recompute in the backward pass (accepted; tfjs keeps activations). */
+  /**
+   * Recompute in the backward pass. Accepted for Trax compatibility and has
+   * no effect: Trax's `remat` only saves memory (the same numbers), and
+   * tfjs's gradient keeps every step's activations.
+   */
   remat?: boolean;
   /** `train`, `eval` or `predict` (predict keeps the carry between calls). */
   mode?: string;

@@ -157,7 +157,7 @@ export interface ConvOptions {
   useBias?: boolean;
   /** Dilation of the kernel, one per spatial axis (default `null`: all 1). trax-ts extension. */
   kernelDilation?: readonly number[] | null;
-  /** When true the kernel is rounded to bfloat16 precision at init (stored as float32), as Dense does. */
+  /** When true the kernel is rounded to bfloat16 precision at init (stored as float32), as Dense does. trax-ts extension. */
   useBfloat16?: boolean;
 }
 

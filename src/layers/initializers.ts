@@ -15,6 +15,7 @@ import * as random from "../fastmath/random";
 import type { PRNGKey } from "../fastmath/random";
 import { readNpy } from "../io/npy";
 import { withArgs } from "./arg-check";
+import { optionalArgs } from "./optional-args";
 
 /** A weight initializer: a tensor of the given shape from a random key. */
 export type Initializer = (shape: readonly number[], rng: PRNGKey, nonreceptiveDims?: number | number[]) => tf.Tensor;
@@ -88,6 +89,44 @@ export const InitializerFromFile = withArgs("InitializerFromFile", {
   };
 });
 
+/** The option of {@link RandomNormalInitializer} and {@link OrthogonalInitializer}. */
+export interface StddevOptions {
+  /** Standard deviation (RandomNormalInitializer: default 0.01) or scale (OrthogonalInitializer: default 1). */
+  stddev?: number;
+}
+
+/** Options of the Glorot and LeCun initializers (each may also be given positionally, in this order). */
+export interface FanScaleOptions {
+  /** Axis of the shape that is fan-out (default -1). */
+  outDim?: number;
+  /** Axis of the shape that is fan-in (default -2). */
+  inDim?: number;
+  /** Variance scale (default 1). */
+  scale?: number;
+}
+
+/** Options of the Kaiming initializers (each may also be given positionally, in this order). */
+export interface KaimingOptions {
+  /** Axis of the shape that is fan-out (default -1). */
+  outDim?: number;
+  /** Axis of the shape that is fan-in (default -2). */
+  inDim?: number;
+  /** Negative slope of the rectifier that follows (default 0). */
+  param?: number;
+}
+
+/**
+ * A fan-scaled initializer constructor: Trax's positional form
+ * `(outDim, inDim, scale)`, any leading part of it followed by options,
+ * or options alone (`{ scale: 2 }`).
+ */
+export interface FanScaledInitializerConstructor<O> {
+  (outDim?: number, inDim?: number, third?: number): Initializer;
+  (options: O): Initializer;
+  (outDim: number, options: O): Initializer;
+  (outDim: number, inDim: number, options: O): Initializer;
+}
+
 /**
  * Random normal values with standard deviation `stddev`.
  *
@@ -95,19 +134,21 @@ export const InitializerFromFile = withArgs("InitializerFromFile", {
  * ```ts
  * const key = trax.fastmath.random.getPrng(0);
  * tl.RandomNormalInitializer(0.02)([3, 3], key);
+ * tl.RandomNormalInitializer({ stddev: 0.02 })([3, 3], key); // the same values (Trax's stddev=0.02)
  * ```
  */
 export const RandomNormalInitializer = withArgs("RandomNormalInitializer", {
   positional: ["stddev?"],
-  options: [],
-}, function RandomNormalInitializer(stddev = 1e-2): Initializer {
+  options: ["stddev"],
+}, function RandomNormalInitializer(...args: unknown[]): Initializer {
+  const { stddev = 1e-2 } = optionalArgs("RandomNormalInitializer", args, ["stddev"]) as StddevOptions;
   return (shape, rng) => {
     const s = pureShape(shape);
     const values = random.normalArray(rng, s.reduce((a, b) => a * b, 1));
     for (let k = 0; k < values.length; k++) values[k] = Math.fround(stddev * values[k]);
     return tf.tensor(values, s, "float32");
   };
-});
+}) as (stddev?: number | StddevOptions) => Initializer;
 
 /**
  * Random uniform values in `[-lim, lim)`.
@@ -120,10 +161,11 @@ export const RandomNormalInitializer = withArgs("RandomNormalInitializer", {
  */
 export const RandomUniformInitializer = withArgs("RandomUniformInitializer", {
   positional: ["lim?"],
-  options: [],
-}, function RandomUniformInitializer(lim = 1.0): Initializer {
+  options: ["lim"],
+}, function RandomUniformInitializer(...args: unknown[]): Initializer {
+  const { lim = 1.0 } = optionalArgs("RandomUniformInitializer", args, ["lim"]) as { lim?: number };
   return (shape, rng) => random.uniform(rng, pureShape(shape), { minval: -lim, maxval: lim });
-});
+}) as (lim?: number | { lim?: number }) => Initializer;
 
 /** How {@link ScaledInitializer} scales: by fan-in, fan-out or their average. */
 export type ScaleMode = "fan_in" | "fan_out" | "fan_avg";
@@ -180,14 +222,16 @@ export const ScaledInitializer = withArgs("ScaledInitializer", {
  * ```ts
  * const key = trax.fastmath.random.getPrng(0);
  * tl.GlorotNormalInitializer()([10, 20], key);
+ * tl.GlorotNormalInitializer({ scale: 2 })([10, 20], key); // Trax's scale=2.0; also (-1, -2, 2)
  * ```
  */
 export const GlorotNormalInitializer = withArgs("GlorotNormalInitializer", {
   positional: ["outDim?", "inDim?", "scale?"],
-  options: [],
-}, function GlorotNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+  options: ["outDim", "inDim", "scale"],
+}, function GlorotNormalInitializer(...args: unknown[]): Initializer {
+  const { outDim = -1, inDim = -2, scale = 1.0 } = optionalArgs("GlorotNormalInitializer", args, ["outDim", "inDim", "scale"]) as FanScaleOptions;
   return ScaledInitializer(outDim, inDim, scale, "fan_avg", "normal");
-});
+}) as FanScaledInitializerConstructor<FanScaleOptions>;
 
 /**
  * Glorot (Xavier) uniform: limit `sqrt(3 * scale / fan_avg)`. Dense's default.
@@ -200,10 +244,11 @@ export const GlorotNormalInitializer = withArgs("GlorotNormalInitializer", {
  */
 export const GlorotUniformInitializer = withArgs("GlorotUniformInitializer", {
   positional: ["outDim?", "inDim?", "scale?"],
-  options: [],
-}, function GlorotUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+  options: ["outDim", "inDim", "scale"],
+}, function GlorotUniformInitializer(...args: unknown[]): Initializer {
+  const { outDim = -1, inDim = -2, scale = 1.0 } = optionalArgs("GlorotUniformInitializer", args, ["outDim", "inDim", "scale"]) as FanScaleOptions;
   return ScaledInitializer(outDim, inDim, scale, "fan_avg", "uniform");
-});
+}) as FanScaledInitializerConstructor<FanScaleOptions>;
 
 /**
  * LeCun normal: variance `scale / fan_in`.
@@ -216,10 +261,11 @@ export const GlorotUniformInitializer = withArgs("GlorotUniformInitializer", {
  */
 export const LeCunNormalInitializer = withArgs("LeCunNormalInitializer", {
   positional: ["outDim?", "inDim?", "scale?"],
-  options: [],
-}, function LeCunNormalInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+  options: ["outDim", "inDim", "scale"],
+}, function LeCunNormalInitializer(...args: unknown[]): Initializer {
+  const { outDim = -1, inDim = -2, scale = 1.0 } = optionalArgs("LeCunNormalInitializer", args, ["outDim", "inDim", "scale"]) as FanScaleOptions;
   return ScaledInitializer(outDim, inDim, scale, "fan_in", "normal");
-});
+}) as FanScaledInitializerConstructor<FanScaleOptions>;
 
 /**
  * LeCun uniform: limit `sqrt(3 * scale / fan_in)`.
@@ -232,10 +278,11 @@ export const LeCunNormalInitializer = withArgs("LeCunNormalInitializer", {
  */
 export const LeCunUniformInitializer = withArgs("LeCunUniformInitializer", {
   positional: ["outDim?", "inDim?", "scale?"],
-  options: [],
-}, function LeCunUniformInitializer(outDim = -1, inDim = -2, scale = 1.0): Initializer {
+  options: ["outDim", "inDim", "scale"],
+}, function LeCunUniformInitializer(...args: unknown[]): Initializer {
+  const { outDim = -1, inDim = -2, scale = 1.0 } = optionalArgs("LeCunUniformInitializer", args, ["outDim", "inDim", "scale"]) as FanScaleOptions;
   return ScaledInitializer(outDim, inDim, scale, "fan_in", "uniform");
-});
+}) as FanScaledInitializerConstructor<FanScaleOptions>;
 
 /**
  * Kaiming (He) normal: variance `2 / sqrt(1 + param^2) / fan_in`.
@@ -244,14 +291,16 @@ export const LeCunUniformInitializer = withArgs("LeCunUniformInitializer", {
  * ```ts
  * const key = trax.fastmath.random.getPrng(0);
  * tl.KaimingNormalInitializer()([10, 20], key);
+ * tl.KaimingNormalInitializer({ param: 0.2 })([10, 20], key); // for a leaky ReLU of slope 0.2
  * ```
  */
 export const KaimingNormalInitializer = withArgs("KaimingNormalInitializer", {
   positional: ["outDim?", "inDim?", "param?"],
-  options: [],
-}, function KaimingNormalInitializer(outDim = -1, inDim = -2, param = 0.0): Initializer {
+  options: ["outDim", "inDim", "param"],
+}, function KaimingNormalInitializer(...args: unknown[]): Initializer {
+  const { outDim = -1, inDim = -2, param = 0.0 } = optionalArgs("KaimingNormalInitializer", args, ["outDim", "inDim", "param"]) as KaimingOptions;
   return ScaledInitializer(outDim, inDim, 2.0 / Math.sqrt(1 + param * param), "fan_in", "normal");
-});
+}) as FanScaledInitializerConstructor<KaimingOptions>;
 
 /**
  * Kaiming (He) uniform: limit `sqrt(3 * 2 / sqrt(1 + param^2) / fan_in)`.
@@ -264,10 +313,11 @@ export const KaimingNormalInitializer = withArgs("KaimingNormalInitializer", {
  */
 export const KaimingUniformInitializer = withArgs("KaimingUniformInitializer", {
   positional: ["outDim?", "inDim?", "param?"],
-  options: [],
-}, function KaimingUniformInitializer(outDim = -1, inDim = -2, param = 0.0): Initializer {
+  options: ["outDim", "inDim", "param"],
+}, function KaimingUniformInitializer(...args: unknown[]): Initializer {
+  const { outDim = -1, inDim = -2, param = 0.0 } = optionalArgs("KaimingUniformInitializer", args, ["outDim", "inDim", "param"]) as KaimingOptions;
   return ScaledInitializer(outDim, inDim, 2.0 / Math.sqrt(1 + param * param), "fan_in", "uniform");
-});
+}) as FanScaledInitializerConstructor<KaimingOptions>;
 
 /**
  * Orthogonal matrices (from the QR decomposition of normal values), times
@@ -281,8 +331,9 @@ export const KaimingUniformInitializer = withArgs("KaimingUniformInitializer", {
  */
 export const OrthogonalInitializer = withArgs("OrthogonalInitializer", {
   positional: ["stddev?"],
-  options: [],
-}, function OrthogonalInitializer(stddev = 1.0): Initializer {
+  options: ["stddev"],
+}, function OrthogonalInitializer(...args: unknown[]): Initializer {
+  const { stddev = 1.0 } = optionalArgs("OrthogonalInitializer", args, ["stddev"]) as StddevOptions;
   return (shape, rng) =>
     tf.tidy(() => {
       const s = pureShape(shape);
@@ -298,7 +349,7 @@ export const OrthogonalInitializer = withArgs("OrthogonalInitializer", {
       if (nRows < nCols) qq = qq.transpose();
       return qq.reshape(s).mul(stddev);
     });
-});
+}) as (stddev?: number | StddevOptions) => Initializer;
 
 function diagonal(m: number[][]): number[] {
   const n = Math.min(m.length, m[0]?.length ?? 0);
@@ -317,11 +368,12 @@ function diagonal(m: number[][]): number[] {
  */
 export const AtariConvInit = withArgs("AtariConvInit", {
   positional: ["kernelShape", "rng", "dtype?"],
-  options: [],
-}, function AtariConvInit(kernelShape: readonly number[], rng: PRNGKey, dtype: "float32" = "float32"): tf.Tensor {
-  void dtype;
+  options: ["dtype"],
+}, function AtariConvInit(kernelShape: readonly number[], rng: PRNGKey, ...rest: unknown[]): tf.Tensor {
+  const { dtype = "float32" } = optionalArgs("AtariConvInit", rest, ["dtype"]) as { dtype?: string };
+  if (dtype !== "float32") throw new Error(`AtariConvInit makes float32 values; got dtype ${String(dtype)}`);
   if (kernelShape.length !== 4) throw new Error(`AtariConvInit needs a 4-D kernel shape (h, w, in, out), got [${kernelShape}]`);
   const [h, w, fanIn] = kernelShape;
   const std = 1 / Math.sqrt(fanIn * h * w);
   return random.uniform(rng, pureShape(kernelShape), { minval: -std, maxval: std });
-});
+}) as (kernelShape: readonly number[], rng: PRNGKey, dtype?: "float32" | { dtype?: "float32" }) => tf.Tensor;

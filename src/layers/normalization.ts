@@ -228,7 +228,7 @@ export type LayerNorm = LayerNormLayer;
 
 /** Options of {@link FilterResponseNorm}. */
 export interface FilterResponseNormOptions {
-  /** Accepted and ignored, as in Trax. */
+  /** Accepted and never read, as in Trax (which deletes it unread): the layer is the same in every mode. */
   mode?: ModeLike | null;
   /** Whether epsilon is learned: `initEpsilon + |learnt|` (default false). */
   learnEpsilon?: boolean;

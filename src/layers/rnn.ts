@@ -17,6 +17,7 @@ import { Sigmoid, Tanh } from "./activation-fns";
 import { Conv } from "./convolution";
 import { Dense, Dropout } from "./core";
 import { GlorotUniformInitializer, RandomNormalInitializer, RandomUniformInitializer } from "./initializers";
+import { optionalArgs } from "./optional-args";
 import type { Initializer } from "./initializers";
 import { withArgs, optionKeys } from "./arg-check";
 import { assertPromotable, toInexact } from "./core/checks";
@@ -414,13 +415,14 @@ export const InnerSRUCell = withArgs("InnerSRUCell", { positional: [], options: 
  */
 export const ScanSRUCell = withArgs("ScanSRUCell", {
   positional: ["mode", "monkeyPatchedMask?"],
-  options: [],
-}, function ScanSRUCell(mode: string, monkeyPatchedMask: unknown = null): Layer {
-  if (monkeyPatchedMask !== null && monkeyPatchedMask !== undefined) {
+  options: ["monkeyPatchedMask"],
+}, function ScanSRUCell(mode: string, ...rest: unknown[]): Layer {
+  const { monkeyPatchedMask = null } = optionalArgs("ScanSRUCell", rest, ["monkeyPatchedMask"]);
+  if (monkeyPatchedMask !== null) {
     throw new Error("ScanSRUCell: monkeyPatchedMask (Terraformer's predict-mode mask) is not supported in trax-ts");
   }
   return Scan(InnerSRUCell(), { axis: 1, mode });
-});
+}) as (mode: string, monkeyPatchedMask?: null | { monkeyPatchedMask?: null }) => Layer;
 
 /** Options of {@link SRU}. */
 export interface SRUOptions {

@@ -10,7 +10,7 @@ import { resolveOwnPackage } from "../kernel/package-root";
 import { errorReport, plainText, valueBundle } from "../kernel/render";
 import { tf } from "../backend/tf";
 import { ReplChecking, defineTypeCommands, guardCommands } from "./commands";
-import { asInterrupt, runInterruptible } from "./interrupt";
+import { asInterrupt, ReplInterrupt, runInterruptible } from "./interrupt";
 import { interruptTrainingOnCtrlC } from "./training-interrupt";
 
 /** Options of {@link startRepl}. */
@@ -140,16 +140,26 @@ export async function startRepl(opts: ReplOptions = {}): Promise<void> {
   const evaluate: ReplEval = (code, context, file, callback) => {
     const typeErrors = typeErrorsOf(checking, state.input, code);
     if (typeErrors) return callback(readableThrown(Object.assign(new Error(typeErrors), { name: "TSError" }), colors));
-    runInterruptible(input as NodeJS.ReadableStream & { isTTY?: boolean }, () =>
-      repl.nodeEval(code, context, file, (err, result) => {
-        // Node's REPL asks for more input on a Recoverable error: pass those on untouched.
-        if (err && (err as { constructor?: { name?: string } }).constructor?.name !== "Recoverable") {
-          callback(readableThrown(asInterrupt(err), colors));
-        } else if (typeof result === "object" && result !== null && shownBundles.has(result)) {
-          callback(null, undefined);
-        } else callback(err, result);
-      })
-    );
+    try {
+      runInterruptible(input as NodeJS.ReadableStream & { isTTY?: boolean }, () =>
+        repl.nodeEval(code, context, file, (err, result) => {
+          // Node's REPL asks for more input on a Recoverable error: pass those on untouched.
+          if (err && (err as { constructor?: { name?: string } }).constructor?.name !== "Recoverable") {
+            callback(readableThrown(afterInterrupt(asInterrupt(err)), colors));
+          } else if (typeof result === "object" && result !== null && shownBundles.has(result)) {
+            callback(null, undefined);
+          } else callback(err, result);
+        })
+      );
+    } catch (e) {
+      throw afterInterrupt(e);
+    }
+  };
+  // Ctrl-C may have stopped a product half way on the threaded wasm build, whose pool
+  // could then hang the next one: trax-ts moves to a fresh single-threaded instance.
+  const afterInterrupt = (e: unknown): unknown => {
+    if (e instanceof ReplInterrupt) trax.backend.recoverFromInterrupt();
+    return e;
   };
   const server = repl.startInternal({ prompt: opts.prompt ?? "trax> ", writer: (value: unknown) => replText(value, colors), eval: evaluate, ignoreUndefined: true });
   guardCommands(server);

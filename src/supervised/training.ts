@@ -21,6 +21,7 @@
 import * as path from "path";
 import { performance } from "perf_hooks";
 import { tf } from "../backend/tf";
+import { ready as backendReady } from "../backend";
 import { Layer } from "../layers/base";
 import { disposeUnheld } from "../layers/weight-ownership";
 import type { State, Weights } from "../layers/base";
@@ -378,6 +379,8 @@ class LoopImpl {
     try {
       // The caller's synchronous code (a notebook cell) ends before the first step: an interrupt then reaches the loop.
       await yieldToEventLoop();
+      // On wasm, train on every thread: the first run switches to the threaded build (weights move over intact).
+      await backendReady().catch(() => undefined);
       while (this._step < endStep && !this.stopRequested && !this.interruptRequested) {
         const slot = this.train[this._step % this.train.length];
         const step = this._step + 1;

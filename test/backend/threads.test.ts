@@ -6,61 +6,169 @@ import { trax } from "../helpers";
 const test = suite("backend/threads");
 
 /**
- * Runs a fresh process (the thread count is chosen once, when wasm starts) that
- * prints the backend info and a Dense layer's output on fixed inputs, as JSON.
- * `prelude` runs first (CommonJS).
+ * Runs a fresh process (the threaded build starts once per process) with
+ * `TRAX_THREADS` as given (unset when absent) and returns the JSON its script
+ * prints last. The process must end by itself: a pool that held it open would
+ * fail the call at its (generous) time bound. `prelude` runs first (CommonJS).
  */
-function runChild(env: Record<string, string>, prelude = ""): { threads: number; note?: string; backend: string; y: number[] } {
-  const script = `${prelude}
-    const t = require('./src');
-    t.backend.ready().then((i) => {
-      const tf = t.tf;
-      const x = tf.tensor2d(Array.from({ length: 64 * 300 }, (_, k) => Math.sin(k)), [64, 300]);
-      const w = tf.tensor2d(Array.from({ length: 300 * 200 }, (_, k) => Math.cos(k) / 10), [300, 200]);
-      const y = tf.matMul(x, w);
-      console.log(JSON.stringify({ backend: i.backend, threads: i.threads, note: i.threadsNote, y: Array.from(y.dataSync()).slice(0, 400) }));
-    }, (e) => { console.log(JSON.stringify({ error: e.message })); });`;
-  const out = execFileSync(process.execPath, ["--import", "tsx", "-e", script], {
-    env: { ...process.env, TRAX_BACKEND: "wasm", TRAX_QUIET: "1", ...env },
-    encoding: "utf8",
-    timeout: 120000,
-  });
-  const line = out.trim().split("\n").pop() as string;
-  return JSON.parse(line);
+function runChild(env: Record<string, string | undefined>, body: string, prelude = ""): Record<string, unknown> {
+  const script = `${prelude}\nconst t = require('./src'); const tf = t.tf; const tl = t.layers;\n${body}`;
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, TRAX_BACKEND: "wasm", TRAX_QUIET: "1" };
+  delete childEnv.TRAX_THREADS; // the test runner sets 1
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
+  const out = execFileSync(process.execPath, ["--import", "tsx", "-e", script], { env: childEnv, encoding: "utf8", timeout: 240000 });
+  return JSON.parse(out.trim().split("\n").pop() as string);
 }
 
-test("TRAX_THREADS=2 runs the threaded wasm build on 2 threads, with the single-threaded build's numbers", () => {
-  const one = runChild({ TRAX_THREADS: "1" });
-  assert.is(one.threads, 1);
-  assert.is(one.note, undefined);
-  const two = runChild({ TRAX_THREADS: "2" });
-  assert.is(two.backend, "wasm");
-  assert.is(two.threads, 2, `threads: ${two.threads} (${two.note ?? "no note"})`);
-  assert.is(two.y.length, 400);
-  const worst = Math.max(...two.y.map((v, i) => Math.abs(v - one.y[i]) / (1 + Math.abs(one.y[i]))));
-  assert.ok(worst < 1e-5, `largest relative difference ${worst}`);
-});
+/** Makes the child see `n` cores (the default thread count follows them). */
+const cores = (n: number) => `const os = require('os'); os.availableParallelism = () => ${n}; os.cpus = ((c) => () => c().concat(c()).concat(c()).concat(c()).slice(0, ${n}))(os.cpus);`;
 
-test("a threaded build that cannot start falls back to one thread, and info() says why", () => {
-  // The threaded module replaced by one whose start fails.
-  const prelude = `
-    const p = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
-    require.cache[p] = { id: p, filename: p, loaded: true, exports: () => Promise.reject(new Error('no pthreads here')) };`;
-  const r = runChild({ TRAX_THREADS: "2" }, prelude);
-  assert.is(r.backend, "wasm");
-  assert.is(r.threads, 1);
-  assert.match(r.note ?? "", /running on 1 thread: the threaded wasm build failed to start: no pthreads here/);
-  const one = runChild({ TRAX_THREADS: "1" });
-  assert.equal(r.y, one.y);
-});
+/** A model and a batch made (and run) synchronously right after import, before any await. */
+const MODEL = `
+  const x = tf.tensor2d(Array.from({ length: 16 * 20 }, (_, k) => Math.sin(k)), [16, 20]);
+  const labels = tf.tensor1d(Array.from({ length: 16 }, (_, k) => k % 4), 'int32');
+  const model = tl.Serial(tl.Dense(32), tl.Relu(), tl.Dense(4));
+  const y0 = Array.from(model(x).dataSync());
+  const weightValues = () => model.weights.flat(Infinity).filter((w) => w && w.dataSync).map((w) => Array.from(w.dataSync()));
+  const w0 = weightValues();
+  const at0 = t.backend.info();
+  const handlers = () => process.listeners('uncaughtException').length + process.listeners('unhandledRejection').length;
+  const before = { threads: at0.threads, note: at0.threadsNote, tensors: tf.memory().numTensors, handlers: handlers() };
+  function* forever(b) { for (;;) yield b; }
+  const loop = t.supervised.Loop(model,
+    t.supervised.TrainTask(forever([x, labels]), tl.CrossEntropyLossWithLogSoftmax(), t.optimizers.Adam({ learningRate: 0.01 }), { disposeBatches: false }),
+    { progress: 'none', stepsPerEval: 1 });
+  const losses = () => loop.history.get('train', 'metrics/CrossEntropyLossWithLogSoftmax').map(([, v]) => v);
+  before.tensors = tf.memory().numTensors;
+`;
 
-test("requestedThreads: TRAX_THREADS, else 1 (threads are opt-in), at most 8; a clear error for a bad value", () => {
-  const { requestedThreads, MAX_THREADS } = trax.backend;
-  assert.is(requestedThreads({ TRAX_THREADS: "3" }), 3);
+const maxRelDiff = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i]) / (1 + Math.abs(b[i]))));
+
+test("requestedThreads: TRAX_THREADS, else the cores on machines with at least 4 (else 1), at most 8; a clear error for a bad value", () => {
+  const { requestedThreads, MAX_THREADS, MIN_CORES_FOR_THREADS } = trax.backend;
+  assert.is(MIN_CORES_FOR_THREADS, 4);
+  assert.is(requestedThreads({ TRAX_THREADS: "3" }, 2), 3);
+  assert.is(requestedThreads({ TRAX_THREADS: "1" }, 16), 1);
   assert.is(requestedThreads({ TRAX_THREADS: "64" }), MAX_THREADS);
-  assert.is(requestedThreads({}), 1);
+  assert.is(requestedThreads({}, 4), 4);
+  assert.is(requestedThreads({}, 6), 6);
+  assert.is(requestedThreads({}, 64), MAX_THREADS);
+  assert.is(requestedThreads({}, 2), 1);
+  assert.is(requestedThreads({}, 1), 1);
+  assert.is(requestedThreads({ TRAX_THREADS: " " }, 4), 4);
   assert.throws(() => requestedThreads({ TRAX_THREADS: "two" }), /TRAX_THREADS must be a positive integer; got 'two'/);
   assert.throws(() => requestedThreads({ TRAX_THREADS: "0" }), /TRAX_THREADS must be a positive integer/);
+});
+
+test("by default (TRAX_THREADS unset, 4 cores) a script computes at once on one thread; ready() switches to 4 threads; weights made before keep their values and still train", () => {
+  const body = `${MODEL}
+    t.backend.ready().then(async (i) => {
+      const after = { threads: i.threads, note: i.threadsNote, tensors: tf.memory().numTensors, live: t.backend.info().threads, handlers: handlers() };
+      const w1 = weightValues();
+      const y1 = Array.from(model(x).dataSync());
+      await loop.run(5);
+      console.log(JSON.stringify({ before, after, same: JSON.stringify(w0) === JSON.stringify(w1), y0, y1, losses: losses() }));
+    });`;
+  const r = runChild({}, body, cores(4)) as {
+    before: { threads: number; note?: string; tensors: number; handlers: number };
+    after: { threads: number; note?: string; tensors: number; live: number; handlers: number };
+    same: boolean; y0: number[]; y1: number[]; losses: number[];
+  };
+  assert.is(r.before.threads, 1);
+  assert.match(r.before.note ?? "", /1 thread until the first `await trax\.backend\.ready\(\)`.*\(4 threads\)/);
+  assert.is(r.after.threads, 4, `threads ${r.after.threads} (${r.after.note})`);
+  assert.is(r.after.live, 4);
+  assert.is(r.after.note, undefined);
+  assert.is(r.after.tensors, r.before.tensors, "the switch neither leaks nor loses tensors");
+  assert.is(r.before.handlers, 0, "no process handlers of the wasm runtime are left");
+  assert.is(r.after.handlers, 0, "no process handlers of the threaded runtime are left");
+  assert.ok(r.same, "the weights read after the switch equal those before, bit for bit");
+  assert.ok(maxRelDiff(r.y1, r.y0) < 1e-5, `outputs differ after the switch by ${maxRelDiff(r.y1, r.y0)}`);
+  // The same training on one thread (TRAX_THREADS=1: no switch at all).
+  const one = runChild({ TRAX_THREADS: "1" }, `${MODEL}
+    loop.run(5).then(() => console.log(JSON.stringify({ before, threads: t.backend.info().threads, note: t.backend.info().threadsNote ?? null, y0, losses: losses() })));`) as {
+    before: { threads: number }; threads: number; note: string | null; y0: number[]; losses: number[];
+  };
+  assert.is(one.threads, 1);
+  assert.is(one.note, null);
+  assert.equal(one.y0, r.y0, "before the switch both run the same single-threaded build");
+  assert.is(r.losses.length, 5);
+  assert.ok(r.losses[4] < r.losses[0], `the loss falls: ${r.losses}`);
+  assert.ok(maxRelDiff(r.losses, one.losses) < 1e-4, `4 threads ${r.losses} vs 1 thread ${one.losses}`);
+});
+
+test("Loop.run is a switching point too: a script that never calls ready() trains on 4 threads", () => {
+  const r = runChild({}, `${MODEL}
+    loop.run(3).then(() => console.log(JSON.stringify({ before, threads: t.backend.info().threads, losses: losses() })));`, cores(4)) as {
+    before: { threads: number }; threads: number; losses: number[];
+  };
+  assert.is(r.before.threads, 1);
+  assert.is(r.threads, 4);
+  assert.is(r.losses.length, 3);
+  assert.ok(r.losses.every(Number.isFinite));
+});
+
+test("a synchronous script that never awaits stays on one thread and ends by itself", () => {
+  const r = runChild({}, `${MODEL}
+    console.log(JSON.stringify({ before, y: Array.from(tl.Dense(3)(x).dataSync()).length, backend: t.backend.info().backend }));`, cores(4)) as {
+    before: { threads: number; note?: string }; y: number; backend: string;
+  };
+  assert.is(r.backend, "wasm");
+  assert.is(r.before.threads, 1);
+  assert.is(r.y, 16 * 3);
+});
+
+test("TRAX_THREADS=2 on this machine: ready() runs 2 threads with the single-threaded build's numbers", () => {
+  const body = `
+    const a = tf.tensor2d(Array.from({ length: 64 * 300 }, (_, k) => Math.sin(k)), [64, 300]);
+    const b = tf.tensor2d(Array.from({ length: 300 * 200 }, (_, k) => Math.cos(k) / 10), [300, 200]);
+    t.backend.ready().then((i) => console.log(JSON.stringify({ threads: i.threads, note: i.threadsNote ?? null, y: Array.from(tf.matMul(a, b).dataSync()).slice(0, 400) })));`;
+  const one = runChild({ TRAX_THREADS: "1" }, body) as { threads: number; note: string | null; y: number[] };
+  const two = runChild({ TRAX_THREADS: "2" }, body) as { threads: number; note: string | null; y: number[] };
+  assert.is(one.threads, 1);
+  assert.is(one.note, null);
+  assert.is(two.threads, 2, `threads: ${two.threads} (${two.note})`);
+  assert.is(two.y.length, 400);
+  assert.ok(maxRelDiff(two.y, one.y) < 1e-5, `largest relative difference ${maxRelDiff(two.y, one.y)}`);
+});
+
+test("a threaded build that cannot start leaves wasm on one thread, and info() says why", () => {
+  // The threaded module replaced by one whose start fails.
+  const prelude = `${cores(4)}
+    const p = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
+    require.cache[p] = { id: p, filename: p, loaded: true, exports: () => Promise.reject(new Error('no pthreads here')) };`;
+  const r = runChild({}, `${MODEL}
+    t.backend.ready().then(async (i) => {
+      await loop.run(2);
+      console.log(JSON.stringify({ threads: i.threads, note: i.threadsNote, backend: i.backend, trained: JSON.stringify(w0) !== JSON.stringify(weightValues()), y0, losses: losses() }));
+    });`, prelude) as { threads: number; note?: string; backend: string; trained: boolean; losses: number[] };
+  assert.is(r.backend, "wasm");
+  assert.is(r.threads, 1);
+  assert.match(r.note ?? "", /^running on 1 thread: the threaded wasm build failed to start: no pthreads here$/);
+  assert.ok(r.trained, "training went on (on one thread)");
+  assert.is(r.losses.length, 2);
+});
+
+test("recoverFromInterrupt: after code was stopped mid-computation, wasm moves to a fresh single-threaded instance (tensors intact) and ready() starts threads again", () => {
+  const r = runChild({ TRAX_THREADS: "2" }, `
+    const a = tf.tensor2d(Array.from({ length: 128 * 128 }, (_, k) => Math.sin(k)), [128, 128]);
+    const s0 = tf.matMul(a, a).sum().dataSync()[0];
+    t.backend.ready().then(async (i) => {
+      const recovered = t.backend.recoverFromInterrupt();
+      const mid = t.backend.info();
+      const s1 = tf.tidy(() => tf.matMul(a, a).sum().dataSync()[0]);
+      const again = await t.backend.ready();
+      const s2 = tf.tidy(() => tf.matMul(a, a).sum().dataSync()[0]);
+      console.log(JSON.stringify({ first: i.threads, recovered, mid: { threads: mid.threads, note: mid.threadsNote }, again: again.threads, s0, s1, s2 }));
+    });`) as { first: number; recovered: boolean; mid: { threads: number; note?: string }; again: number; s0: number; s1: number; s2: number };
+  assert.is(r.first, 2);
+  assert.is(r.recovered, true);
+  assert.is(r.mid.threads, 1);
+  assert.match(r.mid.note ?? "", /Ctrl-C stopped a computation on the threaded build/);
+  assert.is(r.again, 2);
+  assert.ok(Math.abs(r.s1 - r.s0) <= 1e-4 * Math.abs(r.s0) && Math.abs(r.s2 - r.s0) <= 1e-4 * Math.abs(r.s0), `${r.s0} ${r.s1} ${r.s2}`);
+  // On one thread there is no pool to recover from.
+  assert.is(trax.backend.recoverFromInterrupt(), false);
 });
 
 test.run();

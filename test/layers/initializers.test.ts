@@ -180,6 +180,41 @@ test("AtariConvInit: uniform in ±1 / sqrt(fanIn * h * w), (h, w, in, out) kerne
   assert.throws(() => tl.AtariConvInit([3, 3, 4], key(1)), /4-D kernel shape/);
 });
 
+test("defaulted arguments work as options too (Trax's keywords): same values as positionally; both ways at once is refused", () => {
+  const same = (a: tl.Initializer, b: tl.Initializer, shape = [2, 3, 5]) => {
+    const [x, y] = [a(shape, key(3)), b(shape, key(3))];
+    assert.equal(Array.from(x.dataSync()), Array.from(y.dataSync()));
+    tf.dispose([x, y]);
+  };
+  same(tl.RandomNormalInitializer({ stddev: 0.5 }), tl.RandomNormalInitializer(0.5));
+  same(tl.RandomUniformInitializer({ lim: 0.5 }), tl.RandomUniformInitializer(0.5));
+  same(tl.OrthogonalInitializer({ stddev: 2 }), tl.OrthogonalInitializer(2));
+  for (const [kw, pos] of [
+    [tl.GlorotNormalInitializer, tl.GlorotNormalInitializer],
+    [tl.GlorotUniformInitializer, tl.GlorotUniformInitializer],
+    [tl.LeCunNormalInitializer, tl.LeCunNormalInitializer],
+    [tl.LeCunUniformInitializer, tl.LeCunUniformInitializer],
+  ] as const) {
+    same(kw({ scale: 2 }), pos(-1, -2, 2));
+    same(kw({ outDim: 0 }), pos(0));
+    same(kw(0, { scale: 3 }), pos(0, -2, 3));
+    same(kw(0, 1, { scale: 3 }), pos(0, 1, 3));
+  }
+  same(tl.KaimingNormalInitializer({ param: 1, inDim: 0 }), tl.KaimingNormalInitializer(-1, 0, 1));
+  same(tl.KaimingUniformInitializer({ param: 1 }), tl.KaimingUniformInitializer(-1, -2, 1));
+  // The option changes the values as the positional does: Glorot variance 2 * scale / (fanIn + fanOut).
+  const wide = tl.GlorotNormalInitializer({ scale: 4 })([200, 300], key(1));
+  assertClose(moments(wide).variance, (2 * 4) / 500, 5e-4);
+  wide.dispose();
+  const atari = [tl.AtariConvInit([2, 2, 3, 4], key(2), { dtype: "float32" }), tl.AtariConvInit([2, 2, 3, 4], key(2))];
+  assert.equal(Array.from(atari[0].dataSync()), Array.from(atari[1].dataSync()));
+  tf.dispose(atari);
+  assert.throws(() => tl.AtariConvInit([2, 2, 3, 4], key(2), { dtype: "int32" as never }), /AtariConvInit makes float32 values; got dtype int32/);
+  assert.throws(() => (tl.GlorotNormalInitializer as (...a: unknown[]) => unknown)(-1, -2, 2, { scale: 2 }), /GlorotNormalInitializer\(\) got multiple values for 'scale'/);
+  assert.throws(() => (tl.RandomNormalInitializer as (...a: unknown[]) => unknown)(0.1, { stddev: 0.2 }), /got multiple values for 'stddev'/);
+  assert.throws(() => tl.RandomNormalInitializer({ std: 0.2 } as never), /unexpected option 'std'; did you mean 'stddev'/);
+});
+
 test("initializers refuse bad shapes", () => {
   assert.throws(() => tl.RandomNormalInitializer()([2, -1], key()), /invalid shape/);
 });

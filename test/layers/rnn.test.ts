@@ -210,7 +210,10 @@ test("ScanSRUCell scans InnerSRUCell over axis 1 and returns the last c", () => 
   // c1 = 5 + 1 = 6, c2 = 3 + 2 = 5, c3 = 2.5 + 3 = 5.5
   assertClose(cs, [[[6], [5], [5.5]]]);
   assertClose(last, [[5.5]]);
-  assert.throws(() => tl.ScanSRUCell("eval", {}), /monkeyPatchedMask/);
+  // A mask (Terraformer's predict-mode detail) is refused, given positionally or as Trax's keyword.
+  assert.throws(() => tl.ScanSRUCell("eval", tf.ones([1, 3]) as never), /monkeyPatchedMask/);
+  assert.throws(() => tl.ScanSRUCell("eval", { monkeyPatchedMask: tf.ones([1, 3]) as never }), /monkeyPatchedMask/);
+  assert.ok(tl.ScanSRUCell("eval", { monkeyPatchedMask: null }) instanceof tl.Layer);
 });
 
 // ------------------------------------------------------------ predict mode

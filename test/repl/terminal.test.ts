@@ -19,11 +19,12 @@ const HAS_TMUX = spawnSync("tmux", ["-V"]).status === 0;
 class TerminalRepl {
   private readonly socket = `trax-repl-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
-  constructor(args: string[] = []) {
+  /** `env`: extra variables for the REPL, as `NAME=value` words. */
+  constructor(args: string[] = [], env = "") {
     assertBuilt();
     const command = [process.execPath, LAUNCHER, "repl", ...args].map((a) => `'${a}'`).join(" ");
     this.tmux(["new-session", "-d", "-s", "repl", "-x", "160", "-y", "50",
-      `env TRAX_QUIET=1 FORCE_COLOR=0 ${command}; echo "[repl exited $?]"; sleep 3600`]);
+      `env TRAX_QUIET=1 FORCE_COLOR=0 ${env} ${command}; echo "[repl exited $?]"; sleep 3600`]);
     this.tmux(["set-option", "-t", "repl", "history-limit", "20000"]);
   }
 
@@ -144,6 +145,29 @@ test("trax-ts repl --check starts with type checking on", async () => {
     assert.is(await checked.input("tl.Dense(2).nOut"), "1");
   } finally {
     checked.close();
+  }
+});
+
+test("on wasm threads, Ctrl-C in a loop of products leaves the REPL computing (a fresh one-thread instance); ready() brings the threads back", async () => {
+  if (!HAS_TMUX) return;
+  const threaded = new TerminalRepl([], "TRAX_THREADS=2");
+  try {
+    await threaded.waitFor("the first prompt", (s) => s.includes(PROMPT));
+    assert.is(await threaded.input("trax.backend.info().threads"), "2");
+    assert.is(await threaded.input("const a = tf.randomNormal([256, 256], 0, 1, 'float32', 1); const s0 = tf.matMul(a, a).sum().arraySync()"), "");
+    const started = threaded.prompts();
+    // Most of the loop's time is spent inside the threaded build's products, where Ctrl-C lands.
+    threaded.type('console.log("multi" + "plying"); while (true) { tf.tidy(() => tf.matMul(a, a)); }');
+    await threaded.waitFor("the loop to start", (s) => /^multiplying$/m.test(s.split(PROMPT)[started] ?? ""));
+    threaded.ctrlC();
+    const s = await threaded.waitFor("the prompt after Ctrl-C", (sc) => sc.split(PROMPT).length - 1 > started);
+    assert.ok(/KeyboardInterrupt: Ctrl-C stopped the input/.test(s.split(PROMPT)[started]), s);
+    assert.is(await threaded.input("Math.abs(tf.matMul(a, a).sum().arraySync() - s0) <= 1e-4 * Math.abs(s0)"), "true");
+    assert.is(await threaded.input("trax.backend.info().threads"), "1");
+    assert.is(await threaded.input("(await trax.backend.ready()).threads"), "2");
+    assert.is(await threaded.input("Math.abs(tf.matMul(a, a).sum().arraySync() - s0) <= 1e-4 * Math.abs(s0)"), "true");
+  } finally {
+    threaded.close();
   }
 });
 

@@ -38,11 +38,11 @@ export interface EfficientAttentionBaseOptions {
   predictMemLen?: number | null;
   /** Positions dropped from the cache when it is full. */
   predictDropLen?: number | null;
-  /** Accepted for Trax compatibility; has no effect (the head groups are always a JavaScript loop). */
+  /** Accepted for Trax compatibility and has no effect: Trax chooses a Python or a compiled loop over head groups (the same numbers); trax-ts always loops in JavaScript. */
   usePythonLoop?: boolean;
   /** Run the readable per-example, per-head reference loop instead of the batched pass (default false). */
   useReferenceCode?: boolean;
-  /** Layer name (default the class name). */
+  /** Layer name (default the class name; trax-ts addition). */
   name?: string;
 }
 

@@ -38,7 +38,7 @@ export interface EncDecAttentionOptions {
   outputDropout?: number;
   /** Validated for Trax compatibility; all heads run in one batched pass. */
   nParallelHeads?: number | null;
-  /** Accepted for Trax compatibility; no effect. */
+  /** Accepted for Trax compatibility and has no effect: Trax chooses a Python or a compiled loop over head groups (the same numbers); trax-ts always loops in JavaScript. */
   usePythonLoop?: boolean;
   /** Run the per-example, per-head reference loop (default false). */
   useReferenceCode?: boolean;

@@ -30,11 +30,14 @@ import type { ModeLike } from "../mode";
 export interface LSHAttentionOptions {
   /** Number of attention heads (default 2). */
   nHeads?: number;
-  /** Depth of shared query-keys per head (default 64). */
+  /**
+   * Depth of shared query-keys per head (default 64). PureLSHSelfAttention
+   * takes it and, as Trax's, never uses it: its inputs come projected.
+   */
   dQk?: number;
-  /** Depth of values per head (default 64). */
+  /** Depth of values per head (default 64); unused by PureLSHSelfAttention, as in Trax (its inputs come projected). */
   dV?: number;
-  /** Unused (LSH attention always shares QK); accepted for Trax compatibility. */
+  /** Never read: LSH attention always shares queries and keys (Trax's default is the string 'unused'); accepted for Trax compatibility. */
   shareQk?: unknown;
   /** Hide later positions (default false). */
   causal?: boolean;
@@ -67,17 +70,25 @@ export interface LSHAttentionOptions {
   predictDropLen?: number;
   /** Dropout on attention probabilities, train mode only (default 0). */
   attentionDropout?: number;
-  /** Dropout on the output, train mode only (default 0). */
+  /** Dropout on the output, train mode only (default 0); PureLSHSelfAttention has no output projection and, as Trax's, ignores it. */
   outputDropout?: number;
   /** Pad the stored buckets to this length, so inputs of several lengths share a state shape (default null). */
   maxLengthForBuckets?: number | null;
-  /** Must be false: the LSH projections have no biases (as in Trax). */
+  /**
+   * Must be false: the LSH projections have no biases (Trax's LSHSelfAttention
+   * makes bias weights for `true`, then its forward cannot unpack them), so
+   * `true` is refused.
+   */
   bias?: boolean;
   /** Validated for Trax compatibility; all heads run in one batched pass (default 1). */
   nParallelHeads?: number | null;
-  /** Accepted for Trax compatibility; no effect. */
+  /** Accepted for Trax compatibility and has no effect: Trax chooses a Python or a compiled loop over head groups (the same numbers); trax-ts always loops in JavaScript. */
   usePythonLoop?: boolean;
-  /** Run the per-example, per-head reference loop (LSHSelfAttention; default false). */
+  /**
+   * Run the per-example, per-head reference loop (LSHSelfAttention; default
+   * false). `PureLSHSelfAttention` (and the layers built on it) refuse `true`:
+   * Trax has no reference code for it either (it raises NotImplementedError).
+   */
   useReferenceCode?: boolean;
 }
 
@@ -559,6 +570,9 @@ class PureLSHSelfAttentionLayer extends Layer {
 
   constructor(options: LSHAttentionOptions = {}) {
     const cfg = lshConfig("PureLSHSelfAttention", options);
+    if (options.useReferenceCode) {
+      throw new Error("PureLSHSelfAttention: useReferenceCode is not implemented (Trax raises NotImplementedError for it too); leave it false");
+    }
     super({ nIn: cfg.masked ? 3 : 2, nOut: 1, name: "PureLSHSelfAttention" });
     checkParallelHeads(cfg.nHeads, options.nParallelHeads === undefined ? 1 : options.nParallelHeads);
     if (cfg.mode === "predict" && cfg.masked) throw new Error("PureLSHSelfAttention: predict mode takes no padding mask; set masked: false");

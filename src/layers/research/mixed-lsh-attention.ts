@@ -120,7 +120,7 @@ export interface PureLSHSelfAttentionWrapperOptions extends MixedLSHSelfAttentio
   bias?: boolean;
   /** 2 (`qk`, `v`) or 3 (`q`, `k`, `v`, with `q` and `k` averaged) projections (default 3). */
   numWeights?: 2 | 3;
-  /** Only used by the `sparse` format (default 16). */
+  /** Only used by the `sparse` weights format, which trax-ts refuses: accepted and without effect (default 16). */
   sparsity?: number;
   /** Projection layout: `model` (Dense of `(dModel, dModel)`, default) is supported; `sparse` and `heads` are not. */
   weightsFormat?: "model" | "sparse" | "heads";
