@@ -7,6 +7,7 @@
 import { tf } from "../backend/tf";
 import { batchProduct, product2d, productsPerItem } from "../fastmath/matmul";
 import * as random from "../fastmath/random";
+import { stackRows, unstackRows } from "../fastmath/unstack";
 import type { PRNGKey } from "../fastmath/random";
 
 /** Swaps the last two axes of `x` (rank >= 2). */
@@ -172,7 +173,7 @@ function perItemAttention(
   const items = lead.reduce((p, n) => p * n, 1);
   const [lq, d] = q.shape.slice(-2);
   const [lk, dv] = v.shape.slice(-2);
-  const each = (t: tf.Tensor) => tf.unstack(t.reshape([items, ...t.shape.slice(-2)])) as tf.Tensor2D[];
+  const each = (t: tf.Tensor) => unstackRows(t.reshape([items, ...t.shape.slice(-2)])) as tf.Tensor2D[];
   const [qs, ks, vs] = [each(q), each(k), each(v)];
   // The bias per item: one shared 2-D bias when it does not vary over the leading axes.
   let biases: tf.Tensor[] | null = null;
@@ -181,7 +182,7 @@ function perItemAttention(
     const full = [...new Array(r - bias.rank).fill(1), ...bias.shape];
     const [bq, bk] = full.slice(-2);
     if (full.slice(0, -2).every((n) => n === 1)) shared = bias.reshape([bq, bk]);
-    else biases = tf.unstack(tf.broadcastTo(bias.reshape(full), [...lead, bq, bk]).reshape([items, bq, bk]));
+    else biases = unstackRows(tf.broadcastTo(bias.reshape(full), [...lead, bq, bk]).reshape([items, bq, bk]));
   }
   const keeps = dropout > 0 ? each(random.bernoulli(rng ?? random.getPrng(0), 1.0 - dropout, logitsShape)) : null;
   const outs: tf.Tensor[] = [];
@@ -195,7 +196,7 @@ function perItemAttention(
     probsEach.push(probs);
     outs.push(product2d(probs as tf.Tensor2D, vs[i]));
   }
-  return [tf.stack(outs).reshape([...lead, lq, dv]), tf.stack(probsEach).reshape([...lead, lq, lk])];
+  return [stackRows(outs).reshape([...lead, lq, dv]), stackRows(probsEach).reshape([...lead, lq, lk])];
 }
 
 /** Values of int32 scalars this module made, so that reading them back needs no device sync. */

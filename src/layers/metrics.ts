@@ -21,7 +21,8 @@ import { Layer } from "./base";
 import type { PureLayer } from "./base";
 import { Serial } from "./combinators";
 import type { Serial as SerialT } from "./combinators";
-import { logSoftmax, oneHot } from "./core";
+import { logSoftmax } from "./core";
+import { logProbCrossEntropy, softmaxCrossEntropy } from "./cross-entropy";
 import { isPlainObject, withArgs, optionKeys } from "./arg-check";
 
 // ------------------------------------------------------------------ helpers
@@ -153,13 +154,8 @@ function categoryCrossEntropy(
   cutoff: number
 ): tf.Tensor {
   assertCategoryTargets(layer, modelOutput, targets);
-  const nCategories = modelOutput.shape[modelOutput.rank - 1];
-  let targetDistributions = oneHot(targets, nCategories);
-  if (labelSmoothing) {
-    targetDistributions = targetDistributions.mul(1 - labelSmoothing).add(labelSmoothing / nCategories);
-  }
-  const modelLogDistributions = logSoftmax(toFloat(modelOutput));
-  const crossEnt = tf.neg(tf.sum(targetDistributions.mul(modelLogDistributions), -1));
+  // One op, forward and backward (see cross-entropy.ts).
+  const crossEnt = softmaxCrossEntropy(toFloat(modelOutput), targets, labelSmoothing ?? 0);
   if (cutoff > 0) return tf.maximum(crossEnt, cutoff).sub(cutoff);
   return crossEnt;
 }
@@ -400,8 +396,7 @@ function CrossEntropyScores(): PureLayer {
   const name = "_CrossEntropy";
   return metricFn(name, ["model output", "targets"], (modelOutput, targets) => {
     assertCategoryTargets(name, modelOutput, targets);
-    const targetDistribution = oneHot(targets, modelOutput.shape[modelOutput.rank - 1]);
-    return tf.neg(tf.sum(toFloat(modelOutput).mul(targetDistribution), -1));
+    return logProbCrossEntropy(toFloat(modelOutput), targets);
   });
 }
 
@@ -545,11 +540,32 @@ export const CrossEntropyLossWithLogSoftmax = withArgs("CrossEntropyLossWithLogS
   options: [],
 }, function CrossEntropyLossWithLogSoftmax(): SerialT {
   const logSoftmaxLayer = Fn("LogSoftmax", (x: tf.Tensor) => logSoftmax(toFloat(x)), { nIn: 1 });
-  return Serial(logSoftmaxLayer, CrossEntropyScores(), WeightedMean(), {
+  return new SoftmaxCrossEntropySerial(logSoftmaxLayer, CrossEntropyScores(), WeightedMean(), {
     name: "CrossEntropyLossWithLogSoftmax",
     sublayersToPrint: [],
   });
 });
+
+/**
+ * Trax's `Serial(LogSoftmax, _CrossEntropy, _WeightedMean)` (the same
+ * sublayers, none with weights), run as one fused op: the log-softmax
+ * cross-entropy of {@link softmaxCrossEntropy}, then the weighted mean. A
+ * longer stack than its three inputs runs the sublayers one by one.
+ */
+class SoftmaxCrossEntropySerial extends Serial {
+  forward(xs: unknown): any {
+    if (!Array.isArray(xs) || xs.length !== 3) return super.forward(xs);
+    const name = this.name;
+    const [modelOutput, targets, weights] = xs as unknown[];
+    const inputs = { "model output": modelOutput, targets, weights };
+    for (const [what, x] of Object.entries(inputs)) checkTensor(name, what, x);
+    for (const [what, x] of Object.entries(inputs)) checkNotEmpty(name, what, x as tf.Tensor);
+    const [logits, t, w] = xs as tf.Tensor[];
+    assertCategoryTargets(name, logits, t);
+    assertBroadcastable(name, "cross-entropies", t, "weights", w);
+    return weightedMean(softmaxCrossEntropy(toFloat(logits), t), w);
+  }
+}
 
 /**
  * Binary cross-entropy from probabilities (not logits), Trax's deprecated

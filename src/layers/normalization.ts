@@ -4,6 +4,8 @@
  * @module
  */
 import { tf } from "../backend/tf";
+import { isRecordingGradients } from "../fastmath/lazy-grad";
+import { layerNormPaths, layerNormRecorded } from "./layer-norm-op";
 import { ShapeDtype } from "../shapes";
 import { EMPTY_WEIGHTS, Layer } from "./base";
 import { callable } from "./callable";
@@ -186,6 +188,7 @@ class LayerNormLayer extends Layer {
     if (x.rank < 1 || x.shape[x.rank - 1] !== scale.shape[0]) {
       throw new Error(`${this.name} expects inputs with ${scale.shape[0]} features on the last axis; got shape [${x.shape}]`);
     }
+    if (this._center && layerNormPaths.fused && isRecordingGradients()) return layerNormRecorded(x, scale, bias, this._epsilon);
     const centered = this._center ? tf.sub(x, tf.mean(x, -1, true)) : x;
     const variance = tf.mean(tf.square(centered), -1, true);
     const scaled = tf.mul(tf.div(centered, tf.sqrt(tf.add(variance, this._epsilon))), scale);

@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { assertClose, leakedBy, ready, tf, trax } from "../helpers";
-import { batchProduct, dense, matMulT, product2d, productsPerItem } from "../../src/fastmath/matmul";
+import { batchProduct, dense, matMulT, matmulPaths, product2d, productsPerItem } from "../../src/fastmath/matmul";
 import { isRecordingGradients, opWithLazyGradients } from "../../src/fastmath/lazy-grad";
 import { pattern } from "../fixtures/patterns";
 
@@ -101,6 +101,34 @@ test("dense: no input gradient when only the weights are differentiated (one pro
   // The training-step shape: the data batch is not among the differentiated leaves.
   const step = await products(() => trax.fastmath.grad((ws: tf.Tensor[]) => dense(x, ws[0], ws[1]).sum())([w, b]));
   assert.is(step, 2);
+});
+
+test("dense: the bias gradient as ones @ dy (reusing dy's packed copy on wasm) equals the Sum path", async () => {
+  // (64, 8) x (8, 10): the weight gradient x^T @ dy takes dy as its right operand.
+  const x = pattern([4, 16, 8]);
+  const w = pattern([8, 10], "cos", 0.3, 0.1, 0.2);
+  const b = pattern([10], "sin", 0.5);
+  const ct = pattern([4, 16, 10], "cos", 0.9);
+  const run = (byProduct: boolean) => {
+    matmulPaths.biasGradientByProduct = byProduct;
+    try {
+      return tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(dense(xx, ww, bb), ct)))([x, w, b]);
+    } finally {
+      matmulPaths.biasGradientByProduct = true;
+    }
+  };
+  const [sumPath, productPath] = [run(false), run(true)];
+  productPath.forEach((g, i) => assertClose(g, sumPath[i].arraySync(), 1e-5, 1e-5, `grad ${i}`));
+  assertClose(productPath[2], tf.sum(ct.reshape([64, 10]), 0).arraySync(), 1e-5);
+  if (tf.getBackend() === "wasm") {
+    // The product path really runs: no Sum kernel, one more product.
+    const kernels = (byProduct: boolean) =>
+      kernelsOf(() => tf.tidy(() => run(byProduct)));
+    const [k0, k1] = [await kernels(false), await kernels(true)];
+    assert.is(countOf(k1, "Sum"), countOf(k0, "Sum") - 1);
+    assert.is(countOf(k1, "BatchMatMul"), countOf(k0, "BatchMatMul") + 1);
+  }
+  assert.is(leakedBy(() => run(true).forEach((g) => g.dispose())), 0);
 });
 
 test("dense: eager calls run plain matMul + add (no gradient op recorded) and free their intermediates", async () => {
