@@ -14,7 +14,7 @@
 // Options there: BENCHES=dense,attention,train  BACKENDS=webgpu,wasm
 //   BENCH_TIMEOUT_S=100 (per bench and backend)  SHAPE=b,l,d (attention)
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -41,6 +41,8 @@ function prepare(root) {
   execFileSync(esbuild, [...benches.map((n) => path.join(root, "bench", n)), "--format=cjs", "--platform=node", "--target=node18",
     `--outdir=${path.join(out, "bench")}`, "--log-level=warning"], { stdio: "inherit" });
   writeFileSync(path.join(out, "bench", "package.json"), '{ "type": "commonjs" }\n');
+  // The training bench's PyTorch row runs this script where /usr/bin/python3 has torch.
+  copyFileSync(path.join(root, "bench", "torch_steps.py"), path.join(out, "bench", "torch_steps.py"));
   cpSync(fileURLToPath(import.meta.url), path.join(out, "gpu-check.mjs"));
   cpSync(path.join(root, "scripts", "gpu-check.sh"), path.join(out, "gpu-check.sh"));
   // Which node_modules files does the library load? Start every backend once (webgpu forced).
