@@ -9,13 +9,9 @@
  * @module
  */
 import type * as tfTypes from "@tensorflow/tfjs";
+import { replaceWasmKernel, WasmHeapBackend } from "./wasm-heap";
 
 type Tf = typeof tfTypes;
-
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: tfTypes.DataType): tfTypes.TensorInfo;
-  typedArrayFromHeap(t: tfTypes.TensorInfo): Float32Array;
-}
 
 /** Where a pool's windows lie: depth, height and width (a 2-D pool has depth 1). */
 export interface PoolGeometry {
@@ -134,19 +130,14 @@ export function installMaxPoolGrad(tf: Tf): void {
       1, a.pad as "valid" | "same" | number, a.dimRoundingMode))],
   ];
   for (const [kernelName, geometryOf] of kernels) {
-    tf.unregisterKernel(kernelName, "wasm");
-    tf.registerKernel({
-      kernelName,
-      backendName: "wasm",
-      kernelFunc: (({ inputs, backend, attrs }: { inputs: tfTypes.NamedTensorInfoMap; backend: unknown; attrs: PoolGradAttrs }) => {
-        const b = backend as WasmHeapBackend;
-        const input = inputs.input as tfTypes.TensorInfo;
-        const dy = inputs.dy as tfTypes.TensorInfo;
-        // Allocate first: allocation may grow the wasm memory and detach older views.
-        const dx = b.makeOutput(input.shape, input.dtype);
-        maxPoolGradFirstMax(b.typedArrayFromHeap(input), b.typedArrayFromHeap(dy), b.typedArrayFromHeap(dx), geometryOf(input.shape, attrs));
-        return dx;
-      }) as unknown as tfTypes.KernelFunc,
+    replaceWasmKernel(tf, kernelName, ({ inputs, backend, attrs }: { inputs: tfTypes.NamedTensorInfoMap; backend: unknown; attrs: PoolGradAttrs }) => {
+      const b = backend as WasmHeapBackend;
+      const input = inputs.input as tfTypes.TensorInfo;
+      const dy = inputs.dy as tfTypes.TensorInfo;
+      // Allocate first: allocation may grow the wasm memory and detach older views.
+      const dx = b.makeOutput(input.shape, input.dtype);
+      maxPoolGradFirstMax(b.typedArrayFromHeap(input), b.typedArrayFromHeap(dy), b.typedArrayFromHeap(dx), geometryOf(input.shape, attrs));
+      return dx;
     });
   }
 }

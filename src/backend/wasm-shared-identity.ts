@@ -12,17 +12,14 @@
  * @module
  */
 import type * as tfTypes from "@tensorflow/tfjs";
+import { replaceWasmKernel, WasmHeapBackend } from "./wasm-heap";
 
-type Tf = typeof tfTypes;
-
-interface RefCountingBackend {
-  incRef(dataId: tfTypes.DataId): void;
-}
+type KernelArgs = { inputs: tfTypes.NamedTensorInfoMap; backend: unknown };
 
 /** `Identity` that returns the input's own buffer with one more reference. */
-function sharedIdentity({ inputs, backend }: { inputs: tfTypes.NamedTensorInfoMap; backend: unknown }): tfTypes.TensorInfo {
+function sharedIdentity({ inputs, backend }: KernelArgs): tfTypes.TensorInfo {
   const x = inputs.x as tfTypes.TensorInfo;
-  (backend as RefCountingBackend).incRef(x.dataId);
+  (backend as WasmHeapBackend).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
@@ -39,17 +36,11 @@ let installed = false;
  * const b = a.clone(); // same buffer, one more reference; a.dispose() leaves b intact
  * ```
  */
-export function installSharedIdentity(tf: Tf): void {
+export function installSharedIdentity(tf: typeof tfTypes): void {
   if (installed) return;
-  const original = tf.getKernel("Identity", "wasm");
-  if (!original) return; // tfjs-backend-wasm not loaded
-  installed = true;
-  tf.unregisterKernel("Identity", "wasm");
-  tf.registerKernel({
-    kernelName: "Identity",
-    backendName: "wasm",
-    // Strings live outside the wasm heap: tfjs's own kernel handles them.
-    kernelFunc: ((args: { inputs: tfTypes.NamedTensorInfoMap; backend: unknown }) =>
-      args.inputs.x?.dtype === "string" ? original.kernelFunc(args as never) : sharedIdentity(args)) as unknown as tfTypes.KernelFunc,
-  });
+  // Strings live outside the wasm heap: tfjs's own kernel handles them.
+  const original = replaceWasmKernel(tf, "Identity", (args: KernelArgs) =>
+    args.inputs.x?.dtype === "string" ? original?.kernelFunc(args as never) : sharedIdentity(args)
+  );
+  installed = original !== undefined;
 }

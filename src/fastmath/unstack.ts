@@ -9,6 +9,7 @@
  * @module
  */
 import { tf } from "../backend/tf";
+import type { WasmHeapBackend } from "../backend/wasm-heap";
 import { isRecordingGradients, opWithLazyGradients } from "./lazy-grad";
 
 const KERNEL = "TraxUnstackRows";
@@ -20,12 +21,6 @@ function fast(): boolean {
   return unstackPaths.fromHeap && tf.getBackend() === "wasm";
 }
 
-/** The parts of tfjs-wasm's backend the kernel uses (as `optimizers/fused.ts`). */
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
 let registered = false;
 
 function register(): void {
@@ -33,14 +28,15 @@ function register(): void {
   registered = true;
   if (!tf.getKernel(KERNEL, "wasm")) {
     const kernelFunc = ({ inputs, backend }: { inputs: { x: tf.TensorInfo }; backend: unknown }) => {
-      const heap = backend as WasmHeap;
+      const heap = backend as WasmHeapBackend;
       const { x } = inputs;
       const [n, ...rest] = x.shape;
       const size = rest.reduce((p, d) => p * d, 1);
       // Allocate first: allocation may grow the wasm memory and detach older views.
       const outs = Array.from({ length: n }, () => heap.makeOutput(rest, x.dtype));
       const src = heap.typedArrayFromHeap(x);
-      outs.forEach((o, i) => (heap.typedArrayFromHeap(o) as Float32Array).set(src.subarray(i * size, (i + 1) * size) as Float32Array));
+      // Views of the dtype's own array type (float32, int32 or bool bytes): items are copied as they are.
+      outs.forEach((o, i) => heap.typedArrayFromHeap(o).set(src.subarray(i * size, (i + 1) * size)));
       return outs;
     };
     tf.registerKernel({ kernelName: KERNEL, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc });

@@ -7,14 +7,10 @@
  * @module
  */
 import { tf } from "../backend/tf";
+import type { WasmHeapBackend } from "../backend/wasm-heap";
 
 /** A fused update: reads the input arrays, writes the output arrays (all of one size). */
 type UpdateLoop = (inputs: Float32Array[], outputs: Float32Array[], attrs: Record<string, number>) => void;
-
-interface WasmLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-}
 
 interface CpuLike {
   data: { get(id: unknown): { values: Float32Array } };
@@ -72,7 +68,7 @@ function register(): void {
   registered = true;
   for (const [kernelName, k] of Object.entries(KERNELS)) {
     const wasm = ({ inputs, backend, attrs }: KernelArgs) => {
-      const b = backend as WasmLike;
+      const b = backend as WasmHeapBackend;
       const shape = inputs[k.inputs[0]].shape;
       // Allocate first: allocation may grow the wasm memory and detach older views.
       const outs = Array.from({ length: k.nOut }, () => b.makeOutput(shape, "float32"));

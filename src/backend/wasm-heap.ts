@@ -1,0 +1,38 @@
+/**
+ * What trax-ts's own kernels use of tfjs-backend-wasm's backend object
+ * (tensors live in the wasm heap), and how they take a kernel's place.
+ * @module
+ */
+import type * as tfTypes from "@tensorflow/tfjs";
+
+/**
+ * The parts of tfjs-wasm's backend that kernels written in JavaScript use.
+ * Allocate outputs before taking views: an allocation may grow the wasm
+ * memory and detach the views taken before it.
+ */
+export interface WasmHeapBackend {
+  /** A new output tensor in the heap. */
+  makeOutput(shape: number[], dtype: tfTypes.DataType): tfTypes.TensorInfo;
+  /** A view of a tensor's data in the heap (float32 tensors: a `Float32Array`). */
+  typedArrayFromHeap(t: tfTypes.TensorInfo): Float32Array;
+  /** One more reference to a tensor's buffer (for a kernel that returns its input's buffer). */
+  incRef(dataId: tfTypes.DataId): void;
+}
+
+/**
+ * Registers `kernelFunc` as the wasm backend's `kernelName`, in place of
+ * tfjs-wasm's own; returns the replaced kernel, or `undefined` (and does
+ * nothing) when tfjs-backend-wasm has no such kernel loaded.
+ *
+ * @example
+ * ```ts
+ * const original = replaceWasmKernel(tf, "Identity", myIdentity);
+ * ```
+ */
+export function replaceWasmKernel(tf: typeof tfTypes, kernelName: string, kernelFunc: unknown): tfTypes.KernelConfig | undefined {
+  const original = tf.getKernel(kernelName, "wasm");
+  if (!original) return undefined;
+  tf.unregisterKernel(kernelName, "wasm");
+  tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as tfTypes.KernelFunc });
+  return original;
+}
