@@ -231,18 +231,36 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { exports: object };
 }
 
+/** Whether `memory` is shared (the threaded build's heap). */
+export function isSharedMemory(memory: WasmMemory): boolean {
+  return typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * Compiles the GEMM module for `memory` (a module that imports a shared
+ * memory when `memory` is shared); worker threads instantiate the same
+ * compiled module.
+ *
+ * @example
+ * ```ts
+ * const module = compileGemm(backend.wasm.asm.memory);
+ * ```
+ */
+export function compileGemm(memory: WasmMemory): object {
+  const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+  return new api.Module(gemmModuleBytes(isSharedMemory(memory)));
+}
+
 /**
  * Instantiates the GEMM module over `memory` (tfjs-wasm's heap; shared on its
- * threaded build).
+ * threaded build), compiling it unless `module` is given.
  *
  * @example
  * ```ts
  * const gemm = instantiateGemm(backend.wasm.asm.memory);
  * ```
  */
-export function instantiateGemm(memory: WasmMemory): GemmExports {
+export function instantiateGemm(memory: WasmMemory, module: object = compileGemm(memory)): GemmExports {
   const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-  const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
-  const module = new api.Module(gemmModuleBytes(shared));
   return new api.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
 }
