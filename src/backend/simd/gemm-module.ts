@@ -10,11 +10,14 @@
  * - `pack_b(src, dst, K, N, kStride, nStride)`: `dst[q][k][c] = B[k, 8q + c]`
  *   with B's element (k, n) at `src + 4 (k kStride + n nStride)`; columns past
  *   N are zero. `dst` holds `8 ceil(N / 8) K` floats, 16-byte aligned.
- * - `gemm(a, aRowStride, aColStride, bp, c, M, N, K, bias, relu)`:
- *   `C = A B (+ bias) (ReLU)`, A's element (i, k) at `a + i aRowStride +
- *   k aColStride` (strides in bytes), `bp` B packed by `pack_b`, C row-major
- *   (M, N); `bias` is 0 for none, else the address of N floats padded with
- *   zeros to a multiple of 8 (16-byte aligned); `relu` 0 or 1.
+ * - `gemm(a, aRowStride, aColStride, b, bkStride, bPanelStride, c, ldc, M,
+ *   N, K, bias, relu)`: `C = A B (+ bias) (ReLU)`, A's element (i, k) at
+ *   `a + i aRowStride + k aColStride`; B's panel q (columns 8q .. 8q + 7) at
+ *   `b + q bPanelStride`, its 8 values for step k at `+ k bkStride` (strides
+ *   in bytes: `32` and `32 K` for B packed by `pack_b`; `4 N` and `32` for a
+ *   row-major B read in place, whole panels only); C's row i at `c + 4 i ldc`;
+ *   `bias` is 0 for none, else the address of N floats padded with zeros to
+ *   a multiple of 8 (16-byte aligned); `relu` 0 or 1.
  *
  * Each output is one sum over k in order from zero, in float32 multiply then
  * add (no fused multiply-add), then the bias is added: results are those of
@@ -78,17 +81,71 @@ function packB(): FunctionBuilder {
   return f;
 }
 
-/** `gemm`: (a, aRowStride, aColStride, bp, c, M, N, K, bias, relu); A's strides in bytes. */
+/** The number of `gemm`'s arguments. */
+export const GEMM_ARGS = 13;
+
+/** `gemm`: (a, aRowStride, aColStride, b, bkStride, bPanelStride, c, ldc, M, N, K, bias, relu); strides of A and B in bytes. */
 function gemm(): FunctionBuilder {
-  const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"]);
-  const [a, aRowStride, aColStride, bp, c, M, N, K, bias, relu] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const [j0, i0, pb, panelB, kLeft, rows, cols, out, lastRow] = f.locals("i32", 9);
+  const f = new FunctionBuilder(new Array(GEMM_ARGS).fill("i32"));
+  const [a, aRowStride, aColStride, bp, bkStride, bPanelStride, c, ldc, M, N, K, bias, relu] = Array.from({ length: GEMM_ARGS }, (_, i) => i);
+  const [j0, i0, pb, panelB, kLeft, rows, cols, out] = f.locals("i32", 8);
   const pa = f.locals("i32", TILE_M); // A's row pointers
   const acc = f.locals("v128", 2 * TILE_M); // row r: acc[2r] columns 0-3, acc[2r + 1] columns 4-7
   const [b0, b1, av, zero, bias0, bias1] = f.locals("v128", 6);
+  /** The register tile of rows `i0 .. i0 + mr` and the panel's 8 columns: sum over k, bias, ReLU, store. */
+  const tile = (mr: number): void => {
+    f.get(a).get(i0).get(aRowStride).op("i32.mul").op("i32.add").set(pa[0]);
+    for (let t = 1; t < mr; t++) f.get(pa[t - 1]).get(aRowStride).op("i32.add").set(pa[t]);
+    const used = acc.slice(0, 2 * mr);
+    for (const x of used) f.get(zero).set(x);
+    f.get(panelB).set(pb);
+    f.get(K).set(kLeft);
+    f.block(() =>
+      f.loop(() => {
+        f.get(kLeft).op("i32.eqz").brIf(1);
+        f.get(pb).mem("v128.load").set(b0);
+        f.get(pb).mem("v128.load", 16).set(b1);
+        for (let row = 0; row < mr; row++) {
+          f.get(pa[row]).mem("v128.load32_splat").set(av);
+          f.get(acc[2 * row]).get(av).get(b0).op("f32x4.mul").op("f32x4.add").set(acc[2 * row]);
+          f.get(acc[2 * row + 1]).get(av).get(b1).op("f32x4.mul").op("f32x4.add").set(acc[2 * row + 1]);
+          f.addTo(pa[row], aColStride, true);
+        }
+        f.addTo(pb, bkStride, true).addTo(kLeft, -1).br(0);
+      })
+    );
+    // The bias after the sum (as matMul then add rounds), then ReLU.
+    f.get(bias);
+    f.if(() => {
+      for (let t = 0; t < used.length; t++) f.get(used[t]).get(t % 2 === 0 ? bias0 : bias1).op("f32x4.add").set(used[t]);
+    });
+    f.get(relu);
+    f.if(() => {
+      for (const x of used) f.get(x).get(zero).op("f32x4.max").set(x);
+    });
+    // out = c + 4 (i0 ldc + j0); whole rows of 8 as vectors, a panel's last columns one by one.
+    f.get(c).get(i0).get(ldc).op("i32.mul").get(j0).op("i32.add").i32(2).op("i32.shl").op("i32.add").set(out);
+    f.get(N).get(j0).op("i32.sub").set(cols);
+    f.get(cols).i32(TILE_N).op("i32.ge_s");
+    f.if(() => {
+      for (let row = 0; row < mr; row++) {
+        f.get(out).get(acc[2 * row]).mem("v128.store");
+        f.get(out).get(acc[2 * row + 1]).mem("v128.store", 16);
+        if (row < mr - 1) f.get(out).get(ldc).i32(2).op("i32.shl").op("i32.add").set(out);
+      }
+    }, () => {
+      for (let row = 0; row < mr; row++) {
+        for (let col = 0; col < TILE_N; col++) {
+          f.get(cols).i32(col).op("i32.gt_s");
+          f.if(() => {
+            f.get(out).get(acc[2 * row + (col >> 2)]).extractLane(col & 3).mem("f32.store", 4 * col);
+          });
+        }
+        if (row < mr - 1) f.get(out).get(ldc).i32(2).op("i32.shl").op("i32.add").set(out);
+      }
+    });
+  };
   f.f32(0).op("f32x4.splat").set(zero);
-  // lastRow = a + (M - 1) aRowStride: rows past M read the last row (their results are not stored).
-  f.get(a).get(M).i32(1).op("i32.sub").get(aRowStride).op("i32.mul").op("i32.add").set(lastRow);
   f.get(bp).set(panelB);
   f.i32(0).set(j0);
   f.forLoop(j0, N, TILE_N, () => {
@@ -102,68 +159,18 @@ function gemm(): FunctionBuilder {
     });
     f.i32(0).set(i0);
     f.forLoop(i0, M, TILE_M, () => {
-      // Row pointers of this tile, clamped to the last row.
-      f.get(a).get(i0).get(aRowStride).op("i32.mul").op("i32.add").set(pa[0]);
-      for (let t = 1; t < TILE_M; t++) {
-        f.get(pa[t - 1]).get(aRowStride).op("i32.add").tee(pa[t]).get(lastRow).op("i32.gt_s");
-        f.if(() => {
-          f.get(lastRow).set(pa[t]);
-        });
-      }
-      for (const x of acc) f.get(zero).set(x);
-      f.get(panelB).set(pb);
-      f.get(K).set(kLeft);
-      f.block(() =>
-        f.loop(() => {
-          f.get(kLeft).op("i32.eqz").brIf(1);
-          f.get(pb).mem("v128.load").set(b0);
-          f.get(pb).mem("v128.load", 16).set(b1);
-          for (let row = 0; row < TILE_M; row++) {
-            f.get(pa[row]).mem("v128.load32_splat").set(av);
-            f.get(acc[2 * row]).get(av).get(b0).op("f32x4.mul").op("f32x4.add").set(acc[2 * row]);
-            f.get(acc[2 * row + 1]).get(av).get(b1).op("f32x4.mul").op("f32x4.add").set(acc[2 * row + 1]);
-            f.addTo(pa[row], aColStride, true);
-          }
-          f.addTo(pb, 4 * TILE_N).addTo(kLeft, -1).br(0);
-        })
-      );
-      // The bias after the sum (as matMul then add rounds), then ReLU.
-      f.get(bias);
-      f.if(() => {
-        for (let t = 0; t < acc.length; t++) f.get(acc[t]).get(t % 2 === 0 ? bias0 : bias1).op("f32x4.add").set(acc[t]);
-      });
-      f.get(relu);
-      f.if(() => {
-        for (const x of acc) f.get(x).get(zero).op("f32x4.max").set(x);
-      });
-      // out = c + 4 (i0 N + j0)
-      f.get(c).get(i0).get(N).op("i32.mul").get(j0).op("i32.add").i32(2).op("i32.shl").op("i32.add").set(out);
+      // A whole tile of 4 rows, else the 1-3 rows left (a single-row product computes one row).
       f.get(M).get(i0).op("i32.sub").set(rows);
-      f.get(N).get(j0).op("i32.sub").set(cols);
-      f.get(rows).i32(TILE_M).op("i32.ge_s").get(cols).i32(TILE_N).op("i32.ge_s").op("i32.and");
-      f.if(() => {
-        for (let row = 0; row < TILE_M; row++) {
-          f.get(out).get(acc[2 * row]).mem("v128.store");
-          f.get(out).get(acc[2 * row + 1]).mem("v128.store", 16);
-          if (row < TILE_M - 1) f.get(out).get(N).i32(2).op("i32.shl").op("i32.add").set(out);
-        }
-      }, () => {
-        // An edge tile: store element by element, rows < rows, columns < cols.
-        for (let row = 0; row < TILE_M; row++) {
-          f.get(rows).i32(row).op("i32.gt_s");
-          f.if(() => {
-            for (let col = 0; col < TILE_N; col++) {
-              f.get(cols).i32(col).op("i32.gt_s");
-              f.if(() => {
-                f.get(out).get(acc[2 * row + (col >> 2)]).extractLane(col & 3).mem("f32.store", 4 * col);
-              });
-            }
-            f.get(out).get(N).i32(2).op("i32.shl").op("i32.add").set(out);
-          });
-        }
+      f.get(rows).i32(TILE_M).op("i32.ge_s");
+      f.if(() => tile(TILE_M), () => {
+        f.get(rows).i32(3).op("i32.eq");
+        f.if(() => tile(3), () => {
+          f.get(rows).i32(2).op("i32.eq");
+          f.if(() => tile(2), () => tile(1));
+        });
       });
     });
-    f.get(panelB).get(K).i32(2 + 3).op("i32.shl").op("i32.add").set(panelB);
+    f.addTo(panelB, bPanelStride, true);
   });
   return f;
 }
@@ -193,12 +200,12 @@ export function gemmModuleBytes(sharedMemory: boolean): Uint8Array {
  * @example
  * ```ts
  * gemm.pack_b(bPtr, packed, k, n, n, 1);
- * gemm.gemm(aPtr, 4 * k, 4, packed, cPtr, m, n, k, 0, 0);
+ * gemm.gemm(aPtr, 4 * k, 4, packed, 32, 32 * k, cPtr, n, m, n, k, 0, 0);
  * ```
  */
 export interface GemmExports {
   pack_b(src: number, dst: number, k: number, n: number, kStride: number, nStride: number): void;
-  gemm(a: number, aRowStride: number, aColStride: number, bp: number, c: number, m: number, n: number, k: number, bias: number, relu: number): void;
+  gemm(a: number, aRowStride: number, aColStride: number, b: number, bkStride: number, bPanelStride: number, c: number, ldc: number, m: number, n: number, k: number, bias: number, relu: number): void;
 }
 
 /** A WebAssembly memory (the project compiles without the DOM library's types). */

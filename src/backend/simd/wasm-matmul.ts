@@ -84,12 +84,22 @@ function runCalls(state: GemmState, calls: GemmCall[], work: number): void {
 
 /** `call`'s rows split into `parts` calls (multiples of the tile's 4 rows). */
 function splitRows(call: GemmCall, parts: number): GemmCall[] {
-  const [a, aRow, aCol, bp, c, m, n, k, bias, relu] = call;
+  const [a, aRow, aCol, b, bkStride, bPanelStride, c, ldc, m, n, k, bias, relu] = call;
   const rows = Math.ceil(m / parts / TILE_M) * TILE_M;
   const out: GemmCall[] = [];
-  for (let r0 = 0; r0 < m; r0 += rows) out.push([a + r0 * aRow, aRow, aCol, bp, c + 4 * r0 * n, Math.min(rows, m - r0), n, k, bias, relu]);
+  for (let r0 = 0; r0 < m; r0 += rows) {
+    out.push([a + r0 * aRow, aRow, aCol, b, bkStride, bPanelStride, c + 4 * r0 * ldc, ldc, Math.min(rows, m - r0), n, k, bias, relu]);
+  }
   return out;
 }
+
+/**
+ * Most rows for which a row-major B is read in place rather than packed:
+ * packing costs about as much as computing a few rows, and a few rows reuse
+ * each panel too little to repay it (a 1 x 1024 @ 1024 x 1024 product: 0.3 ms
+ * in place, 1.6 ms packing first).
+ */
+const IN_PLACE_MAX_ROWS = 8;
 
 /** A 16-byte aligned scratch area of at least `bytes` in the heap (kept and grown). */
 function scratchOf(backend: WasmMatMulBackend, s: GemmState, bytes: number): number {
@@ -175,30 +185,48 @@ function simdProduct(args: KernelArgs): tfTypes.TensorInfo | undefined {
   const [bK, bN] = transposeB ? [1, k] : [n, 1];
   const relu = activation === "relu" ? 1 : 0;
   const work = m * n * k;
+  /** The calls of one product of `rows` rows with B's item at `bItem`, packed (if it is) at `packed`. */
+  const itemCalls = (aItem: number, bItem: number, packed: number, cItem: number, rows: number, pack: boolean): GemmCall[] => {
+    if (pack) {
+      gemm.pack_b(bItem, packed, k, n, bK, bN);
+      return [[aItem, aRow, aCol, packed, 32, 32 * k, cItem, n, rows, n, k, biasPtr, relu]];
+    }
+    // A row-major B read in place, its last partial panel packed.
+    const whole = n - (n % TILE_N);
+    const calls: GemmCall[] = whole ? [[aItem, aRow, aCol, bItem, 4 * n, 32, cItem, n, rows, whole, k, biasPtr, relu]] : [];
+    if (whole < n) {
+      gemm.pack_b(bItem + 4 * whole, packed, k, n - whole, n, 1);
+      calls.push([aItem, aRow, aCol, packed, 32, 32 * k, cItem + 4 * whole, n, rows, n - whole, k, biasPtr && biasPtr + 4 * whole, relu]);
+    }
+    return calls;
+  };
+  const threadsFor = (w: number) => Math.min(1 + (state.pool?.readyWorkers() ?? 0), Math.max(1, Math.floor(w / MIN_WORK_PER_THREAD)));
+  /** Runs one product's calls, its rows shared among threads where it is large. */
+  const runShared = (calls: GemmCall[], w: number): void => {
+    const parts = threadsFor(w);
+    runCalls(state, parts > 1 ? calls.flatMap((call) => splitRows(call, parts)) : calls, w / Math.max(parts, 1));
+  };
   if (batchB === 1 && (batchA === 1 || !transposeA)) {
     // One product of all of A's rows (items stacked), its rows shared among threads.
-    gemm.pack_b(bPtr, scratch, k, n, bK, bN);
     const rows = batchA * m;
-    const call: GemmCall = [aPtr, aRow, aCol, scratch, cPtr, rows, n, k, biasPtr, relu];
-    const parts = Math.min(1 + (state.pool?.readyWorkers() ?? 0), Math.max(1, Math.floor((batchA * work) / MIN_WORK_PER_THREAD)));
-    runCalls(state, parts > 1 ? splitRows(call, parts) : [call], (batchA * work) / parts);
+    runShared(itemCalls(aPtr, bPtr, scratch, cPtr, rows, transposeB || rows > IN_PLACE_MAX_ROWS), rows * n * k);
     return out;
   }
+  const inPlace = !transposeB && m <= IN_PLACE_MAX_ROWS;
   if (!packAll && batchB > 1) {
     // Large items: one at a time, each shared among threads by rows.
     for (let i = 0; i < batch; i++) {
-      gemm.pack_b(bPtr + 4 * i * k * n, scratch, k, n, bK, bN);
-      const call: GemmCall = [aPtr + (batchA > 1 ? 4 * i * m * k : 0), aRow, aCol, scratch, cPtr + 4 * i * m * n, m, n, k, biasPtr, relu];
-      const parts = Math.min(1 + (state.pool?.readyWorkers() ?? 0), Math.max(1, Math.floor(work / MIN_WORK_PER_THREAD)));
-      runCalls(state, parts > 1 ? splitRows(call, parts) : [call], work / parts);
+      runShared(itemCalls(aPtr + (batchA > 1 ? 4 * i * m * k : 0), bPtr + 4 * i * k * n, scratch, cPtr + 4 * i * m * n, m, !inPlace), work);
     }
     return out;
   }
-  for (let i = 0; i < packs; i++) gemm.pack_b(bPtr + 4 * i * k * n, scratch + i * packedBytes, k, n, bK, bN);
+  // Many items: each a call, the items shared among threads; B's items packed all at once.
   const calls: GemmCall[] = [];
   for (let i = 0; i < batch; i++) {
-    const bp = scratch + (batchB > 1 ? i * packedBytes : 0);
-    calls.push([aPtr + (batchA > 1 ? 4 * i * m * k : 0), aRow, aCol, bp, cPtr + 4 * i * m * n, m, n, k, biasPtr, relu]);
+    const [aItem, cItem] = [aPtr + (batchA > 1 ? 4 * i * m * k : 0), cPtr + 4 * i * m * n];
+    const [bItem, packed] = batchB > 1 ? [bPtr + 4 * i * k * n, scratch + i * packedBytes] : [bPtr, scratch];
+    if (inPlace || batchB > 1 || i === 0) calls.push(...itemCalls(aItem, bItem, packed, cItem, m, !inPlace));
+    else calls.push([aItem, aRow, aCol, scratch, 32, 32 * k, cItem, n, m, n, k, biasPtr, relu]); // B's one packed copy
   }
   runCalls(state, calls, work);
   return out;
