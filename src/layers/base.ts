@@ -19,7 +19,7 @@ import { ShapeDtype, signature, isTensorData } from "../shapes";
 import type { Signature } from "../shapes";
 import { callable } from "./callable";
 import { LayerError } from "./layer-error";
-import { beginTrustedWrites, disposeUnheld, trackHolders, withTrustedWrites, writesAreTrusted } from "./weight-ownership";
+import { beginTrustedWrites, disposeUnheld, enterTrustedWrites, leaveTrustedWrites, trackHolders, writesAreTrusted } from "./weight-ownership";
 import { asAbstractEvaluation } from "./abstract-eval";
 import { withArgs, optionKeys } from "./arg-check";
 
@@ -554,7 +554,12 @@ export class Layer {
    */
   pureFn(x: unknown, weights: Weights, state: State, rng: PRNGKey | null, useCache = false): [LayerOutput, State] {
     // Weights given for one call are swapped in and out by the library: not an assignment.
-    return withTrustedWrites(() => this.pureFnBody(x, weights, state, rng, useCache));
+    enterTrustedWrites();
+    try {
+      return this.pureFnBody(x, weights, state, rng, useCache);
+    } finally {
+      leaveTrustedWrites();
+    }
   }
 
   private pureFnBody(x: unknown, weights: Weights, state: State, rng: PRNGKey | null, useCache: boolean): [LayerOutput, State] {
@@ -1258,10 +1263,7 @@ export const Fn = withArgs("Fn", {
     if (/=/.test(paramText)) throw new Error(`Fn('${name}'): function has default arguments (not allowed).`);
   }
   const nIn = options.nIn ?? f.length;
-  const forward = (xs: unknown) => {
-    const args = nIn === 1 ? [xs] : (xs as unknown[]);
-    return f(...args);
-  };
+  const forward = nIn === 1 ? (x: unknown) => f(x) : (xs: unknown) => f(...(xs as unknown[]));
   return new PureLayerImpl(forward, { nIn, nOut: options.nOut ?? 1, name: name || "Fn" });
 });
 

@@ -28,6 +28,25 @@ export function beginTrustedWrites(): () => void {
 }
 
 /**
+ * Starts a span of the library's own writes without allocating (a layer
+ * call's hot path); pair with {@link leaveTrustedWrites} in a `finally`. @internal
+ *
+ * @example
+ * ```ts
+ * enterTrustedWrites();
+ * try { layer.weights = given; } finally { leaveTrustedWrites(); }
+ * ```
+ */
+export function enterTrustedWrites(): void {
+  trustedWrites++;
+}
+
+/** Ends a span started by {@link enterTrustedWrites}. @internal */
+export function leaveTrustedWrites(): void {
+  trustedWrites--;
+}
+
+/**
  * Runs `f` with weight writes marked as the library's own (not checked
  * against the layer's current shapes). For loaders that have checked
  * everything already. @internal
