@@ -11,6 +11,7 @@
 import { inspect } from "util";
 import { tf } from "../backend/tf";
 import { assertReady } from "../backend";
+import { registerNestingCounter } from "../backend/nesting";
 import * as random from "../fastmath/random";
 import type { PRNGKey } from "../fastmath/random";
 import { disposeReplaced, isTensor, nestedMap, tensorsIn, treeFlatten, treeUnflatten } from "../fastmath/tree";
@@ -1004,6 +1005,11 @@ let forwardDepth = 0;
 
 /** Above zero while a first call initializes a layer (see `autoInit`). */
 let autoInitDepth = 0;
+
+// A REPL's Ctrl-C skips the `finally` blocks that lower these: it puts them back (backend/nesting.ts).
+registerNestingCounter("layer forward", () => forwardDepth, (v) => (forwardDepth = v));
+registerNestingCounter("layer auto-init", () => autoInitDepth, (v) => (autoInitDepth = v));
+registerNestingCounter("trial init", () => trialInits, (v) => (trialInits = v));
 
 // Layers are functions (callable); keep Function.prototype's call/apply/bind reachable.
 Object.setPrototypeOf(Layer.prototype, Function.prototype);

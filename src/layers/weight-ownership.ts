@@ -8,9 +8,11 @@
  */
 import { tf } from "../backend/tf";
 import { tensorsIn } from "../fastmath/tree";
+import { registerNestingCounter } from "../backend/nesting";
 
 /** Above zero while the library itself writes weights. */
 let trustedWrites = 0;
+registerNestingCounter("trusted weight writes", () => trustedWrites, (v) => (trustedWrites = v));
 
 /** True while the library itself writes weights (see {@link withTrustedWrites}). @internal */
 export function writesAreTrusted(): boolean {
