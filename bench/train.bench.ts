@@ -5,8 +5,8 @@
  * `trax.supervised.Loop` step) against hand-tuned tfjs (the baseline: a
  * `customGrad` dense with explicit transposes, see hand-tuned.ts), idiomatic
  * tfjs (`tf.train.adam` + `tf.variableGrads`) and, for the MLP, tfjs-layers
- * `model.trainOnBatch` (the same tfjs instance), all in alternation in one
- * run; and PyTorch on one thread (bench/torch_steps.py) where /usr/bin/python3
+ * `model.trainOnBatch` (the same tfjs instance, on tfjs-wasm's own kernels:
+ * see stock-tfjs.ts), all in alternation in one run; and PyTorch on one thread (bench/torch_steps.py) where /usr/bin/python3
  * has torch. Times are process CPU milliseconds per step (robust to other
  * load while one thread computes); ratios are ours / theirs.
  */
@@ -14,6 +14,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import * as trax from "../dist"; // the shipped build, as users run it
 import { handTunedDense } from "./hand-tuned";
+import { stockTfjsAsync } from "./stock-tfjs";
 import { median } from "./timing";
 
 const { tf } = trax;
@@ -39,6 +40,9 @@ async function timeSteps(fns: Record<string, (n: number) => Promise<void>>, step
   }
   return Object.fromEntries(names.map((n) => [n, median(times[n])]));
 }
+
+/** A plain-tfjs candidate, run on tfjs-wasm's own kernels (see stock-tfjs.ts). */
+const stock = (run: (n: number) => Promise<void>) => (n: number) => stockTfjsAsync(() => run(n));
 
 /** The same batch forever (not disposed by the loop). */
 function* forever(batch: Tensor[]): Generator<Tensor[]> {
@@ -115,7 +119,7 @@ async function mlp(): Promise<Record<string, number>> {
     for (let i = 0; i < n; i++) await seq.trainOnBatch(x, oneHotLabels);
   };
 
-  return timeSteps({ ours, tuned, raw, layers: layersRun }, 20, 7);
+  return timeSteps({ ours, tuned: stock(tuned), raw: stock(raw), layers: stock(layersRun) }, 20, 7);
 }
 
 async function transformer(): Promise<Record<string, number>> {
@@ -178,7 +182,7 @@ async function transformer(): Promise<Record<string, number>> {
   const tuned = async (n: number) => {
     for (let i = 0; i < n; i++) rawStep(tunedAdam, handTunedDense);
   };
-  return timeSteps({ ours, tuned, raw }, 10, 7);
+  return timeSteps({ ours, tuned: stock(tuned), raw: stock(raw) }, 10, 7);
 }
 
 /** PyTorch's one-thread CPU ms per step (bench/torch_steps.py), or why there is none. */

@@ -19,6 +19,7 @@ import { assertBackendAlive } from "./engine-health";
 export { BackendLostError, backendLost, assertFitsInBackend } from "./engine-health";
 import { tf } from "./tf";
 import { useSynchronousWasm } from "./wasm-sync";
+import { simdMatMul } from "./simd/wasm-matmul";
 import { forgetWebgpu, knownWebgpuVerdict, probeWebgpu, registerWebgpu, webgpuFailure, webgpuHint, type AdapterReport } from "./webgpu";
 import { requestedThreads, upgradeWasmToThreads, wasmThreads, wasmThreadsNote } from "./wasm-threads";
 
@@ -446,16 +447,18 @@ export function assertReady(): void {
 
 /**
  * True when transposed matMul is slow on this backend, so hot paths transpose explicitly.
- * Only wasm (whose XNNPACK path takes untransposed operands); GPUs (webgpu,
- * node-gpu) and TensorFlow's CPU kernels take transposed operands at full speed.
+ * Only wasm with trax-ts's SIMD products switched off (tfjs-wasm's XNNPACK path
+ * takes untransposed operands only); trax-ts's wasm products
+ * (`src/backend/simd/`), GPUs (webgpu, node-gpu) and TensorFlow's CPU kernels
+ * take transposed operands at full speed.
  *
  * @example
  * ```ts
- * trax.backend.prefersExplicitTranspose(); // true on wasm, false on webgpu
+ * trax.backend.prefersExplicitTranspose(); // false: wasm runs trax-ts's products
  * ```
  */
 export function prefersExplicitTranspose(): boolean {
-  return tf.getBackend() === "wasm";
+  return tf.getBackend() === "wasm" && !simdMatMul.enabled;
 }
 
 /**

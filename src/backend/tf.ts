@@ -16,8 +16,10 @@ import tf = require("@tensorflow/tfjs");
 import "@tensorflow/tfjs-backend-wasm";
 import { installSharedIdentity } from "./wasm-shared-identity";
 import { installMaxPoolGrad } from "./wasm-max-pool-grad";
+import { installSimdMatMul } from "./simd/wasm-matmul";
 
 installSharedIdentity(tf);
 installMaxPoolGrad(tf);
+installSimdMatMul(tf);
 
 export { tf };

@@ -21,7 +21,8 @@ export interface WasmHeapBackend {
 
 /**
  * Registers `kernelFunc` as the wasm backend's `kernelName`, in place of
- * tfjs-wasm's own; returns the replaced kernel, or `undefined` (and does
+ * tfjs-wasm's own (whose setup still runs, so `kernelFunc` may call the
+ * returned original); returns the replaced kernel, or `undefined` (and does
  * nothing) when tfjs-backend-wasm has no such kernel loaded.
  *
  * @example
@@ -33,6 +34,8 @@ export function replaceWasmKernel(tf: typeof tfTypes, kernelName: string, kernel
   const original = tf.getKernel(kernelName, "wasm");
   if (!original) return undefined;
   tf.unregisterKernel(kernelName, "wasm");
-  tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as tfTypes.KernelFunc });
+  // The original's setup (binding its wasm function to each backend instance, the
+  // threaded one included) still runs, so a replacement can fall back to it.
+  tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as tfTypes.KernelFunc, setupFunc: original.setupFunc });
   return original;
 }

@@ -25,6 +25,9 @@ function sharedIdentity({ inputs, backend }: KernelArgs): tfTypes.TensorInfo {
 
 let installed = false;
 
+/** Switch for A/B benchmarks: `false` runs tfjs-wasm's copying `Identity` (benchmarks' plain-tfjs rows). */
+export const sharedIdentityKernel = { enabled: true };
+
 /**
  * Makes the wasm backend's `Identity` (what `tf.clone` and the gradient tape's
  * saved tensors run) share data instead of copying it. Idempotent.
@@ -40,7 +43,7 @@ export function installSharedIdentity(tf: typeof tfTypes): void {
   if (installed) return;
   // Strings live outside the wasm heap: tfjs's own kernel handles them.
   const original = replaceWasmKernel(tf, "Identity", (args: KernelArgs) =>
-    args.inputs.x?.dtype === "string" ? original?.kernelFunc(args as never) : sharedIdentity(args)
+    args.inputs.x?.dtype === "string" || !sharedIdentityKernel.enabled ? original?.kernelFunc(args as never) : sharedIdentity(args)
   );
   installed = original !== undefined;
 }

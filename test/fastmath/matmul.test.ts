@@ -4,9 +4,26 @@ import { assertClose, leakedBy, ready, tf, trax } from "../helpers";
 import { batchProduct, dense, matMulT, matmulPaths, product2d, productsPerItem } from "../../src/fastmath/matmul";
 import { isRecordingGradients, opWithLazyGradients } from "../../src/fastmath/lazy-grad";
 import { pattern } from "../fixtures/patterns";
+import { simdMatMul } from "../../src/backend/simd/wasm-matmul";
 
 const test = suite("fastmath/matmul");
 test.before(ready);
+
+/**
+ * Runs `body` with trax-ts's SIMD products (transposes free: matMulT passes
+ * flags) and, on wasm, again with tfjs-wasm's own (explicit transposes,
+ * per-item products): each path is checked.
+ */
+async function onBothPaths(body: (path: string) => void | Promise<void>): Promise<void> {
+  await body("simd products");
+  if (tf.getBackend() !== "wasm") return;
+  simdMatMul.enabled = false;
+  try {
+    await body("tfjs-wasm products");
+  } finally {
+    simdMatMul.enabled = true;
+  }
+}
 
 // Shapes chosen so that both the direct and the swapped form get picked.
 const CASES: [number[], number[], boolean, boolean][] = [
@@ -19,16 +36,17 @@ const CASES: [number[], number[], boolean, boolean][] = [
 ];
 
 for (const [sa, sb, ta, tb] of CASES) {
-  test(`matMulT a[${sa}]${ta ? "^T" : ""} @ b[${sb}]${tb ? "^T" : ""} equals tf.matMul with flags, without leaks`, () => {
-    const a = pattern(sa) as tf.Tensor2D;
-    const b = pattern(sb, "cos") as tf.Tensor2D;
-    const want = tf.matMul(a, b, ta, tb);
-    const got = matMulT(a, b, ta, tb);
-    assert.equal(got.shape, want.shape);
-    assertClose(got, want.arraySync(), 1e-4, 1e-5);
-    // Its intermediates are freed by the caller's tf.tidy (it runs inside gradient functions).
-    assert.is(leakedBy(() => tf.tidy(() => matMulT(a, b, ta, tb)).dispose()), 0);
-  });
+  test(`matMulT a[${sa}]${ta ? "^T" : ""} @ b[${sb}]${tb ? "^T" : ""} equals tf.matMul with flags, without leaks`, () =>
+    onBothPaths(() => {
+      const a = pattern(sa) as tf.Tensor2D;
+      const b = pattern(sb, "cos") as tf.Tensor2D;
+      const want = tf.matMul(a, b, ta, tb);
+      const got = matMulT(a, b, ta, tb);
+      assert.equal(got.shape, want.shape);
+      assertClose(got, want.arraySync(), 1e-4, 1e-5);
+      // Its intermediates are freed by the caller's tf.tidy (it runs inside gradient functions).
+      assert.is(leakedBy(() => tf.tidy(() => matMulT(a, b, ta, tb)).dispose()), 0);
+    }));
 }
 
 test("dense: value and gradients equal tfjs autograd of matMul + add", () => {
@@ -91,7 +109,15 @@ test("dense: no input gradient when only the weights are differentiated (one pro
   const x = pattern([8, 16]);
   const w = pattern([16, 4], "cos");
   const b = pattern([4], "sin");
-  const products = (f: () => tf.Tensor[]) => kernelsOf(() => tf.tidy(() => f())).then((k) => countOf(k, "BatchMatMul"));
+  // Products of x, w and dy only: the bias gradient as a product is switched off here.
+  const products = async (f: () => tf.Tensor[]) => {
+    matmulPaths.biasGradientByProduct = false;
+    try {
+      return countOf(await kernelsOf(() => tf.tidy(() => f())), "BatchMatMul");
+    } finally {
+      matmulPaths.biasGradientByProduct = true;
+    }
+  };
   const all = await products(() => tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => dense(xx, ww, bb).sum())([x, w, b]));
   const weightsOnly = await products(() => tf.grads((ww: tf.Tensor, bb: tf.Tensor) => dense(x, ww, bb).sum())([w, b]));
   const old = await products(() => tf.grads((ww: tf.Tensor, bb: tf.Tensor) => oldDense(x, ww, bb).sum())([w, b]));
@@ -103,7 +129,7 @@ test("dense: no input gradient when only the weights are differentiated (one pro
   assert.is(step, 2);
 });
 
-test("dense: the bias gradient as ones @ dy (reusing dy's packed copy on wasm) equals the Sum path", async () => {
+test("dense: the bias gradient as ones @ dy (reusing dy's packed copy on wasm) equals the Sum path", () => onBothPaths(async () => {
   // (64, 8) x (8, 10): the weight gradient x^T @ dy takes dy as its right operand.
   const x = pattern([4, 16, 8]);
   const w = pattern([8, 10], "cos", 0.3, 0.1, 0.2);
@@ -129,7 +155,7 @@ test("dense: the bias gradient as ones @ dy (reusing dy's packed copy on wasm) e
     assert.is(countOf(k1, "BatchMatMul"), countOf(k0, "BatchMatMul") + 1);
   }
   assert.is(leakedBy(() => run(true).forEach((g) => g.dispose())), 0);
-});
+}));
 
 test("dense: eager calls run plain matMul + add (no gradient op recorded) and free their intermediates", async () => {
   const x = pattern([2, 3, 8]);
@@ -180,12 +206,13 @@ for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, tru
   });
 }
 
-test("batchProduct: per-item 2-D products (large items on wasm) equal one batched tf.matMul, values and gradients", () => {
+test("batchProduct: per-item 2-D products (large items on wasm with tfjs-wasm's products) equal one batched tf.matMul, values and gradients", () =>
+  onBothPaths((path) => {
   // (2, 3) items of (64, 32) x (32, 64): above the per-item threshold on wasm.
   const a = pattern([2, 3, 64, 32]);
   const b = pattern([2, 3, 64, 32], "cos", 0.5);
   const ct = pattern([2, 3, 64, 64], "sin", 0.3);
-  assert.is(productsPerItem(6, 64, 32, 64), tf.getBackend() === "wasm");
+  assert.is(productsPerItem(6, 64, 32, 64), tf.getBackend() === "wasm" && path === "tfjs-wasm products");
   for (const [ta, tb] of [[false, true], [true, false]]) {
     const bb = ta ? pattern([2, 3, 32, 64], "cos", 0.5) : b;
     const aa = ta ? pattern([2, 3, 32, 64]) : a;
@@ -198,6 +225,6 @@ test("batchProduct: per-item 2-D products (large items on wasm) equal one batche
   assert.is(productsPerItem(64, 32, 32, 32), false);
   assertClose(batchProduct(pattern([1, 4, 3]), pattern([1, 3, 5], "cos")), tf.matMul(pattern([1, 4, 3]), pattern([1, 3, 5], "cos")), 1e-5);
   assert.is(leakedBy(() => tf.tidy(() => { batchProduct(a, b, false, true); })), 0);
-});
+  }));
 
 test.run();
