@@ -591,19 +591,23 @@ export class Layer {
           s = this.state;
         } else {
           const before = this.state;
+          let stateChanged = false;
           const result = tf.tidy(() => {
             forwardDepth++;
             try {
               const out = this.forward(x);
-              // New state must leave the scope too; unchanged state need not be walked.
+              // New state must leave the scope too; unchanged state need not be walked
+              // (nor the outputs wrapped: tidy walks what it returns).
               const after = this.state;
-              return (after === before ? [out] : [out, after]) as unknown as tf.TensorContainer;
+              if (after === before) return out as unknown as tf.TensorContainer;
+              stateChanged = true;
+              return [out, after] as unknown as tf.TensorContainer;
             } finally {
               forwardDepth--;
             }
-          }) as unknown as [unknown, State?];
-          outputs = result[0];
-          s = result.length > 1 ? (result[1] as State) : before;
+          }) as unknown;
+          outputs = stateChanged ? (result as unknown[])[0] : result;
+          s = stateChanged ? ((result as unknown[])[1] as State) : before;
         }
       } else {
         [outputs, s] = this.forwardWithCustomGradient(x);
