@@ -62,6 +62,22 @@ export function registerNestingCounter(name: string, read: () => number, write: 
   counters.set(name, { read, write });
 }
 
+const keepers: ((t: tf.Tensor) => boolean)[] = [];
+
+/**
+ * Registers a test for tensors that must outlive the scopes
+ * {@link restoreNesting} ends (the layers' weights and state: a stopped call
+ * may already have stored what its scope made). @internal
+ *
+ * @example
+ * ```ts
+ * registerNestingKeeper(isHeldByLayer);
+ * ```
+ */
+export function registerNestingKeeper(keep: (t: tf.Tensor) => boolean): void {
+  keepers.push(keep);
+}
+
 /** What {@link captureNesting} noted. */
 export interface NestingSnapshot {
   scopes: number;
@@ -103,7 +119,7 @@ export function captureNesting(): NestingSnapshot {
 /**
  * After an evaluation was stopped from outside: ends the scopes it left
  * open (freeing the tensors they made, as a `tf.tidy` that threw would; a
- * tensor `tf.keep` kept stays), stops the gradient tape it left recording
+ * tensor `tf.keep` kept, or one a layer now holds as weights or state, stays), stops the gradient tape it left recording
  * (freeing the tape's saved copies), and puts the kernel depth and every
  * registered counter back. Tensors made outside any scope (a REPL's
  * top-level `const x = tf.ones(...)`) stay. Returns how many tensors it freed.
@@ -124,7 +140,9 @@ export function restoreNesting(snapshot: NestingSnapshot): number {
   s.profiling = snapshot.profiling;
   while (s.scopeStack.length > snapshot.scopes) {
     try {
-      engine.endScope(undefined);
+      // What a layer now holds moves to the enclosing scope (none at the top: it stays alive).
+      const held = s.activeScope ? s.activeScope.track.filter((t) => !t.isDisposed && keepers.some((k) => k(t))) : [];
+      engine.endScope(held);
     } catch {
       // A scope that cannot end cleanly still leaves the stack.
       s.scopeStack.pop();

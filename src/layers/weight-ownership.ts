@@ -8,7 +8,7 @@
  */
 import { tf } from "../backend/tf";
 import { tensorsIn } from "../fastmath/tree";
-import { registerNestingCounter } from "../backend/nesting";
+import { registerNestingCounter, registerNestingKeeper } from "../backend/nesting";
 
 /** Above zero while the library itself writes weights. */
 let trustedWrites = 0;
@@ -93,6 +93,9 @@ export function isHeldByLayer(t: tf.Tensor): boolean {
   const set = holders.get(t);
   return set !== undefined && set.size > 0;
 }
+
+// A layer call stopped by the REPL's Ctrl-C may have stored tensors its scope made: they stay.
+registerNestingKeeper(isHeldByLayer);
 
 /**
  * Disposes the tensors of `old` that are not in `keep` and that no layer

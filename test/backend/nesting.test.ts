@@ -88,4 +88,22 @@ test("registered counters go back: after a layer forward stopped half way, layer
   tf.dispose(x);
 });
 
+test("tensors a layer stored as its weights or state inside a stopped scope stay; the rest of the scope goes", () => {
+  const dense = tl.Dense(2);
+  dense.init(new trax.shapes.ShapeDtype([1, 3]));
+  const before = trax.backend.captureNesting();
+  const n0 = tf.memory().numTensors;
+  engine().startScope("stopped call");
+  const w = tf.ones([3, 2]);
+  const b = tf.zeros([2]);
+  tf.add(w, 1); // scratch
+  const [oldW, oldB] = dense.weights as unknown as tf.Tensor[];
+  dense.weights = [w, b] as unknown as tl.WeightsTree;
+  trax.backend.restoreNesting(before);
+  assert.not.ok(w.isDisposed || b.isDisposed);
+  assert.is(tf.memory().numTensors - n0, 2);
+  assert.equal(tf.tidy(() => Array.from((dense(tf.ones([1, 3])) as tf.Tensor).dataSync())), [3, 3]);
+  tf.dispose([oldW, oldB]);
+});
+
 test.run();
