@@ -10,7 +10,7 @@
 import { test } from "uvu";
 import { execFileSync } from "node:child_process";
 import * as assert from "uvu/assert";
-import { ready, tf } from "../helpers";
+import { ready, tf, trax } from "../helpers";
 import { dense } from "../../src/fastmath/matmul";
 import { simdMatMul } from "../../src/backend/simd/wasm-matmul";
 import { gemmModuleBytes } from "../../src/backend/simd/gemm-module";
@@ -61,6 +61,17 @@ function assertClose(actual: Float32Array, expected: Float64Array, k: number, wh
     if (!(Math.abs(actual[i] - expected[i]) <= tol)) assert.unreachable(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
   }
 }
+
+test("backend.info() says whether the SIMD products run; TRAX_SIMD=0 turns them off", () => {
+  if (!onWasm()) return;
+  assert.is(trax.backend.info().simdProducts, true);
+  const script = `const t = require('./src'); const y = t.tf.matMul(t.tf.ones([5, 3]), t.tf.ones([4, 3]), false, true);
+    console.log(JSON.stringify({ simd: t.backend.info().simdProducts, y: Array.from(y.dataSync()) }));`;
+  const env: NodeJS.ProcessEnv = { ...process.env, TRAX_BACKEND: "wasm", TRAX_QUIET: "1", TRAX_SIMD: "0" };
+  const r = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "-e", script], { env, encoding: "utf8", timeout: 120000 }).trim().split("\n").pop() as string);
+  assert.is(r.simd, false);
+  assert.equal(r.y, new Array(20).fill(3));
+});
 
 test("the module is valid WebAssembly (plain and shared memory)", () => {
   const api = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;

@@ -43,11 +43,7 @@ function constLocal(f: FunctionBuilder, value: number): Local {
 function packB(): FunctionBuilder {
   const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32", "i32"]);
   const [src, dst, K, N, kStride, nStride] = [0, 1, 2, 3, 4, 5];
-  const j0 = f.local("i32");
-  const k = f.local("i32");
-  const c = f.local("i32");
-  const col = f.local("i32");
-  const from = f.local("i32");
+  const [j0, k, c, col, from] = f.locals("i32", 5);
   const tile = constLocal(f, TILE_N);
   f.i32(0).set(j0);
   f.forLoop(j0, N, TILE_N, () => {
@@ -86,25 +82,10 @@ function packB(): FunctionBuilder {
 function gemm(): FunctionBuilder {
   const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"]);
   const [a, aRowStride, aColStride, bp, c, M, N, K, bias, relu] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const j0 = f.local("i32");
-  const i0 = f.local("i32");
-  const pb = f.local("i32");
-  const panelB = f.local("i32");
-  const kLeft = f.local("i32");
-  const rows = f.local("i32");
-  const cols = f.local("i32");
-  const out = f.local("i32");
-  const lastRow = f.local("i32");
-  const pa: Local[] = [];
-  for (let t = 0; t < TILE_M; t++) pa.push(f.local("i32"));
-  const acc: Local[] = [];
-  for (let t = 0; t < TILE_M * 2; t++) acc.push(f.local("v128"));
-  const b0 = f.local("v128");
-  const b1 = f.local("v128");
-  const av = f.local("v128");
-  const zero = f.local("v128");
-  const bias0 = f.local("v128");
-  const bias1 = f.local("v128");
+  const [j0, i0, pb, panelB, kLeft, rows, cols, out, lastRow] = f.locals("i32", 9);
+  const pa = f.locals("i32", TILE_M); // A's row pointers
+  const acc = f.locals("v128", 2 * TILE_M); // row r: acc[2r] columns 0-3, acc[2r + 1] columns 4-7
+  const [b0, b1, av, zero, bias0, bias1] = f.locals("v128", 6);
   f.f32(0).op("f32x4.splat").set(zero);
   // lastRow = a + (M - 1) aRowStride: rows past M read the last row (their results are not stored).
   f.get(a).get(M).i32(1).op("i32.sub").get(aRowStride).op("i32.mul").op("i32.add").set(lastRow);
