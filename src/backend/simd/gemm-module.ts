@@ -175,6 +175,76 @@ function gemm(): FunctionBuilder {
   return f;
 }
 
+/** The number of `gemv` functions' arguments. */
+export const GEMV_ARGS = 11;
+
+/**
+ * `gemv<mr>`: (a, aRowStride, aColStride, b, ldb, c, ldc, N, K, bias, relu)
+ * for `mr` rows of A and a row-major B read in place, row by row (k outer:
+ * each step adds `A[:, k] B[k, :]` to C's rows, kept in cache), so B streams
+ * through once; strides in bytes. The same sums in the same order as `gemm`.
+ */
+function gemv(mr: number): FunctionBuilder {
+  const f = new FunctionBuilder(new Array(GEMV_ARGS).fill("i32"));
+  const [a, aRowStride, aColStride, b, ldb, c, ldc, N, K, bias, relu] = Array.from({ length: GEMV_ARGS }, (_, i) => i);
+  const [k, jo, bRow, whole, end, at] = f.locals("i32", 6);
+  const pa = f.locals("i32", mr);
+  const cRow = f.locals("i32", mr);
+  const av = f.locals("v128", mr);
+  const [b0, b1] = f.locals("v128", 2);
+  for (let r = 0; r < mr; r++) {
+    if (r === 0) f.get(a).set(pa[0]).get(c).set(cRow[0]);
+    else f.get(pa[r - 1]).get(aRowStride).op("i32.add").set(pa[r]).get(cRow[r - 1]).get(ldc).i32(2).op("i32.shl").op("i32.add").set(cRow[r]);
+  }
+  // end = 4 N; whole = 4 (N - N % 8): the byte offsets of the columns done 8 at a time.
+  f.get(N).i32(2).op("i32.shl").set(end);
+  f.get(N).i32(-8).op("i32.and").i32(2).op("i32.shl").set(whole);
+  /** For each offset `jo` in [from, to) by `step` bytes, `body()`. */
+  const columns = (from: number | Local, to: Local, step: number, body: () => void, fromLocal = false): void => {
+    if (fromLocal) f.get(from).set(jo);
+    else f.i32(from).set(jo);
+    f.forLoop(jo, to, step, body);
+  };
+  // C's rows start at zero.
+  for (let r = 0; r < mr; r++) columns(0, end, 4, () => void f.get(cRow[r]).get(jo).op("i32.add").f32(0).mem("f32.store"));
+  f.get(b).set(bRow);
+  f.i32(0).set(k);
+  f.forLoop(k, K, 1, () => {
+    for (let r = 0; r < mr; r++) f.get(pa[r]).mem("v128.load32_splat").set(av[r]).addTo(pa[r], aColStride, true);
+    columns(0, whole, 32, () => {
+      f.get(bRow).get(jo).op("i32.add").tee(at).mem("v128.load").set(b0);
+      f.get(at).mem("v128.load", 16).set(b1);
+      for (let r = 0; r < mr; r++) {
+        f.get(cRow[r]).get(jo).op("i32.add").set(at);
+        f.get(at).get(at).mem("v128.load").get(av[r]).get(b0).op("f32x4.mul").op("f32x4.add").mem("v128.store");
+        f.get(at).get(at).mem("v128.load", 16).get(av[r]).get(b1).op("f32x4.mul").op("f32x4.add").mem("v128.store", 16);
+      }
+    });
+    columns(whole, end, 4, () => {
+      for (let r = 0; r < mr; r++) {
+        f.get(cRow[r]).get(jo).op("i32.add").set(at);
+        f.get(at).get(at).mem("f32.load").get(av[r]).extractLane(0).get(bRow).get(jo).op("i32.add").mem("f32.load").op("f32.mul").op("f32.add").mem("f32.store");
+      }
+    }, true);
+    f.get(bRow).get(ldb).op("i32.add").set(bRow);
+  });
+  // The bias after the sums, then ReLU.
+  for (let r = 0; r < mr; r++) {
+    columns(0, end, 4, () => {
+      f.get(cRow[r]).get(jo).op("i32.add").set(at);
+      f.get(bias);
+      f.if(() => {
+        f.get(at).get(at).mem("f32.load").get(bias).get(jo).op("i32.add").mem("f32.load").op("f32.add").mem("f32.store");
+      });
+      f.get(relu);
+      f.if(() => {
+        f.get(at).get(at).mem("f32.load").f32(0).op("f32.max").mem("f32.store");
+      });
+    });
+  }
+  return f;
+}
+
 /**
  * The encoded module (see the module comment for its exports), importing a
  * shared memory when `sharedMemory`.
@@ -189,10 +259,14 @@ export function gemmModuleBytes(sharedMemory: boolean): Uint8Array {
     [
       { name: "pack_b", fn: packB() },
       { name: "gemm", fn: gemm() },
+      ...[1, 2, 3, 4].map((mr) => ({ name: `gemv${mr}`, fn: gemv(mr) })),
     ],
     sharedMemory
   );
 }
+
+/** A `gemv<mr>` export: (a, aRowStride, aColStride, b, ldb, c, ldc, N, K, bias, relu). */
+export type Gemv = (a: number, aRowStride: number, aColStride: number, b: number, ldb: number, c: number, ldc: number, n: number, k: number, bias: number, relu: number) => void;
 
 /**
  * The exports of an instantiated GEMM module (see the module comment).
@@ -206,6 +280,11 @@ export function gemmModuleBytes(sharedMemory: boolean): Uint8Array {
 export interface GemmExports {
   pack_b(src: number, dst: number, k: number, n: number, kStride: number, nStride: number): void;
   gemm(a: number, aRowStride: number, aColStride: number, b: number, bkStride: number, bPanelStride: number, c: number, ldc: number, m: number, n: number, k: number, bias: number, relu: number): void;
+  /** `gemv1` .. `gemv4`: the product of 1-4 rows of A and a row-major B read in place. */
+  gemv1: Gemv;
+  gemv2: Gemv;
+  gemv3: Gemv;
+  gemv4: Gemv;
 }
 
 /** A WebAssembly memory (the project compiles without the DOM library's types). */

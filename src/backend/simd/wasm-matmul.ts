@@ -94,12 +94,12 @@ function splitRows(call: GemmCall, parts: number): GemmCall[] {
 }
 
 /**
- * Most rows for which a row-major B is read in place rather than packed:
- * packing costs about as much as computing a few rows, and a few rows reuse
- * each panel too little to repay it (a 1 x 1024 @ 1024 x 1024 product: 0.3 ms
- * in place, 1.6 ms packing first).
+ * Most rows for which a row-major B is read in place (`gemv<rows>`, row by
+ * row) rather than packed: a few rows reuse each packed panel too little to
+ * repay packing (a 1 x 1024 @ 1024 x 1024 product: 0.2 ms in place, 1.6 ms
+ * packing first; tfjs-wasm's XNNPACK with its packed copy kept 0.3 ms).
  */
-const IN_PLACE_MAX_ROWS = 8;
+const IN_PLACE_MAX_ROWS = 4;
 
 /** A 16-byte aligned scratch area of at least `bytes` in the heap (kept and grown). */
 function scratchOf(backend: WasmMatMulBackend, s: GemmState, bytes: number): number {
@@ -185,49 +185,44 @@ function simdProduct(args: KernelArgs): tfTypes.TensorInfo | undefined {
   const [bK, bN] = transposeB ? [1, k] : [n, 1];
   const relu = activation === "relu" ? 1 : 0;
   const work = m * n * k;
-  /** The calls of one product of `rows` rows with B's item at `bItem`, packed (if it is) at `packed`. */
-  const itemCalls = (aItem: number, bItem: number, packed: number, cItem: number, rows: number, pack: boolean): GemmCall[] => {
-    if (pack) {
-      gemm.pack_b(bItem, packed, k, n, bK, bN);
-      return [[aItem, aRow, aCol, packed, 32, 32 * k, cItem, n, rows, n, k, biasPtr, relu]];
-    }
-    // A row-major B read in place, its last partial panel packed.
-    const whole = n - (n % TILE_N);
-    const calls: GemmCall[] = whole ? [[aItem, aRow, aCol, bItem, 4 * n, 32, cItem, n, rows, whole, k, biasPtr, relu]] : [];
-    if (whole < n) {
-      gemm.pack_b(bItem + 4 * whole, packed, k, n - whole, n, 1);
-      calls.push([aItem, aRow, aCol, packed, 32, 32 * k, cItem + 4 * whole, n, rows, n - whole, k, biasPtr && biasPtr + 4 * whole, relu]);
-    }
-    return calls;
+  /** The call of one product of `rows` rows with B's item at `bItem`, packed at `packed` (packing it when `pack`). */
+  const packedCall = (aItem: number, bItem: number, packed: number, cItem: number, rows: number, pack: boolean): GemmCall => {
+    if (pack) gemm.pack_b(bItem, packed, k, n, bK, bN);
+    return [aItem, aRow, aCol, packed, 32, 32 * k, cItem, n, rows, n, k, biasPtr, relu];
   };
+  /** One product of 1-4 rows with a row-major B read in place (no packing), here. */
+  const inPlace = (aItem: number, bItem: number, cItem: number, rows: number): void =>
+    gemm[`gemv${rows as 1 | 2 | 3 | 4}`](aItem, aRow, aCol, bItem, 4 * n, cItem, n, n, k, biasPtr, relu);
   const threadsFor = (w: number) => Math.min(1 + (state.pool?.readyWorkers() ?? 0), Math.max(1, Math.floor(w / MIN_WORK_PER_THREAD)));
-  /** Runs one product's calls, its rows shared among threads where it is large. */
-  const runShared = (calls: GemmCall[], w: number): void => {
+  /** Runs one product's call, its rows shared among threads where it is large. */
+  const runShared = (call: GemmCall, w: number): void => {
     const parts = threadsFor(w);
-    runCalls(state, parts > 1 ? calls.flatMap((call) => splitRows(call, parts)) : calls, w / Math.max(parts, 1));
+    runCalls(state, parts > 1 ? splitRows(call, parts) : [call], w / parts);
   };
+  const fewRows = (rows: number) => !transposeB && rows <= IN_PLACE_MAX_ROWS;
   if (batchB === 1 && (batchA === 1 || !transposeA)) {
     // One product of all of A's rows (items stacked), its rows shared among threads.
     const rows = batchA * m;
-    runShared(itemCalls(aPtr, bPtr, scratch, cPtr, rows, transposeB || rows > IN_PLACE_MAX_ROWS), rows * n * k);
+    if (fewRows(rows)) inPlace(aPtr, bPtr, cPtr, rows);
+    else runShared(packedCall(aPtr, bPtr, scratch, cPtr, rows, true), rows * n * k);
     return out;
   }
-  const inPlace = !transposeB && m <= IN_PLACE_MAX_ROWS;
+  const aAt = (i: number) => aPtr + (batchA > 1 ? 4 * i * m * k : 0);
+  const bAt = (i: number) => bPtr + (batchB > 1 ? 4 * i * k * n : 0);
+  const cAt = (i: number) => cPtr + 4 * i * m * n;
+  if (fewRows(m)) {
+    for (let i = 0; i < batch; i++) inPlace(aAt(i), bAt(i), cAt(i), m);
+    return out;
+  }
   if (!packAll && batchB > 1) {
     // Large items: one at a time, each shared among threads by rows.
-    for (let i = 0; i < batch; i++) {
-      runShared(itemCalls(aPtr + (batchA > 1 ? 4 * i * m * k : 0), bPtr + 4 * i * k * n, scratch, cPtr + 4 * i * m * n, m, !inPlace), work);
-    }
+    for (let i = 0; i < batch; i++) runShared(packedCall(aAt(i), bAt(i), scratch, cAt(i), m, true), work);
     return out;
   }
-  // Many items: each a call, the items shared among threads; B's items packed all at once.
+  // Many items: each a call, the items shared among threads; B's items packed all at once
+  // (a single B packed once).
   const calls: GemmCall[] = [];
-  for (let i = 0; i < batch; i++) {
-    const [aItem, cItem] = [aPtr + (batchA > 1 ? 4 * i * m * k : 0), cPtr + 4 * i * m * n];
-    const [bItem, packed] = batchB > 1 ? [bPtr + 4 * i * k * n, scratch + i * packedBytes] : [bPtr, scratch];
-    if (inPlace || batchB > 1 || i === 0) calls.push(...itemCalls(aItem, bItem, packed, cItem, m, !inPlace));
-    else calls.push([aItem, aRow, aCol, scratch, 32, 32 * k, cItem, n, m, n, k, biasPtr, relu]); // B's one packed copy
-  }
+  for (let i = 0; i < batch; i++) calls.push(packedCall(aAt(i), bAt(i), scratch + (batchB > 1 ? i * packedBytes : 0), cAt(i), m, batchB > 1 || i === 0));
   runCalls(state, calls, work);
   return out;
 }
