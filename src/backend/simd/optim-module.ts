@@ -23,6 +23,9 @@
  * agree to a few float32 ulps of the terms. The square of a gradient is
  * taken as `(c2 g) g`, not `c2 (g g)`, so a gradient whose square overflows
  * float32 (|g| > 1.8e19) still gives a finite moment when the moment fits.
+ * Where the moment itself overflows (both paths store infinity), this loop
+ * takes no step on that weight; the float64 loop still divides by the
+ * unrounded moment.
  * @module
  */
 import { encodeModule, FunctionBuilder, type Local, type MemOp, type PlainOp, type ValType } from "./wasm-encoder";
