@@ -10,6 +10,7 @@
  */
 import { performance } from "node:perf_hooks";
 import * as trax from "../dist"; // the shipped build, as users run it
+import { stockTfjs } from "./stock-tfjs";
 
 const { tf } = trax;
 const tl = trax.layers;
@@ -88,13 +89,13 @@ async function main(): Promise<void> {
   // to adding the same logit to every key, so both sides hold rounding noise there)
   const check = tf.tidy(() => {
     const a = tf.valueAndGrads(oursLoss)([x, ...weights]);
-    const b = tf.valueAndGrads(rawLoss(true))([x, ...weights]);
+    const b = stockTfjs(() => tf.valueAndGrads(rawLoss(true))([x, ...weights])); // tfjs-wasm's own kernels
     const scales = b.grads.map((g) => tf.max(tf.abs(g)).dataSync()[0]);
     const floor = 1e-3 * Math.max(...scales);
     return Math.max(...a.grads.map((g, i) => tf.max(tf.abs(g.sub(b.grads[i]))).dataSync()[0] / Math.max(scales[i], floor)));
   });
 
-  const [[cOurs, wOurs], [cRawT, wRawT], [cRaw, wRaw]] = measure([step(oursLoss), step(rawLoss(true)), step(rawLoss(false))], ROUNDS);
+  const [[cOurs, wOurs], [cRawT, wRawT], [cRaw, wRaw]] = measure([step(oursLoss), () => stockTfjs(step(rawLoss(true))), () => stockTfjs(step(rawLoss(false)))], ROUNDS);
   const fmt = (c: number, w: number) => `${(c / 1000).toFixed(2)} s (wall ${(w / 1000).toFixed(2)} s)`;
   console.log(
     `CausalAttention forward+backward (${B}, ${L}, ${D}), ${HEADS} heads (${info.backend}), CPU time, median of ${ROUNDS}: ` +

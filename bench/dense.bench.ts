@@ -7,6 +7,7 @@
  */
 import * as trax from "../dist"; // the shipped build, as users run it
 import { handTunedDense } from "./hand-tuned";
+import { stockTfjs } from "./stock-tfjs";
 import { timeMedian } from "./timing";
 
 const { tf } = trax;
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
 
   // Same numbers from ours and raw (sanity check before timing).
   const a = oursGrads([x, w, b]);
-  const r = rawGrads([x, w, b]);
+  const r = stockTfjs(() => rawGrads([x, w, b])); // tfjs-wasm's own kernels: a cross-check of ours
   const maxDiff = Math.max(...a.map((g, i) => tf.max(tf.abs(tf.sub(g, r[i]))).dataSync()[0]));
   tf.dispose([...a, ...r]);
   if (!(maxDiff < 1e-2)) throw new Error(`dense bench: our gradients differ from tfjs's by ${maxDiff}`);
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   };
   const before = tf.memory().numTensors;
   const [tOurs, tTuned, tRaw, tLayers] = timeMedian(
-    [run(() => oursGrads([x, w, b])), run(() => tunedGrads([x, w, b])), run(() => rawGrads([x, w, b])), run(layersGrads)],
+    [run(() => oursGrads([x, w, b])), run(() => stockTfjs(() => tunedGrads([x, w, b]))), run(() => stockTfjs(() => rawGrads([x, w, b]))), run(() => stockTfjs(layersGrads))],
     7
   );
   const leaked = tf.memory().numTensors - before;

@@ -32,3 +32,14 @@ export async function stockTfjsAsync<T>(fn: () => Promise<T>): Promise<T> {
     sharedIdentityKernel.enabled = identity;
   }
 }
+
+/** `fn` (async) run with trax-ts as it is except for tfjs-wasm's own products (as with `TRAX_SIMD=0`). */
+export async function withoutSimdProducts<T>(fn: () => Promise<T>): Promise<T> {
+  const products = simdMatMul.enabled;
+  simdMatMul.enabled = false;
+  try {
+    return await fn();
+  } finally {
+    simdMatMul.enabled = products;
+  }
+}

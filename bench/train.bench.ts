@@ -14,7 +14,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import * as trax from "../dist"; // the shipped build, as users run it
 import { handTunedDense } from "./hand-tuned";
-import { stockTfjsAsync } from "./stock-tfjs";
+import { stockTfjsAsync, withoutSimdProducts } from "./stock-tfjs";
 import { median } from "./timing";
 
 const { tf } = trax;
@@ -43,6 +43,8 @@ async function timeSteps(fns: Record<string, (n: number) => Promise<void>>, step
 
 /** A plain-tfjs candidate, run on tfjs-wasm's own kernels (see stock-tfjs.ts). */
 const stock = (run: (n: number) => Promise<void>) => (n: number) => stockTfjsAsync(() => run(n));
+/** trax-ts on tfjs-wasm's own products (TRAX_SIMD=0): what the SIMD products buy. */
+const tfjsProducts = (run: (n: number) => Promise<void>) => (n: number) => withoutSimdProducts(() => run(n));
 
 /** The same batch forever (not disposed by the loop). */
 function* forever(batch: Tensor[]): Generator<Tensor[]> {
@@ -75,8 +77,9 @@ async function mlp(): Promise<Record<string, number>> {
   const lr = 1e-3;
 
   // Ours: Serial(Dense, Relu, Dense, Relu, Dense), cross-entropy from logits.
-  const model = tl.Serial(tl.Dense(256), tl.Relu(), tl.Dense(256), tl.Relu(), tl.Dense(10));
-  const ours = oursRunner(model, tl.CrossEntropyLossWithLogSoftmax(), [x, labels], lr);
+  const mlpModel = () => tl.Serial(tl.Dense(256), tl.Relu(), tl.Dense(256), tl.Relu(), tl.Dense(10));
+  const ours = oursRunner(mlpModel(), tl.CrossEntropyLossWithLogSoftmax(), [x, labels], lr);
+  const oursTfjsProducts = oursRunner(mlpModel(), tl.CrossEntropyLossWithLogSoftmax(), [x, labels], lr);
 
   // Raw tfjs: variables, autograd, tf.train.adam.
   const vars: trax.tf.Variable[] = [];
@@ -119,7 +122,7 @@ async function mlp(): Promise<Record<string, number>> {
     for (let i = 0; i < n; i++) await seq.trainOnBatch(x, oneHotLabels);
   };
 
-  return timeSteps({ ours, tuned: stock(tuned), raw: stock(raw), layers: stock(layersRun) }, 20, 7);
+  return timeSteps({ ours, oursTfjsProducts: tfjsProducts(oursTfjsProducts), tuned: stock(tuned), raw: stock(raw), layers: stock(layersRun) }, 20, 7);
 }
 
 async function transformer(): Promise<Record<string, number>> {
@@ -131,12 +134,14 @@ async function transformer(): Promise<Record<string, number>> {
   const oneHotTargets = tf.oneHot(targets, V).toFloat();
   const lr = 1e-3;
 
-  const model = tl.Serial(
-    tl.Residual(tl.LayerNorm(), tl.CausalAttention(D, { nHeads: H })),
-    tl.Residual(tl.LayerNorm(), tl.Dense(F), tl.Relu(), tl.Dense(D)),
-    tl.Dense(V)
-  );
-  const ours = oursRunner(model, tl.CrossEntropyLossWithLogSoftmax(), [x, targets], lr);
+  const block = () =>
+    tl.Serial(
+      tl.Residual(tl.LayerNorm(), tl.CausalAttention(D, { nHeads: H })),
+      tl.Residual(tl.LayerNorm(), tl.Dense(F), tl.Relu(), tl.Dense(D)),
+      tl.Dense(V)
+    );
+  const ours = oursRunner(block(), tl.CrossEntropyLossWithLogSoftmax(), [x, targets], lr);
+  const oursTfjsProducts = oursRunner(block(), tl.CrossEntropyLossWithLogSoftmax(), [x, targets], lr);
 
   // Raw tfjs: the same block by hand.
   const v = (t: Tensor) => tf.variable(t);
@@ -182,7 +187,7 @@ async function transformer(): Promise<Record<string, number>> {
   const tuned = async (n: number) => {
     for (let i = 0; i < n; i++) rawStep(tunedAdam, handTunedDense);
   };
-  return timeSteps({ ours, tuned: stock(tuned), raw: stock(raw) }, 10, 7);
+  return timeSteps({ ours, oursTfjsProducts: tfjsProducts(oursTfjsProducts), tuned: stock(tuned), raw: stock(raw) }, 10, 7);
 }
 
 /** PyTorch's one-thread CPU ms per step (bench/torch_steps.py), or why there is none. */
@@ -201,7 +206,7 @@ function table(title: string, rows: [string, number | null][]): void {
   for (const [name, ms] of rows) {
     if (ms === null) continue;
     const ratio = name === rows[0][0] ? "" : `  ours/this ${(ours / ms).toFixed(2)}`;
-    console.log(`  ${name.padEnd(44)} ${ms.toFixed(1).padStart(7)} ms${ratio}`);
+    console.log(`  ${name.padEnd(48)} ${ms.toFixed(1).padStart(7)} ms${ratio}`);
   }
 }
 
@@ -214,6 +219,7 @@ async function main(): Promise<void> {
   const torchName = typeof torch === "string" ? "" : `PyTorch ${torch.torch}, one thread (separate process)`;
   table(`train step, MLP 784-256-256-10, batch 128, Adam (${where}), CPU ms per step:`, [
     ["trax-ts (supervised.Loop)", m.ours],
+    ["trax-ts on tfjs-wasm's products (TRAX_SIMD=0)", m.oursTfjsProducts],
     ["hand-tuned tfjs (customGrad dense, baseline)", m.tuned],
     ["idiomatic tfjs (variableGrads + adam)", m.raw],
     ["tfjs-layers trainOnBatch", m.layers],
@@ -221,6 +227,7 @@ async function main(): Promise<void> {
   ]);
   table(`train step, Transformer block (batch 16, length 32, d 128, 4 heads, ff 512, vocab 64), Adam (${where}), CPU ms per step:`, [
     ["trax-ts (supervised.Loop)", t.ours],
+    ["trax-ts on tfjs-wasm's products (TRAX_SIMD=0)", t.oursTfjsProducts],
     ["hand-tuned tfjs (customGrad dense, baseline)", t.tuned],
     ["idiomatic tfjs (variableGrads + adam)", t.raw],
     [torchName, typeof torch === "string" ? null : torch.transformer],

@@ -98,6 +98,13 @@ export interface BackendInfo {
   threads: number;
   /** Why fewer threads run than were asked for (wasm): not switched yet, starting, or the threaded build failed. */
   threadsNote?: string;
+  /**
+   * Wasm only: whether matrix products run trax-ts's SIMD kernels
+   * (`src/backend/simd/`: transposed and batched operands at full speed, no
+   * repacking, worker threads on the threaded build) rather than
+   * tfjs-wasm's own; `TRAX_SIMD=0` turns them off.
+   */
+  simdProducts?: boolean;
 }
 
 /**
@@ -193,7 +200,7 @@ async function withoutRuntimeHandlers<T>(f: () => Promise<T>): Promise<T> {
 }
 
 /** The thread fields of {@link BackendInfo}, as they stand now. */
-function threadFields(backend: BackendName): Pick<BackendInfo, "threads" | "threadsNote"> {
+function threadFields(backend: BackendName): Pick<BackendInfo, "threads" | "threadsNote" | "simdProducts"> {
   if (backend !== "wasm") return { threads: 1 };
   let asked = 1;
   try {
@@ -202,7 +209,7 @@ function threadFields(backend: BackendName): Pick<BackendInfo, "threads" | "thre
     /* a bad TRAX_THREADS is reported by ready(); here it asks for nothing */
   }
   const note = wasmThreadsNote(asked);
-  return { threads: wasmThreads(), ...(note ? { threadsNote: note } : {}) };
+  return { threads: wasmThreads(), ...(note ? { threadsNote: note } : {}), simdProducts: simdMatMul.enabled };
 }
 
 /** Switches wasm to its threaded build when wasm runs and more than one thread is asked for. */

@@ -6,6 +6,7 @@
  */
 import { tf } from "../backend/tf";
 import { prefersExplicitTranspose } from "../backend";
+import { simdMatMul } from "../backend/simd/wasm-matmul";
 import { isRecordingGradients, opWithLazyGradients } from "./lazy-grad";
 import { stackRows, unstackRows } from "./unstack";
 
@@ -47,19 +48,34 @@ function takesSwappedForm(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, t
   return swapped < direct;
 }
 
+/**
+ * `x2 @ w (+ b)` for a 2-D `x2`: one pass where trax-ts's wasm products add
+ * the bias as they store each result (the `_FusedMatMul` kernel), else a
+ * product and an `add`. Frees its intermediate. Only where no gradient is
+ * recorded (eager calls, the forward of a recorded op).
+ */
+function productPlusBias(x2: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor {
+  if (b && b.rank === 1 && simdMatMul.enabled && tf.getBackend() === "wasm" && x2.dtype === "float32" && w.dtype === "float32" && b.dtype === "float32") {
+    // The kernel itself (tf.fused.matMul would wrap it in a customGrad; no gradient is recorded
+    // here), on 3-D operands as tfjs-wasm's own kernel (the fallback) expects.
+    const [m, n] = [x2.shape[0], w.shape[1]];
+    return tf.tidy(() => {
+      const inputs = { a: x2.reshape([1, m, w.shape[0]]), b: w.reshape([1, ...w.shape]), bias: b };
+      const attrs = { transposeA: false, transposeB: false, activation: "linear", leakyreluAlpha: 0 };
+      return (tf.engine().runKernel("_FusedMatMul", inputs, attrs) as tf.Tensor).reshape([m, n]);
+    });
+  }
+  const y = tf.matMul(x2, w);
+  if (!b) return y;
+  const yb = tf.add(y, b);
+  y.dispose();
+  return yb;
+}
+
 /** `x @ w (+ b)` with no gradient machinery: `x` `(..., k)`, `w` `(k, n)`, `b` `(n,)`. */
 function denseForward(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor {
-  if (x.rank === 2) {
-    const y = tf.matMul(x as tf.Tensor2D, w);
-    if (!b) return y;
-    const yb = tf.add(y, b);
-    y.dispose();
-    return yb;
-  }
-  return tf.tidy(() => {
-    const y = tf.matMul(x.reshape([-1, w.shape[0]]) as tf.Tensor2D, w);
-    return (b ? tf.add(y, b) : y).reshape([...x.shape.slice(0, -1), w.shape[1]]);
-  });
+  if (x.rank === 2) return productPlusBias(x as tf.Tensor2D, w, b);
+  return tf.tidy(() => productPlusBias(x.reshape([-1, w.shape[0]]) as tf.Tensor2D, w, b).reshape([...x.shape.slice(0, -1), w.shape[1]]));
 }
 
 /**
@@ -102,8 +118,7 @@ function denseRecorded(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor {
     (save) => {
       const x2 = x.reshape([-1, w.shape[0]]) as tf.Tensor2D;
       save([x2, w]);
-      const y = tf.matMul(x2, w);
-      return (b ? tf.add(y, b) : y).reshape([...x.shape.slice(0, -1), w.shape[1]]);
+      return productPlusBias(x2, w, b).reshape([...x.shape.slice(0, -1), w.shape[1]]);
     },
     (dy, saved) => {
       const [sx, sw] = saved as tf.Tensor2D[];

@@ -8,8 +8,9 @@
  * gradients of a Dense stack equal those with our products switched off.
  */
 import { test } from "uvu";
+import { execFileSync } from "node:child_process";
 import * as assert from "uvu/assert";
-import { ready, tf } from "../helpers";
+import { ready, tf, trax } from "../helpers";
 import { dense } from "../../src/fastmath/matmul";
 import { simdMatMul } from "../../src/backend/simd/wasm-matmul";
 import { gemmModuleBytes } from "../../src/backend/simd/gemm-module";
@@ -60,6 +61,17 @@ function assertClose(actual: Float32Array, expected: Float64Array, k: number, wh
     if (!(Math.abs(actual[i] - expected[i]) <= tol)) assert.unreachable(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
   }
 }
+
+test("backend.info() says whether the SIMD products run; TRAX_SIMD=0 turns them off", () => {
+  if (!onWasm()) return;
+  assert.is(trax.backend.info().simdProducts, true);
+  const script = `const t = require('./src'); const y = t.tf.matMul(t.tf.ones([5, 3]), t.tf.ones([4, 3]), false, true);
+    console.log(JSON.stringify({ simd: t.backend.info().simdProducts, y: Array.from(y.dataSync()) }));`;
+  const env: NodeJS.ProcessEnv = { ...process.env, TRAX_BACKEND: "wasm", TRAX_QUIET: "1", TRAX_SIMD: "0" };
+  const r = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "-e", script], { env, encoding: "utf8", timeout: 120000 }).trim().split("\n").pop() as string);
+  assert.is(r.simd, false);
+  assert.equal(r.y, new Array(20).fill(3));
+});
 
 test("the module is valid WebAssembly (plain and shared memory)", () => {
   const api = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
@@ -183,6 +195,42 @@ test("a Dense stack's loss and gradients (input, weights, biases) equal those wi
   });
   assert.is(tf.memory().numTensors, before, "no tensor left behind");
   tf.dispose(inputs);
+});
+
+test("threaded build: products shared among worker threads equal tfjs-wasm's, and the process still ends by itself", () => {
+  const script = `
+    const t = require('./src'); const tf = t.tf;
+    const { simdMatMul, simdProductThreads } = require('./src/backend/simd/wasm-matmul');
+    (async () => {
+      await t.backend.ready();
+      tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).dispose(); // starts the workers
+      for (let i = 0; i < 200 && simdProductThreads(tf.backend()) < 3; i++) await new Promise((r) => setTimeout(r, 50));
+      const v = (shape, s) => tf.tensor(Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, (_, k) => Math.sin(s * (k + 1))), shape);
+      const cases = [
+        () => tf.matMul(v([257, 300], 1), v([300, 203], 2)),
+        () => tf.matMul(v([300, 257], 3), v([203, 300], 4), true, true),
+        () => tf.matMul(v([8, 128, 96], 5), v([8, 128, 96], 6), false, true),
+        () => tf.matMul(v([4, 3, 100, 64], 7), v([64, 90], 8)),
+        () => tf.fused.matMul({ a: v([200, 150], 9), b: v([150, 130], 10), bias: v([130], 11), activation: 'relu' }),
+      ];
+      let worst = 0;
+      for (const f of cases) {
+        const ours = Array.from(tf.tidy(f).dataSync());
+        simdMatMul.enabled = false;
+        const stock = Array.from(tf.tidy(f).dataSync());
+        simdMatMul.enabled = true;
+        if (ours.length !== stock.length) throw new Error('sizes differ');
+        ours.forEach((o, i) => (worst = Math.max(worst, Math.abs(o - stock[i]) / (1 + Math.abs(stock[i])))));
+      }
+      console.log(JSON.stringify({ threads: t.backend.info().threads, productThreads: simdProductThreads(tf.backend()), worst }));
+    })();
+  `;
+  const env: NodeJS.ProcessEnv = { ...process.env, TRAX_BACKEND: "wasm", TRAX_QUIET: "1", TRAX_THREADS: "3" };
+  const out = execFileSync(process.execPath, ["--import", "tsx", "-e", script], { env, encoding: "utf8", timeout: 240000 });
+  const r = JSON.parse(out.trim().split("\n").pop() as string) as { threads: number; productThreads: number; worst: number };
+  assert.is(r.threads, 3);
+  assert.is(r.productThreads, 3, "the two workers started");
+  assert.ok(r.worst < 1e-5, `largest relative difference ${r.worst}`);
 });
 
 test.run();

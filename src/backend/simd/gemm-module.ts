@@ -16,8 +16,9 @@
  *   (M, N); `bias` is 0 for none, else the address of N floats padded with
  *   zeros to a multiple of 8 (16-byte aligned); `relu` 0 or 1.
  *
- * Each output is one sum over k in order from the bias (or zero), in float32
- * multiply then add (no fused multiply-add), so results match a plain loop.
+ * Each output is one sum over k in order from zero, in float32 multiply then
+ * add (no fused multiply-add), then the bias is added: results are those of
+ * a plain loop followed by a bias add, bit for bit.
  * @module
  */
 import { encodeModule, FunctionBuilder, type Local } from "./wasm-encoder";
@@ -128,7 +129,7 @@ function gemm(): FunctionBuilder {
           f.get(lastRow).set(pa[t]);
         });
       }
-      for (let t = 0; t < acc.length; t++) f.get(t % 2 === 0 ? bias0 : bias1).set(acc[t]);
+      for (const x of acc) f.get(zero).set(x);
       f.get(panelB).set(pb);
       f.get(K).set(kLeft);
       f.block(() =>
@@ -145,6 +146,11 @@ function gemm(): FunctionBuilder {
           f.addTo(pb, 4 * TILE_N).addTo(kLeft, -1).br(0);
         })
       );
+      // The bias after the sum (as matMul then add rounds), then ReLU.
+      f.get(bias);
+      f.if(() => {
+        for (let t = 0; t < acc.length; t++) f.get(acc[t]).get(t % 2 === 0 ? bias0 : bias1).op("f32x4.add").set(acc[t]);
+      });
       f.get(relu);
       f.if(() => {
         for (const x of acc) f.get(x).get(zero).op("f32x4.max").set(x);
@@ -225,18 +231,36 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { exports: object };
 }
 
+/** Whether `memory` is shared (the threaded build's heap). */
+export function isSharedMemory(memory: WasmMemory): boolean {
+  return typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * Compiles the GEMM module for `memory` (a module that imports a shared
+ * memory when `memory` is shared); worker threads instantiate the same
+ * compiled module.
+ *
+ * @example
+ * ```ts
+ * const module = compileGemm(backend.wasm.asm.memory);
+ * ```
+ */
+export function compileGemm(memory: WasmMemory): object {
+  const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+  return new api.Module(gemmModuleBytes(isSharedMemory(memory)));
+}
+
 /**
  * Instantiates the GEMM module over `memory` (tfjs-wasm's heap; shared on its
- * threaded build).
+ * threaded build), compiling it unless `module` is given.
  *
  * @example
  * ```ts
  * const gemm = instantiateGemm(backend.wasm.asm.memory);
  * ```
  */
-export function instantiateGemm(memory: WasmMemory): GemmExports {
+export function instantiateGemm(memory: WasmMemory, module: object = compileGemm(memory)): GemmExports {
   const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-  const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
-  const module = new api.Module(gemmModuleBytes(shared));
   return new api.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
 }

@@ -8,15 +8,15 @@
  * batched operands at full speed (about 20 GFLOP/s on one core, measured
  * against XNNPACK's 8-14 with its repacking, same run).
  *
- * On the threaded build, XNNPACK's products use every thread while ours
- * uses one, so there ours takes only what tfjs would run in its scalar loop
- * (batched or transposed products). Products it does not take (an
- * activation other than ReLU, a PReLU weight, batch shapes that broadcast
- * other than one side being 1) go to tfjs-wasm's kernels.
+ * On the threaded build, worker threads share each large product with the
+ * calling thread ({@link GemmPool}: rows, or a batch's items). Products it
+ * does not take (an activation other than ReLU, a PReLU weight, batch shapes
+ * that broadcast other than one side being 1) go to tfjs-wasm's kernels.
  * @module
  */
 import type * as tfTypes from "@tensorflow/tfjs";
-import { instantiateGemm, TILE_N, type GemmExports, type WasmMemory } from "./gemm-module";
+import { compileGemm, instantiateGemm, isSharedMemory, TILE_M, TILE_N, type GemmExports, type WasmMemory } from "./gemm-module";
+import { GemmPool, type GemmCall } from "./gemm-pool";
 import { replaceWasmKernel } from "../wasm-heap";
 
 /** What these kernels use of tfjs-wasm's backend object. */
@@ -34,10 +34,10 @@ interface WasmMatMulBackend {
   makeOutput(shape: number[], dtype: tfTypes.DataType): tfTypes.TensorInfo;
 }
 
-/** One backend's GEMM instance and scratch buffer. */
+/** One backend's GEMM instance, worker threads (threaded build) and scratch buffer. */
 interface GemmState {
   gemm: GemmExports;
-  threads: number;
+  pool: GemmPool | null;
   scratch: number;
   scratchBytes: number;
 }
@@ -50,10 +50,45 @@ function stateOf(backend: WasmMatMulBackend): GemmState {
     const threads = backend.wasm.asm.get_threads_count?.() ?? 1;
     const memory = backend.wasm.asm.memory ?? backend.wasm.wasmMemory;
     if (!memory) throw new Error("trax-ts: tfjs-backend-wasm's module has no memory to share (set TRAX_SIMD=0 to use its own products)");
-    s = { gemm: instantiateGemm(memory), threads, scratch: 0, scratchBytes: 0 };
+    const module = compileGemm(memory);
+    // On the threaded build, threads - 1 workers share each large product with the calling thread.
+    const pool = threads > 1 && isSharedMemory(memory) ? new GemmPool(module, memory, threads - 1) : null;
+    s = { gemm: instantiateGemm(memory, module), pool, scratch: 0, scratchBytes: 0 };
     states.set(backend, s);
   }
   return s;
+}
+
+/** Fewest multiply-adds per thread for which a product is shared among threads. */
+const MIN_WORK_PER_THREAD = 1 << 16;
+
+/**
+ * Runs `calls` (independent products writing separate outputs) on the
+ * calling thread and the pool's ready workers, or all here without a pool.
+ * `work` is the multiply-adds of one call.
+ */
+function runCalls(state: GemmState, calls: GemmCall[], work: number): void {
+  const threads = Math.min(1 + (state.pool?.readyWorkers() ?? 0), calls.length, Math.max(1, Math.floor((work * calls.length) / MIN_WORK_PER_THREAD)));
+  if (threads <= 1 || !state.pool) {
+    for (const call of calls) state.gemm.gemm(...call);
+    return;
+  }
+  // Contiguous runs of calls per thread, in rounds of at most 64 calls a thread.
+  const perThread = Math.ceil(calls.length / threads);
+  for (let start = 0; start < perThread; start += 64) {
+    const shares: GemmCall[][] = [];
+    for (let t = 0; t < threads; t++) shares.push(calls.slice(t * perThread + start, Math.min((t + 1) * perThread, t * perThread + start + 64)));
+    state.pool.run(shares.filter((share, t) => t === 0 || share.length > 0), state.gemm.gemm);
+  }
+}
+
+/** `call`'s rows split into `parts` calls (multiples of the tile's 4 rows). */
+function splitRows(call: GemmCall, parts: number): GemmCall[] {
+  const [a, aRow, aCol, bp, c, m, n, k, bias, relu] = call;
+  const rows = Math.ceil(m / parts / TILE_M) * TILE_M;
+  const out: GemmCall[] = [];
+  for (let r0 = 0; r0 < m; r0 += rows) out.push([a + r0 * aRow, aRow, aCol, bp, c + 4 * r0 * n, Math.min(rows, m - r0), n, k, bias, relu]);
+  return out;
 }
 
 /** A 16-byte aligned scratch area of at least `bytes` in the heap (kept and grown). */
@@ -115,19 +150,21 @@ function simdProduct(args: KernelArgs): tfTypes.TensorInfo | undefined {
   if ((batchA !== 1 && batchA !== batch) || (batchB !== 1 && batchB !== batch)) return undefined;
   const backend = args.backend as WasmMatMulBackend;
   const state = stateOf(backend);
-  if (state.threads > 1 && !transposeA && !transposeB && batchA === 1 && batchB === 1) return undefined; // XNNPACK on every thread
   const out = backend.makeOutput([...lead, m, n], "float32");
   if (m * n * batch === 0) return out;
   const panelsB = Math.ceil(n / TILE_N) * TILE_N;
   const packedBytes = 4 * panelsB * k;
   const biasBytes = bias ? 4 * panelsB : 0;
+  // B's items packed all at once (so threads can take items), unless that is large.
+  const packAll = batchB > 1 && batchB * packedBytes <= MAX_PACKED_BYTES;
+  const packs = packAll ? batchB : 1;
   // Allocate (and so maybe grow the heap) before reading any offset or view.
-  const scratch = scratchOf(backend, state, packedBytes + biasBytes);
+  const scratch = scratchOf(backend, state, packs * packedBytes + biasBytes);
   const offset = (t: tfTypes.TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
   const [aPtr, bPtr, cPtr] = [offset(a), offset(b), offset(out)];
   let biasPtr = 0;
   if (bias) {
-    biasPtr = scratch + packedBytes;
+    biasPtr = scratch + packs * packedBytes;
     const padded = new Float32Array(backend.wasm.HEAPF32.buffer, biasPtr, panelsB);
     padded.set(new Float32Array(backend.wasm.HEAPF32.buffer, offset(bias), n));
     padded.fill(0, n);
@@ -137,17 +174,52 @@ function simdProduct(args: KernelArgs): tfTypes.TensorInfo | undefined {
   const [aRow, aCol] = transposeA ? [4, 4 * m] : [4 * k, 4];
   const [bK, bN] = transposeB ? [1, k] : [n, 1];
   const relu = activation === "relu" ? 1 : 0;
-  if (batchB === 1 && batchA > 1 && !transposeA) {
-    // One product of all of A's rows.
+  const work = m * n * k;
+  if (batchB === 1 && (batchA === 1 || !transposeA)) {
+    // One product of all of A's rows (items stacked), its rows shared among threads.
     gemm.pack_b(bPtr, scratch, k, n, bK, bN);
-    gemm.gemm(aPtr, aRow, aCol, scratch, cPtr, batchA * m, n, k, biasPtr, relu);
+    const rows = batchA * m;
+    const call: GemmCall = [aPtr, aRow, aCol, scratch, cPtr, rows, n, k, biasPtr, relu];
+    const parts = Math.min(1 + (state.pool?.readyWorkers() ?? 0), Math.max(1, Math.floor((batchA * work) / MIN_WORK_PER_THREAD)));
+    runCalls(state, parts > 1 ? splitRows(call, parts) : [call], (batchA * work) / parts);
     return out;
   }
-  for (let i = 0; i < batch; i++) {
-    if (i === 0 || batchB > 1) gemm.pack_b(bPtr + (batchB > 1 ? 4 * i * k * n : 0), scratch, k, n, bK, bN);
-    gemm.gemm(aPtr + (batchA > 1 ? 4 * i * m * k : 0), aRow, aCol, scratch, cPtr + 4 * i * m * n, m, n, k, biasPtr, relu);
+  if (!packAll && batchB > 1) {
+    // Large items: one at a time, each shared among threads by rows.
+    for (let i = 0; i < batch; i++) {
+      gemm.pack_b(bPtr + 4 * i * k * n, scratch, k, n, bK, bN);
+      const call: GemmCall = [aPtr + (batchA > 1 ? 4 * i * m * k : 0), aRow, aCol, scratch, cPtr + 4 * i * m * n, m, n, k, biasPtr, relu];
+      const parts = Math.min(1 + (state.pool?.readyWorkers() ?? 0), Math.max(1, Math.floor(work / MIN_WORK_PER_THREAD)));
+      runCalls(state, parts > 1 ? splitRows(call, parts) : [call], work / parts);
+    }
+    return out;
   }
+  for (let i = 0; i < packs; i++) gemm.pack_b(bPtr + 4 * i * k * n, scratch + i * packedBytes, k, n, bK, bN);
+  const calls: GemmCall[] = [];
+  for (let i = 0; i < batch; i++) {
+    const bp = scratch + (batchB > 1 ? i * packedBytes : 0);
+    calls.push([aPtr + (batchA > 1 ? 4 * i * m * k : 0), aRow, aCol, bp, cPtr + 4 * i * m * n, m, n, k, biasPtr, relu]);
+  }
+  runCalls(state, calls, work);
   return out;
+}
+
+/** The most scratch bytes a batched product packs its right operands into at once. */
+const MAX_PACKED_BYTES = 16 << 20;
+
+/**
+ * The threads trax-ts's products on `backend` use now: 1, or on the threaded
+ * build 1 + its worker threads that have started (they start with the first
+ * product, in the background).
+ *
+ * @example
+ * ```ts
+ * simdProductThreads(tf.backend()); // 4 on the threaded build with TRAX_THREADS=4, once started
+ * ```
+ */
+export function simdProductThreads(backend: unknown): number {
+  const state = states.get(backend as object);
+  return 1 + (state?.pool?.readyWorkers() ?? 0);
 }
 
 let installed = false;
