@@ -4,7 +4,7 @@
  * shared when the memory is (the threaded build's).
  * @module
  */
-import type { WasmMemory } from "./gemm-module";
+import { isSharedMemory, type WasmMemory } from "./gemm-module";
 
 export type { WasmMemory };
 
@@ -28,7 +28,7 @@ const compiled = new Map<(shared: boolean) => Uint8Array, Map<boolean, object>>(
  */
 export function instantiateModule(memory: WasmMemory, bytesFor: (sharedMemory: boolean) => Uint8Array): object {
   const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-  const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+  const shared = isSharedMemory(memory);
   let byKind = compiled.get(bytesFor);
   if (!byKind) compiled.set(bytesFor, (byKind = new Map()));
   let module = byKind.get(shared);
