@@ -74,8 +74,8 @@ function updater(opt: Optimizer, run: <T>(fn: () => T) => T): (calls: number) =>
   const slots = opt.init(w);
   return (calls) => {
     for (let i = 0; i < calls; i++) {
-      const [nw, ns] = run(() => opt.update(10, g, w, slots, opt.optParams));
-      tf.dispose([nw, ns]);
+      // In a scope, as in a training step (the plain-ops path makes intermediates).
+      tf.tidy(() => void run(() => opt.update(10, g, w, slots, opt.optParams)));
     }
   };
 }
