@@ -2,8 +2,8 @@
  * The fused optimizer kernels on wasm as SIMD loops (src/backend/simd/
  * optim-module.ts, float32) against the JavaScript loops (float64, rounded
  * once) on the same inputs: every output within a few float32 ulps of the
- * size of its terms, for lengths that leave every tail (n mod 4), ordinary,
- * huge, tiny (subnormal) and zero values, weight decay (`keep` != 1), late
+ * size of its terms, for lengths that reach every loop and tail (0 to 1030
+ * elements), ordinary, huge, tiny (subnormal) and zero values, weight decay (`keep` != 1), late
  * and early Adam steps, Momentum with and without Nesterov's correction;
  * infinities where the float64 result overflows float32 too. Then the same
  * through the threaded wasm build (a child process), where the module runs
@@ -96,7 +96,7 @@ function assertNear(simd: Float32Array, js: Float32Array, scale: (i: number) => 
   }
 }
 
-const LENGTHS = [1, 2, 3, 4, 5, 7, 8, 33, 1030];
+const LENGTHS = [0, 1, 2, 3, 4, 5, 7, 8, 33, 1030];
 
 test("the module is valid WebAssembly (plain and shared memory)", () => {
   const api = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
