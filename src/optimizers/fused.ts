@@ -62,12 +62,15 @@ const rmsProp: UpdateLoop = ([w, g, a], [ow, oa], { gamma, lr, eps }) => {
   }
 };
 
+/** Adam by the SIMD module (`1 - b1`, `1 - b2` computed here in float64). */
 const adamSimd: SimdUpdate = (o, [w, g, m, v, ow, om, ov], n, { b1, b2, stepSize, epsHat, keep }) =>
   o.adam(w, g, m, v, ow, om, ov, n, b1, 1 - b1, b2, 1 - b2, stepSize, epsHat, keep);
 
+/** Momentum by the SIMD module (Nesterov's correction is a separate function there). */
 const momentumSimd: SimdUpdate = (o, [w, g, v, ow, ov], n, { mass, lr, keep, nesterov }) =>
   (nesterov ? o.momentum_nesterov : o.momentum)(w, g, v, ow, ov, n, mass, lr, keep);
 
+/** RMSProp by the SIMD module. */
 const rmsPropSimd: SimdUpdate = (o, [w, g, a, ow, oa], n, { gamma, lr, eps }) => o.rms_prop(w, g, a, ow, oa, n, gamma, 1 - gamma, lr, eps);
 
 /** The fused kernels: name, input names, number of outputs, JavaScript loop, SIMD call. */
