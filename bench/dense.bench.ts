@@ -5,10 +5,11 @@
  * `matMul` + `add`) and against tfjs-layers' dense layer, on the current
  * backend. Prints ratios measured in one run (ours / other; below 1 is faster).
  */
+import * as os from "node:os";
 import * as trax from "../dist"; // the shipped build, as users run it
 import { handTunedDense } from "./hand-tuned";
 import { stockTfjs } from "./stock-tfjs";
-import { timeMedian } from "./timing";
+import { cpuRatios, timeMedian } from "./timing";
 
 const { tf } = trax;
 const tl = trax.layers;
@@ -75,18 +76,15 @@ async function main(): Promise<void> {
 
 /**
  * An eager call, `tl.Dense(8)` on a (1, 8) tensor, against the hand-written
- * `matMul` + `add` (process CPU time, alternated; target: at most 1.2).
+ * `matMul` + `add` (process CPU time, alternated, lower deciles: see
+ * `cpuRatios`; target: at most 1.2).
  */
 function eagerCall(): void {
   const x = tf.randomNormal([1, 8]);
   const layer = tl.Dense(8);
   layer.init(new trax.shapes.ShapeDtype([1, 8]));
   const [w, b] = layer.weights as Tensor[];
-  const reps = 2000;
-  const cpu = () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  };
+  const reps = 200;
   const byHand = () => {
     for (let i = 0; i < reps; i++) {
       const m = tf.matMul(x, w);
@@ -97,20 +95,12 @@ function eagerCall(): void {
   const ours = () => {
     for (let i = 0; i < reps; i++) (layer(x) as Tensor).dispose();
   };
-  const times: number[][] = [[], []];
-  [byHand, ours].forEach((f) => f());
-  for (let r = 0; r < 15; r++) {
-    [byHand, ours].forEach((f, i) => {
-      const t0 = cpu();
-      f();
-      times[i].push(cpu() - t0);
-    });
-  }
-  const med = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
-  const [tHand, tOurs] = times.map(med);
+  const { ms, ratios, medianRatios } = cpuRatios([byHand, ours], 201);
+  const [tHand, tOurs] = ms;
   console.log(
-    `eager Dense(8) call on (1, 8): ratio ${(tOurs / tHand).toFixed(2)} (ours ${((tOurs / reps) * 1000).toFixed(1)} us, ` +
-      `hand-written matMul + add ${((tHand / reps) * 1000).toFixed(1)} us, CPU time; target <= 1.2)`
+    `eager Dense(8) call on (1, 8): ratio ${ratios[1].toFixed(2)} (ours ${((tOurs / reps) * 1000).toFixed(1)} us, ` +
+      `hand-written matMul + add ${((tHand / reps) * 1000).toFixed(1)} us, CPU time, lower deciles; ` +
+      `median per-round ratio ${medianRatios[1].toFixed(2)}; load average ${os.loadavg()[0].toFixed(1)}; target <= 1.2)`
   );
 }
 

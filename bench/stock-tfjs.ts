@@ -7,39 +7,37 @@
 import { simdMatMul } from "../dist/backend/simd/wasm-matmul";
 import { sharedIdentityKernel } from "../dist/backend/wasm-shared-identity";
 
+/** `fn` (sync, or async until its promise settles) run with the kernel switches set as given. */
+function withKernels<T>(products: boolean, identity: boolean, fn: () => T): T {
+  const saved = [simdMatMul.enabled, sharedIdentityKernel.enabled];
+  const restore = () => {
+    [simdMatMul.enabled, sharedIdentityKernel.enabled] = saved;
+  };
+  simdMatMul.enabled = products;
+  sharedIdentityKernel.enabled = identity;
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    restore();
+    throw e;
+  }
+  if (result instanceof Promise) return result.finally(restore) as T;
+  restore();
+  return result;
+}
+
 /** `fn` run with tfjs-wasm's own kernels; returns its result. */
 export function stockTfjs<T>(fn: () => T): T {
-  const [products, identity] = [simdMatMul.enabled, sharedIdentityKernel.enabled];
-  simdMatMul.enabled = false;
-  sharedIdentityKernel.enabled = false;
-  try {
-    return fn();
-  } finally {
-    simdMatMul.enabled = products;
-    sharedIdentityKernel.enabled = identity;
-  }
+  return withKernels(false, false, fn);
 }
 
 /** `fn` (async) run with tfjs-wasm's own kernels. */
-export async function stockTfjsAsync<T>(fn: () => Promise<T>): Promise<T> {
-  const [products, identity] = [simdMatMul.enabled, sharedIdentityKernel.enabled];
-  simdMatMul.enabled = false;
-  sharedIdentityKernel.enabled = false;
-  try {
-    return await fn();
-  } finally {
-    simdMatMul.enabled = products;
-    sharedIdentityKernel.enabled = identity;
-  }
+export function stockTfjsAsync<T>(fn: () => Promise<T>): Promise<T> {
+  return withKernels(false, false, fn);
 }
 
 /** `fn` (async) run with trax-ts as it is except for tfjs-wasm's own products (as with `TRAX_SIMD=0`). */
-export async function withoutSimdProducts<T>(fn: () => Promise<T>): Promise<T> {
-  const products = simdMatMul.enabled;
-  simdMatMul.enabled = false;
-  try {
-    return await fn();
-  } finally {
-    simdMatMul.enabled = products;
-  }
+export function withoutSimdProducts<T>(fn: () => Promise<T>): Promise<T> {
+  return withKernels(false, sharedIdentityKernel.enabled, fn);
 }

@@ -27,3 +27,44 @@ export function timeMedian(fns: (() => void)[], rounds = 5): number[] {
   }
   return times.map(median);
 }
+
+/** This process's CPU time (user + system, all its threads) in milliseconds. */
+export function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** The `q`-quantile of numbers (0: the least, 0.5: about the median), by rank. */
+export function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(q * (s.length - 1))];
+}
+
+/**
+ * Runs each function once to warm up, then `rounds` times in alternation
+ * (the order rotating each round), timing this process's CPU time, and
+ * returns each one's lower decile of CPU milliseconds (`ms`), their ratios
+ * to the first's (`ratios`), and the median over rounds of each one's time
+ * divided by the first's in the same round (`medianRatios`). On a busy
+ * machine other jobs only ever add time (a shared core, evicted caches,
+ * a GC landing in one round), so many short rounds and the least-disturbed
+ * of them give a ratio that moves little with the load; medians move more.
+ */
+export function cpuRatios(fns: (() => void)[], rounds = 201): { ms: number[]; ratios: number[]; medianRatios: number[] } {
+  fns.forEach((f) => f());
+  const times: number[][] = fns.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < fns.length; k++) {
+      const i = (k + r) % fns.length;
+      const t0 = cpuMs();
+      fns[i]();
+      times[i].push(cpuMs() - t0);
+    }
+  }
+  const ms = times.map((t) => quantile(t, 0.1));
+  return {
+    ms,
+    ratios: ms.map((t) => t / ms[0]),
+    medianRatios: times.map((t) => median(t.map((v, r) => v / times[0][r]))),
+  };
+}

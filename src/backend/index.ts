@@ -26,6 +26,7 @@ import { requestedThreads, upgradeWasmToThreads, wasmThreads, wasmThreadsNote } 
 export { tf };
 export { wasmSyncFallbackReason } from "./wasm-sync";
 export { requestedThreads, availableCores, recoverFromInterrupt, MAX_THREADS, MIN_CORES_FOR_THREADS } from "./wasm-threads";
+export { captureNesting, restoreNesting, type NestingSnapshot } from "./nesting";
 export type { AdapterReport } from "./webgpu";
 export { classifyAdapter, mayHaveGpu, type AdapterDescription, type AdapterKind } from "./adapter-kind";
 export { backendHint } from "./errors";

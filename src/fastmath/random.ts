@@ -79,6 +79,20 @@ export function split(key: PRNGKey, n = 2): PRNGKey[] {
 
 const splitCache = new WeakMap<PRNGKey, Map<number, PRNGKey[]>>();
 
+/**
+ * {@link split} without the copy: the remembered array itself, which the
+ * caller must not change (for a combinator's every call). @internal
+ *
+ * @example
+ * ```ts
+ * const rngs = splitShared(layer.rng, 3); // rngs[i] for sublayer i; read only
+ * ```
+ */
+export function splitShared(key: PRNGKey, n: number): readonly PRNGKey[] {
+  const cached = splitCache.get(key)?.get(n);
+  return cached ?? (split(key, n), splitCache.get(key)!.get(n)!);
+}
+
 function splitUncached(key: PRNGKey, n: number): PRNGKey[] {
   const counts = new Uint32Array(2 * n);
   for (let i = 0; i < 2 * n; i++) counts[i] = i;

@@ -6,7 +6,10 @@
  * @module
  */
 
+import { registerNestingCounter } from "../backend/nesting";
+
 let depth = 0;
+registerNestingCounter("abstract evaluation", () => depth, (v) => (depth = v));
 
 /** True while a `forwardAbstract` runs (shapes only, not a real call). */
 export function inAbstractEvaluation(): boolean {

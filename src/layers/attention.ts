@@ -23,7 +23,7 @@ import { dense } from "../fastmath/matmul";
 import { roundToBfloat16 } from "../fastmath/bfloat16";
 import { ShapeDtype } from "../shapes";
 import type { Signature } from "../shapes";
-import { EMPTY_STATE, Fn, Layer, LayerError } from "./base";
+import { EMPTY_STATE, Fn, Layer, LayerError, renameLayer } from "./base";
 import type { State } from "./base";
 import { callable } from "./callable";
 import { Branch, Cache, Parallel, Select, Serial } from "./combinators";
@@ -602,7 +602,7 @@ export const CausalAttention = withArgs("CausalAttention", {
 });
 
 function withName(layer: Layer, name: string): Layer {
-  layer._name = name;
+  renameLayer(layer, name);
   return layer;
 }
 

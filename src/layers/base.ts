@@ -11,6 +11,7 @@
 import { inspect } from "util";
 import { tf } from "../backend/tf";
 import { assertReady } from "../backend";
+import { registerNestingCounter } from "../backend/nesting";
 import * as random from "../fastmath/random";
 import type { PRNGKey } from "../fastmath/random";
 import { disposeReplaced, isTensor, nestedMap, tensorsIn, treeFlatten, treeUnflatten } from "../fastmath/tree";
@@ -19,7 +20,7 @@ import { ShapeDtype, signature, isTensorData } from "../shapes";
 import type { Signature } from "../shapes";
 import { callable } from "./callable";
 import { LayerError } from "./layer-error";
-import { beginTrustedWrites, disposeUnheld, trackHolders, withTrustedWrites, writesAreTrusted } from "./weight-ownership";
+import { beginTrustedWrites, disposeUnheld, enterTrustedWrites, leaveTrustedWrites, trackHolders, writesAreTrusted } from "./weight-ownership";
 import { asAbstractEvaluation } from "./abstract-eval";
 import { withArgs, optionKeys } from "./arg-check";
 
@@ -200,7 +201,7 @@ export interface Layer {
 export class Layer {
   /** @internal */ _nIn!: number;
   /** @internal */ _nOut!: number;
-  /** @internal */ _name!: string;
+  /** @internal Written only through {@link renameLayer} (which also sets `name`). */ _name!: string;
   /** @internal */ _sublayersToPrint!: Layer[] | null;
   /** @internal */ _sublayers!: Layer[];
   /** @internal */ _rng!: PRNGKey | null;
@@ -214,13 +215,12 @@ export class Layer {
   /** @internal */ _creation!: Error | null;
 
   constructor(options: LayerOptions = {}) {
-    const self = ((x: InputLike, opts?: CallOptions) => self.call_(x, opts)) as unknown as Layer;
-    delete (self as { name?: string }).name;
-    delete (self as { length?: number }).length;
+    const name = options.name ?? new.target.name;
+    const self = callableNamed(name) as unknown as Layer;
     Object.setPrototypeOf(self, new.target.prototype);
     self._nIn = options.nIn ?? 1;
     self._nOut = options.nOut ?? 1;
-    self._name = options.name ?? new.target.name;
+    self._name = name;
     self._sublayersToPrint = options.sublayersToPrint ?? null;
     self._sublayers = [];
     self._rng = null;
@@ -555,7 +555,12 @@ export class Layer {
    */
   pureFn(x: unknown, weights: Weights, state: State, rng: PRNGKey | null, useCache = false): [LayerOutput, State] {
     // Weights given for one call are swapped in and out by the library: not an assignment.
-    return withTrustedWrites(() => this.pureFnBody(x, weights, state, rng, useCache));
+    enterTrustedWrites();
+    try {
+      return this.pureFnBody(x, weights, state, rng, useCache);
+    } finally {
+      leaveTrustedWrites();
+    }
   }
 
   private pureFnBody(x: unknown, weights: Weights, state: State, rng: PRNGKey | null, useCache: boolean): [LayerOutput, State] {
@@ -586,19 +591,23 @@ export class Layer {
           s = this.state;
         } else {
           const before = this.state;
+          let stateChanged = false;
           const result = tf.tidy(() => {
             forwardDepth++;
             try {
               const out = this.forward(x);
-              // New state must leave the scope too; unchanged state need not be walked.
+              // New state must leave the scope too; unchanged state need not be walked
+              // (nor the outputs wrapped: tidy walks what it returns).
               const after = this.state;
-              return (after === before ? [out] : [out, after]) as unknown as tf.TensorContainer;
+              if (after === before) return out as unknown as tf.TensorContainer;
+              stateChanged = true;
+              return [out, after] as unknown as tf.TensorContainer;
             } finally {
               forwardDepth--;
             }
-          }) as unknown as [unknown, State?];
-          outputs = result[0];
-          s = result.length > 1 ? (result[1] as State) : before;
+          }) as unknown;
+          outputs = stateChanged ? (result as unknown[])[0] : result;
+          s = stateChanged ? ((result as unknown[])[1] as State) : before;
         }
       } else {
         [outputs, s] = this.forwardWithCustomGradient(x);
@@ -961,11 +970,50 @@ export class Layer {
   }
 }
 
+/**
+ * The function object a layer is: calling it runs the layer's `call_`. Its
+ * own `name` is the layer's name and its `length` 0 (a function's own `name`
+ * would hide the `name` getter; deleting it instead, as earlier versions did,
+ * puts every layer's properties into V8's slow dictionary mode, which cost
+ * about a third of an eager call of a cheap layer). @internal
+ *
+ * @example
+ * ```ts
+ * const self = callableNamed("Dense_4"); // self.name === "Dense_4"
+ * ```
+ */
+export function callableNamed(name: string): (...args: unknown[]) => unknown {
+  const holder = {
+    [name]: (...args: unknown[]): unknown => (self as unknown as { call_(x: unknown, o: unknown): unknown }).call_(args[0], args[1]),
+  };
+  const self = holder[name];
+  return self;
+}
+
+/**
+ * Renames a layer (its printed name and `name`), keeping its properties in
+ * V8's fast mode. @internal
+ *
+ * @example
+ * ```ts
+ * renameLayer(layer, "CausalAttention");
+ * ```
+ */
+export function renameLayer(layer: Layer, name: string): void {
+  layer._name = name;
+  Object.defineProperty(layer, "name", { value: name, configurable: true });
+}
+
 /** Above zero while a layer's forward runs (the outermost one opens the tf.tidy). */
 let forwardDepth = 0;
 
 /** Above zero while a first call initializes a layer (see `autoInit`). */
 let autoInitDepth = 0;
+
+// A REPL's Ctrl-C skips the `finally` blocks that lower these: it puts them back (backend/nesting.ts).
+registerNestingCounter("layer forward", () => forwardDepth, (v) => (forwardDepth = v));
+registerNestingCounter("layer auto-init", () => autoInitDepth, (v) => (autoInitDepth = v));
+registerNestingCounter("trial init", () => trialInits, (v) => (trialInits = v));
 
 // Layers are functions (callable); keep Function.prototype's call/apply/bind reachable.
 Object.setPrototypeOf(Layer.prototype, Function.prototype);
@@ -1225,10 +1273,7 @@ export const Fn = withArgs("Fn", {
     if (/=/.test(paramText)) throw new Error(`Fn('${name}'): function has default arguments (not allowed).`);
   }
   const nIn = options.nIn ?? f.length;
-  const forward = (xs: unknown) => {
-    const args = nIn === 1 ? [xs] : (xs as unknown[]);
-    return f(...args);
-  };
+  const forward = nIn === 1 ? (x: unknown) => f(x) : (xs: unknown) => f(...(xs as unknown[]));
   return new PureLayerImpl(forward, { nIn, nOut: options.nOut ?? 1, name: name || "Fn" });
 });
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { tf } from "../backend/tf";
-import { Layer } from "./base";
+import { Layer, callableNamed } from "./base";
 
 function copyValue(value: unknown, memo: Map<unknown, unknown>): unknown {
   if (value instanceof Layer) return cloneLayer(value, memo);
@@ -27,14 +27,12 @@ function copyValue(value: unknown, memo: Map<unknown, unknown>): unknown {
  */
 export function cloneLayer<T extends Layer>(layer: T, memo: Map<unknown, unknown> = new Map()): T {
   if (memo.has(layer)) return memo.get(layer) as T;
-  const copy = ((x: unknown, opts?: unknown) => (copy as unknown as { call_: (a: unknown, b: unknown) => unknown }).call_(x, opts)) as unknown as T & {
-    call_: (a: unknown, b: unknown) => unknown;
-  };
-  delete (copy as { name?: string }).name;
-  delete (copy as { length?: number }).length;
+  const copy = callableNamed(layer.name) as unknown as T;
   Object.setPrototypeOf(copy, Object.getPrototypeOf(layer));
   memo.set(layer, copy);
   for (const key of Reflect.ownKeys(layer)) {
+    // The copy has its own `name` and `length` already; redefining `length` would put it in dictionary mode.
+    if (key === "name" || key === "length") continue;
     const desc = Object.getOwnPropertyDescriptor(layer, key);
     if (!desc) continue;
     if ("value" in desc) desc.value = copyValue(desc.value, memo);

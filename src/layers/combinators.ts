@@ -86,7 +86,7 @@ class SerialLayer extends Layer {
     if (subs.length === 0) return xs;
     const weights = this.weights as Weights[];
     const state = this.state as State[];
-    const rngs = random.split(this.rng, subs.length);
+    const rngs = random.splitShared(this.rng, subs.length);
     let stack = xs;
     const newState: State[] = [];
     let changed = false;

@@ -19,7 +19,7 @@ import { isTensor, tensorsIn, treeFlatten } from "../fastmath/tree";
 import type { Nested } from "../fastmath/tree";
 import { signature, ShapeDtype } from "../shapes";
 import type { Signature } from "../shapes";
-import { Layer } from "./base";
+import { Layer, renameLayer } from "./base";
 import type { LayerOptions, State, Weights } from "./base";
 import { callable } from "./callable";
 import { Serial } from "./combinators";
@@ -417,7 +417,7 @@ class ReversibleSerialLayer extends Serial implements Reversible {
         throw new Error(`Sub-layer ${i} of ReversibleSerial is not reversible: ${layer.name}`);
       }
     });
-    if (this.sublayers.length === 0) this._name = "ReversibleSerial";
+    if (this.sublayers.length === 0) renameLayer(this, "ReversibleSerial");
   }
 
   /**

@@ -8,9 +8,11 @@
  */
 import { tf } from "../backend/tf";
 import { tensorsIn } from "../fastmath/tree";
+import { registerNestingCounter, registerNestingKeeper } from "../backend/nesting";
 
 /** Above zero while the library itself writes weights. */
 let trustedWrites = 0;
+registerNestingCounter("trusted weight writes", () => trustedWrites, (v) => (trustedWrites = v));
 
 /** True while the library itself writes weights (see {@link withTrustedWrites}). @internal */
 export function writesAreTrusted(): boolean {
@@ -25,6 +27,25 @@ export function beginTrustedWrites(): () => void {
     if (!ended) trustedWrites--;
     ended = true;
   };
+}
+
+/**
+ * Starts a span of the library's own writes without allocating (a layer
+ * call's hot path); pair with {@link leaveTrustedWrites} in a `finally`. @internal
+ *
+ * @example
+ * ```ts
+ * enterTrustedWrites();
+ * try { layer.weights = given; } finally { leaveTrustedWrites(); }
+ * ```
+ */
+export function enterTrustedWrites(): void {
+  trustedWrites++;
+}
+
+/** Ends a span started by {@link enterTrustedWrites}. @internal */
+export function leaveTrustedWrites(): void {
+  trustedWrites--;
 }
 
 /**
@@ -72,6 +93,9 @@ export function isHeldByLayer(t: tf.Tensor): boolean {
   const set = holders.get(t);
   return set !== undefined && set.size > 0;
 }
+
+// A layer call stopped by the REPL's Ctrl-C may have stored tensors its scope made: they stay.
+registerNestingKeeper(isHeldByLayer);
 
 /**
  * Disposes the tensors of `old` that are not in `keep` and that no layer

@@ -137,9 +137,13 @@ export async function startRepl(opts: ReplOptions = {}): Promise<void> {
   Object.assign(globalThis, { trax, tl: trax.layers, tf: trax.tf });
   const checking = new ReplChecking(state.path);
   checking.enabled = opts.check ?? false;
+  // Ctrl-C skips every `finally` of the code it stops: the tf.tidy scopes, gradient tape and
+  // trax-ts depth counters it left open are put back as they were before the input.
+  let nestingBefore: ReturnType<typeof trax.backend.captureNesting> | null = null;
   const evaluate: ReplEval = (code, context, file, callback) => {
     const typeErrors = typeErrorsOf(checking, state.input, code);
     if (typeErrors) return callback(readableThrown(Object.assign(new Error(typeErrors), { name: "TSError" }), colors));
+    nestingBefore = trax.backend.captureNesting();
     try {
       runInterruptible(input as NodeJS.ReadableStream & { isTTY?: boolean }, () =>
         repl.nodeEval(code, context, file, (err, result) => {
@@ -158,7 +162,12 @@ export async function startRepl(opts: ReplOptions = {}): Promise<void> {
   // Ctrl-C may have stopped a product half way on the threaded wasm build, whose pool
   // could then hang the next one: trax-ts moves to a fresh single-threaded instance.
   const afterInterrupt = (e: unknown): unknown => {
-    if (e instanceof ReplInterrupt) trax.backend.recoverFromInterrupt();
+    if (e instanceof ReplInterrupt) {
+      // First off the threaded build (whose locks the stopped code may hold), then free.
+      trax.backend.recoverFromInterrupt();
+      if (nestingBefore) trax.backend.restoreNesting(nestingBefore);
+      nestingBefore = null;
+    }
     return e;
   };
   const server = repl.startInternal({ prompt: opts.prompt ?? "trax> ", writer: (value: unknown) => replText(value, colors), eval: evaluate, ignoreUndefined: true });

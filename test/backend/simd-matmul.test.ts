@@ -81,7 +81,7 @@ test("the module is valid WebAssembly (plain and shared memory)", () => {
 
 test("2-D products equal a float64 loop, every transpose, edge tiles included", () => {
   if (!onWasm()) return;
-  const sizes: [number, number, number][] = [[1, 1, 1], [1, 5, 3], [4, 3, 8], [5, 7, 11], [13, 9, 17], [33, 65, 17], [64, 40, 130], [3, 0, 5]];
+  const sizes: [number, number, number][] = [[1, 1, 1], [1, 5, 3], [1, 40, 16], [1, 30, 21], [8, 12, 24], [9, 12, 24], [2, 9, 16], [3, 4, 9], [6, 5, 8], [4, 3, 8], [5, 7, 11], [13, 9, 17], [33, 65, 17], [64, 40, 130], [3, 0, 5]];
   let seed = 1;
   for (const [m, k, n] of sizes) {
     for (const ta of [false, true]) {
@@ -109,6 +109,12 @@ test("batched products: equal batches, one side broadcast, several batch axes", 
     [[1, 5, 7], [3, 7, 4], false, false, [3, 5, 4]],
     [[2, 1, 5, 6], [1, 6, 3], false, false, [2, 1, 5, 3]],
     [[64, 32, 32], [64, 32, 32], false, true, [64, 32, 32]],
+    // Few rows: B read in place, its last partial panel packed (per item, or once).
+    [[3, 2, 7], [3, 7, 9], false, false, [3, 2, 9]],
+    [[3, 1, 6], [3, 6, 17], false, false, [3, 1, 17]],
+    [[4, 1, 6], [6, 10], false, false, [4, 1, 10]],
+    [[4, 6, 1], [6, 10], true, false, [4, 1, 10]],
+    [[5, 6, 3], [10, 6], true, true, [5, 3, 10]],
   ];
   let seed = 100;
   for (const [aShape, bShape, ta, tb, outShape] of cases) {
@@ -124,8 +130,9 @@ test("batched products: equal batches, one side broadcast, several batch axes", 
 
 test("fused products: bias and ReLU equal a float64 loop, every transpose (tfjs-wasm's own kernel gets transposes wrong)", () => {
   if (!onWasm()) return;
-  const [m, k, n] = [9, 21, 13];
   let seed = 200;
+  // 9 rows: packed B; 3 rows: B read in place (gemv3).
+  for (const [m, k, n] of [[9, 21, 13], [3, 21, 13]])
   for (const activation of ["linear", "relu"] as const) {
     for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
       const aShape = ta ? [k, m] : [m, k];

@@ -124,6 +124,44 @@ test("Ctrl-C breaks a running synchronous loop; what it set is kept", async () =
   assert.is(await repl.input("i > 0"), "true");
 });
 
+test("Ctrl-C inside tf.tidy puts the engine's scopes back and frees what the interrupted scopes made; earlier tensors stay", async () => {
+  if (!repl) return;
+  assert.is(await repl.input("const x0 = tf.ones([4]); const n0 = tf.memory().numTensors; tf.engine().state.scopeStack.length"), "0");
+  const started = repl.prompts();
+  // 450 tensors made inside the tidy, then a loop that only Ctrl-C ends (outside the tidy's own try/finally's reach).
+  repl.type('tf.tidy(() => { for (let k = 0; k < 450; k++) tf.add(x0, k); console.log("tid" + "ying"); while (true) {} })');
+  await repl.waitFor("the tidy to start", (s) => /^tidying$/m.test(s.split(PROMPT)[started] ?? ""));
+  repl.ctrlC();
+  const s = await repl.waitFor("the prompt after Ctrl-C", (sc) => sc.split(PROMPT).length - 1 > started);
+  assert.match(s.split(PROMPT)[started], /KeyboardInterrupt: Ctrl-C stopped the input/);
+  assert.is(await repl.input("tf.engine().state.scopeStack.length"), "0");
+  assert.is(await repl.input("tf.memory().numTensors - n0"), "0");
+  assert.is(await repl.input("x0.isDisposed"), "false");
+  // Top-level tensors are the user's again (a dangling scope would have taken them), tidy frees as before.
+  assert.is(await repl.input("const y0 = tf.add(x0, 1); tf.tidy(() => tf.add(x0, 2)).dispose(); tf.memory().numTensors - n0"), "1");
+  assert.is(await repl.input("y0.dataSync().join(',')"), "'2,2,2,2'");
+});
+
+test("Ctrl-C inside a layer call or a gradient leaves later calls leak-free and gradients off", async () => {
+  if (!repl) return;
+  assert.is(await repl.input("const spin = tl.Serial(tl.Relu(), tl.Fn('Spin', (x) => { const y = tf.add(x, 1); console.log('spin' + 'ning'); while (true) {} return y; }));"), "");
+  let started = repl.prompts();
+  repl.type("spin(tf.ones([2, 3]))");
+  await repl.waitFor("the layer to spin", (s) => /^spinning$/m.test(s.split(PROMPT)[started] ?? ""));
+  repl.ctrlC();
+  await repl.waitFor("the prompt after Ctrl-C", (sc) => sc.split(PROMPT).length - 1 > started);
+  assert.is(await repl.input("const mlp = tl.Serial(tl.Dense(4), tl.Relu(), tl.Dense(2)); const xb = tf.ones([3, 5]); mlp(xb).dispose(); const n1 = tf.memory().numTensors"), "");
+  assert.is(await repl.input("for (let k = 0; k < 5; k++) mlp(xb).dispose(); tf.memory().numTensors - n1"), "0");
+  started = repl.prompts();
+  repl.type("tf.grad((x) => { const y = tf.square(x).sum(); console.log('grad' + 'ing'); while (true) {} return y; })(xb)");
+  await repl.waitFor("the gradient to start", (s) => /^grading$/m.test(s.split(PROMPT)[started] ?? ""));
+  repl.ctrlC();
+  await repl.waitFor("the prompt after Ctrl-C", (sc) => sc.split(PROMPT).length - 1 > started);
+  assert.is(await repl.input("[tf.engine().state.scopeStack.length, tf.engine().state.gradientDepth, tf.engine().state.kernelDepth].join(' ')"), "'0 0 0'");
+  assert.is(await repl.input("for (let k = 0; k < 5; k++) mlp(xb).dispose(); tf.memory().numTensors - n1"), "0");
+  assert.is(await repl.input("tf.grad((x) => tf.square(x).sum())(tf.tensor([3])).dataSync()[0]"), "6");
+});
+
 test(".check on reports type errors before the input runs; .check off runs it", async () => {
   if (!repl) return;
   assert.is(await repl.input(".check on"), "type checking is on");
@@ -162,6 +200,9 @@ test("on wasm threads, Ctrl-C in a loop of products leaves the REPL computing (a
     threaded.ctrlC();
     const s = await threaded.waitFor("the prompt after Ctrl-C", (sc) => sc.split(PROMPT).length - 1 > started);
     assert.ok(/KeyboardInterrupt: Ctrl-C stopped the input/.test(s.split(PROMPT)[started]), s);
+    // The tidy it stopped is closed, on the quarantined threaded instance too (each finished
+    // iteration's product is the loop's own: tidy returned it).
+    assert.is(await threaded.input("tf.engine().state.scopeStack.length"), "0");
     assert.is(await threaded.input("Math.abs(tf.matMul(a, a).sum().arraySync() - s0) <= 1e-4 * Math.abs(s0)"), "true");
     assert.is(await threaded.input("trax.backend.info().threads"), "1");
     assert.is(await threaded.input("(await trax.backend.ready()).threads"), "2");

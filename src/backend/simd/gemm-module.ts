@@ -10,11 +10,14 @@
  * - `pack_b(src, dst, K, N, kStride, nStride)`: `dst[q][k][c] = B[k, 8q + c]`
  *   with B's element (k, n) at `src + 4 (k kStride + n nStride)`; columns past
  *   N are zero. `dst` holds `8 ceil(N / 8) K` floats, 16-byte aligned.
- * - `gemm(a, aRowStride, aColStride, bp, c, M, N, K, bias, relu)`:
- *   `C = A B (+ bias) (ReLU)`, A's element (i, k) at `a + i aRowStride +
- *   k aColStride` (strides in bytes), `bp` B packed by `pack_b`, C row-major
- *   (M, N); `bias` is 0 for none, else the address of N floats padded with
- *   zeros to a multiple of 8 (16-byte aligned); `relu` 0 or 1.
+ * - `gemm(a, aRowStride, aColStride, b, bkStride, bPanelStride, c, ldc, M,
+ *   N, K, bias, relu)`: `C = A B (+ bias) (ReLU)`, A's element (i, k) at
+ *   `a + i aRowStride + k aColStride`; B's panel q (columns 8q .. 8q + 7) at
+ *   `b + q bPanelStride`, its 8 values for step k at `+ k bkStride` (strides
+ *   in bytes: `32` and `32 K` for B packed by `pack_b`; `4 N` and `32` for a
+ *   row-major B read in place, whole panels only); C's row i at `c + 4 i ldc`;
+ *   `bias` is 0 for none, else the address of N floats padded with zeros to
+ *   a multiple of 8 (16-byte aligned); `relu` 0 or 1.
  *
  * Each output is one sum over k in order from zero, in float32 multiply then
  * add (no fused multiply-add), then the bias is added: results are those of
@@ -43,11 +46,7 @@ function constLocal(f: FunctionBuilder, value: number): Local {
 function packB(): FunctionBuilder {
   const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32", "i32"]);
   const [src, dst, K, N, kStride, nStride] = [0, 1, 2, 3, 4, 5];
-  const j0 = f.local("i32");
-  const k = f.local("i32");
-  const c = f.local("i32");
-  const col = f.local("i32");
-  const from = f.local("i32");
+  const [j0, k, c, col, from] = f.locals("i32", 5);
   const tile = constLocal(f, TILE_N);
   f.i32(0).set(j0);
   f.forLoop(j0, N, TILE_N, () => {
@@ -82,32 +81,71 @@ function packB(): FunctionBuilder {
   return f;
 }
 
-/** `gemm`: (a, aRowStride, aColStride, bp, c, M, N, K, bias, relu); A's strides in bytes. */
+/** The number of `gemm`'s arguments. */
+export const GEMM_ARGS = 13;
+
+/** `gemm`: (a, aRowStride, aColStride, b, bkStride, bPanelStride, c, ldc, M, N, K, bias, relu); strides of A and B in bytes. */
 function gemm(): FunctionBuilder {
-  const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"]);
-  const [a, aRowStride, aColStride, bp, c, M, N, K, bias, relu] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const j0 = f.local("i32");
-  const i0 = f.local("i32");
-  const pb = f.local("i32");
-  const panelB = f.local("i32");
-  const kLeft = f.local("i32");
-  const rows = f.local("i32");
-  const cols = f.local("i32");
-  const out = f.local("i32");
-  const lastRow = f.local("i32");
-  const pa: Local[] = [];
-  for (let t = 0; t < TILE_M; t++) pa.push(f.local("i32"));
-  const acc: Local[] = [];
-  for (let t = 0; t < TILE_M * 2; t++) acc.push(f.local("v128"));
-  const b0 = f.local("v128");
-  const b1 = f.local("v128");
-  const av = f.local("v128");
-  const zero = f.local("v128");
-  const bias0 = f.local("v128");
-  const bias1 = f.local("v128");
+  const f = new FunctionBuilder(new Array(GEMM_ARGS).fill("i32"));
+  const [a, aRowStride, aColStride, bp, bkStride, bPanelStride, c, ldc, M, N, K, bias, relu] = Array.from({ length: GEMM_ARGS }, (_, i) => i);
+  const [j0, i0, pb, panelB, kLeft, rows, cols, out] = f.locals("i32", 8);
+  const pa = f.locals("i32", TILE_M); // A's row pointers
+  const acc = f.locals("v128", 2 * TILE_M); // row r: acc[2r] columns 0-3, acc[2r + 1] columns 4-7
+  const [b0, b1, av, zero, bias0, bias1] = f.locals("v128", 6);
+  /** The register tile of rows `i0 .. i0 + mr` and the panel's 8 columns: sum over k, bias, ReLU, store. */
+  const tile = (mr: number): void => {
+    f.get(a).get(i0).get(aRowStride).op("i32.mul").op("i32.add").set(pa[0]);
+    for (let t = 1; t < mr; t++) f.get(pa[t - 1]).get(aRowStride).op("i32.add").set(pa[t]);
+    const used = acc.slice(0, 2 * mr);
+    for (const x of used) f.get(zero).set(x);
+    f.get(panelB).set(pb);
+    f.get(K).set(kLeft);
+    f.block(() =>
+      f.loop(() => {
+        f.get(kLeft).op("i32.eqz").brIf(1);
+        f.get(pb).mem("v128.load").set(b0);
+        f.get(pb).mem("v128.load", 16).set(b1);
+        for (let row = 0; row < mr; row++) {
+          f.get(pa[row]).mem("v128.load32_splat").set(av);
+          f.get(acc[2 * row]).get(av).get(b0).op("f32x4.mul").op("f32x4.add").set(acc[2 * row]);
+          f.get(acc[2 * row + 1]).get(av).get(b1).op("f32x4.mul").op("f32x4.add").set(acc[2 * row + 1]);
+          f.addTo(pa[row], aColStride, true);
+        }
+        f.addTo(pb, bkStride, true).addTo(kLeft, -1).br(0);
+      })
+    );
+    // The bias after the sum (as matMul then add rounds), then ReLU.
+    f.get(bias);
+    f.if(() => {
+      for (let t = 0; t < used.length; t++) f.get(used[t]).get(t % 2 === 0 ? bias0 : bias1).op("f32x4.add").set(used[t]);
+    });
+    f.get(relu);
+    f.if(() => {
+      for (const x of used) f.get(x).get(zero).op("f32x4.max").set(x);
+    });
+    // out = c + 4 (i0 ldc + j0); whole rows of 8 as vectors, a panel's last columns one by one.
+    f.get(c).get(i0).get(ldc).op("i32.mul").get(j0).op("i32.add").i32(2).op("i32.shl").op("i32.add").set(out);
+    f.get(N).get(j0).op("i32.sub").set(cols);
+    f.get(cols).i32(TILE_N).op("i32.ge_s");
+    f.if(() => {
+      for (let row = 0; row < mr; row++) {
+        f.get(out).get(acc[2 * row]).mem("v128.store");
+        f.get(out).get(acc[2 * row + 1]).mem("v128.store", 16);
+        if (row < mr - 1) f.get(out).get(ldc).i32(2).op("i32.shl").op("i32.add").set(out);
+      }
+    }, () => {
+      for (let row = 0; row < mr; row++) {
+        for (let col = 0; col < TILE_N; col++) {
+          f.get(cols).i32(col).op("i32.gt_s");
+          f.if(() => {
+            f.get(out).get(acc[2 * row + (col >> 2)]).extractLane(col & 3).mem("f32.store", 4 * col);
+          });
+        }
+        if (row < mr - 1) f.get(out).get(ldc).i32(2).op("i32.shl").op("i32.add").set(out);
+      }
+    });
+  };
   f.f32(0).op("f32x4.splat").set(zero);
-  // lastRow = a + (M - 1) aRowStride: rows past M read the last row (their results are not stored).
-  f.get(a).get(M).i32(1).op("i32.sub").get(aRowStride).op("i32.mul").op("i32.add").set(lastRow);
   f.get(bp).set(panelB);
   f.i32(0).set(j0);
   f.forLoop(j0, N, TILE_N, () => {
@@ -121,69 +159,89 @@ function gemm(): FunctionBuilder {
     });
     f.i32(0).set(i0);
     f.forLoop(i0, M, TILE_M, () => {
-      // Row pointers of this tile, clamped to the last row.
-      f.get(a).get(i0).get(aRowStride).op("i32.mul").op("i32.add").set(pa[0]);
-      for (let t = 1; t < TILE_M; t++) {
-        f.get(pa[t - 1]).get(aRowStride).op("i32.add").tee(pa[t]).get(lastRow).op("i32.gt_s");
-        f.if(() => {
-          f.get(lastRow).set(pa[t]);
+      // A whole tile of 4 rows, else the 1-3 rows left (a single-row product computes one row).
+      f.get(M).get(i0).op("i32.sub").set(rows);
+      f.get(rows).i32(TILE_M).op("i32.ge_s");
+      f.if(() => tile(TILE_M), () => {
+        f.get(rows).i32(3).op("i32.eq");
+        f.if(() => tile(3), () => {
+          f.get(rows).i32(2).op("i32.eq");
+          f.if(() => tile(2), () => tile(1));
         });
+      });
+    });
+    f.addTo(panelB, bPanelStride, true);
+  });
+  return f;
+}
+
+/** The number of `gemv` functions' arguments. */
+export const GEMV_ARGS = 11;
+
+/**
+ * `gemv<mr>`: (a, aRowStride, aColStride, b, ldb, c, ldc, N, K, bias, relu)
+ * for `mr` rows of A and a row-major B read in place, row by row (k outer:
+ * each step adds `A[:, k] B[k, :]` to C's rows, kept in cache), so B streams
+ * through once; strides in bytes. The same sums in the same order as `gemm`.
+ */
+function gemv(mr: number): FunctionBuilder {
+  const f = new FunctionBuilder(new Array(GEMV_ARGS).fill("i32"));
+  const [a, aRowStride, aColStride, b, ldb, c, ldc, N, K, bias, relu] = Array.from({ length: GEMV_ARGS }, (_, i) => i);
+  const [k, jo, bRow, whole, end, at] = f.locals("i32", 6);
+  const pa = f.locals("i32", mr);
+  const cRow = f.locals("i32", mr);
+  const av = f.locals("v128", mr);
+  const [b0, b1] = f.locals("v128", 2);
+  for (let r = 0; r < mr; r++) {
+    if (r === 0) f.get(a).set(pa[0]).get(c).set(cRow[0]);
+    else f.get(pa[r - 1]).get(aRowStride).op("i32.add").set(pa[r]).get(cRow[r - 1]).get(ldc).i32(2).op("i32.shl").op("i32.add").set(cRow[r]);
+  }
+  // end = 4 N; whole = 4 (N - N % 8): the byte offsets of the columns done 8 at a time.
+  f.get(N).i32(2).op("i32.shl").set(end);
+  f.get(N).i32(-8).op("i32.and").i32(2).op("i32.shl").set(whole);
+  /** For each offset `jo` in [from, to) by `step` bytes, `body()`. */
+  const columns = (from: number | Local, to: Local, step: number, body: () => void, fromLocal = false): void => {
+    if (fromLocal) f.get(from).set(jo);
+    else f.i32(from).set(jo);
+    f.forLoop(jo, to, step, body);
+  };
+  // C's rows start at zero.
+  for (let r = 0; r < mr; r++) columns(0, end, 4, () => void f.get(cRow[r]).get(jo).op("i32.add").f32(0).mem("f32.store"));
+  f.get(b).set(bRow);
+  f.i32(0).set(k);
+  f.forLoop(k, K, 1, () => {
+    for (let r = 0; r < mr; r++) f.get(pa[r]).mem("v128.load32_splat").set(av[r]).addTo(pa[r], aColStride, true);
+    columns(0, whole, 32, () => {
+      f.get(bRow).get(jo).op("i32.add").tee(at).mem("v128.load").set(b0);
+      f.get(at).mem("v128.load", 16).set(b1);
+      for (let r = 0; r < mr; r++) {
+        f.get(cRow[r]).get(jo).op("i32.add").set(at);
+        f.get(at).get(at).mem("v128.load").get(av[r]).get(b0).op("f32x4.mul").op("f32x4.add").mem("v128.store");
+        f.get(at).get(at).mem("v128.load", 16).get(av[r]).get(b1).op("f32x4.mul").op("f32x4.add").mem("v128.store", 16);
       }
-      for (const x of acc) f.get(zero).set(x);
-      f.get(panelB).set(pb);
-      f.get(K).set(kLeft);
-      f.block(() =>
-        f.loop(() => {
-          f.get(kLeft).op("i32.eqz").brIf(1);
-          f.get(pb).mem("v128.load").set(b0);
-          f.get(pb).mem("v128.load", 16).set(b1);
-          for (let row = 0; row < TILE_M; row++) {
-            f.get(pa[row]).mem("v128.load32_splat").set(av);
-            f.get(acc[2 * row]).get(av).get(b0).op("f32x4.mul").op("f32x4.add").set(acc[2 * row]);
-            f.get(acc[2 * row + 1]).get(av).get(b1).op("f32x4.mul").op("f32x4.add").set(acc[2 * row + 1]);
-            f.addTo(pa[row], aColStride, true);
-          }
-          f.addTo(pb, 4 * TILE_N).addTo(kLeft, -1).br(0);
-        })
-      );
-      // The bias after the sum (as matMul then add rounds), then ReLU.
+    });
+    columns(whole, end, 4, () => {
+      for (let r = 0; r < mr; r++) {
+        f.get(cRow[r]).get(jo).op("i32.add").set(at);
+        f.get(at).get(at).mem("f32.load").get(av[r]).extractLane(0).get(bRow).get(jo).op("i32.add").mem("f32.load").op("f32.mul").op("f32.add").mem("f32.store");
+      }
+    }, true);
+    f.get(bRow).get(ldb).op("i32.add").set(bRow);
+  });
+  // The bias after the sums, then ReLU.
+  for (let r = 0; r < mr; r++) {
+    columns(0, end, 4, () => {
+      f.get(cRow[r]).get(jo).op("i32.add").set(at);
       f.get(bias);
       f.if(() => {
-        for (let t = 0; t < acc.length; t++) f.get(acc[t]).get(t % 2 === 0 ? bias0 : bias1).op("f32x4.add").set(acc[t]);
+        f.get(at).get(at).mem("f32.load").get(bias).get(jo).op("i32.add").mem("f32.load").op("f32.add").mem("f32.store");
       });
       f.get(relu);
       f.if(() => {
-        for (const x of acc) f.get(x).get(zero).op("f32x4.max").set(x);
-      });
-      // out = c + 4 (i0 N + j0)
-      f.get(c).get(i0).get(N).op("i32.mul").get(j0).op("i32.add").i32(2).op("i32.shl").op("i32.add").set(out);
-      f.get(M).get(i0).op("i32.sub").set(rows);
-      f.get(N).get(j0).op("i32.sub").set(cols);
-      f.get(rows).i32(TILE_M).op("i32.ge_s").get(cols).i32(TILE_N).op("i32.ge_s").op("i32.and");
-      f.if(() => {
-        for (let row = 0; row < TILE_M; row++) {
-          f.get(out).get(acc[2 * row]).mem("v128.store");
-          f.get(out).get(acc[2 * row + 1]).mem("v128.store", 16);
-          if (row < TILE_M - 1) f.get(out).get(N).i32(2).op("i32.shl").op("i32.add").set(out);
-        }
-      }, () => {
-        // An edge tile: store element by element, rows < rows, columns < cols.
-        for (let row = 0; row < TILE_M; row++) {
-          f.get(rows).i32(row).op("i32.gt_s");
-          f.if(() => {
-            for (let col = 0; col < TILE_N; col++) {
-              f.get(cols).i32(col).op("i32.gt_s");
-              f.if(() => {
-                f.get(out).get(acc[2 * row + (col >> 2)]).extractLane(col & 3).mem("f32.store", 4 * col);
-              });
-            }
-            f.get(out).get(N).i32(2).op("i32.shl").op("i32.add").set(out);
-          });
-        }
+        f.get(at).get(at).mem("f32.load").f32(0).op("f32.max").mem("f32.store");
       });
     });
-    f.get(panelB).get(K).i32(2 + 3).op("i32.shl").op("i32.add").set(panelB);
-  });
+  }
   return f;
 }
 
@@ -201,10 +259,14 @@ export function gemmModuleBytes(sharedMemory: boolean): Uint8Array {
     [
       { name: "pack_b", fn: packB() },
       { name: "gemm", fn: gemm() },
+      ...[1, 2, 3, 4].map((mr) => ({ name: `gemv${mr}`, fn: gemv(mr) })),
     ],
     sharedMemory
   );
 }
+
+/** A `gemv<mr>` export: (a, aRowStride, aColStride, b, ldb, c, ldc, N, K, bias, relu). */
+export type Gemv = (a: number, aRowStride: number, aColStride: number, b: number, ldb: number, c: number, ldc: number, n: number, k: number, bias: number, relu: number) => void;
 
 /**
  * The exports of an instantiated GEMM module (see the module comment).
@@ -212,12 +274,17 @@ export function gemmModuleBytes(sharedMemory: boolean): Uint8Array {
  * @example
  * ```ts
  * gemm.pack_b(bPtr, packed, k, n, n, 1);
- * gemm.gemm(aPtr, 4 * k, 4, packed, cPtr, m, n, k, 0, 0);
+ * gemm.gemm(aPtr, 4 * k, 4, packed, 32, 32 * k, cPtr, n, m, n, k, 0, 0);
  * ```
  */
 export interface GemmExports {
   pack_b(src: number, dst: number, k: number, n: number, kStride: number, nStride: number): void;
-  gemm(a: number, aRowStride: number, aColStride: number, bp: number, c: number, m: number, n: number, k: number, bias: number, relu: number): void;
+  gemm(a: number, aRowStride: number, aColStride: number, b: number, bkStride: number, bPanelStride: number, c: number, ldc: number, m: number, n: number, k: number, bias: number, relu: number): void;
+  /** `gemv1` .. `gemv4`: the product of 1-4 rows of A and a row-major B read in place. */
+  gemv1: Gemv;
+  gemv2: Gemv;
+  gemv3: Gemv;
+  gemv4: Gemv;
 }
 
 /** A WebAssembly memory (the project compiles without the DOM library's types). */

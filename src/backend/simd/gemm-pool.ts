@@ -7,17 +7,17 @@
  * never hold the process open.
  *
  * Protocol, per worker `i`, in a shared `Int32Array` at `i * SLOT`:
- * `[seq, done, ready, count, args...]`: the caller writes `count` calls of 10
+ * `[seq, done, ready, count, args...]`: the caller writes `count` calls of 13
  * arguments each, then bumps `seq` and notifies; the worker runs them and
  * stores `seq` into `done`.
  * @module
  */
 import { Worker } from "node:worker_threads";
-import type { GemmExports, WasmMemory } from "./gemm-module";
+import { GEMM_ARGS, type GemmExports, type WasmMemory } from "./gemm-module";
 
 /** The most `gemm` calls one worker takes per product. */
 const MAX_CALLS = 64;
-const ARGS = 10;
+const ARGS = GEMM_ARGS;
 const HEADER = 4;
 const SLOT = HEADER + MAX_CALLS * ARGS;
 const [SEQ, DONE, READY, COUNT] = [0, 1, 2, 3];
@@ -41,7 +41,7 @@ for (;;) {
   const count = ctrl[base + ${COUNT}];
   for (let c = 0; c < count; c++) {
     const o = base + ${HEADER} + c * ${ARGS};
-    gemm(ctrl[o], ctrl[o + 1], ctrl[o + 2], ctrl[o + 3], ctrl[o + 4], ctrl[o + 5], ctrl[o + 6], ctrl[o + 7], ctrl[o + 8], ctrl[o + 9]);
+    gemm(...ctrl.subarray(o, o + ${GEMM_ARGS}));
   }
   Atomics.store(ctrl, base + ${DONE}, seq);
   Atomics.notify(ctrl, base + ${DONE});
@@ -49,7 +49,10 @@ for (;;) {
 `;
 
 /** Arguments of one `gemm` call (see gemm-module.ts). */
-export type GemmCall = [a: number, aRowStride: number, aColStride: number, bp: number, c: number, m: number, n: number, k: number, bias: number, relu: number];
+export type GemmCall = [
+  a: number, aRowStride: number, aColStride: number, b: number, bkStride: number, bPanelStride: number,
+  c: number, ldc: number, m: number, n: number, k: number, bias: number, relu: number,
+];
 
 /**
  * A pool of `workers` threads running GEMM calls over a shared wasm memory.

@@ -79,6 +79,11 @@ export class FunctionBuilder {
     return this.params.length + this.localTypes.length - 1;
   }
 
+  /** `n` new locals of type `t`. */
+  locals(t: ValType, n: number): Local[] {
+    return Array.from({ length: n }, () => this.local(t));
+  }
+
   /** `local.get`. */
   get(l: Local): this {
     this.code.push(0x20, ...uleb(l));

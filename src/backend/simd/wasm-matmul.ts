@@ -84,12 +84,22 @@ function runCalls(state: GemmState, calls: GemmCall[], work: number): void {
 
 /** `call`'s rows split into `parts` calls (multiples of the tile's 4 rows). */
 function splitRows(call: GemmCall, parts: number): GemmCall[] {
-  const [a, aRow, aCol, bp, c, m, n, k, bias, relu] = call;
+  const [a, aRow, aCol, b, bkStride, bPanelStride, c, ldc, m, n, k, bias, relu] = call;
   const rows = Math.ceil(m / parts / TILE_M) * TILE_M;
   const out: GemmCall[] = [];
-  for (let r0 = 0; r0 < m; r0 += rows) out.push([a + r0 * aRow, aRow, aCol, bp, c + 4 * r0 * n, Math.min(rows, m - r0), n, k, bias, relu]);
+  for (let r0 = 0; r0 < m; r0 += rows) {
+    out.push([a + r0 * aRow, aRow, aCol, b, bkStride, bPanelStride, c + 4 * r0 * ldc, ldc, Math.min(rows, m - r0), n, k, bias, relu]);
+  }
   return out;
 }
+
+/**
+ * Most rows for which a row-major B is read in place (`gemv<rows>`, row by
+ * row) rather than packed: a few rows reuse each packed panel too little to
+ * repay packing (a 1 x 1024 @ 1024 x 1024 product: 0.2 ms in place, 1.6 ms
+ * packing first; tfjs-wasm's XNNPACK with its packed copy kept 0.3 ms).
+ */
+const IN_PLACE_MAX_ROWS = 4;
 
 /** A 16-byte aligned scratch area of at least `bytes` in the heap (kept and grown). */
 function scratchOf(backend: WasmMatMulBackend, s: GemmState, bytes: number): number {
@@ -175,31 +185,44 @@ function simdProduct(args: KernelArgs): tfTypes.TensorInfo | undefined {
   const [bK, bN] = transposeB ? [1, k] : [n, 1];
   const relu = activation === "relu" ? 1 : 0;
   const work = m * n * k;
+  /** The call of one product of `rows` rows with B's item at `bItem`, packed at `packed` (packing it when `pack`). */
+  const packedCall = (aItem: number, bItem: number, packed: number, cItem: number, rows: number, pack: boolean): GemmCall => {
+    if (pack) gemm.pack_b(bItem, packed, k, n, bK, bN);
+    return [aItem, aRow, aCol, packed, 32, 32 * k, cItem, n, rows, n, k, biasPtr, relu];
+  };
+  /** One product of 1-4 rows with a row-major B read in place (no packing), here. */
+  const inPlace = (aItem: number, bItem: number, cItem: number, rows: number): void =>
+    gemm[`gemv${rows as 1 | 2 | 3 | 4}`](aItem, aRow, aCol, bItem, 4 * n, cItem, n, n, k, biasPtr, relu);
+  const threadsFor = (w: number) => Math.min(1 + (state.pool?.readyWorkers() ?? 0), Math.max(1, Math.floor(w / MIN_WORK_PER_THREAD)));
+  /** Runs one product's call, its rows shared among threads where it is large. */
+  const runShared = (call: GemmCall, w: number): void => {
+    const parts = threadsFor(w);
+    runCalls(state, parts > 1 ? splitRows(call, parts) : [call], w / parts);
+  };
+  const fewRows = (rows: number) => !transposeB && rows <= IN_PLACE_MAX_ROWS;
   if (batchB === 1 && (batchA === 1 || !transposeA)) {
     // One product of all of A's rows (items stacked), its rows shared among threads.
-    gemm.pack_b(bPtr, scratch, k, n, bK, bN);
     const rows = batchA * m;
-    const call: GemmCall = [aPtr, aRow, aCol, scratch, cPtr, rows, n, k, biasPtr, relu];
-    const parts = Math.min(1 + (state.pool?.readyWorkers() ?? 0), Math.max(1, Math.floor((batchA * work) / MIN_WORK_PER_THREAD)));
-    runCalls(state, parts > 1 ? splitRows(call, parts) : [call], (batchA * work) / parts);
+    if (fewRows(rows)) inPlace(aPtr, bPtr, cPtr, rows);
+    else runShared(packedCall(aPtr, bPtr, scratch, cPtr, rows, true), rows * n * k);
+    return out;
+  }
+  const aAt = (i: number) => aPtr + (batchA > 1 ? 4 * i * m * k : 0);
+  const bAt = (i: number) => bPtr + (batchB > 1 ? 4 * i * k * n : 0);
+  const cAt = (i: number) => cPtr + 4 * i * m * n;
+  if (fewRows(m)) {
+    for (let i = 0; i < batch; i++) inPlace(aAt(i), bAt(i), cAt(i), m);
     return out;
   }
   if (!packAll && batchB > 1) {
     // Large items: one at a time, each shared among threads by rows.
-    for (let i = 0; i < batch; i++) {
-      gemm.pack_b(bPtr + 4 * i * k * n, scratch, k, n, bK, bN);
-      const call: GemmCall = [aPtr + (batchA > 1 ? 4 * i * m * k : 0), aRow, aCol, scratch, cPtr + 4 * i * m * n, m, n, k, biasPtr, relu];
-      const parts = Math.min(1 + (state.pool?.readyWorkers() ?? 0), Math.max(1, Math.floor(work / MIN_WORK_PER_THREAD)));
-      runCalls(state, parts > 1 ? splitRows(call, parts) : [call], work / parts);
-    }
+    for (let i = 0; i < batch; i++) runShared(packedCall(aAt(i), bAt(i), scratch, cAt(i), m, true), work);
     return out;
   }
-  for (let i = 0; i < packs; i++) gemm.pack_b(bPtr + 4 * i * k * n, scratch + i * packedBytes, k, n, bK, bN);
+  // Many items: each a call, the items shared among threads; B's items packed all at once
+  // (a single B packed once).
   const calls: GemmCall[] = [];
-  for (let i = 0; i < batch; i++) {
-    const bp = scratch + (batchB > 1 ? i * packedBytes : 0);
-    calls.push([aPtr + (batchA > 1 ? 4 * i * m * k : 0), aRow, aCol, bp, cPtr + 4 * i * m * n, m, n, k, biasPtr, relu]);
-  }
+  for (let i = 0; i < batch; i++) calls.push(packedCall(aAt(i), bAt(i), scratch + (batchB > 1 ? i * packedBytes : 0), cAt(i), m, batchB > 1 || i === 0));
   runCalls(state, calls, work);
   return out;
 }
