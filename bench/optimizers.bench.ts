@@ -3,10 +3,10 @@
  * a 784x256 weight by Adam, Momentum (Nesterov) and RMSProp through
  * `optimizer.update`, with the fused kernel's SIMD loop (trax-ts's default
  * on wasm), its JavaScript loop (`simdOptimizers.enabled = false`) and plain
- * tfjs ops (`TRAX_FUSED=0`); then the whole MLP 784-256-256-10 Adam step of
- * train.bench.ts with the SIMD and the JavaScript loop. Candidates run in
- * alternation in one process; times are process CPU milliseconds (median of
- * rounds), ratios are against the SIMD loop.
+ * tfjs ops (`TRAX_FUSED=0`); then the whole Adam steps of train.bench.ts's
+ * MLP 784-256-256-10 and Transformer block with the SIMD and the JavaScript
+ * loop. Candidates run in alternation in one process; times are process CPU
+ * milliseconds (median of rounds), ratios are against the SIMD loop.
  */
 import * as trax from "../dist"; // the shipped build, as users run it
 import { simdOptimizers } from "../dist/backend/simd/wasm-optim";
@@ -97,14 +97,27 @@ async function main(): Promise<void> {
     table(`optimizer update, ${name}, one 784x256 weight (${where}), CPU ms per update:`, await alternate(fns, 20, 9));
   }
 
-  const model = tl.Serial(tl.Dense(256), tl.Relu(), tl.Dense(256), tl.Relu(), tl.Dense(10));
-  const batch = [tf.randomNormal([128, 784], 0, 1, "float32", 1), tf.randomUniformInt([128], 0, 10, 2)];
+  const mlp = tl.Serial(tl.Dense(256), tl.Relu(), tl.Dense(256), tl.Relu(), tl.Dense(10));
+  const mlpBatch = [tf.randomNormal([128, 784], 0, 1, "float32", 1), tf.randomUniformInt([128], 0, 10, 2)];
+  table(`train step, MLP 784-256-256-10, batch 128, Adam (${where}), CPU ms per step:`, await stepAB(mlp, mlpBatch, 20));
+  const [B, L, D, H, F, V] = [16, 32, 128, 4, 512, 64];
+  const block = tl.Serial(
+    tl.Residual(tl.LayerNorm(), tl.CausalAttention(D, { nHeads: H })),
+    tl.Residual(tl.LayerNorm(), tl.Dense(F), tl.Relu(), tl.Dense(D)),
+    tl.Dense(V)
+  );
+  const blockBatch = [tf.randomNormal([B, L, D], 0, 1, "float32", 3), tf.randomUniformInt([B, L], 0, V, 4)];
+  table(`train step, Transformer block of train.bench.ts, Adam (${where}), CPU ms per step:`, await stepAB(block, blockBatch, 10));
+}
+
+/** Adam training steps of `model` on `batch` with the SIMD loop and with the JavaScript loop, alternated. */
+async function stepAB(model: trax.layers.Layer, batch: Tensor[], steps: number): Promise<Record<string, number>> {
   const loop = trax.supervised.Loop(
     model,
     trax.supervised.TrainTask(forever(batch), tl.CrossEntropyLossWithLogSoftmax(), trax.optimizers.Adam({ learningRate: 1e-3, weightDecayRate: 0 }), { disposeBatches: false }),
     { progress: "none", stepsPerEval: 1e9 }
   );
-  const steps = (simd: boolean) => async (n: number) => {
+  const run = (simd: boolean) => async (n: number) => {
     simdOptimizers.enabled = simd;
     try {
       await loop.run(n);
@@ -112,10 +125,7 @@ async function main(): Promise<void> {
       simdOptimizers.enabled = true;
     }
   };
-  table(
-    `train step, MLP 784-256-256-10, batch 128, Adam (${where}), CPU ms per step:`,
-    await alternate({ "SIMD loop (default)": steps(true), "JavaScript loop": steps(false) }, 20, 9)
-  );
+  return alternate({ "SIMD loop (default)": run(true), "JavaScript loop": run(false) }, steps, 9);
 }
 
 main();
