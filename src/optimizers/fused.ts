@@ -3,11 +3,16 @@
  * slots instead of several elementwise tfjs ops (each a full read and write
  * of the tensor). Registered for the backends that keep tensors in
  * JavaScript-visible memory (wasm: the wasm heap; cpu: typed arrays); on
- * other backends (node, GPU) the optimizers use plain tfjs ops.
+ * other backends (node, GPU) the optimizers use plain tfjs ops. On wasm the
+ * updates run as SIMD loops (src/backend/simd/optim-module.ts, float32
+ * arithmetic); the JavaScript loops here (float64, rounded once) serve the
+ * cpu backend and wasm with `simdOptimizers.enabled = false`.
  * @module
  */
 import { tf } from "../backend/tf";
 import type { WasmHeapBackend } from "../backend/wasm-heap";
+import { heapAddress, simdOptimizersOf } from "../backend/simd/wasm-optim";
+import type { OptimExports } from "../backend/simd/optim-module";
 
 /** A fused update: reads the input arrays, writes the output arrays (all of one size). */
 type UpdateLoop = (inputs: Float32Array[], outputs: Float32Array[], attrs: Record<string, number>) => void;
@@ -18,6 +23,9 @@ interface CpuLike {
 }
 
 type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs: Record<string, number> };
+
+/** The same update by the SIMD module: heap addresses of the inputs then the outputs, the element count. */
+type SimdUpdate = (optim: OptimExports, addresses: number[], n: number, attrs: Record<string, number>) => void;
 
 /** Adam: inputs `w, g, m, v`; outputs `w', m', v'`. */
 const adam: UpdateLoop = ([w, g, m, v], [ow, om, ov], { b1, b2, stepSize, epsHat, keep }) => {
@@ -54,11 +62,22 @@ const rmsProp: UpdateLoop = ([w, g, a], [ow, oa], { gamma, lr, eps }) => {
   }
 };
 
-/** The fused kernels: name, input names, number of outputs, loop. */
-const KERNELS: Record<string, { inputs: string[]; nOut: number; loop: UpdateLoop }> = {
-  TraxFusedAdam: { inputs: ["w", "g", "m", "v"], nOut: 3, loop: adam },
-  TraxFusedMomentum: { inputs: ["w", "g", "v"], nOut: 2, loop: momentum },
-  TraxFusedRMSProp: { inputs: ["w", "g", "a"], nOut: 2, loop: rmsProp },
+/** Adam by the SIMD module (`1 - b1`, `1 - b2` computed here in float64). */
+const adamSimd: SimdUpdate = (o, [w, g, m, v, ow, om, ov], n, { b1, b2, stepSize, epsHat, keep }) =>
+  o.adam(w, g, m, v, ow, om, ov, n, b1, 1 - b1, b2, 1 - b2, stepSize, epsHat, keep);
+
+/** Momentum by the SIMD module (Nesterov's correction is a separate function there). */
+const momentumSimd: SimdUpdate = (o, [w, g, v, ow, ov], n, { mass, lr, keep, nesterov }) =>
+  (nesterov ? o.momentum_nesterov : o.momentum)(w, g, v, ow, ov, n, mass, lr, keep);
+
+/** RMSProp by the SIMD module. */
+const rmsPropSimd: SimdUpdate = (o, [w, g, a, ow, oa], n, { gamma, lr, eps }) => o.rms_prop(w, g, a, ow, oa, n, gamma, 1 - gamma, lr, eps);
+
+/** The fused kernels: name, input names, number of outputs, JavaScript loop, SIMD call. */
+const KERNELS: Record<string, { inputs: string[]; nOut: number; loop: UpdateLoop; simd: SimdUpdate }> = {
+  TraxFusedAdam: { inputs: ["w", "g", "m", "v"], nOut: 3, loop: adam, simd: adamSimd },
+  TraxFusedMomentum: { inputs: ["w", "g", "v"], nOut: 2, loop: momentum, simd: momentumSimd },
+  TraxFusedRMSProp: { inputs: ["w", "g", "a"], nOut: 2, loop: rmsProp, simd: rmsPropSimd },
 };
 
 let registered = false;
@@ -72,6 +91,12 @@ function register(): void {
       const shape = inputs[k.inputs[0]].shape;
       // Allocate first: allocation may grow the wasm memory and detach older views.
       const outs = Array.from({ length: k.nOut }, () => b.makeOutput(shape, "float32"));
+      const optim = simdOptimizersOf(backend);
+      if (optim) {
+        const n = shape.reduce((p, d) => p * d, 1);
+        if (n > 0) k.simd(optim, [...k.inputs.map((name) => heapAddress(backend, inputs[name])), ...outs.map((o) => heapAddress(backend, o))], n, attrs);
+        return outs;
+      }
       k.loop(k.inputs.map((n) => b.typedArrayFromHeap(inputs[n])), outs.map((o) => b.typedArrayFromHeap(o)), attrs);
       return outs;
     };

@@ -1,0 +1,76 @@
+/**
+ * trax-ts's fused optimizer updates on tfjs-backend-wasm as SIMD loops
+ * ({@link instantiateOptim}) working in tfjs-wasm's own heap, one module
+ * instance per backend object (single-threaded and threaded builds alike;
+ * the loops themselves run on the calling thread). src/optimizers/fused.ts
+ * uses them for its wasm kernels and keeps its JavaScript loops for the cpu
+ * backend, for `simdOptimizers.enabled = false`, and for a backend whose
+ * memory cannot be reached.
+ * @module
+ */
+import type * as tfTypes from "@tensorflow/tfjs";
+import { instantiateOptim, type OptimExports } from "./optim-module";
+import type { WasmMemory } from "./instantiate";
+
+/** What the SIMD updates use of tfjs-wasm's backend object. */
+export interface WasmOptimBackend {
+  wasm: {
+    /** The memory of the single-threaded build. */
+    asm: { memory?: WasmMemory };
+    /** The memory of the threaded build (imported by its module, so not in `asm`). */
+    wasmMemory?: WasmMemory;
+  };
+  dataIdMap: { get(dataId: tfTypes.DataId): { memoryOffset: number } | undefined };
+}
+
+/**
+ * Switch for tests and A/B benchmarks: `false` runs the fused optimizer
+ * kernels' JavaScript loops on wasm too. Starts `false` when the environment
+ * sets `TRAX_SIMD=0` (which also turns off the SIMD matrix products).
+ *
+ * @example
+ * ```ts
+ * simdOptimizers.enabled = false; // Adam's wasm kernel runs its float64 JavaScript loop
+ * ```
+ */
+export const simdOptimizers = { enabled: process.env.TRAX_SIMD !== "0" };
+
+/** Each backend's instance; `null` where its memory could not be reached. */
+const instances = new WeakMap<object, OptimExports | null>();
+
+/**
+ * The SIMD update functions for `backend` (instantiated over its heap on first
+ * use), or `undefined` when switched off or the backend's memory is not
+ * reachable (then use the JavaScript loops).
+ *
+ * @example
+ * ```ts
+ * const optim = simdOptimizersOf(backend);
+ * if (optim) optim.rms_prop(w, g, a, outW, outA, n, 0.9, 0.1, 1e-3, 1e-8);
+ * ```
+ */
+export function simdOptimizersOf(backend: unknown): OptimExports | undefined {
+  if (!simdOptimizers.enabled) return undefined;
+  const b = backend as WasmOptimBackend;
+  let optim = instances.get(b);
+  if (optim === undefined) {
+    const memory = b.wasm?.asm?.memory ?? b.wasm?.wasmMemory;
+    optim = memory ? instantiateOptim(memory) : null;
+    instances.set(b, optim);
+  }
+  return optim ?? undefined;
+}
+
+/**
+ * The byte address of a tensor's data in tfjs-wasm's heap.
+ *
+ * @example
+ * ```ts
+ * const ptr = heapAddress(backend, tensorInfo); // pass to an exported SIMD function
+ * ```
+ */
+export function heapAddress(backend: unknown, t: tfTypes.TensorInfo): number {
+  const data = (backend as WasmOptimBackend).dataIdMap.get(t.dataId);
+  if (!data) throw new Error("trax-ts: a fused optimizer input is not in tfjs-wasm's heap (was it disposed?)");
+  return data.memoryOffset;
+}
