@@ -10,17 +10,13 @@
  */
 import * as trax from "../dist"; // the shipped build, as users run it
 import { simdOptimizers } from "../dist/backend/simd/wasm-optim";
-import { median } from "./timing";
+import { alternateCpu } from "./timing";
 
 const { tf } = trax;
 const tl = trax.layers;
 type Tensor = trax.tf.Tensor;
 type Optimizer = InstanceType<typeof trax.optimizers.Optimizer>;
 
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 /** The three ways an update can run. */
 const PATHS: Record<string, <T>(fn: () => T) => T> = {
@@ -43,20 +39,6 @@ const PATHS: Record<string, <T>(fn: () => T) => T> = {
   },
 };
 
-/** Warms each candidate up, then runs them in alternation; median CPU ms per call of each. */
-async function alternate(fns: Record<string, (n: number) => Promise<void> | void>, calls: number, rounds: number): Promise<Record<string, number>> {
-  const names = Object.keys(fns);
-  for (const n of names) await fns[n](3);
-  const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  for (let r = 0; r < rounds; r++) {
-    for (const n of names) {
-      const t0 = cpuMs();
-      await fns[n](calls);
-      times[n].push((cpuMs() - t0) / calls);
-    }
-  }
-  return Object.fromEntries(names.map((n) => [n, median(times[n])]));
-}
 
 function table(title: string, ms: Record<string, number>): void {
   console.log(title);
@@ -94,7 +76,7 @@ async function main(): Promise<void> {
   ];
   for (const [name, make] of opts) {
     const fns = Object.fromEntries(Object.entries(PATHS).map(([path, run]) => [path, updater(make(), run)]));
-    table(`optimizer update, ${name}, one 784x256 weight (${where}), CPU ms per update:`, await alternate(fns, 20, 9));
+    table(`optimizer update, ${name}, one 784x256 weight (${where}), CPU ms per update:`, await alternateCpu(fns, 20, 9));
   }
 
   const mlp = tl.Serial(tl.Dense(256), tl.Relu(), tl.Dense(256), tl.Relu(), tl.Dense(10));
@@ -125,7 +107,7 @@ async function stepAB(model: trax.layers.Layer, batch: Tensor[], steps: number):
       simdOptimizers.enabled = true;
     }
   };
-  return alternate({ "SIMD loop (default)": run(true), "JavaScript loop": run(false) }, steps, 9);
+  return alternateCpu({ "SIMD loop (default)": run(true), "JavaScript loop": run(false) }, steps, 9);
 }
 
 main();

@@ -1,19 +1,21 @@
 /**
  * Benchmarks' plain-tfjs rows run tfjs-wasm as a tfjs user gets it: trax-ts
  * replaces some of tfjs-wasm's kernels process-wide (its SIMD products and
- * the sharing `Identity`), so while a plain-tfjs candidate runs they are
- * switched off.
+ * optimizer updates, and the sharing `Identity`), so while a plain-tfjs
+ * candidate runs they are switched off.
  */
 import { simdMatMul } from "../dist/backend/simd/wasm-matmul";
+import { simdOptimizers } from "../dist/backend/simd/wasm-optim";
 import { sharedIdentityKernel } from "../dist/backend/wasm-shared-identity";
 
 /** `fn` (sync, or async until its promise settles) run with the kernel switches set as given. */
-function withKernels<T>(products: boolean, identity: boolean, fn: () => T): T {
-  const saved = [simdMatMul.enabled, sharedIdentityKernel.enabled];
+function withKernels<T>(simd: boolean, identity: boolean, fn: () => T): T {
+  const saved = [simdMatMul.enabled, simdOptimizers.enabled, sharedIdentityKernel.enabled];
   const restore = () => {
-    [simdMatMul.enabled, sharedIdentityKernel.enabled] = saved;
+    [simdMatMul.enabled, simdOptimizers.enabled, sharedIdentityKernel.enabled] = saved;
   };
-  simdMatMul.enabled = products;
+  simdMatMul.enabled = simd;
+  simdOptimizers.enabled = simd;
   sharedIdentityKernel.enabled = identity;
   let result: T;
   try {
@@ -37,7 +39,7 @@ export function stockTfjsAsync<T>(fn: () => Promise<T>): Promise<T> {
   return withKernels(false, false, fn);
 }
 
-/** `fn` (async) run with trax-ts as it is except for tfjs-wasm's own products (as with `TRAX_SIMD=0`). */
-export function withoutSimdProducts<T>(fn: () => Promise<T>): Promise<T> {
+/** `fn` (async) run with trax-ts as it is except for its SIMD kernels (products, optimizer updates), as with `TRAX_SIMD=0`. */
+export function withoutSimd<T>(fn: () => Promise<T>): Promise<T> {
   return withKernels(false, sharedIdentityKernel.enabled, fn);
 }

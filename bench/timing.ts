@@ -68,3 +68,21 @@ export function cpuRatios(fns: (() => void)[], rounds = 201): { ms: number[]; ra
     medianRatios: times.map((t) => median(t.map((v, r) => v / times[0][r]))),
   };
 }
+
+/**
+ * Warms each candidate up (3 calls), then runs them in alternation, `rounds`
+ * times `calls` calls each; the median CPU ms per call of each.
+ */
+export async function alternateCpu(fns: Record<string, (n: number) => Promise<void> | void>, calls: number, rounds: number): Promise<Record<string, number>> {
+  const names = Object.keys(fns);
+  for (const n of names) await fns[n](3);
+  const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const n of names) {
+      const t0 = cpuMs();
+      await fns[n](calls);
+      times[n].push((cpuMs() - t0) / calls);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, median(times[n])]));
+}

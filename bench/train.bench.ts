@@ -14,37 +14,19 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import * as trax from "../dist"; // the shipped build, as users run it
 import { handTunedDense } from "./hand-tuned";
-import { stockTfjsAsync, withoutSimdProducts } from "./stock-tfjs";
-import { median } from "./timing";
+import { stockTfjsAsync, withoutSimd } from "./stock-tfjs";
+import { alternateCpu } from "./timing";
 
 const { tf } = trax;
 const tl = trax.layers;
 type Tensor = trax.tf.Tensor;
 
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
-/** Warms each candidate up, then runs them in alternation; median CPU ms per step. */
-async function timeSteps(fns: Record<string, (n: number) => Promise<void>>, steps: number, rounds: number): Promise<Record<string, number>> {
-  const names = Object.keys(fns);
-  for (const n of names) await fns[n](3);
-  const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  for (let r = 0; r < rounds; r++) {
-    for (const n of names) {
-      const t0 = cpuMs();
-      await fns[n](steps);
-      times[n].push((cpuMs() - t0) / steps);
-    }
-  }
-  return Object.fromEntries(names.map((n) => [n, median(times[n])]));
-}
 
 /** A plain-tfjs candidate, run on tfjs-wasm's own kernels (see stock-tfjs.ts). */
 const stock = (run: (n: number) => Promise<void>) => (n: number) => stockTfjsAsync(() => run(n));
-/** trax-ts on tfjs-wasm's own products (TRAX_SIMD=0): what the SIMD products buy. */
-const tfjsProducts = (run: (n: number) => Promise<void>) => (n: number) => withoutSimdProducts(() => run(n));
+/** trax-ts without its SIMD kernels (TRAX_SIMD=0): what they buy. */
+const withoutSimdKernels = (run: (n: number) => Promise<void>) => (n: number) => withoutSimd(() => run(n));
 
 /** The same batch forever (not disposed by the loop). */
 function* forever(batch: Tensor[]): Generator<Tensor[]> {
@@ -79,7 +61,7 @@ async function mlp(): Promise<Record<string, number>> {
   // Ours: Serial(Dense, Relu, Dense, Relu, Dense), cross-entropy from logits.
   const mlpModel = () => tl.Serial(tl.Dense(256), tl.Relu(), tl.Dense(256), tl.Relu(), tl.Dense(10));
   const ours = oursRunner(mlpModel(), tl.CrossEntropyLossWithLogSoftmax(), [x, labels], lr);
-  const oursTfjsProducts = oursRunner(mlpModel(), tl.CrossEntropyLossWithLogSoftmax(), [x, labels], lr);
+  const oursNoSimd = oursRunner(mlpModel(), tl.CrossEntropyLossWithLogSoftmax(), [x, labels], lr);
 
   // Raw tfjs: variables, autograd, tf.train.adam.
   const vars: trax.tf.Variable[] = [];
@@ -122,7 +104,7 @@ async function mlp(): Promise<Record<string, number>> {
     for (let i = 0; i < n; i++) await seq.trainOnBatch(x, oneHotLabels);
   };
 
-  return timeSteps({ ours, oursTfjsProducts: tfjsProducts(oursTfjsProducts), tuned: stock(tuned), raw: stock(raw), layers: stock(layersRun) }, 20, 7);
+  return alternateCpu({ ours, oursNoSimd: withoutSimdKernels(oursNoSimd), tuned: stock(tuned), raw: stock(raw), layers: stock(layersRun) }, 20, 7);
 }
 
 async function transformer(): Promise<Record<string, number>> {
@@ -141,7 +123,7 @@ async function transformer(): Promise<Record<string, number>> {
       tl.Dense(V)
     );
   const ours = oursRunner(block(), tl.CrossEntropyLossWithLogSoftmax(), [x, targets], lr);
-  const oursTfjsProducts = oursRunner(block(), tl.CrossEntropyLossWithLogSoftmax(), [x, targets], lr);
+  const oursNoSimd = oursRunner(block(), tl.CrossEntropyLossWithLogSoftmax(), [x, targets], lr);
 
   // Raw tfjs: the same block by hand.
   const v = (t: Tensor) => tf.variable(t);
@@ -187,7 +169,7 @@ async function transformer(): Promise<Record<string, number>> {
   const tuned = async (n: number) => {
     for (let i = 0; i < n; i++) rawStep(tunedAdam, handTunedDense);
   };
-  return timeSteps({ ours, oursTfjsProducts: tfjsProducts(oursTfjsProducts), tuned: stock(tuned), raw: stock(raw) }, 10, 7);
+  return alternateCpu({ ours, oursNoSimd: withoutSimdKernels(oursNoSimd), tuned: stock(tuned), raw: stock(raw) }, 10, 7);
 }
 
 /** PyTorch's one-thread CPU ms per step (bench/torch_steps.py), or why there is none. */
@@ -219,7 +201,7 @@ async function main(): Promise<void> {
   const torchName = typeof torch === "string" ? "" : `PyTorch ${torch.torch}, one thread (separate process)`;
   table(`train step, MLP 784-256-256-10, batch 128, Adam (${where}), CPU ms per step:`, [
     ["trax-ts (supervised.Loop)", m.ours],
-    ["trax-ts on tfjs-wasm's products (TRAX_SIMD=0)", m.oursTfjsProducts],
+    ["trax-ts without SIMD kernels (TRAX_SIMD=0)", m.oursNoSimd],
     ["hand-tuned tfjs (customGrad dense, baseline)", m.tuned],
     ["idiomatic tfjs (variableGrads + adam)", m.raw],
     ["tfjs-layers trainOnBatch", m.layers],
@@ -227,7 +209,7 @@ async function main(): Promise<void> {
   ]);
   table(`train step, Transformer block (batch 16, length 32, d 128, 4 heads, ff 512, vocab 64), Adam (${where}), CPU ms per step:`, [
     ["trax-ts (supervised.Loop)", t.ours],
-    ["trax-ts on tfjs-wasm's products (TRAX_SIMD=0)", t.oursTfjsProducts],
+    ["trax-ts without SIMD kernels (TRAX_SIMD=0)", t.oursNoSimd],
     ["hand-tuned tfjs (customGrad dense, baseline)", t.tuned],
     ["idiomatic tfjs (variableGrads + adam)", t.raw],
     [torchName, typeof torch === "string" ? null : torch.transformer],

@@ -25,6 +25,7 @@
  * @module
  */
 import { encodeModule, FunctionBuilder, type Local } from "./wasm-encoder";
+import { instantiateModule, type WasmMemory } from "./instantiate";
 
 /**
  * Rows of A per register tile: 4 rows of 8 columns is 8 accumulators, which
@@ -287,47 +288,16 @@ export interface GemmExports {
   gemv4: Gemv;
 }
 
-/** A WebAssembly memory (the project compiles without the DOM library's types). */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer | SharedArrayBuffer;
-}
-
-/** The parts of the WebAssembly API used to instantiate our modules. */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-}
-
-/** Whether `memory` is shared (the threaded build's heap). */
-export function isSharedMemory(memory: WasmMemory): boolean {
-  return typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
-}
-
-/**
- * Compiles the GEMM module for `memory` (a module that imports a shared
- * memory when `memory` is shared); worker threads instantiate the same
- * compiled module.
- *
- * @example
- * ```ts
- * const module = compileGemm(backend.wasm.asm.memory);
- * ```
- */
-export function compileGemm(memory: WasmMemory): object {
-  const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-  return new api.Module(gemmModuleBytes(isSharedMemory(memory)));
-}
-
 /**
  * Instantiates the GEMM module over `memory` (tfjs-wasm's heap; shared on its
- * threaded build), compiling it unless `module` is given.
+ * threaded build); its compiled module is {@link compiledModule}`(memory,
+ * gemmModuleBytes)`, which worker threads instantiate too.
  *
  * @example
  * ```ts
  * const gemm = instantiateGemm(backend.wasm.asm.memory);
  * ```
  */
-export function instantiateGemm(memory: WasmMemory, module: object = compileGemm(memory)): GemmExports {
-  const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-  return new api.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
+export function instantiateGemm(memory: WasmMemory): GemmExports {
+  return instantiateModule(memory, gemmModuleBytes) as unknown as GemmExports;
 }

@@ -13,7 +13,8 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
-import { GEMM_ARGS, type GemmExports, type WasmMemory } from "./gemm-module";
+import { GEMM_ARGS, type GemmExports } from "./gemm-module";
+import type { WasmMemory } from "./instantiate";
 
 /** The most `gemm` calls one worker takes per product. */
 const MAX_CALLS = 64;

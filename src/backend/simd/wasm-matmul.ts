@@ -15,17 +15,16 @@
  * @module
  */
 import type * as tfTypes from "@tensorflow/tfjs";
-import { compileGemm, instantiateGemm, isSharedMemory, TILE_M, TILE_N, type GemmExports, type WasmMemory } from "./gemm-module";
+import { gemmModuleBytes, instantiateGemm, TILE_M, TILE_N, type GemmExports } from "./gemm-module";
+import { compiledModule, heapMemory, isSharedMemory, type WasmModuleMemory } from "./instantiate";
 import { GemmPool, type GemmCall } from "./gemm-pool";
 import { replaceWasmKernel } from "../wasm-heap";
 
 /** What these kernels use of tfjs-wasm's backend object. */
-interface WasmMatMulBackend {
-  wasm: {
-    /** The module's exports: the memory of the single-threaded build, the thread count. */
-    asm: { memory?: WasmMemory; get_threads_count?: () => number };
-    /** The memory of the threaded build (imported by its module, so not in `asm`). */
-    wasmMemory?: WasmMemory;
+interface WasmMatMulBackend extends WasmModuleMemory {
+  wasm: WasmModuleMemory["wasm"] & {
+    /** The module's exports: its memory (single-threaded build), the thread count. */
+    asm: { get_threads_count?: () => number };
     _malloc(bytes: number): number;
     _free(ptr: number): void;
     HEAPF32: Float32Array;
@@ -48,12 +47,11 @@ function stateOf(backend: WasmMatMulBackend): GemmState {
   let s = states.get(backend);
   if (!s) {
     const threads = backend.wasm.asm.get_threads_count?.() ?? 1;
-    const memory = backend.wasm.asm.memory ?? backend.wasm.wasmMemory;
+    const memory = heapMemory(backend);
     if (!memory) throw new Error("trax-ts: tfjs-backend-wasm's module has no memory to share (set TRAX_SIMD=0 to use its own products)");
-    const module = compileGemm(memory);
     // On the threaded build, threads - 1 workers share each large product with the calling thread.
-    const pool = threads > 1 && isSharedMemory(memory) ? new GemmPool(module, memory, threads - 1) : null;
-    s = { gemm: instantiateGemm(memory, module), pool, scratch: 0, scratchBytes: 0 };
+    const pool = threads > 1 && isSharedMemory(memory) ? new GemmPool(compiledModule(memory, gemmModuleBytes), memory, threads - 1) : null;
+    s = { gemm: instantiateGemm(memory), pool, scratch: 0, scratchBytes: 0 };
     states.set(backend, s);
   }
   return s;

@@ -10,16 +10,10 @@
  */
 import type * as tfTypes from "@tensorflow/tfjs";
 import { instantiateOptim, type OptimExports } from "./optim-module";
-import type { WasmMemory } from "./instantiate";
+import { heapMemory, type WasmModuleMemory } from "./instantiate";
 
 /** What the SIMD updates use of tfjs-wasm's backend object. */
-export interface WasmOptimBackend {
-  wasm: {
-    /** The memory of the single-threaded build. */
-    asm: { memory?: WasmMemory };
-    /** The memory of the threaded build (imported by its module, so not in `asm`). */
-    wasmMemory?: WasmMemory;
-  };
+export interface WasmOptimBackend extends WasmModuleMemory {
   dataIdMap: { get(dataId: tfTypes.DataId): { memoryOffset: number } | undefined };
 }
 
@@ -54,7 +48,7 @@ export function simdOptimizersOf(backend: unknown): OptimExports | undefined {
   const b = backend as WasmOptimBackend;
   let optim = instances.get(b);
   if (optim === undefined) {
-    const memory = b.wasm?.asm?.memory ?? b.wasm?.wasmMemory;
+    const memory = b.wasm?.asm ? heapMemory(b) : undefined;
     optim = memory ? instantiateOptim(memory) : null;
     instances.set(b, optim);
   }
