@@ -27,6 +27,7 @@ import { existsSync } from "node:fs";
 import { tf } from "./tf";
 import { createWasmBackendSync } from "./wasm-sync";
 import { withoutNewProcessHandlers } from "./process-handlers";
+import { stopSimdWorkers } from "./simd/wasm-matmul";
 
 /** The most threads the threaded build runs (its preallocated worker pool). */
 export const MAX_THREADS = 8;
@@ -284,6 +285,7 @@ interface PoolWorker {
  * of the heap), so its tensors still move to the backend in use on first use.
  */
 function quarantine(instance: WasmInstance): void {
+  stopSimdWorkers(instance);
   const pthreads = instance.wasm?.PThread;
   for (const w of [...(pthreads?.runningWorkers ?? []), ...(pthreads?.unusedWorkers ?? [])]) {
     w.removeAllListeners?.("message");

@@ -229,14 +229,22 @@ test("threaded build: products shared among worker threads equal tfjs-wasm's, an
         if (ours.length !== stock.length) throw new Error('sizes differ');
         ours.forEach((o, i) => (worst = Math.max(worst, Math.abs(o - stock[i]) / (1 + Math.abs(stock[i])))));
       }
-      console.log(JSON.stringify({ threads: t.backend.info().threads, productThreads: simdProductThreads(tf.backend()), worst }));
+      const productThreads = simdProductThreads(tf.backend());
+      // After an interrupt the threaded build is given up: its product workers stop, products stay right.
+      require('./src/backend/simd/wasm-matmul').stopSimdWorkers(tf.backend());
+      const after = Array.from(tf.tidy(cases[0]).dataSync());
+      simdMatMul.enabled = false;
+      const stockAfter = Array.from(tf.tidy(cases[0]).dataSync());
+      after.forEach((o, i) => (worst = Math.max(worst, Math.abs(o - stockAfter[i]) / (1 + Math.abs(stockAfter[i])))));
+      console.log(JSON.stringify({ threads: t.backend.info().threads, productThreads, afterStop: simdProductThreads(tf.backend()), worst }));
     })();
   `;
   const env: NodeJS.ProcessEnv = { ...process.env, TRAX_BACKEND: "wasm", TRAX_QUIET: "1", TRAX_THREADS: "3" };
   const out = execFileSync(process.execPath, ["--import", "tsx", "-e", script], { env, encoding: "utf8", timeout: 240000 });
-  const r = JSON.parse(out.trim().split("\n").pop() as string) as { threads: number; productThreads: number; worst: number };
+  const r = JSON.parse(out.trim().split("\n").pop() as string) as { threads: number; productThreads: number; afterStop: number; worst: number };
   assert.is(r.threads, 3);
   assert.is(r.productThreads, 3, "the two workers started");
+  assert.is(r.afterStop, 1, "stopped workers take no more work");
   assert.ok(r.worst < 1e-5, `largest relative difference ${r.worst}`);
 });
 

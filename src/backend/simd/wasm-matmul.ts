@@ -243,6 +243,23 @@ export function simdProductThreads(backend: unknown): number {
   return 1 + (state?.pool?.readyWorkers() ?? 0);
 }
 
+/**
+ * Stops the worker threads of `backend`'s products (when the threaded build
+ * is given up after an interrupt); its later products run on the calling
+ * thread.
+ *
+ * @example
+ * ```ts
+ * stopSimdWorkers(oldThreadedBackend);
+ * ```
+ */
+export function stopSimdWorkers(backend: unknown): void {
+  const state = states.get(backend as object);
+  if (!state?.pool) return;
+  state.pool.terminate();
+  state.pool = null;
+}
+
 let installed = false;
 
 /**
