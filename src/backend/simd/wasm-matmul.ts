@@ -104,10 +104,10 @@ function scratchOf(backend: WasmMatMulBackend, s: GemmState, bytes: number): num
   if (s.scratchBytes < bytes) {
     if (s.scratch) backend.wasm._free(s.scratch);
     s.scratchBytes = Math.max(bytes, 2 * s.scratchBytes, 1024);
-    s.scratch = backend.wasm._malloc(s.scratchBytes + 16);
+    s.scratch = backend.wasm._malloc(s.scratchBytes + 16) >>> 0; // unsigned: the heap may pass 2 GiB
     if (!s.scratch) throw new Error(`trax-ts: out of wasm memory for a ${s.scratchBytes}-byte matrix product scratch area`);
   }
-  return (s.scratch + 15) & ~15;
+  return (s.scratch + 15 - ((s.scratch + 15) % 16)) >>> 0;
 }
 
 /**
