@@ -182,8 +182,9 @@ export const GEMV_ARGS = 11;
 /**
  * `gemv<mr>`: (a, aRowStride, aColStride, b, ldb, c, ldc, N, K, bias, relu)
  * for `mr` rows of A and a row-major B read in place, row by row (k outer:
- * each step adds `A[:, k] B[k, :]` to C's rows, kept in cache), so B streams
- * through once; strides in bytes. The same sums in the same order as `gemm`.
+ * each step adds `A[:, k] B[k, :]` to C's rows, kept in cache, a few steps
+ * per load and store of C), so B streams through once; strides in bytes.
+ * The same sums in the same order as `gemm`.
  */
 function gemv(mr: number): FunctionBuilder {
   const f = new FunctionBuilder(new Array(GEMV_ARGS).fill("i32"));
@@ -191,7 +192,6 @@ function gemv(mr: number): FunctionBuilder {
   const [k, jo, bRow, whole, end, at] = f.locals("i32", 6);
   const pa = f.locals("i32", mr);
   const cRow = f.locals("i32", mr);
-  const av = f.locals("v128", mr);
   const [b0, b1] = f.locals("v128", 2);
   for (let r = 0; r < mr; r++) {
     if (r === 0) f.get(a).set(pa[0]).get(c).set(cRow[0]);
@@ -208,27 +208,53 @@ function gemv(mr: number): FunctionBuilder {
   };
   // C's rows start at zero.
   for (let r = 0; r < mr; r++) columns(0, end, 4, () => void f.get(cRow[r]).get(jo).op("i32.add").f32(0).mem("f32.store"));
-  f.get(b).set(bRow);
-  f.i32(0).set(k);
-  f.forLoop(k, K, 1, () => {
-    for (let r = 0; r < mr; r++) f.get(pa[r]).mem("v128.load32_splat").set(av[r]).addTo(pa[r], aColStride, true);
+  /**
+   * `u` steps of k at once: each 8-column block of C's rows is loaded once,
+   * takes the `u` steps' products in order in registers, and is stored once.
+   */
+  const steps = (u: number, av: Local[][], cv: Local[][], bAt: Local[]): void => {
+    for (let t = 0; t < u; t++) {
+      for (let r = 0; r < mr; r++) f.get(pa[r]).mem("v128.load32_splat").set(av[t][r]).addTo(pa[r], aColStride, true);
+      if (t === 0) f.get(bRow).set(bAt[0]);
+      else f.get(bAt[t - 1]).get(ldb).op("i32.add").set(bAt[t]);
+    }
     columns(0, whole, 32, () => {
-      f.get(bRow).get(jo).op("i32.add").tee(at).mem("v128.load").set(b0);
-      f.get(at).mem("v128.load", 16).set(b1);
       for (let r = 0; r < mr; r++) {
-        f.get(cRow[r]).get(jo).op("i32.add").set(at);
-        f.get(at).get(at).mem("v128.load").get(av[r]).get(b0).op("f32x4.mul").op("f32x4.add").mem("v128.store");
-        f.get(at).get(at).mem("v128.load", 16).get(av[r]).get(b1).op("f32x4.mul").op("f32x4.add").mem("v128.store", 16);
+        f.get(cRow[r]).get(jo).op("i32.add").tee(at).mem("v128.load").set(cv[r][0]);
+        f.get(at).mem("v128.load", 16).set(cv[r][1]);
+      }
+      for (let t = 0; t < u; t++) {
+        f.get(bAt[t]).get(jo).op("i32.add").tee(at).mem("v128.load").set(b0);
+        f.get(at).mem("v128.load", 16).set(b1);
+        for (let r = 0; r < mr; r++) {
+          f.get(cv[r][0]).get(av[t][r]).get(b0).op("f32x4.mul").op("f32x4.add").set(cv[r][0]);
+          f.get(cv[r][1]).get(av[t][r]).get(b1).op("f32x4.mul").op("f32x4.add").set(cv[r][1]);
+        }
+      }
+      for (let r = 0; r < mr; r++) {
+        f.get(cRow[r]).get(jo).op("i32.add").tee(at).get(cv[r][0]).mem("v128.store");
+        f.get(at).get(cv[r][1]).mem("v128.store", 16);
       }
     });
     columns(whole, end, 4, () => {
       for (let r = 0; r < mr; r++) {
-        f.get(cRow[r]).get(jo).op("i32.add").set(at);
-        f.get(at).get(at).mem("f32.load").get(av[r]).extractLane(0).get(bRow).get(jo).op("i32.add").mem("f32.load").op("f32.mul").op("f32.add").mem("f32.store");
+        for (let t = 0; t < u; t++) {
+          f.get(cRow[r]).get(jo).op("i32.add").set(at);
+          f.get(at).get(at).mem("f32.load").get(av[t][r]).extractLane(0).get(bAt[t]).get(jo).op("i32.add").mem("f32.load").op("f32.mul").op("f32.add").mem("f32.store");
+        }
       }
     }, true);
-    f.get(bRow).get(ldb).op("i32.add").set(bRow);
-  });
+    f.get(bAt[u - 1]).get(ldb).op("i32.add").set(bRow);
+  };
+  // Four steps at a time for one or two rows (registers allow), two for three or four; then one by one.
+  const unroll = mr <= 2 ? 4 : 2;
+  const avs = Array.from({ length: unroll }, () => f.locals("v128", mr));
+  const cvs = Array.from({ length: mr }, () => f.locals("v128", 2));
+  const bAt = f.locals("i32", unroll);
+  f.get(b).set(bRow);
+  f.i32(0).set(k);
+  f.forLoop(k, K, unroll, () => steps(unroll, avs, cvs, bAt), true);
+  f.forLoop(k, K, 1, () => steps(1, avs, cvs, bAt));
   // The bias after the sums, then ReLU.
   for (let r = 0; r < mr; r++) {
     columns(0, end, 4, () => {
