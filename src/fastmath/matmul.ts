@@ -187,13 +187,15 @@ const PER_ITEM_MIN_WORK = 1 << 17;
 
 /**
  * The per-backend decision for batched products: true when `batch` products
- * of `(m, k) x (k, n)` should run as separate 2-D products. On wasm, tfjs
- * sends only unbatched, untransposed products to XNNPACK (20-28 GFLOP/s);
- * batched ones run a scalar loop (1-3 GFLOP/s). Other backends: never.
+ * of `(m, k) x (k, n)` should run as separate 2-D products. Only on wasm with
+ * trax-ts's SIMD products switched off (`TRAX_SIMD=0`): tfjs-wasm sends only
+ * unbatched, untransposed products to XNNPACK (20-28 GFLOP/s) and runs
+ * batched ones in a scalar loop (1-3 GFLOP/s). trax-ts's own products take
+ * batches at full speed, and the other backends too: never.
  *
  * @example
  * ```ts
- * productsPerItem(8, 1024, 64, 1024); // true on wasm
+ * productsPerItem(8, 1024, 64, 1024); // true on wasm with TRAX_SIMD=0
  * ```
  */
 export function productsPerItem(batch: number, m: number, k: number, n: number): boolean {

@@ -162,7 +162,8 @@ export function perHeadAttention(
 
 /**
  * {@link perHeadAttention} one batch item (one head) at a time, each product
- * a 2-D one (where wasm reaches XNNPACK), with no batched logits in between:
+ * a 2-D one (where tfjs-wasm's own products reach XNNPACK, with
+ * `TRAX_SIMD=0`), with no batched logits in between:
  * same math, same dropout draws. Returns `[activations, probabilities]`.
  */
 function perItemAttention(
