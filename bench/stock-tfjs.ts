@@ -29,13 +29,8 @@ function withKernels<T>(simd: boolean, identity: boolean, fn: () => T): T {
   return result;
 }
 
-/** `fn` run with tfjs-wasm's own kernels; returns its result. */
+/** `fn` (sync or async) run with tfjs-wasm's own kernels; returns its result. */
 export function stockTfjs<T>(fn: () => T): T {
-  return withKernels(false, false, fn);
-}
-
-/** `fn` (async) run with tfjs-wasm's own kernels. */
-export function stockTfjsAsync<T>(fn: () => Promise<T>): Promise<T> {
   return withKernels(false, false, fn);
 }
 

@@ -14,7 +14,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import * as trax from "../dist"; // the shipped build, as users run it
 import { handTunedDense } from "./hand-tuned";
-import { stockTfjsAsync, withoutSimd } from "./stock-tfjs";
+import { stockTfjs, withoutSimd } from "./stock-tfjs";
 import { alternateCpu } from "./timing";
 
 const { tf } = trax;
@@ -24,7 +24,7 @@ type Tensor = trax.tf.Tensor;
 
 
 /** A plain-tfjs candidate, run on tfjs-wasm's own kernels (see stock-tfjs.ts). */
-const stock = (run: (n: number) => Promise<void>) => (n: number) => stockTfjsAsync(() => run(n));
+const stock = (run: (n: number) => Promise<void>) => (n: number) => stockTfjs(() => run(n));
 /** trax-ts without its SIMD kernels (TRAX_SIMD=0): what they buy. */
 const withoutSimdKernels = (run: (n: number) => Promise<void>) => (n: number) => withoutSimd(() => run(n));
 

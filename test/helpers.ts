@@ -3,6 +3,7 @@
  * numeric comparisons that report what differed.
  */
 import * as assert from "uvu/assert";
+import { execFileSync } from "node:child_process";
 import * as trax from "../src";
 
 export { trax };
@@ -106,4 +107,16 @@ export function assertWeightGradsMatchFiniteDifferences(name: string, layer: Ins
     assert.ok(Math.abs(g - numeric) <= 2e-2 * Math.max(1, Math.abs(numeric)), `${name} weight ${i}: ${g} vs finite difference ${numeric}`);
   });
   tf.dispose(grads);
+}
+
+/**
+ * Runs `script` (CommonJS, through tsx, from the project root) in a fresh
+ * Node process on the wasm backend, with `env` added to this environment;
+ * returns the JSON its last output line holds. For what needs a process of
+ * its own (a threaded build, an environment switch read at import).
+ */
+export function runScriptJson<T>(script: string, env: Record<string, string>, timeoutMs = 240000): T {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, TRAX_BACKEND: "wasm", TRAX_QUIET: "1", ...env };
+  const out = execFileSync(process.execPath, ["--import", "tsx", "-e", script], { env: childEnv, encoding: "utf8", timeout: timeoutMs });
+  return JSON.parse(out.trim().split("\n").pop() as string) as T;
 }

@@ -17,6 +17,23 @@ export interface WasmHeapBackend {
   typedArrayFromHeap(t: tfTypes.TensorInfo): Float32Array;
   /** One more reference to a tensor's buffer (for a kernel that returns its input's buffer). */
   incRef(dataId: tfTypes.DataId): void;
+  /** Each tensor's place in the heap (`memoryOffset`: its byte address, unsigned). */
+  dataIdMap: { get(dataId: tfTypes.DataId): { memoryOffset: number } | undefined };
+}
+
+/**
+ * The byte address of a tensor's data in tfjs-wasm's heap, for our
+ * WebAssembly kernels (which take addresses, not views).
+ *
+ * @example
+ * ```ts
+ * const ptr = heapAddress(backend, tensorInfo); // pass to an exported SIMD function
+ * ```
+ */
+export function heapAddress(backend: unknown, t: tfTypes.TensorInfo): number {
+  const data = (backend as WasmHeapBackend).dataIdMap.get(t.dataId);
+  if (!data) throw new Error("trax-ts: a kernel input is not in tfjs-wasm's heap (was it disposed?)");
+  return data.memoryOffset;
 }
 
 /**

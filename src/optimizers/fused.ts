@@ -10,8 +10,8 @@
  * @module
  */
 import { tf } from "../backend/tf";
-import type { WasmHeapBackend } from "../backend/wasm-heap";
-import { heapAddress, simdOptimizersOf } from "../backend/simd/wasm-optim";
+import { heapAddress, type WasmHeapBackend } from "../backend/wasm-heap";
+import { simdOptimizersOf } from "../backend/simd/wasm-optim";
 import type { OptimExports } from "../backend/simd/optim-module";
 
 /** A fused update: reads the input arrays, writes the output arrays (all of one size). */

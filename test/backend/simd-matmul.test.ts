@@ -8,9 +8,8 @@
  * gradients of a Dense stack equal those with our products switched off.
  */
 import { test } from "uvu";
-import { execFileSync } from "node:child_process";
 import * as assert from "uvu/assert";
-import { ready, tf, trax } from "../helpers";
+import { ready, runScriptJson, tf, trax } from "../helpers";
 import { dense } from "../../src/fastmath/matmul";
 import { simdMatMul } from "../../src/backend/simd/wasm-matmul";
 import { gemmModuleBytes } from "../../src/backend/simd/gemm-module";
@@ -67,8 +66,7 @@ test("backend.info() says whether the SIMD products run; TRAX_SIMD=0 turns them 
   assert.is(trax.backend.info().simdProducts, true);
   const script = `const t = require('./src'); const y = t.tf.matMul(t.tf.ones([5, 3]), t.tf.ones([4, 3]), false, true);
     console.log(JSON.stringify({ simd: t.backend.info().simdProducts, y: Array.from(y.dataSync()) }));`;
-  const env: NodeJS.ProcessEnv = { ...process.env, TRAX_BACKEND: "wasm", TRAX_QUIET: "1", TRAX_SIMD: "0" };
-  const r = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "-e", script], { env, encoding: "utf8", timeout: 120000 }).trim().split("\n").pop() as string);
+  const r = runScriptJson<{ simd: boolean; y: number[] }>(script, { TRAX_SIMD: "0" });
   assert.is(r.simd, false);
   assert.equal(r.y, new Array(20).fill(3));
 });
@@ -239,9 +237,7 @@ test("threaded build: products shared among worker threads equal tfjs-wasm's, an
       console.log(JSON.stringify({ threads: t.backend.info().threads, productThreads, afterStop: simdProductThreads(tf.backend()), worst }));
     })();
   `;
-  const env: NodeJS.ProcessEnv = { ...process.env, TRAX_BACKEND: "wasm", TRAX_QUIET: "1", TRAX_THREADS: "3" };
-  const out = execFileSync(process.execPath, ["--import", "tsx", "-e", script], { env, encoding: "utf8", timeout: 240000 });
-  const r = JSON.parse(out.trim().split("\n").pop() as string) as { threads: number; productThreads: number; afterStop: number; worst: number };
+  const r = runScriptJson<{ threads: number; productThreads: number; afterStop: number; worst: number }>(script, { TRAX_THREADS: "3" });
   assert.is(r.threads, 3);
   assert.is(r.productThreads, 3, "the two workers started");
   assert.is(r.afterStop, 1, "stopped workers take no more work");

@@ -11,8 +11,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { execFileSync } from "node:child_process";
-import { ready, tf, trax } from "../helpers";
+import { ready, runScriptJson, tf, trax } from "../helpers";
 import { fusedAdam, fusedMomentum, fusedRMSProp } from "../../src/optimizers/fused";
 import { simdOptimizers, simdOptimizersOf } from "../../src/backend/simd/wasm-optim";
 import { optimModuleBytes } from "../../src/backend/simd/optim-module";
@@ -231,9 +230,7 @@ test("threaded wasm build: the module runs over the shared memory and equals the
       simd.forEach((s, k) => s.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - js[k][i]) / (1 + Math.abs(js[k][i]))))));
       console.log(JSON.stringify({ threads: info.threads, shared, instantiated, worst }));
     });`;
-  const env: NodeJS.ProcessEnv = { ...process.env, TRAX_BACKEND: "wasm", TRAX_QUIET: "1", TRAX_THREADS: "2" };
-  const out = execFileSync(process.execPath, ["--import", "tsx", "-e", script], { env, encoding: "utf8", timeout: 240000 });
-  const r = JSON.parse(out.trim().split("\n").pop() as string) as { threads: number; shared: boolean; instantiated: boolean; worst: number };
+  const r = runScriptJson<{ threads: number; shared: boolean; instantiated: boolean; worst: number }>(script, { TRAX_THREADS: "2" });
   if (r.threads < 2) return; // the threaded build did not start here (backend.info says why; test/backend/threads.test.ts covers that)
   assert.ok(r.shared, "the threaded build's memory is shared");
   assert.ok(r.instantiated, "the SIMD module is instantiated over the shared memory");

@@ -18,10 +18,10 @@ import type * as tfTypes from "@tensorflow/tfjs";
 import { gemmModuleBytes, instantiateGemm, TILE_M, TILE_N, type GemmExports } from "./gemm-module";
 import { compiledModule, heapMemory, isSharedMemory, type WasmModuleMemory } from "./instantiate";
 import { GemmPool, type GemmCall } from "./gemm-pool";
-import { replaceWasmKernel } from "../wasm-heap";
+import { heapAddress, replaceWasmKernel, type WasmHeapBackend } from "../wasm-heap";
 
 /** What these kernels use of tfjs-wasm's backend object. */
-interface WasmMatMulBackend extends WasmModuleMemory {
+interface WasmMatMulBackend extends WasmHeapBackend, WasmModuleMemory {
   wasm: WasmModuleMemory["wasm"] & {
     /** The module's exports: its memory (single-threaded build), the thread count. */
     asm: { get_threads_count?: () => number };
@@ -29,8 +29,6 @@ interface WasmMatMulBackend extends WasmModuleMemory {
     _free(ptr: number): void;
     HEAPF32: Float32Array;
   };
-  dataIdMap: { get(dataId: tfTypes.DataId): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tfTypes.DataType): tfTypes.TensorInfo;
 }
 
 /** One backend's GEMM instance, worker threads (threaded build) and scratch buffer. */
@@ -168,13 +166,12 @@ function simdProduct(args: KernelArgs): tfTypes.TensorInfo | undefined {
   const packs = packAll ? batchB : 1;
   // Allocate (and so maybe grow the heap) before reading any offset or view.
   const scratch = scratchOf(backend, state, packs * packedBytes + biasBytes);
-  const offset = (t: tfTypes.TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
-  const [aPtr, bPtr, cPtr] = [offset(a), offset(b), offset(out)];
+  const [aPtr, bPtr, cPtr] = [a, b, out].map((t) => heapAddress(backend, t));
   let biasPtr = 0;
   if (bias) {
     biasPtr = scratch + packs * packedBytes;
     const padded = new Float32Array(backend.wasm.HEAPF32.buffer, biasPtr, panelsB);
-    padded.set(new Float32Array(backend.wasm.HEAPF32.buffer, offset(bias), n));
+    padded.set(backend.typedArrayFromHeap(bias));
     padded.fill(0, n);
   }
   const { gemm } = state;

@@ -8,14 +8,8 @@
  * memory cannot be reached.
  * @module
  */
-import type * as tfTypes from "@tensorflow/tfjs";
 import { instantiateOptim, type OptimExports } from "./optim-module";
 import { heapMemory, type WasmModuleMemory } from "./instantiate";
-
-/** What the SIMD updates use of tfjs-wasm's backend object. */
-export interface WasmOptimBackend extends WasmModuleMemory {
-  dataIdMap: { get(dataId: tfTypes.DataId): { memoryOffset: number } | undefined };
-}
 
 /**
  * Switch for tests and A/B benchmarks: `false` runs the fused optimizer
@@ -45,7 +39,7 @@ const instances = new WeakMap<object, OptimExports | null>();
  */
 export function simdOptimizersOf(backend: unknown): OptimExports | undefined {
   if (!simdOptimizers.enabled) return undefined;
-  const b = backend as WasmOptimBackend;
+  const b = backend as WasmModuleMemory;
   let optim = instances.get(b);
   if (optim === undefined) {
     const memory = b.wasm?.asm ? heapMemory(b) : undefined;
@@ -53,18 +47,4 @@ export function simdOptimizersOf(backend: unknown): OptimExports | undefined {
     instances.set(b, optim);
   }
   return optim ?? undefined;
-}
-
-/**
- * The byte address of a tensor's data in tfjs-wasm's heap.
- *
- * @example
- * ```ts
- * const ptr = heapAddress(backend, tensorInfo); // pass to an exported SIMD function
- * ```
- */
-export function heapAddress(backend: unknown, t: tfTypes.TensorInfo): number {
-  const data = (backend as WasmOptimBackend).dataIdMap.get(t.dataId);
-  if (!data) throw new Error("trax-ts: a fused optimizer input is not in tfjs-wasm's heap (was it disposed?)");
-  return data.memoryOffset;
 }
