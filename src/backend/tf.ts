@@ -16,10 +16,12 @@ import tf = require("@tensorflow/tfjs");
 import "@tensorflow/tfjs-backend-wasm";
 import { installSharedIdentity } from "./wasm-shared-identity";
 import { installMaxPoolGrad } from "./wasm-max-pool-grad";
+import { installFastGather } from "./wasm-gather";
 import { installSimdMatMul } from "./simd/wasm-matmul";
 
 installSharedIdentity(tf);
 installMaxPoolGrad(tf);
+installFastGather(tf);
 installSimdMatMul(tf);
 
 export { tf };
