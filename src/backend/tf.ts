@@ -18,10 +18,12 @@ import { installSharedIdentity } from "./wasm-shared-identity";
 import { installMaxPoolGrad } from "./wasm-max-pool-grad";
 import { installFastGather } from "./wasm-gather";
 import { installSimdMatMul } from "./simd/wasm-matmul";
+import { installSimdExp } from "./simd/wasm-exp";
 
 installSharedIdentity(tf);
 installMaxPoolGrad(tf);
 installFastGather(tf);
 installSimdMatMul(tf);
+installSimdExp(tf);
 
 export { tf };

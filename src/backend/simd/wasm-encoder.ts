@@ -115,6 +115,13 @@ export class FunctionBuilder {
     return this;
   }
 
+  /** `v128.const` of four equal float32 lanes. */
+  f32x4(x: number): this {
+    const lane = new Uint8Array(new Float32Array([x]).buffer);
+    this.code.push(0xfd, ...uleb(0x0c), ...lane, ...lane, ...lane, ...lane);
+    return this;
+  }
+
   /** A plain instruction with no immediates, by name. */
   op(name: PlainOp): this {
     const code = PLAIN_OPS[name];
@@ -261,6 +268,15 @@ const PLAIN_OPS = {
   "f32x4.min": 0x100 + 0xe8,
   "f32x4.max": 0x100 + 0xe9,
   "f32x4.relaxed_madd": 0x100 + 0x105,
+  "f32x4.nearest": 0x100 + 0x6a,
+  "f32x4.pmin": 0x100 + 0xea,
+  "f32x4.pmax": 0x100 + 0xeb,
+  "i32x4.splat": 0x100 + 0x11,
+  "i32x4.shl": 0x100 + 0xab,
+  "i32x4.shr_s": 0x100 + 0xac,
+  "i32x4.add": 0x100 + 0xae,
+  "i32x4.sub": 0x100 + 0xb1,
+  "i32x4.trunc_sat_f32x4_s": 0x100 + 0xf8,
 } as const;
 
 /** The names {@link FunctionBuilder.op} takes. */
