@@ -106,6 +106,11 @@ export interface BackendInfo {
    * tfjs-wasm's own; `TRAX_SIMD=0` turns them off.
    */
   simdProducts?: boolean;
+  /**
+   * Wasm only: whether those products use fused multiply-adds (relaxed
+   * SIMD; about 1.3x the speed); `TRAX_FMA=0` turns them off.
+   */
+  fusedMultiplyAdd?: boolean;
 }
 
 /**
@@ -201,7 +206,7 @@ async function withoutRuntimeHandlers<T>(f: () => Promise<T>): Promise<T> {
 }
 
 /** The thread fields of {@link BackendInfo}, as they stand now. */
-function threadFields(backend: BackendName): Pick<BackendInfo, "threads" | "threadsNote" | "simdProducts"> {
+function threadFields(backend: BackendName): Pick<BackendInfo, "threads" | "threadsNote" | "simdProducts" | "fusedMultiplyAdd"> {
   if (backend !== "wasm") return { threads: 1 };
   let asked = 1;
   try {
@@ -210,7 +215,7 @@ function threadFields(backend: BackendName): Pick<BackendInfo, "threads" | "thre
     /* a bad TRAX_THREADS is reported by ready(); here it asks for nothing */
   }
   const note = wasmThreadsNote(asked);
-  return { threads: wasmThreads(), ...(note ? { threadsNote: note } : {}), simdProducts: simdMatMul.enabled };
+  return { threads: wasmThreads(), ...(note ? { threadsNote: note } : {}), simdProducts: simdMatMul.enabled, fusedMultiplyAdd: simdMatMul.enabled && simdMatMul.fma };
 }
 
 /** Switches wasm to its threaded build when wasm runs and more than one thread is asked for. */

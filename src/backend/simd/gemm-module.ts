@@ -19,9 +19,11 @@
  *   `bias` is 0 for none, else the address of N floats padded with zeros to
  *   a multiple of 8 (16-byte aligned); `relu` 0 or 1.
  *
- * Each output is one sum over k in order from zero, in float32 multiply then
- * add (no fused multiply-add), then the bias is added: results are those of
- * a plain loop followed by a bias add, bit for bit.
+ * Each output is one sum over k in order from zero, then the bias is added.
+ * In float32 multiply then add ({@link gemmModuleBytes}), results are those
+ * of a plain loop followed by a bias add, bit for bit (tfjs-wasm's products,
+ * XNNPACK's included, round the same way); with fused multiply-adds
+ * ({@link gemmFmaModuleBytes}, relaxed SIMD) each step rounds once.
  * @module
  */
 import { encodeModule, FunctionBuilder, type Local } from "./wasm-encoder";
@@ -35,6 +37,14 @@ import { instantiateModule, type WasmMemory } from "./instantiate";
 export const TILE_M = 4;
 /** Columns of B per register tile. */
 export const TILE_N = 8;
+
+/**
+ * Writes `acc + x y` (v128 locals) onto the stack: `f32x4.relaxed_madd`
+ * (one rounding) when `fma`, else a multiply then an add.
+ */
+function multiplyAdd(f: FunctionBuilder, fma: boolean, acc: Local, x: Local, y: Local): FunctionBuilder {
+  return fma ? f.get(x).get(y).get(acc).op("f32x4.relaxed_madd") : f.get(acc).get(x).get(y).op("f32x4.mul").op("f32x4.add");
+}
 
 /** A new i32 local holding `value`. */
 function constLocal(f: FunctionBuilder, value: number): Local {
@@ -86,7 +96,7 @@ function packB(): FunctionBuilder {
 export const GEMM_ARGS = 13;
 
 /** `gemm`: (a, aRowStride, aColStride, b, bkStride, bPanelStride, c, ldc, M, N, K, bias, relu); strides of A and B in bytes. */
-function gemm(): FunctionBuilder {
+function gemm(fma: boolean): FunctionBuilder {
   const f = new FunctionBuilder(new Array(GEMM_ARGS).fill("i32"));
   const [a, aRowStride, aColStride, bp, bkStride, bPanelStride, c, ldc, M, N, K, bias, relu] = Array.from({ length: GEMM_ARGS }, (_, i) => i);
   const [j0, i0, pb, panelB, kLeft, rows, cols, out] = f.locals("i32", 8);
@@ -108,8 +118,8 @@ function gemm(): FunctionBuilder {
         f.get(pb).mem("v128.load", 16).set(b1);
         for (let row = 0; row < mr; row++) {
           f.get(pa[row]).mem("v128.load32_splat").set(av);
-          f.get(acc[2 * row]).get(av).get(b0).op("f32x4.mul").op("f32x4.add").set(acc[2 * row]);
-          f.get(acc[2 * row + 1]).get(av).get(b1).op("f32x4.mul").op("f32x4.add").set(acc[2 * row + 1]);
+          multiplyAdd(f, fma, acc[2 * row], av, b0).set(acc[2 * row]);
+          multiplyAdd(f, fma, acc[2 * row + 1], av, b1).set(acc[2 * row + 1]);
           f.addTo(pa[row], aColStride, true);
         }
         f.addTo(pb, bkStride, true).addTo(kLeft, -1).br(0);
@@ -186,7 +196,7 @@ export const GEMV_ARGS = 11;
  * per load and store of C), so B streams through once; strides in bytes.
  * The same sums in the same order as `gemm`.
  */
-function gemv(mr: number): FunctionBuilder {
+function gemv(mr: number, fma: boolean): FunctionBuilder {
   const f = new FunctionBuilder(new Array(GEMV_ARGS).fill("i32"));
   const [a, aRowStride, aColStride, b, ldb, c, ldc, N, K, bias, relu] = Array.from({ length: GEMV_ARGS }, (_, i) => i);
   const [k, jo, bRow, whole, end, at] = f.locals("i32", 6);
@@ -227,8 +237,8 @@ function gemv(mr: number): FunctionBuilder {
         f.get(bAt[t]).get(jo).op("i32.add").tee(at).mem("v128.load").set(b0);
         f.get(at).mem("v128.load", 16).set(b1);
         for (let r = 0; r < mr; r++) {
-          f.get(cv[r][0]).get(av[t][r]).get(b0).op("f32x4.mul").op("f32x4.add").set(cv[r][0]);
-          f.get(cv[r][1]).get(av[t][r]).get(b1).op("f32x4.mul").op("f32x4.add").set(cv[r][1]);
+          multiplyAdd(f, fma, cv[r][0], av[t][r], b0).set(cv[r][0]);
+          multiplyAdd(f, fma, cv[r][1], av[t][r], b1).set(cv[r][1]);
         }
       }
       for (let r = 0; r < mr; r++) {
@@ -240,7 +250,13 @@ function gemv(mr: number): FunctionBuilder {
       for (let r = 0; r < mr; r++) {
         for (let t = 0; t < u; t++) {
           f.get(cRow[r]).get(jo).op("i32.add").set(at);
-          f.get(at).get(at).mem("f32.load").get(av[t][r]).extractLane(0).get(bAt[t]).get(jo).op("i32.add").mem("f32.load").op("f32.mul").op("f32.add").mem("f32.store");
+          if (fma) {
+            // no scalar fused multiply-add in WebAssembly: lane 0 of a vector one
+            f.get(at).get(av[t][r]).get(bAt[t]).get(jo).op("i32.add").mem("v128.load32_splat").get(at).mem("v128.load32_splat");
+            f.op("f32x4.relaxed_madd").extractLane(0).mem("f32.store");
+          } else {
+            f.get(at).get(at).mem("f32.load").get(av[t][r]).extractLane(0).get(bAt[t]).get(jo).op("i32.add").mem("f32.load").op("f32.mul").op("f32.add").mem("f32.store");
+          }
         }
       }
     }, true);
@@ -272,24 +288,41 @@ function gemv(mr: number): FunctionBuilder {
   return f;
 }
 
-/**
- * The encoded module (see the module comment for its exports), importing a
- * shared memory when `sharedMemory`.
- *
- * @example
- * ```ts
- * const bytes = gemmModuleBytes(false); // a module of pack_b and gemm
- * ```
- */
-export function gemmModuleBytes(sharedMemory: boolean): Uint8Array {
+function gemmModule(sharedMemory: boolean, fma: boolean): Uint8Array {
   return encodeModule(
     [
       { name: "pack_b", fn: packB() },
-      { name: "gemm", fn: gemm() },
-      ...[1, 2, 3, 4].map((mr) => ({ name: `gemv${mr}`, fn: gemv(mr) })),
+      { name: "gemm", fn: gemm(fma) },
+      ...[1, 2, 3, 4].map((mr) => ({ name: `gemv${mr}`, fn: gemv(mr, fma) })),
     ],
     sharedMemory
   );
+}
+
+/**
+ * The encoded module (see the module comment for its exports), importing a
+ * shared memory when `sharedMemory`: separate multiplies and adds.
+ *
+ * @example
+ * ```ts
+ * const bytes = gemmModuleBytes(false); // a module of pack_b, gemm and gemv1-4
+ * ```
+ */
+export function gemmModuleBytes(sharedMemory: boolean): Uint8Array {
+  return gemmModule(sharedMemory, false);
+}
+
+/**
+ * {@link gemmModuleBytes} with fused multiply-adds (`f32x4.relaxed_madd`,
+ * relaxed SIMD): each step of a sum rounds once.
+ *
+ * @example
+ * ```ts
+ * if (fusedMultiplyAdd()) new WebAssembly.Module(gemmFmaModuleBytes(false));
+ * ```
+ */
+export function gemmFmaModuleBytes(sharedMemory: boolean): Uint8Array {
+  return gemmModule(sharedMemory, true);
 }
 
 /** A `gemv<mr>` export: (a, aRowStride, aColStride, b, ldb, c, ldc, N, K, bias, relu). */
@@ -316,14 +349,27 @@ export interface GemmExports {
 
 /**
  * Instantiates the GEMM module over `memory` (tfjs-wasm's heap; shared on its
- * threaded build); its compiled module is {@link compiledModule}`(memory,
- * gemmModuleBytes)`, which worker threads instantiate too.
+ * threaded build), with fused multiply-adds when `fma`; its compiled module
+ * is {@link compiledModule}`(memory, gemmModuleBytesFor(fma))`, which worker
+ * threads instantiate too.
  *
  * @example
  * ```ts
- * const gemm = instantiateGemm(backend.wasm.asm.memory);
+ * const gemm = instantiateGemm(backend.wasm.asm.memory, fusedMultiplyAdd());
  * ```
  */
-export function instantiateGemm(memory: WasmMemory): GemmExports {
-  return instantiateModule(memory, gemmModuleBytes) as unknown as GemmExports;
+export function instantiateGemm(memory: WasmMemory, fma = false): GemmExports {
+  return instantiateModule(memory, gemmModuleBytesFor(fma)) as unknown as GemmExports;
+}
+
+/**
+ * The bytes function of the GEMM module with or without fused multiply-adds.
+ *
+ * @example
+ * ```ts
+ * compiledModule(memory, gemmModuleBytesFor(true));
+ * ```
+ */
+export function gemmModuleBytesFor(fma: boolean): (sharedMemory: boolean) => Uint8Array {
+  return fma ? gemmFmaModuleBytes : gemmModuleBytes;
 }

@@ -15,7 +15,8 @@
  * @module
  */
 import type * as tfTypes from "@tensorflow/tfjs";
-import { gemmModuleBytes, instantiateGemm, TILE_M, TILE_N, type GemmExports } from "./gemm-module";
+import { gemmModuleBytesFor, instantiateGemm, TILE_M, TILE_N, type GemmExports } from "./gemm-module";
+import { fusedMultiplyAdd } from "./fused-multiply-add";
 import { compiledModule, heapMemory, isSharedMemory, type WasmModuleMemory } from "./instantiate";
 import { GemmPool, type GemmCall } from "./gemm-pool";
 import { heapAddress, replaceWasmKernel, type WasmHeapBackend } from "../wasm-heap";
@@ -48,8 +49,9 @@ function stateOf(backend: WasmMatMulBackend): GemmState {
     const memory = heapMemory(backend);
     if (!memory) throw new Error("trax-ts: tfjs-backend-wasm's module has no memory to share (set TRAX_SIMD=0 to use its own products)");
     // On the threaded build, threads - 1 workers share each large product with the calling thread.
-    const pool = threads > 1 && isSharedMemory(memory) ? new GemmPool(compiledModule(memory, gemmModuleBytes), memory, threads - 1) : null;
-    s = { gemm: instantiateGemm(memory), pool, scratch: 0, scratchBytes: 0 };
+    const fma = simdMatMul.fma;
+    const pool = threads > 1 && isSharedMemory(memory) ? new GemmPool(compiledModule(memory, gemmModuleBytesFor(fma)), memory, threads - 1) : null;
+    s = { gemm: instantiateGemm(memory, fma), pool, scratch: 0, scratchBytes: 0 };
     states.set(backend, s);
   }
   return s;
@@ -109,10 +111,13 @@ function scratchOf(backend: WasmMatMulBackend, s: GemmState, bytes: number): num
 }
 
 /**
- * Switch for tests and A/B benchmarks: `false` leaves every product to
- * tfjs-wasm. Starts `false` when the environment sets `TRAX_SIMD=0`.
+ * Switches for tests and A/B benchmarks. `enabled: false` leaves every
+ * product to tfjs-wasm (starts `false` when the environment sets
+ * `TRAX_SIMD=0`). `fma`: whether our products use fused multiply-adds
+ * ({@link fusedMultiplyAdd}; `TRAX_FMA=0` for separate multiplies and adds),
+ * read when a backend's first product runs.
  */
-export const simdMatMul = { enabled: process.env.TRAX_SIMD !== "0" };
+export const simdMatMul = { enabled: process.env.TRAX_SIMD !== "0", fma: process.env.TRAX_SIMD !== "0" && fusedMultiplyAdd() };
 
 type KernelArgs = {
   inputs: { a: tfTypes.TensorInfo; b: tfTypes.TensorInfo; bias?: tfTypes.TensorInfo; preluActivationWeights?: tfTypes.TensorInfo };
