@@ -77,9 +77,10 @@ test("the module is valid WebAssembly (plain and shared memory)", () => {
   assert.ok(api.validate(gemmModuleBytes(true)));
 });
 
-test("2-D products equal a float64 loop, every transpose, edge tiles included", () => {
+test("2-D products equal a float64 loop, every transpose, edge tiles and packed transposed A included", () => {
   if (!onWasm()) return;
-  const sizes: [number, number, number][] = [[1, 1, 1], [1, 5, 3], [1, 40, 16], [1, 30, 21], [8, 12, 24], [9, 12, 24], [2, 9, 16], [3, 4, 9], [6, 5, 8], [4, 3, 8], [5, 7, 11], [13, 9, 17], [33, 65, 17], [64, 40, 130], [3, 0, 5]];
+  const sizes: [number, number, number][] = [[1, 1, 1], [1, 5, 3], [1, 40, 16], [1, 30, 21], [8, 12, 24], [9, 12, 24], [2, 9, 16], [3, 4, 9], [6, 5, 8], [4, 3, 8], [5, 7, 11], [13, 9, 17], [33, 65, 17], [64, 40, 130], [3, 0, 5], [258, 33, 20], [301, 7, 9]];
+  // (258 and 301 rows: a transposed A that far apart is packed in panels of 4 rows; the last panel has 2 and 1)
   let seed = 1;
   for (const [m, k, n] of sizes) {
     for (const ta of [false, true]) {
@@ -129,8 +130,8 @@ test("batched products: equal batches, one side broadcast, several batch axes", 
 test("fused products: bias and ReLU equal a float64 loop, every transpose (tfjs-wasm's own kernel gets transposes wrong)", () => {
   if (!onWasm()) return;
   let seed = 200;
-  // 9 rows: packed B; 3 rows: B read in place (gemv3).
-  for (const [m, k, n] of [[9, 21, 13], [3, 21, 13]])
+  // 9 rows: packed B; 3 rows: B read in place (gemv3); 257 rows: a transposed A packed too.
+  for (const [m, k, n] of [[9, 21, 13], [3, 21, 13], [257, 21, 13]])
   for (const activation of ["linear", "relu"] as const) {
     for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
       const aShape = ta ? [k, m] : [m, k];

@@ -3,16 +3,22 @@
  * WebAssembly module from TypeScript ({@link encodeModule}): B is packed
  * into panels of 8 columns interleaved along k (packing absorbs a
  * transposed B), then a 4x8 register tile accumulates over k with 128-bit
- * multiply-adds, reading A through strides (so a transposed A costs
- * nothing), and an epilogue adds a bias and applies ReLU.
+ * multiply-adds, reading A through strides (a transposed A as it is, or,
+ * when its columns lie far apart, copied into panels of 4 rows first), and
+ * an epilogue adds a bias and applies ReLU.
  *
  * Exports (addresses are byte offsets into the imported memory):
  * - `pack_b(src, dst, K, N, kStride, nStride)`: `dst[q][k][c] = B[k, 8q + c]`
  *   with B's element (k, n) at `src + 4 (k kStride + n nStride)`; columns past
  *   N are zero. `dst` holds `8 ceil(N / 8) K` floats, 16-byte aligned.
+ * - `pack_a_t(src, dst, M, K, ld)`: a transposed A (element (i, k) at
+ *   `src + 4 (k ld + i)`) copied into panels of 4 rows, 16 bytes a step.
  * - `gemm(a, aRowStride, aColStride, b, bkStride, bPanelStride, c, ldc, M,
- *   N, K, bias, relu)`: `C = A B (+ bias) (ReLU)`, A's element (i, k) at
- *   `a + i aRowStride + k aColStride`; B's panel q (columns 8q .. 8q + 7) at
+ *   N, K, bias, relu, aRowStep)`: `C = A B (+ bias) (ReLU)`, A's element
+ *   (i, k) at `a + i aRowStride + k aColStride` (A packed by `pack_a_t`:
+ *   `a + (i - i mod 4) 4K + (i mod 4) 4 + 16 k`, so aRowStride `4 K`,
+ *   aColStride `16`, and aRowStep, the step between a tile's rows, `4`;
+ *   otherwise aRowStep is aRowStride); B's panel q (columns 8q .. 8q + 7) at
  *   `b + q bPanelStride`, its 8 values for step k at `+ k bkStride` (strides
  *   in bytes: `32` and `32 K` for B packed by `pack_b`; `4 N` and `32` for a
  *   row-major B read in place, whole panels only); C's row i at `c + 4 i ldc`;
@@ -92,13 +98,53 @@ function packB(): FunctionBuilder {
   return f;
 }
 
-/** The number of `gemm`'s arguments. */
-export const GEMM_ARGS = 13;
+/**
+ * `pack_a_t`: (src, dst, M, K, ld) for a transposed A, A's element (i, k) at
+ * `src + 4 (k ld + i)`: copies it into panels of 4 rows, panel p's 4 values
+ * for step k at `dst + 16 (p K + k)` (one vector copy each; the rows past M
+ * of the last panel are zero). `gemm` then reads A with aRowStride `4 K`,
+ * aColStride `16` and aRowStep `4`: each step's 4 values in one place, where
+ * the transposed A itself has them `4 ld` bytes from the last step's.
+ */
+function packAT(): FunctionBuilder {
+  const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32"]);
+  const [src, dst, M, K, ld] = [0, 1, 2, 3, 4];
+  const [i0, k, from] = f.locals("i32", 3);
+  const ldBytes = f.local("i32");
+  f.get(ld).i32(2).op("i32.shl").set(ldBytes);
+  f.i32(0).set(i0);
+  // Whole panels: a vector per step.
+  f.forLoop(i0, M, 4, () => {
+    f.get(src).get(i0).i32(2).op("i32.shl").op("i32.add").set(from);
+    f.i32(0).set(k);
+    f.forLoop(k, K, 1, () => {
+      f.get(dst).get(from).mem("v128.load").mem("v128.store");
+      f.addTo(dst, 16).addTo(from, ldBytes, true);
+    });
+  }, true);
+  // The last panel's 1-3 rows, one value at a time, zeros after them.
+  f.get(i0).get(M).op("i32.lt_s");
+  f.if(() => {
+    f.get(src).get(i0).i32(2).op("i32.shl").op("i32.add").set(from);
+    f.i32(0).set(k);
+    f.forLoop(k, K, 1, () => {
+      for (let row = 0; row < 4; row++) {
+        f.get(i0).i32(row).op("i32.add").get(M).op("i32.lt_s");
+        f.if(() => void f.get(dst).get(from).mem("f32.load", 4 * row).mem("f32.store", 4 * row), () => void f.get(dst).f32(0).mem("f32.store", 4 * row));
+      }
+      f.addTo(dst, 16).addTo(from, ldBytes, true);
+    });
+  });
+  return f;
+}
 
-/** `gemm`: (a, aRowStride, aColStride, b, bkStride, bPanelStride, c, ldc, M, N, K, bias, relu); strides of A and B in bytes. */
+/** The number of `gemm`'s arguments. */
+export const GEMM_ARGS = 14;
+
+/** `gemm`: (a, aRowStride, aColStride, b, bkStride, bPanelStride, c, ldc, M, N, K, bias, relu, aRowStep); strides of A and B in bytes. */
 function gemm(fma: boolean): FunctionBuilder {
   const f = new FunctionBuilder(new Array(GEMM_ARGS).fill("i32"));
-  const [a, aRowStride, aColStride, bp, bkStride, bPanelStride, c, ldc, M, N, K, bias, relu] = Array.from({ length: GEMM_ARGS }, (_, i) => i);
+  const [a, aRowStride, aColStride, bp, bkStride, bPanelStride, c, ldc, M, N, K, bias, relu, aRowStep] = Array.from({ length: GEMM_ARGS }, (_, i) => i);
   const [j0, i0, pb, panelB, kLeft, rows, cols, out] = f.locals("i32", 8);
   const pa = f.locals("i32", TILE_M); // A's row pointers
   const acc = f.locals("v128", 2 * TILE_M); // row r: acc[2r] columns 0-3, acc[2r + 1] columns 4-7
@@ -106,7 +152,7 @@ function gemm(fma: boolean): FunctionBuilder {
   /** The register tile of rows `i0 .. i0 + mr` and the panel's 8 columns: sum over k, bias, ReLU, store. */
   const tile = (mr: number): void => {
     f.get(a).get(i0).get(aRowStride).op("i32.mul").op("i32.add").set(pa[0]);
-    for (let t = 1; t < mr; t++) f.get(pa[t - 1]).get(aRowStride).op("i32.add").set(pa[t]);
+    for (let t = 1; t < mr; t++) f.get(pa[t - 1]).get(aRowStep).op("i32.add").set(pa[t]);
     const used = acc.slice(0, 2 * mr);
     for (const x of used) f.get(zero).set(x);
     f.get(panelB).set(pb);
@@ -292,6 +338,7 @@ function gemmModule(sharedMemory: boolean, fma: boolean): Uint8Array {
   return encodeModule(
     [
       { name: "pack_b", fn: packB() },
+      { name: "pack_a_t", fn: packAT() },
       { name: "gemm", fn: gemm(fma) },
       ...[1, 2, 3, 4].map((mr) => ({ name: `gemv${mr}`, fn: gemv(mr, fma) })),
     ],
@@ -334,12 +381,13 @@ export type Gemv = (a: number, aRowStride: number, aColStride: number, b: number
  * @example
  * ```ts
  * gemm.pack_b(bPtr, packed, k, n, n, 1);
- * gemm.gemm(aPtr, 4 * k, 4, packed, 32, 32 * k, cPtr, n, m, n, k, 0, 0);
+ * gemm.gemm(aPtr, 4 * k, 4, packed, 32, 32 * k, cPtr, n, m, n, k, 0, 0, 4 * k);
  * ```
  */
 export interface GemmExports {
   pack_b(src: number, dst: number, k: number, n: number, kStride: number, nStride: number): void;
-  gemm(a: number, aRowStride: number, aColStride: number, b: number, bkStride: number, bPanelStride: number, c: number, ldc: number, m: number, n: number, k: number, bias: number, relu: number): void;
+  pack_a_t(src: number, dst: number, m: number, k: number, ld: number): void;
+  gemm(a: number, aRowStride: number, aColStride: number, b: number, bkStride: number, bPanelStride: number, c: number, ldc: number, m: number, n: number, k: number, bias: number, relu: number, aRowStep: number): void;
   /** `gemv1` .. `gemv4`: the product of 1-4 rows of A and a row-major B read in place. */
   gemv1: Gemv;
   gemv2: Gemv;

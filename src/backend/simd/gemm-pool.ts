@@ -52,7 +52,7 @@ for (;;) {
 /** Arguments of one `gemm` call (see gemm-module.ts). */
 export type GemmCall = [
   a: number, aRowStride: number, aColStride: number, b: number, bkStride: number, bPanelStride: number,
-  c: number, ldc: number, m: number, n: number, k: number, bias: number, relu: number,
+  c: number, ldc: number, m: number, n: number, k: number, bias: number, relu: number, aRowStep: number,
 ];
 
 /**
