@@ -19,11 +19,13 @@ import { installMaxPoolGrad } from "./wasm-max-pool-grad";
 import { installFastGather } from "./wasm-gather";
 import { installSimdMatMul } from "./simd/wasm-matmul";
 import { installSimdExp } from "./simd/wasm-exp";
+import { installSimdColumnSums } from "./simd/wasm-column-sums";
 
 installSharedIdentity(tf);
 installMaxPoolGrad(tf);
 installFastGather(tf);
 installSimdMatMul(tf);
 installSimdExp(tf);
+installSimdColumnSums(tf);
 
 export { tf };

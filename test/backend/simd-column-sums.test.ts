@@ -1,0 +1,99 @@
+/**
+ * trax-ts's `Sum` over leading axes on wasm (src/backend/simd/
+ * column-sums-module.ts, wasm-column-sums.ts): the same values as
+ * tfjs-wasm's own kernel, bit for bit, for every leading-axes reduction
+ * (keepDims, negative axes, column counts off the vector width, no
+ * columns); a sum over no rows is zeros (tfjs-wasm's kernel returns
+ * uninitialized memory); other sums still go to tfjs-wasm's kernel; a bias
+ * gradient is unchanged; nothing leaks.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { leakedBy, ready, tf } from "../helpers";
+import { leadingAxes, simdColumnSums } from "../../src/backend/simd/wasm-column-sums";
+
+test.before(ready);
+
+const onWasm = () => tf.getBackend() === "wasm";
+
+/** Runs `f` with tfjs-wasm's own Sum, then restores the switch. */
+function stock<T>(f: () => T): T {
+  const was = simdColumnSums.enabled;
+  simdColumnSums.enabled = false;
+  try {
+    return f();
+  } finally {
+    simdColumnSums.enabled = was;
+  }
+}
+
+test("leadingAxes: how many leading axes a reduction takes, 0 for any other", () => {
+  assert.is(leadingAxes([0], 2), 1);
+  assert.is(leadingAxes([0, 1], 3), 2);
+  assert.is(leadingAxes([1, 0], 3), 0, "out of order: tfjs-wasm sums in another order");
+  assert.is(leadingAxes([1], 2), 0);
+  assert.is(leadingAxes([0, 2], 3), 0);
+  assert.is(leadingAxes([0, 1], 2), 0, "all axes: tfjs-wasm sums those without a transpose");
+  assert.is(leadingAxes([], 2), 0);
+});
+
+test("sums over leading axes equal tfjs-wasm's bit for bit: shapes, keepDims, axis forms, empty inputs", () => {
+  if (!onWasm()) return;
+  const cases: [number[], number | number[], boolean][] = [
+    [[512, 128], 0, false],
+    [[16, 32, 128], [0, 1], false],
+    [[16, 32, 128], [0, 1], true],
+    [[16, 32, 128], [1, 0], true], // out of order: left to tfjs-wasm
+    [[3, 5, 7], -3, false],
+    [[3, 5, 7], [0, -2], true],
+    [[40, 13], 0, false], // columns: 3 vectors and a scalar
+    [[9, 1], 0, true],
+    [[2, 3, 4, 21], [0, 1, 2], false],
+    [[4, 0], 0, false], // no columns
+  ];
+  cases.forEach(([shape, axis, keepDims], i) => {
+    const x = tf.randomNormal(shape, 0, 3, "float32", 20 + i);
+    const run = () => tf.tidy(() => {
+      const y = tf.sum(x, axis, keepDims);
+      return { shape: y.shape, values: Array.from(y.dataSync()) };
+    });
+    const ours = run();
+    assert.equal(ours, stock(run), `${shape} axis ${axis} keepDims ${keepDims}`);
+    assert.is(leakedBy(() => tf.dispose(tf.sum(x, axis, keepDims))), 0);
+    x.dispose();
+  });
+});
+
+test("a sum over no rows is zeros (tfjs-wasm's own kernel returns whatever its output memory held)", () => {
+  if (!onWasm()) return;
+  const x = tf.zeros([0, 5]);
+  const y = tf.sum(x, 0);
+  assert.equal(y.shape, [5]);
+  assert.equal(Array.from(y.dataSync()), [0, 0, 0, 0, 0]);
+  tf.dispose([x, y]);
+});
+
+test("other sums (inner axes, all axes, int32) still take tfjs-wasm's kernel and answers", () => {
+  if (!onWasm()) return;
+  const x = tf.randomNormal([4, 5, 6], 0, 1, "float32", 9);
+  const ints = tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], "int32");
+  for (const [t, axis] of [[x, 1], [x, 2], [x, [1, 2]], [x, [0, 1, 2]], [x, [0, 2]], [ints, 0]] as [tf.Tensor, number | number[]][]) {
+    const run = () => tf.tidy(() => {
+      const y = tf.sum(t, axis);
+      return { dtype: y.dtype, values: Array.from(y.dataSync()) };
+    });
+    assert.equal(run(), stock(run), `axis ${axis} ${t.dtype}`);
+  }
+  tf.dispose([x, ints]);
+});
+
+test("a broadcast bias's gradient is unchanged", () => {
+  if (!onWasm()) return;
+  const x = tf.randomNormal([8, 12, 20], 0, 1, "float32", 5);
+  const b = tf.randomNormal([20], 0, 1, "float32", 6);
+  const run = () => tf.tidy(() => Array.from(tf.grad((bb: tf.Tensor) => tf.add(x, bb).square().sum())(b).dataSync()));
+  assert.equal(run(), stock(run));
+  tf.dispose([x, b]);
+});
+
+test.run();
