@@ -49,22 +49,28 @@ function takesSwappedForm(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, t
 }
 
 /**
- * `x2 @ w (+ b)` for a 2-D `x2`: one pass where trax-ts's wasm products add
- * the bias as they store each result (the `_FusedMatMul` kernel), else a
- * product and an `add`. Frees its intermediate. Only where no gradient is
- * recorded (eager calls, the forward of a recorded op).
+ * `x @ w (+ b)` straight through the wasm product kernels when trax-ts's own
+ * take it (`src/backend/simd/`), or `undefined`. Those kernels take `x` of
+ * any rank >= 2 against a 2-D `w` as one product of all of `x`'s rows and
+ * add the bias as they store each result (`_FusedMatMul`), so no reshape
+ * and no separate `add` runs (tfjs's ops would reshape both operands to 3-D
+ * and the result back; tfjs-wasm's own kernels, the fallback, need that).
+ * Only where no gradient is recorded (eager calls, the forward of a recorded op).
  */
+function simdProductPlusBias(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor | undefined {
+  if (!simdMatMul.enabled || x.rank < 2 || tf.getBackend() !== "wasm" || x.dtype !== "float32" || w.dtype !== "float32") return undefined;
+  if (w.rank !== 2 || x.shape[x.rank - 1] !== w.shape[0]) return undefined; // tf.matMul says what is wrong
+  if (b && (b.rank !== 1 || b.dtype !== "float32")) return undefined;
+  const flags = { transposeA: false, transposeB: false };
+  const engine = tf.engine();
+  if (!b) return engine.runKernel("BatchMatMul", { a: x, b: w }, flags) as tf.Tensor;
+  return engine.runKernel("_FusedMatMul", { a: x, b: w, bias: b }, { ...flags, activation: "linear", leakyreluAlpha: 0 }) as tf.Tensor;
+}
+
+/** `x2 @ w (+ b)` for a 2-D `x2`: a product and an `add` (frees its intermediate). */
 function productPlusBias(x2: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor {
-  if (b && b.rank === 1 && simdMatMul.enabled && tf.getBackend() === "wasm" && x2.dtype === "float32" && w.dtype === "float32" && b.dtype === "float32") {
-    // The kernel itself (tf.fused.matMul would wrap it in a customGrad; no gradient is recorded
-    // here), on 3-D operands as tfjs-wasm's own kernel (the fallback) expects.
-    const [m, n] = [x2.shape[0], w.shape[1]];
-    return tf.tidy(() => {
-      const inputs = { a: x2.reshape([1, m, w.shape[0]]), b: w.reshape([1, ...w.shape]), bias: b };
-      const attrs = { transposeA: false, transposeB: false, activation: "linear", leakyreluAlpha: 0 };
-      return (tf.engine().runKernel("_FusedMatMul", inputs, attrs) as tf.Tensor).reshape([m, n]);
-    });
-  }
+  const fused = simdProductPlusBias(x2, w, b);
+  if (fused) return fused;
   const y = tf.matMul(x2, w);
   if (!b) return y;
   const yb = tf.add(y, b);
@@ -74,6 +80,8 @@ function productPlusBias(x2: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor): tf.Ten
 
 /** `x @ w (+ b)` with no gradient machinery: `x` `(..., k)`, `w` `(k, n)`, `b` `(n,)`. */
 function denseForward(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor {
+  const fused = simdProductPlusBias(x, w, b);
+  if (fused) return fused;
   if (x.rank === 2) return productPlusBias(x as tf.Tensor2D, w, b);
   return tf.tidy(() => productPlusBias(x.reshape([-1, w.shape[0]]) as tf.Tensor2D, w, b).reshape([...x.shape.slice(0, -1), w.shape[1]]));
 }
@@ -118,7 +126,7 @@ function denseRecorded(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor {
     (save) => {
       const x2 = x.reshape([-1, w.shape[0]]) as tf.Tensor2D;
       save([x2, w]);
-      return productPlusBias(x2, w, b).reshape([...x.shape.slice(0, -1), w.shape[1]]);
+      return simdProductPlusBias(x, w, b) ?? productPlusBias(x2, w, b).reshape([...x.shape.slice(0, -1), w.shape[1]]);
     },
     (dy, saved) => {
       const [sx, sw] = saved as tf.Tensor2D[];

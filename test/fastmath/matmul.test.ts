@@ -168,6 +168,18 @@ test("dense: eager calls run plain matMul + add (no gradient op recorded) and fr
   const fused = tf.getBackend() === "wasm" && simdMatMul.enabled;
   assert.equal(await kernelsOf(() => dense(x.reshape([6, 8]), w, b)).then((k) => k.filter((n) => n !== "Reshape")), fused ? ["_FusedMatMul"] : ["BatchMatMul", "Add"]);
   assert.equal(await kernelsOf(() => dense(x.reshape([6, 8]), w)).then((k) => k.filter((n) => n !== "Reshape")), ["BatchMatMul"]);
+  if (fused) {
+    // Our kernels take x of any rank as it is: not even a reshape (a decoding step runs 14 Dense calls).
+    const x2 = x.reshape([6, 8]);
+    const x4 = x.reshape([1, 2, 3, 8]);
+    assert.equal(await kernelsOf(() => dense(x, w, b)), ["_FusedMatMul"]);
+    assert.equal(await kernelsOf(() => dense(x4, w)), ["BatchMatMul"]);
+    assert.equal(dense(x, w, b).shape, [2, 3, 4]);
+    assert.equal(dense(x4, w).shape, [1, 2, 3, 4]);
+    assert.equal(dense(x, w, b).arraySync(), dense(x2, w, b).reshape([2, 3, 4]).arraySync());
+    assert.equal(dense(x4, w).arraySync(), dense(x2, w).reshape([1, 2, 3, 4]).arraySync());
+    tf.dispose([x2, x4]);
+  }
   assert.is(leakedBy(() => dense(x, w, b).dispose()), 0);
   assert.is(leakedBy(() => dense(x, w).dispose()), 0);
   assert.is(leakedBy(() => tf.grads((ww: tf.Tensor) => dense(x, ww, b).sum())([w]).forEach((g) => g.dispose())), 0);
