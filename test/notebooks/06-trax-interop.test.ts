@@ -10,7 +10,7 @@ notebookSuite("06-trax-interop.ipynb", {
     { in: "text/plain", pattern: /tl\.Fn\('Double', double\),  # TODO: write double in Python/, what: "a tl.Fn printed as a placeholder" },
     { in: "stream", pattern: /valid Python\nvalid Python/, what: "python3 parses both printed models" },
     { in: "stream", pattern: /keys: \['flat_weights', 'flat_state', 'input_signature'\]\ninput_signature: trax\.shapes\.ShapeDtype \(1, 8\) int32\n38 weight arrays/, what: "Python's pickle reads the Trax-format file" },
-    { in: "stream", pattern: /largest difference from numpy's logits: \d(\.\d)?e-\d/, what: "the Python-trained MLP reproduces numpy's logits" },
+    { in: "stream", pattern: /largest difference from numpy's logits: (0\.0e\+0|\d(\.\d)?e-\d)\b/, what: "the Python-trained MLP reproduces numpy's logits" },
     { in: "stream", pattern: /accuracy on the 150 flowers: 0\.97/, what: "and classifies the flowers as numpy did" },
   ],
 });
