@@ -7,8 +7,8 @@
  * never hold the process open.
  *
  * Protocol, per worker `i`, in a shared `Int32Array` at `i * SLOT`:
- * `[seq, done, ready, count, args...]`: the caller writes `count` calls of 13
- * arguments each, then bumps `seq` and notifies; the worker runs them and
+ * `[seq, done, ready, count, args...]`: the caller writes `count` calls of
+ * `GEMM_ARGS` arguments each, then bumps `seq` and notifies; the worker runs them and
  * stores `seq` into `done`.
  * @module
  */
