@@ -19,8 +19,13 @@
  * computed in float64 and rounded (tested over every exponent range), where
  * the C library's `expf` is within 1.
  *
- * Export: `exp(src, dst, n)`: `n` float32s at byte address `src` to `dst`
- * (the same address, or arrays that do not overlap).
+ * `tanh` is Cephes' `tanhf` on top of it: `x + x³ P(x²)` for |x| < 0.625,
+ * else `±(1 - 2 / (e^(2|x|) + 1))`; within 1.3 ulps of the exact value
+ * (tested over [-12, 12]), where tfjs-wasm's element-at-a-time `tanhf` took
+ * 34 ns an element (LSTM and GRU cells take it every step).
+ *
+ * Exports: `exp(src, dst, n)` and `tanh(src, dst, n)`: `n` float32s at byte
+ * address `src` to `dst` (the same address, or arrays that do not overlap).
  * @module
  */
 import { encodeModule, FunctionBuilder, type Local } from "./wasm-encoder";
@@ -68,27 +73,61 @@ function expVectors(f: FunctionBuilder, xs: Local[], ns: Local[], rs: Local[], p
   });
 }
 
+/** Cephes' tanhf: below this |x|, an odd polynomial; above, from e^(2|x|). */
+const TANH_SMALL = 0.625;
+const TANH_POLY = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1];
+
 /**
- * The `exp(src, dst, n)` function: {@link EXP_UNROLL} vectors an iteration,
+ * Computes tanh in place for each v128 local of `xs` (Cephes' `tanhf`):
+ * `x + x³ P(x²)` for |x| < 0.625, else `±(1 - 2 / (e^(2|x|) + 1))` (1 where
+ * e^(2|x|) overflows; NaN stays NaN, -0 stays -0). `es`, `ns`, `rs`, `ps`
+ * are scratch v128 locals, one per vector.
+ */
+function tanhVectors(f: FunctionBuilder, xs: Local[], es: Local[], ns: Local[], rs: Local[], ps: Local[]): void {
+  const each = (step: (k: number) => void) => xs.forEach((_, k) => step(k));
+  each((k) => f.get(xs[k]).op("f32x4.abs").f32x4(2).op("f32x4.mul").set(es[k]));
+  expVectors(f, es, ns, rs, ps);
+  // large |x|: 1 - 2 / (e + 1), with x's sign
+  each((k) => {
+    f.get(xs[k]).f32x4(1).f32x4(2).get(es[k]).f32x4(1).op("f32x4.add").op("f32x4.div").op("f32x4.sub");
+    f.i32(0x80000000 | 0).op("i32x4.splat").op("v128.bitselect").set(es[k]);
+  });
+  // small |x|: x + x z P(z), z = x²
+  each((k) => f.get(xs[k]).get(xs[k]).op("f32x4.mul").set(ns[k]).f32x4(TANH_POLY[0]).set(ps[k]));
+  for (const c of TANH_POLY.slice(1)) each((k) => f.get(ps[k]).get(ns[k]).op("f32x4.mul").f32x4(c).op("f32x4.add").set(ps[k]));
+  each((k) => f.get(ps[k]).get(ns[k]).op("f32x4.mul").get(xs[k]).op("f32x4.mul").get(xs[k]).op("f32x4.add").set(rs[k]));
+  // pick per lane, then x's sign (which the polynomial loses for -0)
+  each((k) => {
+    f.get(xs[k]).get(rs[k]).get(es[k]).get(xs[k]).op("f32x4.abs").f32x4(TANH_SMALL).op("f32x4.lt").op("v128.bitselect");
+    f.i32(0x80000000 | 0).op("i32x4.splat").op("v128.bitselect").set(xs[k]);
+  });
+}
+
+/** Writes the function of an elementwise `body` over `unroll` vectors (in place in its first argument's locals). */
+type VectorBody = (f: FunctionBuilder, xs: Local[], scratch: Local[][]) => void;
+
+/**
+ * An elementwise function `(src, dst, n)`: `unroll` vectors an iteration,
  * then one vector, then each remaining element as lane 0 of a splat.
  */
-function expFunction(): FunctionBuilder {
+function elementwiseFunction(unroll: number, scratchPerVector: number, body: VectorBody): FunctionBuilder {
   const f = new FunctionBuilder(["i32", "i32", "i32"]);
   const [src, dst, count] = [0, 1, 2];
   const i = f.local("i32");
-  const [xs, ns, rs, ps] = [0, 1, 2, 3].map(() => f.locals("v128", EXP_UNROLL));
+  const xs = f.locals("v128", unroll);
+  const scratch = Array.from({ length: scratchPerVector }, () => f.locals("v128", unroll));
   const vectors = (k: number) => {
     for (let v = 0; v < k; v++) f.get(src).mem("v128.load", 16 * v).set(xs[v]);
-    expVectors(f, xs.slice(0, k), ns, rs, ps);
+    body(f, xs.slice(0, k), scratch.map((s) => s.slice(0, k)));
     for (let v = 0; v < k; v++) f.get(dst).get(xs[v]).mem("v128.store", 16 * v);
     f.addTo(src, 16 * k).addTo(dst, 16 * k);
   };
   f.i32(0).set(i);
-  f.forLoop(i, count, 4 * EXP_UNROLL, () => vectors(EXP_UNROLL), true);
+  f.forLoop(i, count, 4 * unroll, () => vectors(unroll), true);
   f.forLoop(i, count, 4, () => vectors(1), true);
   f.forLoop(i, count, 1, () => {
     f.get(src).mem("v128.load32_splat").set(xs[0]);
-    expVectors(f, xs.slice(0, 1), ns, rs, ps);
+    body(f, xs.slice(0, 1), scratch.map((s) => s.slice(0, 1)));
     f.get(dst).get(xs[0]).extractLane(0).mem("f32.store");
     f.addTo(src, 4).addTo(dst, 4);
   });
@@ -96,15 +135,27 @@ function expFunction(): FunctionBuilder {
 }
 
 /**
+ * Vectors per iteration of tanh's main loop (measured on inputs in [-4, 4]:
+ * 4 vectors 3.0 ns an element, 2 vectors 3.4, 1 vector 4.5).
+ */
+export const TANH_UNROLL = 4;
+
+/**
  * The module's bytes, importing a shared memory when `sharedMemory`.
  *
  * @example
  * ```ts
- * new WebAssembly.Module(expModuleBytes(false)); // exports exp
+ * new WebAssembly.Module(expModuleBytes(false)); // exports exp and tanh
  * ```
  */
 export function expModuleBytes(sharedMemory: boolean): Uint8Array {
-  return encodeModule([{ name: "exp", fn: expFunction() }], sharedMemory);
+  return encodeModule(
+    [
+      { name: "exp", fn: elementwiseFunction(EXP_UNROLL, 3, (f, xs, [ns, rs, ps]) => expVectors(f, xs, ns, rs, ps)) },
+      { name: "tanh", fn: elementwiseFunction(TANH_UNROLL, 4, (f, xs, [es, ns, rs, ps]) => tanhVectors(f, xs, es, ns, rs, ps)) },
+    ],
+    sharedMemory
+  );
 }
 
 /**
@@ -117,6 +168,7 @@ export function expModuleBytes(sharedMemory: boolean): Uint8Array {
  */
 export interface ExpExports {
   exp(src: number, dst: number, n: number): void;
+  tanh(src: number, dst: number, n: number): void;
 }
 
 /**

@@ -1,10 +1,10 @@
 /**
- * trax-ts's `Exp` kernel on tfjs-backend-wasm: the SIMD loop of
+ * trax-ts's `Exp` and `Tanh` kernels on tfjs-backend-wasm: the SIMD loops of
  * {@link instantiateExp} over tfjs-wasm's heap (about 10x faster than
- * tfjs-wasm's element-at-a-time `expf`; within 1 float32 ulp of the exact
- * value on every input tested, where `expf` is correctly rounded). Inputs
- * that are not float32, and every input when switched off, go to
- * tfjs-wasm's own kernel.
+ * tfjs-wasm's element-at-a-time `expf` and `tanhf`; within 1 and 1.3 float32
+ * ulps of the exact values on every input tested, where the C library's
+ * are within 1). Inputs that are not float32, and every input when switched
+ * off, go to tfjs-wasm's own kernels.
  * @module
  */
 import type * as tfTypes from "@tensorflow/tfjs";
@@ -13,7 +13,7 @@ import { heapMemory, type WasmModuleMemory } from "./instantiate";
 import { heapAddress, replaceWasmKernel, type WasmHeapBackend } from "../wasm-heap";
 
 /**
- * Switch for tests and A/B benchmarks: `false` leaves `Exp` to tfjs-wasm.
+ * Switch for tests and A/B benchmarks: `false` leaves `Exp` and `Tanh` to tfjs-wasm.
  * Starts `false` when the environment sets `TRAX_SIMD=0` (which turns off
  * every SIMD kernel of trax-ts).
  *
@@ -37,13 +37,28 @@ function expOf(backend: WasmModuleMemory): ExpExports | null {
   return mod;
 }
 
-type ExpArgs = { inputs: { x: tfTypes.TensorInfo }; backend: unknown };
+type UnaryArgs = { inputs: { x: tfTypes.TensorInfo }; backend: unknown };
+
+/** Registers `kernelName` as `fn` of the module over float32 inputs, else tfjs-wasm's kernel; whether it was loaded. */
+function replaceUnary(tf: typeof tfTypes, kernelName: string, fn: "exp" | "tanh"): boolean {
+  const original = replaceWasmKernel(tf, kernelName, (args: UnaryArgs) => {
+    const { x } = args.inputs;
+    const mod = simdExp.enabled && x.dtype === "float32" ? expOf(args.backend as WasmModuleMemory) : null;
+    if (!mod) return original!.kernelFunc(args as never);
+    const backend = args.backend as WasmHeapBackend;
+    const out = backend.makeOutput(x.shape, "float32");
+    const size = tf.util.sizeFromShape(x.shape);
+    if (size > 0) mod[fn](heapAddress(backend, x), heapAddress(backend, out), size);
+    return out;
+  });
+  return original !== undefined;
+}
 
 let installed = false;
 
 /**
- * Registers the SIMD `Exp` for tfjs-backend-wasm (once; a no-op when the
- * wasm backend is not loaded).
+ * Registers the SIMD `Exp` and `Tanh` for tfjs-backend-wasm (once; a no-op
+ * when the wasm backend is not loaded).
  *
  * @example
  * ```ts
@@ -53,15 +68,6 @@ let installed = false;
  */
 export function installSimdExp(tf: typeof tfTypes): void {
   if (installed) return;
-  const original = replaceWasmKernel(tf, "Exp", (args: ExpArgs) => {
-    const { x } = args.inputs;
-    const mod = simdExp.enabled && x.dtype === "float32" ? expOf(args.backend as WasmModuleMemory) : null;
-    if (!mod) return original!.kernelFunc(args as never);
-    const backend = args.backend as WasmHeapBackend;
-    const out = backend.makeOutput(x.shape, "float32");
-    const size = tf.util.sizeFromShape(x.shape);
-    if (size > 0) mod.exp(heapAddress(backend, x), heapAddress(backend, out), size);
-    return out;
-  });
-  installed = original !== undefined;
+  installed = replaceUnary(tf, "Exp", "exp");
+  if (installed) replaceUnary(tf, "Tanh", "tanh");
 }
