@@ -118,18 +118,23 @@ test("a synchronous script that never awaits stays on one thread and ends by its
   assert.is(r.y, 16 * 3);
 });
 
-test("TRAX_THREADS=2 on this machine: ready() runs 2 threads with the single-threaded build's numbers", () => {
+test("TRAX_THREADS=2 on this machine: ready() runs 2 threads with the single-threaded build's numbers (products, exp, tanh, sums, gathers)", () => {
   const body = `
     const a = tf.tensor2d(Array.from({ length: 64 * 300 }, (_, k) => Math.sin(k)), [64, 300]);
     const b = tf.tensor2d(Array.from({ length: 300 * 200 }, (_, k) => Math.cos(k) / 10), [300, 200]);
-    t.backend.ready().then((i) => console.log(JSON.stringify({ threads: i.threads, note: i.threadsNote ?? null, y: Array.from(tf.matMul(a, b).dataSync()).slice(0, 400) })));`;
-  const one = runChild({ TRAX_THREADS: "1" }, body) as { threads: number; note: string | null; y: number[] };
-  const two = runChild({ TRAX_THREADS: "2" }, body) as { threads: number; note: string | null; y: number[] };
+    // trax-ts's other wasm kernels (exp, tanh, column sums, gather) over the threaded build's shared heap too
+    const others = () => [tf.exp(a), tf.tanh(b), tf.sum(a, 0), tf.gather(b, tf.tensor1d([5, 0, 299, 5], 'int32'))].map((r) => [r.size, ...Array.from(r.dataSync()).slice(-500)]);
+    t.backend.ready().then((i) => console.log(JSON.stringify({ threads: i.threads, note: i.threadsNote ?? null, y: Array.from(tf.matMul(a, b).dataSync()).slice(0, 400), others: others() })));`;
+  type Child = { threads: number; note: string | null; y: number[]; others: number[][] };
+  const one = runChild({ TRAX_THREADS: "1" }, body) as Child;
+  const two = runChild({ TRAX_THREADS: "2" }, body) as Child;
   assert.is(one.threads, 1);
   assert.is(one.note, null);
   assert.is(two.threads, 2, `threads: ${two.threads} (${two.note})`);
   assert.is(two.y.length, 400);
   assert.ok(maxRelDiff(two.y, one.y) < 1e-5, `largest relative difference ${maxRelDiff(two.y, one.y)}`);
+  assert.equal(two.others, one.others, "exp, tanh, sum over rows and gather: the same values on both builds");
+  assert.equal(one.others.map((o) => o[0]), [64 * 300, 300 * 200, 300, 4 * 200]);
 });
 
 test("a threaded build that cannot start leaves wasm on one thread, and info() says why", () => {
