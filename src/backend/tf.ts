@@ -20,6 +20,7 @@ import { installFastGather } from "./wasm-gather";
 import { installSimdMatMul } from "./simd/wasm-matmul";
 import { installSimdExp } from "./simd/wasm-exp";
 import { installSimdColumnSums } from "./simd/wasm-column-sums";
+import { precompileSimdKernels } from "./simd/precompile";
 
 installSharedIdentity(tf);
 installMaxPoolGrad(tf);
@@ -27,5 +28,6 @@ installFastGather(tf);
 installSimdMatMul(tf);
 installSimdExp(tf);
 installSimdColumnSums(tf);
+precompileSimdKernels(false);
 
 export { tf };

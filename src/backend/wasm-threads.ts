@@ -28,6 +28,7 @@ import { tf } from "./tf";
 import { createWasmBackendSync } from "./wasm-sync";
 import { withoutNewProcessHandlers } from "./process-handlers";
 import { stopSimdWorkers } from "./simd/wasm-matmul";
+import { precompileSimdKernels } from "./simd/precompile";
 
 /** The most threads the threaded build runs (its preallocated worker pool). */
 export const MAX_THREADS = 8;
@@ -199,6 +200,7 @@ export function upgradeWasmToThreads(threads: number): Promise<void> {
   const done = withoutNewProcessHandlers(() => startThreaded(threads)).then(
     async (started) => {
       state = { phase: "running", threads: started.threads, backend: started.backend };
+      precompileSimdKernels(true); // for the shared heap, optimized in the background by the first product
       await switchTo(started.backend);
     },
     (e: unknown) => {

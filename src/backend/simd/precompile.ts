@@ -1,0 +1,28 @@
+/**
+ * Compiling trax-ts's SIMD modules ahead of their first use, so that V8 has
+ * optimized them by then (see `precompile` in instantiate.ts): at import for
+ * the single-threaded wasm build, when the threaded build starts for its
+ * shared memory.
+ * @module
+ */
+import { precompile } from "./instantiate";
+import { gemmModuleBytesFor } from "./gemm-module";
+import { expModuleBytes } from "./exp-module";
+import { columnSumsModuleBytes } from "./column-sums-module";
+import { optimModuleBytes } from "./optim-module";
+import { simdMatMul } from "./wasm-matmul";
+
+/**
+ * Compiles every SIMD module of trax-ts for a plain (`sharedMemory` false)
+ * or shared memory, unless `TRAX_SIMD=0`. Cheap (baseline code, about a
+ * millisecond); V8 optimizes them in background threads.
+ *
+ * @example
+ * ```ts
+ * precompileSimdKernels(false); // done by trax-ts at import
+ * ```
+ */
+export function precompileSimdKernels(sharedMemory: boolean): void {
+  if (!simdMatMul.enabled) return;
+  for (const bytes of [gemmModuleBytesFor(simdMatMul.fma), expModuleBytes, columnSumsModuleBytes, optimModuleBytes]) precompile(bytes, sharedMemory);
+}
