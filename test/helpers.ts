@@ -120,3 +120,17 @@ export function runScriptJson<T>(script: string, env: Record<string, string>, ti
   const out = execFileSync(process.execPath, ["--import", "tsx", "-e", script], { env: childEnv, encoding: "utf8", timeout: timeoutMs });
   return JSON.parse(out.trim().split("\n").pop() as string) as T;
 }
+
+/**
+ * Runs `f` with `flag.enabled` set to `enabled` (a kernel switch such as
+ * `simdExp`), then restores it; returns what `f` returns.
+ */
+export function withSwitch<T>(flag: { enabled: boolean }, enabled: boolean, f: () => T): T {
+  const was = flag.enabled;
+  flag.enabled = enabled;
+  try {
+    return f();
+  } finally {
+    flag.enabled = was;
+  }
+}

@@ -9,23 +9,15 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { leakedBy, ready, tf } from "../helpers";
+import { leakedBy, ready, tf, withSwitch } from "../helpers";
 import { leadingAxes, simdColumnSums } from "../../src/backend/simd/wasm-column-sums";
 
 test.before(ready);
 
 const onWasm = () => tf.getBackend() === "wasm";
 
-/** Runs `f` with tfjs-wasm's own Sum, then restores the switch. */
-function stock<T>(f: () => T): T {
-  const was = simdColumnSums.enabled;
-  simdColumnSums.enabled = false;
-  try {
-    return f();
-  } finally {
-    simdColumnSums.enabled = was;
-  }
-}
+/** Runs `f` with tfjs-wasm's own Sum. */
+const stock = <T>(f: () => T): T => withSwitch(simdColumnSums, false, f);
 
 test("leadingAxes: how many leading axes a reduction takes, 0 for any other", () => {
   assert.is(leadingAxes([0], 2), 1);

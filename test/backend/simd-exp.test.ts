@@ -11,7 +11,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { leakedBy, ready, tf, tl, trax } from "../helpers";
+import { leakedBy, ready, tf, tl, trax, withSwitch } from "../helpers";
 import { instantiateExp } from "../../src/backend/simd/exp-module";
 import { simdExp } from "../../src/backend/simd/wasm-exp";
 
@@ -97,16 +97,8 @@ test("every length (whole iterations, one-vector and scalar tails) and in place"
   }
 });
 
-/** Runs `f` with the SIMD exp off (tfjs-wasm's kernel), then restores the switch. */
-function withoutSimdExp<T>(f: () => T): T {
-  const was = simdExp.enabled;
-  simdExp.enabled = false;
-  try {
-    return f();
-  } finally {
-    simdExp.enabled = was;
-  }
-}
+/** Runs `f` with the SIMD exp off (tfjs-wasm's kernel). */
+const withoutSimdExp = <T>(f: () => T): T => withSwitch(simdExp, false, f);
 
 /** Asserts `a` and `b` (float32 values) differ by at most `ulps` ulps elementwise. */
 function assertUlpClose(a: Float32Array, b: Float32Array, ulps: number, msg: string): void {

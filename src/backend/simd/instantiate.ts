@@ -138,3 +138,27 @@ export function precompile(bytesFor: (sharedMemory: boolean) => Uint8Array, shar
 export function instantiateModule(memory: WasmMemory, bytesFor: (sharedMemory: boolean) => Uint8Array): object {
   return new (api().Instance)(compiledModule(memory, bytesFor), { env: { memory } }).exports;
 }
+
+/**
+ * A function giving each tfjs-wasm backend object its own instance of a
+ * module (made on first use by `instantiate` over the backend's heap, then
+ * kept), or `null` for a backend whose memory cannot be reached.
+ *
+ * @example
+ * ```ts
+ * const expOf = instancePerBackend(instantiateExp);
+ * expOf(tf.backend() as never)?.exp(src, dst, n);
+ * ```
+ */
+export function instancePerBackend<T>(instantiate: (memory: WasmMemory) => T): (backend: WasmModuleMemory) => T | null {
+  const instances = new WeakMap<object, T | null>();
+  return (backend) => {
+    let instance = instances.get(backend);
+    if (instance === undefined) {
+      const memory = backend.wasm?.asm ? heapMemory(backend) : undefined;
+      instance = memory ? instantiate(memory) : null;
+      instances.set(backend, instance);
+    }
+    return instance;
+  };
+}

@@ -9,8 +9,8 @@
  * @module
  */
 import type * as tfTypes from "@tensorflow/tfjs";
-import { instantiateColumnSums, type ColumnSumsExports } from "./column-sums-module";
-import { heapMemory, type WasmModuleMemory } from "./instantiate";
+import { instantiateColumnSums } from "./column-sums-module";
+import { instancePerBackend, type WasmModuleMemory } from "./instantiate";
 import { heapAddress, replaceWasmKernel, type WasmHeapBackend } from "../wasm-heap";
 
 /**
@@ -25,17 +25,7 @@ import { heapAddress, replaceWasmKernel, type WasmHeapBackend } from "../wasm-he
 export const simdColumnSums = { enabled: process.env.TRAX_SIMD !== "0" };
 
 /** Each backend's instance; `null` where its memory could not be reached. */
-const instances = new WeakMap<object, ColumnSumsExports | null>();
-
-function moduleOf(backend: WasmModuleMemory): ColumnSumsExports | null {
-  let mod = instances.get(backend);
-  if (mod === undefined) {
-    const memory = backend.wasm?.asm ? heapMemory(backend) : undefined;
-    mod = memory ? instantiateColumnSums(memory) : null;
-    instances.set(backend, mod);
-  }
-  return mod;
-}
+const moduleOf = instancePerBackend(instantiateColumnSums);
 
 type SumArgs = { inputs: { x: tfTypes.TensorInfo }; attrs: { axis: number | number[]; keepDims: boolean }; backend: unknown };
 

@@ -8,8 +8,8 @@
  * @module
  */
 import type * as tfTypes from "@tensorflow/tfjs";
-import { instantiateExp, type ExpExports } from "./exp-module";
-import { heapMemory, type WasmModuleMemory } from "./instantiate";
+import { instantiateExp } from "./exp-module";
+import { instancePerBackend, type WasmModuleMemory } from "./instantiate";
 import { heapAddress, replaceWasmKernel, type WasmHeapBackend } from "../wasm-heap";
 
 /**
@@ -25,17 +25,7 @@ import { heapAddress, replaceWasmKernel, type WasmHeapBackend } from "../wasm-he
 export const simdExp = { enabled: process.env.TRAX_SIMD !== "0" };
 
 /** Each backend's instance; `null` where its memory could not be reached. */
-const instances = new WeakMap<object, ExpExports | null>();
-
-function expOf(backend: WasmModuleMemory): ExpExports | null {
-  let mod = instances.get(backend);
-  if (mod === undefined) {
-    const memory = backend.wasm?.asm ? heapMemory(backend) : undefined;
-    mod = memory ? instantiateExp(memory) : null;
-    instances.set(backend, mod);
-  }
-  return mod;
-}
+const expOf = instancePerBackend(instantiateExp);
 
 type UnaryArgs = { inputs: { x: tfTypes.TensorInfo }; backend: unknown };
 

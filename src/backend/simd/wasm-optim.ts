@@ -9,7 +9,7 @@
  * @module
  */
 import { instantiateOptim, type OptimExports } from "./optim-module";
-import { heapMemory, type WasmModuleMemory } from "./instantiate";
+import { instancePerBackend, type WasmModuleMemory } from "./instantiate";
 
 /**
  * Switch for tests and A/B benchmarks: `false` runs the fused optimizer
@@ -24,7 +24,7 @@ import { heapMemory, type WasmModuleMemory } from "./instantiate";
 export const simdOptimizers = { enabled: process.env.TRAX_SIMD !== "0" };
 
 /** Each backend's instance; `null` where its memory could not be reached. */
-const instances = new WeakMap<object, OptimExports | null>();
+const optimOf = instancePerBackend(instantiateOptim);
 
 /**
  * The SIMD update functions for `backend` (instantiated over its heap on first
@@ -39,12 +39,5 @@ const instances = new WeakMap<object, OptimExports | null>();
  */
 export function simdOptimizersOf(backend: unknown): OptimExports | undefined {
   if (!simdOptimizers.enabled) return undefined;
-  const b = backend as WasmModuleMemory;
-  let optim = instances.get(b);
-  if (optim === undefined) {
-    const memory = b.wasm?.asm ? heapMemory(b) : undefined;
-    optim = memory ? instantiateOptim(memory) : null;
-    instances.set(b, optim);
-  }
-  return optim ?? undefined;
+  return optimOf(backend as WasmModuleMemory) ?? undefined;
 }
