@@ -213,7 +213,7 @@ function simdProduct(args: KernelArgs): tfTypes.TensorInfo | undefined {
       const panelsA = scratch + packedBytes + biasBytes;
       gemm.pack_a_t(aPtr, panelsA, m, k, m);
       const call = packedCall(panelsA, bPtr, scratch, cPtr, rows, true);
-      [call[1], call[2], call[13]] = [4 * k, 16, 4];
+      [call[1], call[2], call[13]] = [4 * k, 16, 4]; // aRowStride (a panel per 4 rows), aColStride, aRowStep
       runShared(call, rows * n * k);
     } else runShared(packedCall(aPtr, bPtr, scratch, cPtr, rows, true), rows * n * k);
     return out;
