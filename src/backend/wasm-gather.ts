@@ -88,12 +88,16 @@ function makeGatherV2(tf: Tf) {
   };
 }
 
+/** The dtypes whose values lie in tfjs-wasm's heap (strings do not). */
+const HEAP_DTYPES = new Set(["float32", "int32", "bool"]);
+
 let installed = false;
 
 /**
  * Registers the block-copy `GatherV2` for tfjs-backend-wasm (once; a no-op
  * when the wasm backend is not loaded). Indices must be int32, as tfjs's
- * `gather` makes them.
+ * `gather` makes them; other indices, and string tables, go to tfjs-wasm's
+ * own kernel.
  *
  * @example
  * ```ts
@@ -105,7 +109,7 @@ export function installFastGather(tf: Tf): void {
   if (installed) return;
   const gather = makeGatherV2(tf);
   const original = replaceWasmKernel(tf, "GatherV2", (args: GatherArgs) =>
-    args.inputs.indices.dtype === "int32" ? gather(args) : original!.kernelFunc(args as never)
+    args.inputs.indices.dtype === "int32" && HEAP_DTYPES.has(args.inputs.x.dtype) ? gather(args) : original!.kernelFunc(args as never)
   );
   installed = original !== undefined;
 }
