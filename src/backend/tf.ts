@@ -19,7 +19,7 @@ import { installMaxPoolGrad } from "./wasm-max-pool-grad";
 import { installFastGather } from "./wasm-gather";
 import { installSimdMatMul } from "./simd/wasm-matmul";
 import { installSimdExp } from "./simd/wasm-exp";
-import { installSimdColumnSums } from "./simd/wasm-column-sums";
+import { installSimdSums } from "./simd/wasm-sums";
 import { precompileSimdKernels } from "./simd/precompile";
 
 installSharedIdentity(tf);
@@ -27,7 +27,7 @@ installMaxPoolGrad(tf);
 installFastGather(tf);
 installSimdMatMul(tf);
 installSimdExp(tf);
-installSimdColumnSums(tf);
+installSimdSums(tf);
 precompileSimdKernels(false);
 
 export { tf };

@@ -8,7 +8,7 @@
 import { precompile } from "./instantiate";
 import { gemmModuleBytesFor } from "./gemm-module";
 import { expModuleBytes } from "./exp-module";
-import { columnSumsModuleBytes } from "./column-sums-module";
+import { sumsModuleBytes } from "./sums-module";
 import { optimModuleBytes } from "./optim-module";
 import { simdMatMul } from "./wasm-matmul";
 
@@ -24,5 +24,5 @@ import { simdMatMul } from "./wasm-matmul";
  */
 export function precompileSimdKernels(sharedMemory: boolean): void {
   if (!simdMatMul.enabled) return;
-  for (const bytes of [gemmModuleBytesFor(simdMatMul.fma), expModuleBytes, columnSumsModuleBytes, optimModuleBytes]) precompile(bytes, sharedMemory);
+  for (const bytes of [gemmModuleBytesFor(simdMatMul.fma), expModuleBytes, sumsModuleBytes, optimModuleBytes]) precompile(bytes, sharedMemory);
 }

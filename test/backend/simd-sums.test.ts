@@ -1,23 +1,23 @@
 /**
- * trax-ts's `Sum` over leading axes on wasm (src/backend/simd/
- * column-sums-module.ts, wasm-column-sums.ts): the same values as
- * tfjs-wasm's own kernel, bit for bit, for every leading-axes reduction
- * (keepDims, negative axes, column counts off the vector width, no
- * columns); a sum over no rows is zeros (tfjs-wasm's kernel returns
+ * trax-ts's `Sum` over leading or trailing axes on wasm (src/backend/simd/
+ * sums-module.ts, wasm-sums.ts): the same values as tfjs-wasm's own kernel,
+ * bit for bit, for every such reduction (keepDims, negative axes, column
+ * counts off the vector width, row counts off the four rows summed at once,
+ * no columns); a sum over no rows is zeros (tfjs-wasm's kernel returns
  * uninitialized memory); other sums still go to tfjs-wasm's kernel; a bias
- * gradient is unchanged; nothing leaks.
+ * gradient and a cross-entropy are unchanged; nothing leaks.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { leakedBy, ready, tf, withSwitch } from "../helpers";
-import { leadingAxes, simdColumnSums } from "../../src/backend/simd/wasm-column-sums";
+import { leadingAxes, simdSums, trailingAxes } from "../../src/backend/simd/wasm-sums";
 
 test.before(ready);
 
 const onWasm = () => tf.getBackend() === "wasm";
 
 /** Runs `f` with tfjs-wasm's own Sum. */
-const stock = <T>(f: () => T): T => withSwitch(simdColumnSums, false, f);
+const stock = <T>(f: () => T): T => withSwitch(simdSums, false, f);
 
 test("leadingAxes: how many leading axes a reduction takes, 0 for any other", () => {
   assert.is(leadingAxes([0], 2), 1);
@@ -29,7 +29,16 @@ test("leadingAxes: how many leading axes a reduction takes, 0 for any other", ()
   assert.is(leadingAxes([], 2), 0);
 });
 
-test("sums over leading axes equal tfjs-wasm's bit for bit: shapes, keepDims, axis forms, empty inputs", () => {
+test("trailingAxes: the first of the trailing axes a reduction takes, 0 for any other", () => {
+  assert.is(trailingAxes([2], 3), 2);
+  assert.is(trailingAxes([1, 2], 3), 1);
+  assert.is(trailingAxes([-1], 3), 0, "axes come normalized (parseAxisParam)");
+  assert.is(trailingAxes([2, 1], 3), 0, "out of order");
+  assert.is(trailingAxes([0, 1], 2), 0, "all axes");
+  assert.is(trailingAxes([1], 3), 0);
+});
+
+test("sums over leading or trailing axes equal tfjs-wasm's bit for bit: shapes, keepDims, axis forms, empty inputs", () => {
   if (!onWasm()) return;
   const cases: [number[], number | number[], boolean][] = [
     [[512, 128], 0, false],
@@ -42,6 +51,14 @@ test("sums over leading axes equal tfjs-wasm's bit for bit: shapes, keepDims, ax
     [[9, 1], 0, true],
     [[2, 3, 4, 21], [0, 1, 2], false],
     [[4, 0], 0, false], // no columns
+    // trailing axes: four rows at a time, then one by one
+    [[512, 128], -1, false],
+    [[16, 32, 128], 2, true],
+    [[16, 32, 128], [1, 2], false],
+    [[16, 32, 128], [-2, -1], true],
+    [[5, 3], 1, false],
+    [[7, 1], 1, false],
+    [[3, 2, 4, 9], [2, 3], false],
   ];
   cases.forEach(([shape, axis, keepDims], i) => {
     const x = tf.randomNormal(shape, 0, 3, "float32", 20 + i);
@@ -56,20 +73,22 @@ test("sums over leading axes equal tfjs-wasm's bit for bit: shapes, keepDims, ax
   });
 });
 
-test("a sum over no rows is zeros (tfjs-wasm's own kernel returns whatever its output memory held)", () => {
+test("a sum over nothing is zeros (tfjs-wasm's own kernel returns whatever its output memory held)", () => {
   if (!onWasm()) return;
   const x = tf.zeros([0, 5]);
   const y = tf.sum(x, 0);
   assert.equal(y.shape, [5]);
   assert.equal(Array.from(y.dataSync()), [0, 0, 0, 0, 0]);
-  tf.dispose([x, y]);
+  const z = tf.sum(tf.zeros([3, 0]), 1); // no columns to sum along the last axis
+  assert.equal(Array.from(z.dataSync()), [0, 0, 0]);
+  tf.dispose([x, y, z]);
 });
 
-test("other sums (inner axes, all axes, int32) still take tfjs-wasm's kernel and answers", () => {
+test("other sums (middle axes, axes out of order, all axes, int32) still take tfjs-wasm's kernel and answers", () => {
   if (!onWasm()) return;
   const x = tf.randomNormal([4, 5, 6], 0, 1, "float32", 9);
   const ints = tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], "int32");
-  for (const [t, axis] of [[x, 1], [x, 2], [x, [1, 2]], [x, [0, 1, 2]], [x, [0, 2]], [ints, 0]] as [tf.Tensor, number | number[]][]) {
+  for (const [t, axis] of [[x, 1], [x, [2, 1]], [x, [0, 1, 2]], [x, [0, 2]], [ints, 0], [ints, 1]] as [tf.Tensor, number | number[]][]) {
     const run = () => tf.tidy(() => {
       const y = tf.sum(t, axis);
       return { dtype: y.dtype, values: Array.from(y.dataSync()) };
@@ -77,6 +96,14 @@ test("other sums (inner axes, all axes, int32) still take tfjs-wasm's kernel and
     assert.equal(run(), stock(run), `axis ${axis} ${t.dtype}`);
   }
   tf.dispose([x, ints]);
+});
+
+test("a cross-entropy over a large vocabulary (a sum over the last axis) is unchanged", () => {
+  if (!onWasm()) return;
+  const logits = tf.randomNormal([37, 3000], 0, 3, "float32", 11);
+  const run = () => tf.tidy(() => Array.from(tf.logSoftmax(logits).sum(-1).dataSync()));
+  assert.equal(run(), stock(run));
+  logits.dispose();
 });
 
 test("a broadcast bias's gradient is unchanged", () => {
