@@ -1,5 +1,5 @@
 /**
- * trax-ts's `Sum` over leading or trailing axes on wasm (src/backend/simd/
+ * trax-ts's `Sum` and `Mean` over leading or trailing axes on wasm (src/backend/simd/
  * sums-module.ts, wasm-sums.ts): the same values as tfjs-wasm's own kernel,
  * bit for bit, for every such reduction (keepDims, negative axes, column
  * counts off the vector width, row counts off the four rows summed at once,
@@ -9,7 +9,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { leakedBy, ready, tf, withSwitch } from "../helpers";
+import { leakedBy, ready, tf, tl, trax, withSwitch } from "../helpers";
 import { leadingAxes, simdSums, trailingAxes } from "../../src/backend/simd/wasm-sums";
 
 test.before(ready);
@@ -63,17 +63,17 @@ test("sums over leading or trailing axes equal tfjs-wasm's bit for bit: shapes, 
   cases.forEach(([shape, axis, keepDims], i) => {
     const x = tf.randomNormal(shape, 0, 3, "float32", 20 + i);
     const run = () => tf.tidy(() => {
-      const y = tf.sum(x, axis, keepDims);
-      return { shape: y.shape, values: Array.from(y.dataSync()) };
+      const [y, m] = [tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims)];
+      return { shape: y.shape, values: Array.from(y.dataSync()), meanShape: m.shape, means: Array.from(m.dataSync()) };
     });
     const ours = run();
     assert.equal(ours, stock(run), `${shape} axis ${axis} keepDims ${keepDims}`);
-    assert.is(leakedBy(() => tf.dispose(tf.sum(x, axis, keepDims))), 0);
+    assert.is(leakedBy(() => tf.dispose([tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims)])), 0);
     x.dispose();
   });
 });
 
-test("a sum over nothing is zeros (tfjs-wasm's own kernel returns whatever its output memory held)", () => {
+test("a sum over nothing is zeros, a mean NaN (tfjs-wasm's own kernels return whatever their output memory held)", () => {
   if (!onWasm()) return;
   const x = tf.zeros([0, 5]);
   const y = tf.sum(x, 0);
@@ -81,7 +81,9 @@ test("a sum over nothing is zeros (tfjs-wasm's own kernel returns whatever its o
   assert.equal(Array.from(y.dataSync()), [0, 0, 0, 0, 0]);
   const z = tf.sum(tf.zeros([3, 0]), 1); // no columns to sum along the last axis
   assert.equal(Array.from(z.dataSync()), [0, 0, 0]);
-  tf.dispose([x, y, z]);
+  const m = tf.mean(x, 0); // and the mean of nothing is NaN
+  assert.ok(Array.from(m.dataSync()).every(Number.isNaN));
+  tf.dispose([x, y, z, m]);
 });
 
 test("other sums (middle axes, axes out of order, all axes, int32) still take tfjs-wasm's kernel and answers", () => {
@@ -91,7 +93,8 @@ test("other sums (middle axes, axes out of order, all axes, int32) still take tf
   for (const [t, axis] of [[x, 1], [x, [2, 1]], [x, [0, 1, 2]], [x, [0, 2]], [ints, 0], [ints, 1]] as [tf.Tensor, number | number[]][]) {
     const run = () => tf.tidy(() => {
       const y = tf.sum(t, axis);
-      return { dtype: y.dtype, values: Array.from(y.dataSync()) };
+      const m = tf.mean(t, axis);
+      return { dtype: y.dtype, values: Array.from(y.dataSync()), mean: Array.from(m.dataSync()) };
     });
     assert.equal(run(), stock(run), `axis ${axis} ${t.dtype}`);
   }
@@ -104,6 +107,20 @@ test("a cross-entropy over a large vocabulary (a sum over the last axis) is unch
   const run = () => tf.tidy(() => Array.from(tf.logSoftmax(logits).sum(-1).dataSync()));
   assert.equal(run(), stock(run));
   logits.dispose();
+});
+
+test("a LayerNorm (means over the last axis) and its gradients are unchanged", () => {
+  if (!onWasm()) return;
+  const x = tf.randomNormal([6, 10, 48], 0, 2, "float32", 12);
+  const ln = tl.LayerNorm();
+  ln.init(trax.shapes.signature(x), { rng: trax.fastmath.random.getPrng(0) });
+  const run = () => tf.tidy(() => {
+    const y = (ln(x) as tf.Tensor).dataSync();
+    const g = trax.fastmath.grad((t: tf.Tensor) => (ln(t) as tf.Tensor).square().sum())(x).dataSync();
+    return [Array.from(y), Array.from(g)];
+  });
+  assert.equal(run(), stock(run));
+  x.dispose();
 });
 
 test("a broadcast bias's gradient is unchanged", () => {

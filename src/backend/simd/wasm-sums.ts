@@ -1,6 +1,7 @@
 /**
- * trax-ts's `Sum` on tfjs-backend-wasm over leading or trailing axes: the
- * loops of {@link instantiateSums} over tfjs-wasm's heap.
+ * trax-ts's `Sum` and `Mean` on tfjs-backend-wasm over leading or trailing
+ * axes: the loops of {@link instantiateSums} over tfjs-wasm's heap (a mean
+ * is the sum divided by its count, as tfjs-wasm computes it).
  *
  * - Leading axes are the reductions of every bias and broadcast gradient
  *   (`sum(dy, [0, 1])` of a (batch, length, d) gradient). tfjs-wasm
@@ -18,8 +19,8 @@ import { instancePerBackend, type WasmModuleMemory } from "./instantiate";
 import { heapAddress, replaceWasmKernel, type WasmHeapBackend } from "../wasm-heap";
 
 /**
- * Switch for tests and A/B benchmarks: `false` leaves every `Sum` to
- * tfjs-wasm. Starts `false` when the environment sets `TRAX_SIMD=0`.
+ * Switch for tests and A/B benchmarks: `false` leaves every `Sum` and
+ * `Mean` to tfjs-wasm. Starts `false` when the environment sets `TRAX_SIMD=0`.
  *
  * @example
  * ```ts
@@ -67,29 +68,20 @@ export function trailingAxes(axes: number[], rank: number): number {
   return axes.every((a, i) => a === first + i) ? first : 0;
 }
 
-let installed = false;
-
 /**
- * Registers our `Sum` for tfjs-backend-wasm (once; a no-op when the wasm
- * backend is not loaded).
- *
- * @example
- * ```ts
- * installSimdSums(tf); // done by trax-ts at load
- * tf.sum(dy, [0, 1]);   // a bias gradient, no transpose
- * tf.sum(x, -1);        // four rows at a time
- * ```
+ * The kernel function of `Sum` (or, with `mean`, of `Mean`: each sum then
+ * divided by the count it summed, as tfjs-wasm's `Mean` does) over leading
+ * or trailing axes; anything else goes to `original`.
  */
-export function installSimdSums(tf: typeof tfTypes): void {
-  if (installed) return;
-  const original = replaceWasmKernel(tf, "Sum", (args: SumArgs) => {
+function sumKernel(tf: typeof tfTypes, original: () => tfTypes.KernelConfig, mean: boolean) {
+  return (args: SumArgs): tfTypes.TensorInfo => {
     const { x } = args.inputs;
     const mod = simdSums.enabled && x.dtype === "float32" ? moduleOf(args.backend as WasmModuleMemory) : null;
     const axes = mod ? tf.util.parseAxisParam(args.attrs.axis, x.shape) : [];
     const rank = x.shape.length;
     const leading = mod ? leadingAxes(axes, rank) : 0;
     const trailing = mod && !leading ? trailingAxes(axes, rank) : 0;
-    if (!mod || (!leading && !trailing)) return original!.kernelFunc(args as never);
+    if (!mod || (!leading && !trailing)) return original().kernelFunc(args as never) as tfTypes.TensorInfo;
     const backend = args.backend as WasmHeapBackend;
     // (rows, columns) of x seen as a matrix; the output keeps the axes not reduced
     const split = leading || trailing;
@@ -102,7 +94,32 @@ export function installSimdSums(tf: typeof tfTypes): void {
     const [src, dst] = [heapAddress(backend, x), heapAddress(backend, out)];
     if (leading) mod.column_sums(src, dst, rows, cols);
     else mod.row_sums(src, dst, rows, cols);
+    if (mean) {
+      // float32 sum / count, rounded once (a quotient of floats in float64 rounds to the float32 one)
+      const count = leading ? rows : cols;
+      const values = backend.typedArrayFromHeap(out);
+      for (let i = 0; i < values.length; i++) values[i] = values[i] / count;
+    }
     return out;
-  });
-  installed = original !== undefined;
+  };
+}
+
+let installed = false;
+
+/**
+ * Registers our `Sum` and `Mean` for tfjs-backend-wasm (once; a no-op when
+ * the wasm backend is not loaded).
+ *
+ * @example
+ * ```ts
+ * installSimdSums(tf); // done by trax-ts at load
+ * tf.sum(dy, [0, 1]);   // a bias gradient, no transpose
+ * tf.mean(x, -1);       // four rows at a time
+ * ```
+ */
+export function installSimdSums(tf: typeof tfTypes): void {
+  if (installed) return;
+  const sum = replaceWasmKernel(tf, "Sum", sumKernel(tf, () => sum!, false));
+  const mean = replaceWasmKernel(tf, "Mean", sumKernel(tf, () => mean!, true));
+  installed = sum !== undefined;
 }
