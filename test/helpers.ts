@@ -5,6 +5,7 @@
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import * as trax from "../src";
+import { isValidModule } from "../src/backend/simd/instantiate";
 
 export { trax };
 // Aliases, not consts: `tf.Tensor` and `tl.Layer` also work as types in tests.
@@ -133,4 +134,10 @@ export function withSwitch<T>(flag: { enabled: boolean }, enabled: boolean, f: (
   } finally {
     flag.enabled = was;
   }
+}
+
+/** Asserts that a generated module is valid WebAssembly over a plain and over a shared memory. */
+export function assertValidModule(bytesFor: (sharedMemory: boolean) => Uint8Array): void {
+  assert.ok(isValidModule(bytesFor(false)), "plain memory");
+  assert.ok(isValidModule(bytesFor(true)), "shared memory");
 }

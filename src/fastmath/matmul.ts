@@ -67,10 +67,11 @@ function simdProductPlusBias(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor): tf.Te
   return engine.runKernel("_FusedMatMul", { a: x, b: w, bias: b }, { ...flags, activation: "linear", leakyreluAlpha: 0 }) as tf.Tensor;
 }
 
-/** `x2 @ w (+ b)` for a 2-D `x2`: a product and an `add` (frees its intermediate). */
+/**
+ * `x2 @ w (+ b)` for a 2-D `x2`: a product and an `add` (frees its
+ * intermediate), where {@link simdProductPlusBias} does not take it.
+ */
 function productPlusBias(x2: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor {
-  const fused = simdProductPlusBias(x2, w, b);
-  if (fused) return fused;
   const y = tf.matMul(x2, w);
   if (!b) return y;
   const yb = tf.add(y, b);

@@ -73,6 +73,21 @@ class TerminalRepl {
     this.tmux(["send-keys", "-t", "repl", "C-c"]);
   }
 
+  /**
+   * Types `line` (code that runs until interrupted), waits until it prints
+   * the line `marker`, presses Ctrl-C and resolves with what the REPL printed
+   * before its next prompt. (The marker must not appear in the echoed input:
+   * build it by concatenation there.)
+   */
+  async interrupt(line: string, marker: string): Promise<string> {
+    const started = this.prompts();
+    this.type(line);
+    await this.waitFor(`${JSON.stringify(marker)} to be printed`, (s) => new RegExp(`^${marker}$`, "m").test(s.split(PROMPT)[started] ?? ""));
+    this.ctrlC();
+    const s = await this.waitFor("the prompt after Ctrl-C", (sc) => sc.split(PROMPT).length - 1 > started);
+    return s.split(PROMPT)[started];
+  }
+
   close(): void {
     spawnSync("tmux", ["-L", this.socket, "kill-server"]);
   }
@@ -109,14 +124,10 @@ test("a command that fails prints why and leaves the REPL and its variables in p
 
 test("Ctrl-C breaks a running synchronous loop; what it set is kept", async () => {
   if (!repl) return;
-  const started = repl.prompts();
   // No prompt comes back until the loop is broken: type the line, wait until it runs, then Ctrl-C.
   // ("loop" + "ing": the echoed input line must not match what the running loop prints.)
-  repl.type('let i = 0; console.log("loop" + "ing"); while (true) { i++; }');
-  await repl.waitFor("the loop to start", (s) => /^looping$/m.test(s.split(PROMPT)[started] ?? ""));
-  repl.ctrlC();
-  const s = await repl.waitFor("the prompt after Ctrl-C", (sc) => sc.split(PROMPT).length - 1 > started);
-  assert.match(s.split(PROMPT)[started], /KeyboardInterrupt: Ctrl-C stopped the input/);
+  const printed = await repl.interrupt('let i = 0; console.log("loop" + "ing"); while (true) { i++; }', "looping");
+  assert.match(printed, /KeyboardInterrupt: Ctrl-C stopped the input/);
   assert.is(await repl.input("i > 1000"), "true");
   // At the prompt, Ctrl-C is node's REPL's own again (a hint, not an exit).
   repl.ctrlC();
@@ -127,13 +138,9 @@ test("Ctrl-C breaks a running synchronous loop; what it set is kept", async () =
 test("Ctrl-C inside tf.tidy puts the engine's scopes back and frees what the interrupted scopes made; earlier tensors stay", async () => {
   if (!repl) return;
   assert.is(await repl.input("const x0 = tf.ones([4]); const n0 = tf.memory().numTensors; tf.engine().state.scopeStack.length"), "0");
-  const started = repl.prompts();
   // 450 tensors made inside the tidy, then a loop that only Ctrl-C ends (outside the tidy's own try/finally's reach).
-  repl.type('tf.tidy(() => { for (let k = 0; k < 450; k++) tf.add(x0, k); console.log("tid" + "ying"); while (true) {} })');
-  await repl.waitFor("the tidy to start", (s) => /^tidying$/m.test(s.split(PROMPT)[started] ?? ""));
-  repl.ctrlC();
-  const s = await repl.waitFor("the prompt after Ctrl-C", (sc) => sc.split(PROMPT).length - 1 > started);
-  assert.match(s.split(PROMPT)[started], /KeyboardInterrupt: Ctrl-C stopped the input/);
+  const printed = await repl.interrupt('tf.tidy(() => { for (let k = 0; k < 450; k++) tf.add(x0, k); console.log("tid" + "ying"); while (true) {} })', "tidying");
+  assert.match(printed, /KeyboardInterrupt: Ctrl-C stopped the input/);
   assert.is(await repl.input("tf.engine().state.scopeStack.length"), "0");
   assert.is(await repl.input("tf.memory().numTensors - n0"), "0");
   assert.is(await repl.input("x0.isDisposed"), "false");
@@ -145,18 +152,10 @@ test("Ctrl-C inside tf.tidy puts the engine's scopes back and frees what the int
 test("Ctrl-C inside a layer call or a gradient leaves later calls leak-free and gradients off", async () => {
   if (!repl) return;
   assert.is(await repl.input("const spin = tl.Serial(tl.Relu(), tl.Fn('Spin', (x) => { const y = tf.add(x, 1); console.log('spin' + 'ning'); while (true) {} return y; }));"), "");
-  let started = repl.prompts();
-  repl.type("spin(tf.ones([2, 3]))");
-  await repl.waitFor("the layer to spin", (s) => /^spinning$/m.test(s.split(PROMPT)[started] ?? ""));
-  repl.ctrlC();
-  await repl.waitFor("the prompt after Ctrl-C", (sc) => sc.split(PROMPT).length - 1 > started);
+  await repl.interrupt("spin(tf.ones([2, 3]))", "spinning");
   assert.is(await repl.input("const mlp = tl.Serial(tl.Dense(4), tl.Relu(), tl.Dense(2)); const xb = tf.ones([3, 5]); mlp(xb).dispose(); const n1 = tf.memory().numTensors"), "");
   assert.is(await repl.input("for (let k = 0; k < 5; k++) mlp(xb).dispose(); tf.memory().numTensors - n1"), "0");
-  started = repl.prompts();
-  repl.type("tf.grad((x) => { const y = tf.square(x).sum(); console.log('grad' + 'ing'); while (true) {} return y; })(xb)");
-  await repl.waitFor("the gradient to start", (s) => /^grading$/m.test(s.split(PROMPT)[started] ?? ""));
-  repl.ctrlC();
-  await repl.waitFor("the prompt after Ctrl-C", (sc) => sc.split(PROMPT).length - 1 > started);
+  await repl.interrupt("tf.grad((x) => { const y = tf.square(x).sum(); console.log('grad' + 'ing'); while (true) {} return y; })(xb)", "grading");
   assert.is(await repl.input("[tf.engine().state.scopeStack.length, tf.engine().state.gradientDepth, tf.engine().state.kernelDepth].join(' ')"), "'0 0 0'");
   assert.is(await repl.input("for (let k = 0; k < 5; k++) mlp(xb).dispose(); tf.memory().numTensors - n1"), "0");
   assert.is(await repl.input("tf.grad((x) => tf.square(x).sum())(tf.tensor([3])).dataSync()[0]"), "6");

@@ -14,6 +14,7 @@
  * @module
  */
 import * as v8 from "node:v8";
+import { isValidModule } from "./instantiate";
 
 /** A module whose one function is `f32x4.relaxed_madd` of its three v128 parameters. */
 const PROBE = new Uint8Array([
@@ -23,7 +24,7 @@ const PROBE = new Uint8Array([
   0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // code
 ]);
 
-const validates = (): boolean => (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate(PROBE);
+const validates = (): boolean => isValidModule(PROBE);
 
 /** V8 versions that have relaxed SIMD only behind its flag (before 11.4: Node 20 and older). */
 function flagNeeded(): boolean {

@@ -43,11 +43,25 @@ export function isSharedMemory(memory: WasmMemory): boolean {
 
 /** The parts of the WebAssembly API used to instantiate our modules. */
 interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: object };
 }
 
 const api = (): WasmApi => (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/**
+ * Whether this process's WebAssembly accepts a module (its instructions
+ * included: a relaxed SIMD one validates only where relaxed SIMD is on).
+ *
+ * @example
+ * ```ts
+ * isValidModule(gemmModuleBytes(false)); // true
+ * ```
+ */
+export function isValidModule(bytes: Uint8Array): boolean {
+  return api().validate(bytes);
+}
 
 /**
  * Whether to compile our modules eagerly, with V8's lazy compilation and
