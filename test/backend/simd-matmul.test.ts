@@ -2,7 +2,7 @@
  * trax-ts's SIMD products on wasm (src/backend/simd/): `tf.matMul` and
  * `tf.fused.matMul` through our GEMM give the products of a float64
  * reference loop, for every transpose combination, edge tiles (sizes that
- * are not multiples of the 4x8 tile), batches (equal, broadcast from one
+ * are not multiples of the 5x8 tile), batches (equal, broadcast from one
  * matrix, broadcast over several axes), bias and ReLU; what it does not take
  * (other activations, int32) still runs through tfjs-wasm's kernels; and the
  * gradients of a Dense stack equal those with our products switched off.
@@ -75,10 +75,11 @@ test("the module is valid WebAssembly (plain and shared memory)", () => {
   assertValidModule(gemmModuleBytes);
 });
 
-test("2-D products equal a float64 loop, every transpose, edge tiles and packed transposed A included", () => {
+test("2-D products equal a float64 loop, every transpose, edge tiles and partial panels included", () => {
   if (!onWasm()) return;
   const sizes: [number, number, number][] = [[1, 1, 1], [1, 5, 3], [1, 40, 16], [1, 30, 21], [8, 12, 24], [9, 12, 24], [2, 9, 16], [3, 4, 9], [6, 5, 8], [4, 3, 8], [5, 7, 11], [13, 9, 17], [33, 65, 17], [64, 40, 130], [3, 0, 5], [258, 33, 20], [301, 7, 9]];
-  // (258 and 301 rows: a transposed A that far apart is packed in panels of 4 rows; the last panel has 2 and 1)
+  // (A is packed in panels of 5 rows, B of 8 columns, 4 steps at a time where it can: the 258- and 301-row
+  // products end in panels of 3 rows and 1, k = 9 and 65 leave a step after the last 4)
   let seed = 1;
   for (const [m, k, n] of sizes) {
     for (const ta of [false, true]) {
@@ -128,7 +129,7 @@ test("batched products: equal batches, one side broadcast, several batch axes", 
 test("fused products: bias and ReLU equal a float64 loop, every transpose (tfjs-wasm's own kernel gets transposes wrong)", () => {
   if (!onWasm()) return;
   let seed = 200;
-  // 9 rows: packed B; 3 rows: B read in place (gemv3); 257 rows: a transposed A packed too.
+  // 9 rows: packed B; 3 rows: B read in place (gemv3); 257 rows: 51 panels of A and one of 2 rows.
   for (const [m, k, n] of [[9, 21, 13], [3, 21, 13], [257, 21, 13]])
   for (const activation of ["linear", "relu"] as const) {
     for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {

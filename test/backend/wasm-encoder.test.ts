@@ -86,4 +86,20 @@ test("lanes and constants: extract_lane and f32 constants are exact", () => {
   assert.is(exports.lane(), -0.375);
 });
 
+
+test("i8x16.shuffle: bytes from either vector, in the order given; bad lanes are refused", () => {
+  const f = new FunctionBuilder(["i32"]);
+  const [p] = [0];
+  // out = [a3, b0, a1, b2] (float lanes) of a at p, b at p + 16, stored at p + 32
+  const lanes = [3, 4, 1, 6].flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
+  f.get(p).get(p).mem("v128.load").get(p).mem("v128.load", 16).shuffle(lanes).mem("v128.store", 32);
+  const { memory, exports } = instantiate([{ name: "run", fn: f }]);
+  const heap = new Float32Array(memory.buffer);
+  heap.set([1, 2, 3, 4, 5, 6, 7, 8], 4);
+  exports.run(16);
+  assert.equal(Array.from(heap.subarray(12, 16)), [4, 5, 2, 7]);
+  assert.throws(() => new FunctionBuilder([]).shuffle([0, 1]), /16 byte lanes/);
+  assert.throws(() => new FunctionBuilder([]).shuffle(new Array(16).fill(32)), /0-31/);
+});
+
 test.run();

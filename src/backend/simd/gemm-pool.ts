@@ -50,10 +50,7 @@ for (;;) {
 `;
 
 /** Arguments of one `gemm` call (see gemm-module.ts). */
-export type GemmCall = [
-  a: number, aRowStride: number, aColStride: number, b: number, bkStride: number, bPanelStride: number,
-  c: number, ldc: number, m: number, n: number, k: number, bias: number, relu: number, aRowStep: number,
-];
+export type GemmCall = [a: number, b: number, c: number, ldc: number, m: number, n: number, k: number, bias: number, relu: number];
 
 /**
  * A pool of `workers` threads running GEMM calls over a shared wasm memory.

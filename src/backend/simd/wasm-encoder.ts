@@ -145,6 +145,16 @@ export class FunctionBuilder {
     return this;
   }
 
+  /**
+   * `i8x16.shuffle lanes`: byte `i` of the result is byte `lanes[i]` of the
+   * two vectors on the stack (0-15 the first, 16-31 the second).
+   */
+  shuffle(lanes: number[]): this {
+    if (lanes.length !== 16 || lanes.some((l) => !Number.isInteger(l) || l < 0 || l > 31)) throw new Error(`i8x16.shuffle takes 16 byte lanes in 0-31; got [${lanes}]`);
+    this.code.push(0xfd, ...uleb(0x0d), ...lanes);
+    return this;
+  }
+
   /** Local `l` += `n` (an i32 local). */
   addTo(l: Local, n: number | Local, isLocal = false): this {
     this.get(l);

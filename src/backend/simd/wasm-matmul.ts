@@ -4,9 +4,10 @@
  * instantiateGemm}), which works in tfjs-wasm's own heap. tfjs-wasm sends
  * only unbatched, untransposed products to XNNPACK, which repacks the right
  * operand whenever it is a new tensor (every training step), and runs every
- * other product in a scalar loop at 1-3 GFLOP/s; ours takes transposed and
- * batched operands at full speed (about 20 GFLOP/s on one core, measured
- * against XNNPACK's 8-14 with its repacking, same run).
+ * other product in a scalar loop at 1-3 GFLOP/s; ours packs both operands
+ * (absorbing transposes) and takes transposed and batched products at full
+ * speed (about 30 GFLOP/s on one core with fused multiply-adds, against
+ * XNNPACK's 8-14 with its repacking).
  *
  * On the threaded build, worker threads share each large product with the
  * calling thread ({@link GemmPool}: rows, or a batch's items). Products it
@@ -80,15 +81,12 @@ function runCalls(state: GemmState, calls: GemmCall[], work: number): void {
   }
 }
 
-/** `call`'s rows split into `parts` calls (multiples of the tile's 4 rows). */
+/** `call`'s rows split into `parts` calls, between A's packed panels of {@link TILE_M} rows. */
 function splitRows(call: GemmCall, parts: number): GemmCall[] {
-  const [a, aRow, aCol, b, bkStride, bPanelStride, c, ldc, m, n, k, bias, relu, aRowStep] = call;
-  // Whole tiles per part (A packed in panels of TILE_M rows is split between panels).
+  const [a, b, c, ldc, m, n, k, bias, relu] = call;
   const rows = Math.ceil(m / parts / TILE_M) * TILE_M;
   const out: GemmCall[] = [];
-  for (let r0 = 0; r0 < m; r0 += rows) {
-    out.push([a + r0 * aRow, aRow, aCol, b, bkStride, bPanelStride, c + 4 * r0 * ldc, ldc, Math.min(rows, m - r0), n, k, bias, relu, aRowStep]);
-  }
+  for (let r0 = 0; r0 < m; r0 += rows) out.push([a + 4 * r0 * k, b, c + 4 * r0 * ldc, ldc, Math.min(rows, m - r0), n, k, bias, relu]);
   return out;
 }
 
@@ -165,87 +163,88 @@ function simdProduct(args: KernelArgs): tfTypes.TensorInfo | undefined {
   const out = backend.makeOutput([...lead, m, n], "float32");
   if (m * n * batch === 0) return out;
   const panelsB = Math.ceil(n / TILE_N) * TILE_N;
-  const packedBytes = 4 * panelsB * k;
+  const packedBBytes = 4 * panelsB * k;
+  const packedABytes = 4 * Math.ceil(m / TILE_M) * TILE_M * k;
   const biasBytes = bias ? 4 * panelsB : 0;
-  // B's items packed all at once (so threads can take items), unless that is large.
-  const packAll = batchB > 1 && batchB * packedBytes <= MAX_PACKED_BYTES;
-  const packs = packAll ? batchB : 1;
-  // A single transposed A whose columns lie PACK_A_MIN_STRIDE bytes apart or more is packed too.
-  const packA = transposeA && batchA === 1 && batchB === 1 && 4 * m >= PACK_A_MIN_STRIDE && m > IN_PLACE_MAX_ROWS;
-  const packedABytes = packA ? 4 * Math.ceil(m / TILE_M) * TILE_M * k : 0;
-  // Allocate (and so maybe grow the heap) before reading any offset or view.
-  const scratch = scratchOf(backend, state, packs * packedBytes + biasBytes + packedABytes);
-  const [aPtr, bPtr, cPtr] = [a, b, out].map((t) => heapAddress(backend, t));
-  let biasPtr = 0;
-  if (bias) {
-    biasPtr = scratch + packs * packedBytes;
-    const padded = new Float32Array(backend.wasm.HEAPF32.buffer, biasPtr, panelsB);
-    padded.set(backend.typedArrayFromHeap(bias));
-    padded.fill(0, n);
-  }
   const { gemm } = state;
-  // A's strides in bytes; B's in elements.
-  const [aRow, aCol] = transposeA ? [4, 4 * m] : [4 * k, 4];
-  const [bK, bN] = transposeB ? [1, k] : [n, 1];
   const relu = activation === "relu" ? 1 : 0;
   const work = m * n * k;
-  /** The call of one product of `rows` rows with B's item at `bItem`, packed at `packed` (packing it when `pack`). */
-  const packedCall = (aItem: number, bItem: number, packed: number, cItem: number, rows: number, pack: boolean): GemmCall => {
-    if (pack) gemm.pack_b(bItem, packed, k, n, bK, bN);
-    return [aItem, aRow, aCol, packed, 32, 32 * k, cItem, n, rows, n, k, biasPtr, relu, aRow];
+  // A's element (i, k) at `4 (i aRow + k aCol)` bytes from its item; B's (k, j) at `4 (k bK + j bN)`.
+  const [aRow, aCol] = transposeA ? [1, m] : [k, 1];
+  const [bK, bN] = transposeB ? [1, k] : [n, 1];
+  /**
+   * Scratch for `packsB` packed B items, then the padded bias, then `packsA`
+   * packed A items of `aRows` rows; allocated (which may grow the heap)
+   * before any address or view of the heap is read.
+   */
+  const layout = (packsB: number, packsA: number, aRows = m) => {
+    const aBytes = 4 * Math.ceil(aRows / TILE_M) * TILE_M * k;
+    const scratch = scratchOf(backend, state, packsB * packedBBytes + biasBytes + packsA * aBytes);
+    const biasPtr = bias ? scratch + packsB * packedBBytes : 0;
+    if (bias) {
+      const padded = new Float32Array(backend.wasm.HEAPF32.buffer, biasPtr, panelsB);
+      padded.set(backend.typedArrayFromHeap(bias));
+      padded.fill(0, n);
+    }
+    const [aPtr, bPtr, cPtr] = [a, b, out].map((t) => heapAddress(backend, t));
+    return { packedB: scratch, packedA: scratch + packsB * packedBBytes + biasBytes, biasPtr, aPtr, bPtr, cPtr };
   };
-  /** One product of 1-4 rows with a row-major B read in place (no packing), here. */
-  const inPlace = (aItem: number, bItem: number, cItem: number, rows: number): void =>
-    gemm[`gemv${rows as 1 | 2 | 3 | 4}`](aItem, aRow, aCol, bItem, 4 * n, cItem, n, n, k, biasPtr, relu);
+  const packA = (src: number, dst: number, rows: number): number => (gemm.pack_a(src, dst, rows, k, aRow, aCol), dst);
+  const packB = (src: number, dst: number): number => (gemm.pack_b(src, dst, k, n, bK, bN), dst);
   const threadsFor = (w: number) => Math.min(1 + (state.pool?.readyWorkers() ?? 0), Math.max(1, Math.floor(w / MIN_WORK_PER_THREAD)));
   /** Runs one product's call, its rows shared among threads where it is large. */
   const runShared = (call: GemmCall, w: number): void => {
     const parts = threadsFor(w);
     runCalls(state, parts > 1 ? splitRows(call, parts) : [call], w / parts);
   };
+  /** Products of 1-4 rows with a row-major B read in place (no packing), here. */
   const fewRows = (rows: number) => !transposeB && rows <= IN_PLACE_MAX_ROWS;
+  const inPlace = (aItem: number, bItem: number, cItem: number, rows: number, biasPtr: number): void =>
+    gemm[`gemv${rows as 1 | 2 | 3 | 4}`](aItem, 4 * aRow, 4 * aCol, bItem, 4 * n, cItem, n, n, k, biasPtr, relu);
   if (batchB === 1 && (batchA === 1 || !transposeA)) {
     // One product of all of A's rows (items stacked), its rows shared among threads.
     const rows = batchA * m;
-    if (fewRows(rows)) inPlace(aPtr, bPtr, cPtr, rows);
-    else if (packA) {
-      // A transposed with its columns far apart: panels of 4 rows first.
-      const panelsA = scratch + packedBytes + biasBytes;
-      gemm.pack_a_t(aPtr, panelsA, m, k, m);
-      const call = packedCall(panelsA, bPtr, scratch, cPtr, rows, true);
-      [call[1], call[2], call[13]] = [4 * k, 16, 4]; // aRowStride (a panel per 4 rows), aColStride, aRowStep
-      runShared(call, rows * n * k);
-    } else runShared(packedCall(aPtr, bPtr, scratch, cPtr, rows, true), rows * n * k);
+    if (fewRows(rows)) {
+      const { biasPtr, aPtr, bPtr, cPtr } = layout(0, 0, 0);
+      inPlace(aPtr, bPtr, cPtr, rows, biasPtr);
+      return out;
+    }
+    const { packedA, packedB, biasPtr, aPtr, bPtr, cPtr } = layout(1, 1, rows);
+    runShared([packA(aPtr, packedA, rows), packB(bPtr, packedB), cPtr, n, rows, n, k, biasPtr, relu], rows * n * k);
     return out;
   }
-  const aAt = (i: number) => aPtr + (batchA > 1 ? 4 * i * m * k : 0);
-  const bAt = (i: number) => bPtr + (batchB > 1 ? 4 * i * k * n : 0);
-  const cAt = (i: number) => cPtr + 4 * i * m * n;
+  const aAt = (base: number, i: number) => base + (batchA > 1 ? 4 * i * m * k : 0);
+  const bAt = (base: number, i: number) => base + (batchB > 1 ? 4 * i * k * n : 0);
+  const cAt = (base: number, i: number) => base + 4 * i * m * n;
   if (fewRows(m)) {
-    for (let i = 0; i < batch; i++) inPlace(aAt(i), bAt(i), cAt(i), m);
+    const { biasPtr, aPtr, bPtr, cPtr } = layout(0, 0);
+    for (let i = 0; i < batch; i++) inPlace(aAt(aPtr, i), bAt(bPtr, i), cAt(cPtr, i), m, biasPtr);
     return out;
   }
-  if (!packAll && batchB > 1) {
+  // Each item packed (a side that is one matrix for every item, once).
+  const packsA = batchA > 1 ? batch : 1;
+  const packsB = batchB > 1 ? batch : 1;
+  if (packsA * packedABytes + packsB * packedBBytes > MAX_PACKED_BYTES) {
     // Large items: one at a time, each shared among threads by rows.
-    for (let i = 0; i < batch; i++) runShared(packedCall(aAt(i), bAt(i), scratch, cAt(i), m, true), work);
+    const { packedA, packedB, biasPtr, aPtr, bPtr, cPtr } = layout(1, 1);
+    for (let i = 0; i < batch; i++) {
+      if (batchA > 1 || i === 0) packA(aAt(aPtr, i), packedA, m);
+      if (batchB > 1 || i === 0) packB(bAt(bPtr, i), packedB);
+      runShared([packedA, packedB, cAt(cPtr, i), n, m, n, k, biasPtr, relu], work);
+    }
     return out;
   }
-  // Many items: each a call, the items shared among threads; B's items packed all at once
-  // (a single B packed once).
+  // Many items: all packed first, then each a call, the items shared among threads.
+  const { packedA, packedB, biasPtr, aPtr, bPtr, cPtr } = layout(packsB, packsA);
   const calls: GemmCall[] = [];
-  for (let i = 0; i < batch; i++) calls.push(packedCall(aAt(i), bAt(i), scratch + (batchB > 1 ? i * packedBytes : 0), cAt(i), m, batchB > 1 || i === 0));
+  for (let i = 0; i < batch; i++) {
+    const aItem = batchA > 1 || i === 0 ? packA(aAt(aPtr, i), packedA + (batchA > 1 ? i * packedABytes : 0), m) : packedA;
+    const bItem = batchB > 1 || i === 0 ? packB(bAt(bPtr, i), packedB + (batchB > 1 ? i * packedBBytes : 0)) : packedB;
+    calls.push([aItem, bItem, cAt(cPtr, i), n, m, n, k, biasPtr, relu]);
+  }
   runCalls(state, calls, work);
   return out;
 }
-
-/**
- * Smallest distance in bytes between a transposed A's columns (4 m) for
- * which it is copied into panels of 4 rows before the product: at 2 KB and
- * more each of the tile's steps reads a new cache line, which map onto a
- * few cache sets (measured: 512x512 @ 512x128 transposed 19 GFLOP/s as it
- * is, 28 untransposed; 26 packed first, the copy included).
- */
-const PACK_A_MIN_STRIDE = 1024;
 
 /** The most scratch bytes a batched product packs its right operands into at once. */
 const MAX_PACKED_BYTES = 16 << 20;
