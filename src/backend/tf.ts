@@ -20,6 +20,7 @@ import { installFastGather } from "./wasm-gather";
 import { installSimdMatMul } from "./simd/wasm-matmul";
 import { installSimdExp } from "./simd/wasm-exp";
 import { installSimdSums } from "./simd/wasm-sums";
+import { installReluGradient } from "./simd/wasm-relu-grad";
 import { precompileSimdKernels } from "./simd/precompile";
 
 installSharedIdentity(tf);
@@ -28,6 +29,7 @@ installFastGather(tf);
 installSimdMatMul(tf);
 installSimdExp(tf);
 installSimdSums(tf);
+installReluGradient(tf);
 precompileSimdKernels(false);
 
 export { tf };

@@ -115,6 +115,16 @@ function columnSums(dy: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor {
   return tf.tidy(() => tf.matMul(tf.ones([1, m]) as tf.Tensor2D, dy).reshape([n]));
 }
 
+/** `t` as `shape` (no `-1`): `t` itself when it has that shape already (a same-shape reshape is still a kernel call). */
+function asShape(t: tf.Tensor, shape: number[]): tf.Tensor {
+  return t.rank === shape.length && t.shape.every((d, i) => d === shape[i]) ? t : t.reshape(shape);
+}
+
+/** `t` as a matrix of `cols` columns (its leading axes flattened). */
+function asRows(t: tf.Tensor, cols: number): tf.Tensor2D {
+  return (t.rank === 2 ? t : t.reshape([-1, cols])) as tf.Tensor2D;
+}
+
 /**
  * `x @ w (+ b)` recorded for a gradient: each of `dx = dy w^T`, `dw = x^T dy`
  * and `db = sum(dy)` is computed only if the backward pass asks for it (no
@@ -125,14 +135,14 @@ function denseRecorded(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor {
   return opWithLazyGradients(
     inputs,
     (save) => {
-      const x2 = x.reshape([-1, w.shape[0]]) as tf.Tensor2D;
+      const x2 = asRows(x, w.shape[0]);
       save([x2, w]);
-      return simdProductPlusBias(x, w, b) ?? productPlusBias(x2, w, b).reshape([...x.shape.slice(0, -1), w.shape[1]]);
+      return simdProductPlusBias(x, w, b) ?? asShape(productPlusBias(x2, w, b), [...x.shape.slice(0, -1), w.shape[1]]);
     },
     (dy, saved) => {
       const [sx, sw] = saved as tf.Tensor2D[];
-      const dy2 = () => dy.reshape([-1, sw.shape[1]]) as tf.Tensor2D;
-      const grads = [() => matMulT(dy2(), sw, false, true).reshape(x.shape), () => matMulT(sx, dy2(), true, false)];
+      const dy2 = () => asRows(dy, sw.shape[1]);
+      const grads = [() => asShape(matMulT(dy2(), sw, false, true), x.shape), () => matMulT(sx, dy2(), true, false)];
       // After dW (tfjs asks in input order): the bias gradient reuses dy's packed copy.
       if (b) grads.push(() => columnSums(dy2(), sx));
       return grads;

@@ -22,16 +22,18 @@ function targetDistributions(targets: tf.Tensor, nCategories: number, labelSmoot
 }
 
 /**
- * `sum(t, -1)` per item, `(..., 1)`, from the integer targets alone: 1 for a
- * category in `[0, N)`, 0 for one outside (one-hot gives zeros), and
- * `(1 - ε) valid + ε` with label smoothing.
+ * `sum(t, -1)` per item, `(..., 1)`: 1 for a category in `[0, N)`, 0 for one
+ * outside (one-hot gives zeros), and `(1 - ε) valid + ε` with label
+ * smoothing. Without smoothing it is the sum of the one-hot rows `t` (exactly
+ * 1 or 0; one kernel); with smoothing it is computed from the integer
+ * targets, since the sum of smoothed rows rounds differently.
  */
-function targetMass(targets: tf.Tensor, nCategories: number, labelSmoothing: number): tf.Tensor {
+function targetMass(targets: tf.Tensor, t: tf.Tensor, nCategories: number, labelSmoothing: number): tf.Tensor {
+  if (!labelSmoothing) return tf.sum(t, -1, true);
   return tf.tidy(() => {
     const ids = targets.dtype === "int32" ? targets : targets.toInt();
     const valid = tf.logicalAnd(tf.greaterEqual(ids, 0), tf.less(ids, nCategories)).toFloat();
-    const mass = labelSmoothing ? valid.mul(1 - labelSmoothing).add(labelSmoothing) : valid;
-    return mass.expandDims(-1);
+    return valid.mul(1 - labelSmoothing).add(labelSmoothing).expandDims(-1);
   });
 }
 
@@ -61,7 +63,7 @@ export function softmaxCrossEntropy(logits: tf.Tensor, targets: tf.Tensor, label
     const lse = tf.add(max, tf.log(s));
     const t = targetDistributions(targets, n, labelSmoothing);
     const ce = tf.neg(tf.sum(tf.mul(t, tf.sub(logits, lse)), -1));
-    save?.([e, s, t, targetMass(targets, n, labelSmoothing)]);
+    save?.([e, s, t, targetMass(targets, t, n, labelSmoothing)]);
     return ce;
   };
   if (!isRecordingGradients()) return tf.tidy(() => forward());

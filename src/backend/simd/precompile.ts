@@ -10,6 +10,7 @@ import { gemmModuleBytesFor } from "./gemm-module";
 import { expModuleBytes } from "./exp-module";
 import { sumsModuleBytes } from "./sums-module";
 import { optimModuleBytes } from "./optim-module";
+import { reluGradModuleBytes } from "./wasm-relu-grad";
 import { simdMatMul } from "./wasm-matmul";
 
 /**
@@ -24,5 +25,5 @@ import { simdMatMul } from "./wasm-matmul";
  */
 export function precompileSimdKernels(sharedMemory: boolean): void {
   if (!simdMatMul.enabled) return;
-  for (const bytes of [gemmModuleBytesFor(simdMatMul.fma), expModuleBytes, sumsModuleBytes, optimModuleBytes]) precompile(bytes, sharedMemory);
+  for (const bytes of [gemmModuleBytesFor(simdMatMul.fma), expModuleBytes, sumsModuleBytes, optimModuleBytes, reluGradModuleBytes]) precompile(bytes, sharedMemory);
 }
