@@ -49,7 +49,7 @@ function takesSwappedForm(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, t
 }
 
 /**
- * `x @ w (+ b)` straight through the wasm product kernels when trax-ts's own
+ * `x @ w (+ b)` (`x @ w^T` when `transposeW`) straight through the wasm product kernels when trax-ts's own
  * take it (`src/backend/simd/`), or `undefined`. Those kernels take `x` of
  * any rank >= 2 against a 2-D `w` as one product of all of `x`'s rows and
  * add the bias as they store each result (`_FusedMatMul`), so no reshape
@@ -57,11 +57,11 @@ function takesSwappedForm(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, t
  * and the result back; tfjs-wasm's own kernels, the fallback, need that).
  * Only where no gradient is recorded (eager calls, the forward of a recorded op).
  */
-function simdProductPlusBias(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor | undefined {
+function simdProductPlusBias(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor, transposeW = false): tf.Tensor | undefined {
   if (!simdMatMul.enabled || x.rank < 2 || tf.getBackend() !== "wasm" || x.dtype !== "float32" || w.dtype !== "float32") return undefined;
-  if (w.rank !== 2 || x.shape[x.rank - 1] !== w.shape[0]) return undefined; // tf.matMul says what is wrong
+  if (w.rank !== 2 || x.shape[x.rank - 1] !== w.shape[transposeW ? 1 : 0]) return undefined; // tf.matMul says what is wrong
   if (b && (b.rank !== 1 || b.dtype !== "float32")) return undefined;
-  const flags = { transposeA: false, transposeB: false };
+  const flags = { transposeA: false, transposeB: transposeW };
   const engine = tf.engine();
   if (!b) return engine.runKernel("BatchMatMul", { a: x, b: w }, flags) as tf.Tensor;
   return engine.runKernel("_FusedMatMul", { a: x, b: w, bias: b }, { ...flags, activation: "linear", leakyreluAlpha: 0 }) as tf.Tensor;
@@ -141,8 +141,11 @@ function denseRecorded(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor {
     },
     (dy, saved) => {
       const [sx, sw] = saved as tf.Tensor2D[];
+      // (Each gradient runs in a scope of its own: dy2 cannot be shared between them.)
       const dy2 = () => asRows(dy, sw.shape[1]);
-      const grads = [() => asShape(matMulT(dy2(), sw, false, true), x.shape), () => matMulT(sx, dy2(), true, false)];
+      // dx as one product of dy of any rank, where our wasm products take it: no reshapes.
+      const dx = () => simdProductPlusBias(dy, sw, undefined, true) ?? asShape(matMulT(dy2(), sw, false, true), x.shape);
+      const grads = [dx, () => matMulT(sx, dy2(), true, false)];
       // After dW (tfjs asks in input order): the bias gradient reuses dy's packed copy.
       if (b) grads.push(() => columnSums(dy2(), sx));
       return grads;
