@@ -4,11 +4,14 @@
  * the nine ops of the forward walks back through each of them (broadcasts
  * and reductions); the closed form takes a few passes (measured on wasm, a
  * Transformer block's (16, 32, 128): forward + backward 0.62 of the time, or
- * 0.75 when only the scale and bias gradients are asked for).
+ * 0.75 when only the scale and bias gradients are asked for). On wasm the
+ * forward and the input gradient each run as one kernel of trax-ts's
+ * (`src/backend/simd/wasm-layer-norm.ts`), with the same bits.
  * @module
  */
 import { tf } from "../backend/tf";
 import { opWithLazyGradients } from "../fastmath/lazy-grad";
+import { fusedLayerNorm, fusedLayerNormGrad } from "../backend/simd/wasm-layer-norm";
 
 /** Switch for tests and A/B benchmarks to run the autograd path instead (internal). */
 export const layerNormPaths = { fused: true };
@@ -33,6 +36,13 @@ export function layerNormRecorded(x: tf.Tensor, scale: tf.Tensor, bias: tf.Tenso
   return opWithLazyGradients(
     [x, scale, bias],
     (save) => {
+      // On wasm: one kernel, the same ops in the same order (wasm-layer-norm.ts).
+      const fused = fusedLayerNorm(x, scale, bias, epsilon);
+      if (fused) {
+        const [y, normalized, std] = fused;
+        save([normalized, std, scale]);
+        return y;
+      }
       const centered = tf.sub(x, tf.mean(x, -1, true));
       const variance = tf.mean(tf.square(centered), -1, true);
       const std = tf.sqrt(tf.add(variance, epsilon));
@@ -42,6 +52,7 @@ export function layerNormRecorded(x: tf.Tensor, scale: tf.Tensor, bias: tf.Tenso
     },
     (dy, [normalized, std, s]) => [
       () =>
+        fusedLayerNormGrad(dy, normalized, std, s) ??
         tf.tidy(() => {
           const g = tf.mul(dy, s);
           const meanG = tf.mean(g, -1, true);

@@ -11,6 +11,7 @@ import { expModuleBytes } from "./exp-module";
 import { sumsModuleBytes } from "./sums-module";
 import { optimModuleBytes } from "./optim-module";
 import { reluGradModuleBytes } from "./wasm-relu-grad";
+import { layerNormModuleBytes } from "./layer-norm-module";
 import { simdMatMul } from "./wasm-matmul";
 
 /**
@@ -25,5 +26,5 @@ import { simdMatMul } from "./wasm-matmul";
  */
 export function precompileSimdKernels(sharedMemory: boolean): void {
   if (!simdMatMul.enabled) return;
-  for (const bytes of [gemmModuleBytesFor(simdMatMul.fma), expModuleBytes, sumsModuleBytes, optimModuleBytes, reluGradModuleBytes]) precompile(bytes, sharedMemory);
+  for (const bytes of [gemmModuleBytesFor(simdMatMul.fma), expModuleBytes, sumsModuleBytes, optimModuleBytes, reluGradModuleBytes, layerNormModuleBytes]) precompile(bytes, sharedMemory);
 }

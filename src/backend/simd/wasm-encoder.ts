@@ -260,6 +260,7 @@ const PLAIN_OPS = {
   "f32.div": 0x95,
   "f32.min": 0x96,
   "f32.max": 0x97,
+  "f32.convert_i32_s": 0xb2,
   // SIMD (0xfd prefix): code 0x100 + the SIMD opcode.
   "f32x4.splat": 0x100 + 0x13,
   "v128.and": 0x100 + 0x4e,
