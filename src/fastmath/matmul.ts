@@ -7,6 +7,7 @@
 import { tf } from "../backend/tf";
 import { prefersExplicitTranspose } from "../backend";
 import { simdMatMul } from "../backend/simd/wasm-matmul";
+import { simdSums } from "../backend/simd/wasm-sums";
 import { isRecordingGradients, opWithLazyGradients } from "./lazy-grad";
 import { stackRows, unstackRows } from "./unstack";
 
@@ -115,6 +116,17 @@ function columnSums(dy: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor {
   return tf.tidy(() => tf.matMul(tf.ones([1, m]) as tf.Tensor2D, dy).reshape([n]));
 }
 
+/**
+ * `sum(dy)` over all but the last axis as trax-ts's own wasm `Sum` kernel
+ * (src/backend/simd/wasm-sums.ts: rows added in order into the output, one
+ * pass, no reshape of `dy`; the same sums in the same order as
+ * {@link columnSums}' product), or `undefined` where that kernel does not run.
+ */
+function leadingSums(dy: tf.Tensor): tf.Tensor | undefined {
+  if (!simdSums.enabled || tf.getBackend() !== "wasm" || dy.dtype !== "float32" || dy.rank < 2) return undefined;
+  return tf.sum(dy, dy.shape.slice(0, -1).map((_, i) => i));
+}
+
 /** `t` as `shape` (no `-1`): `t` itself when it has that shape already (a same-shape reshape is still a kernel call). */
 function asShape(t: tf.Tensor, shape: number[]): tf.Tensor {
   return t.rank === shape.length && t.shape.every((d, i) => d === shape[i]) ? t : t.reshape(shape);
@@ -147,7 +159,7 @@ function denseRecorded(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor {
       const dx = () => simdProductPlusBias(dy, sw, undefined, true) ?? asShape(matMulT(dy2(), sw, false, true), x.shape);
       const grads = [dx, () => matMulT(sx, dy2(), true, false)];
       // After dW (tfjs asks in input order): the bias gradient reuses dy's packed copy.
-      if (b) grads.push(() => columnSums(dy2(), sx));
+      if (b) grads.push(() => leadingSums(dy) ?? columnSums(dy2(), sx));
       return grads;
     }
   );

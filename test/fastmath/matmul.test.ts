@@ -1,10 +1,11 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { assertClose, leakedBy, ready, tf, trax } from "../helpers";
+import { assertClose, leakedBy, ready, tf, trax, withSwitch } from "../helpers";
 import { batchProduct, dense, matMulT, matmulPaths, product2d, productsPerItem } from "../../src/fastmath/matmul";
 import { isRecordingGradients, opWithLazyGradients } from "../../src/fastmath/lazy-grad";
 import { pattern } from "../fixtures/patterns";
 import { simdMatMul } from "../../src/backend/simd/wasm-matmul";
+import { simdSums } from "../../src/backend/simd/wasm-sums";
 
 const test = suite("fastmath/matmul");
 test.before(ready);
@@ -131,32 +132,38 @@ test("dense: no input gradient when only the weights are differentiated (one pro
   assert.is(step, 2);
 });
 
-test("dense: the bias gradient as ones @ dy (reusing dy's packed copy on wasm) equals the Sum path", () => onBothPaths(async () => {
+test("dense: the bias gradient as our Sum kernel, as ones @ dy (reusing dy's packed copy on wasm), and as tfjs's Sum agree", () => onBothPaths(async () => {
   // (64, 8) x (8, 10): the weight gradient x^T @ dy takes dy as its right operand.
   const x = pattern([4, 16, 8]);
   const w = pattern([8, 10], "cos", 0.3, 0.1, 0.2);
   const b = pattern([10], "sin", 0.5);
   const ct = pattern([4, 16, 10], "cos", 0.9);
-  const run = (byProduct: boolean) => {
-    matmulPaths.biasGradientByProduct = byProduct;
+  /** The gradients with our wasm Sum kernel over dy's leading axes ("sums"), else the product or tfjs's Sum of the reshaped dy. */
+  const run = (path: "sums" | "product" | "sum") => {
+    matmulPaths.biasGradientByProduct = path === "product";
     try {
-      return tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(dense(xx, ww, bb), ct)))([x, w, b]);
+      return withSwitch(simdSums, path === "sums", () => tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(dense(xx, ww, bb), ct)))([x, w, b]));
     } finally {
       matmulPaths.biasGradientByProduct = true;
     }
   };
-  const [sumPath, productPath] = [run(false), run(true)];
+  const [sumPath, productPath, sumsPath] = [run("sum"), run("product"), run("sums")];
   productPath.forEach((g, i) => assertClose(g, sumPath[i].arraySync(), 1e-5, 1e-5, `grad ${i}`));
   assertClose(productPath[2], tf.sum(ct.reshape([64, 10]), 0).arraySync(), 1e-5);
   if (tf.getBackend() === "wasm") {
+    // Our Sum kernel adds the rows in order, as the product does: the same bits.
+    assert.equal(Array.from(sumsPath[2].dataSync()), Array.from(productPath[2].dataSync()));
+    const kernels = (path: "sums" | "product" | "sum") => kernelsOf(() => tf.tidy(() => run(path)));
+    const [k0, k1, k2] = [await kernels("sum"), await kernels("product"), await kernels("sums")];
     // The product path really runs: no Sum kernel, one more product.
-    const kernels = (byProduct: boolean) =>
-      kernelsOf(() => tf.tidy(() => run(byProduct)));
-    const [k0, k1] = [await kernels(false), await kernels(true)];
     assert.is(countOf(k1, "Sum"), countOf(k0, "Sum") - 1);
     assert.is(countOf(k1, "BatchMatMul"), countOf(k0, "BatchMatMul") + 1);
+    // Our Sum kernel takes dy as it is: no reshape of dy for it, no product.
+    assert.is(countOf(k2, "BatchMatMul"), countOf(k0, "BatchMatMul"));
+    assert.is(countOf(k2, "Reshape"), countOf(k0, "Reshape") - 1);
   }
-  assert.is(leakedBy(() => run(true).forEach((g) => g.dispose())), 0);
+  assert.is(leakedBy(() => run("sums").forEach((g) => g.dispose())), 0);
+  assert.is(leakedBy(() => run("product").forEach((g) => g.dispose())), 0);
 }));
 
 test("dense: eager calls run plain matMul + add (no gradient op recorded) and free their intermediates", async () => {
