@@ -13,6 +13,7 @@
 import { tf } from "../backend/tf";
 import { isRecordingGradients, opWithLazyGradients } from "../fastmath/lazy-grad";
 import { oneHot } from "./core";
+import { fusedCrossEntropyApplies, fusedSoftmaxCrossEntropy, fusedSoftmaxCrossEntropyGrad, type CrossEntropySaved } from "../backend/simd/wasm-cross-entropy";
 
 /** Target distributions `(..., N)`: one-hot of `targets`, smoothed to `(1 - ε) t + ε / N`. */
 function targetDistributions(targets: tf.Tensor, nCategories: number, labelSmoothing: number): tf.Tensor {
@@ -53,6 +54,10 @@ function targetMass(targets: tf.Tensor, t: tf.Tensor, nCategories: number, label
  * ```
  */
 export function softmaxCrossEntropy(logits: tf.Tensor, targets: tf.Tensor, labelSmoothing = 0): tf.Tensor {
+  if (!labelSmoothing) {
+    const fused = fusedCrossEntropy(logits, targets);
+    if (fused) return fused;
+  }
   const n = logits.shape[logits.rank - 1];
   // The same ops as tf.logSumExp and `-sum(t * (x - lse))`, in the same order: the same values as before.
   // (Run inside a tidy: by tf.tidy below, or by the engine around an op's forward.)
@@ -80,6 +85,32 @@ export function softmaxCrossEntropy(logits: tf.Tensor, targets: tf.Tensor, label
         }),
     ]
   );
+}
+
+/**
+ * {@link softmaxCrossEntropy} without label smoothing as trax-ts's wasm
+ * kernels (src/backend/simd/wasm-cross-entropy.ts: the same bits in four
+ * kernels instead of about twenty), or `null` where they do not run.
+ */
+function fusedCrossEntropy(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor | null {
+  // Integer ids as oneHot takes them (a float target is truncated).
+  const castIds = targets.dtype !== "int32";
+  const ids = castIds ? targets.toInt() : targets;
+  try {
+    if (!fusedCrossEntropyApplies(logits, ids)) return null;
+    if (!isRecordingGradients()) return tf.tidy(() => fusedSoftmaxCrossEntropy(logits, ids)[0]);
+    return opWithLazyGradients(
+      [logits],
+      (save) => {
+        const [values, saved] = fusedSoftmaxCrossEntropy(logits, ids);
+        save(saved);
+        return values;
+      },
+      (dy, saved) => [() => fusedSoftmaxCrossEntropyGrad(dy, saved as CrossEntropySaved)]
+    );
+  } finally {
+    if (castIds) ids.dispose();
+  }
 }
 
 /**

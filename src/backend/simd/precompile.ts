@@ -12,6 +12,7 @@ import { sumsModuleBytes } from "./sums-module";
 import { optimModuleBytes } from "./optim-module";
 import { reluGradModuleBytes } from "./wasm-relu-grad";
 import { layerNormModuleBytes } from "./layer-norm-module";
+import { crossEntropyModuleBytes } from "./cross-entropy-module";
 import { simdMatMul } from "./wasm-matmul";
 
 /**
@@ -26,5 +27,5 @@ import { simdMatMul } from "./wasm-matmul";
  */
 export function precompileSimdKernels(sharedMemory: boolean): void {
   if (!simdMatMul.enabled) return;
-  for (const bytes of [gemmModuleBytesFor(simdMatMul.fma), expModuleBytes, sumsModuleBytes, optimModuleBytes, reluGradModuleBytes, layerNormModuleBytes]) precompile(bytes, sharedMemory);
+  for (const bytes of [gemmModuleBytesFor(simdMatMul.fma), expModuleBytes, sumsModuleBytes, optimModuleBytes, reluGradModuleBytes, layerNormModuleBytes, crossEntropyModuleBytes]) precompile(bytes, sharedMemory);
 }

@@ -237,6 +237,7 @@ export class FunctionBuilder {
 
 const PLAIN_OPS = {
   drop: 0x1a,
+  select: 0x1b,
   "i32.eqz": 0x45,
   "i32.eq": 0x46,
   "i32.ne": 0x47,
@@ -251,6 +252,8 @@ const PLAIN_OPS = {
   "i32.or": 0x72,
   "i32.shl": 0x74,
   "i32.shr_s": 0x75,
+  "f32.ne": 0x5c,
+  "f32.gt": 0x5e,
   "f32.abs": 0x8b,
   "f32.neg": 0x8c,
   "f32.sqrt": 0x91,
