@@ -71,18 +71,26 @@ export function cpuRatios(fns: (() => void)[], rounds = 201): { ms: number[]; ra
 
 /**
  * Warms each candidate up (3 calls), then runs them in alternation, `rounds`
- * times `calls` calls each; the median CPU ms per call of each.
+ * times `calls` calls each; each candidate's CPU ms per call in each round.
+ * A candidate that runs in another process returns its own CPU ms per call
+ * (this process's CPU time would miss its work).
  */
-export async function alternateCpu(fns: Record<string, (n: number) => Promise<void> | void>, calls: number, rounds: number): Promise<Record<string, number>> {
+export async function alternateCpuRounds(fns: Record<string, (n: number) => Promise<void | number> | void | number>, calls: number, rounds: number): Promise<Record<string, number[]>> {
   const names = Object.keys(fns);
   for (const n of names) await fns[n](3);
   const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
     for (const n of names) {
       const t0 = cpuMs();
-      await fns[n](calls);
-      times[n].push((cpuMs() - t0) / calls);
+      const own = await fns[n](calls);
+      times[n].push(typeof own === "number" ? own : (cpuMs() - t0) / calls);
     }
   }
-  return Object.fromEntries(names.map((n) => [n, median(times[n])]));
+  return times;
+}
+
+/** {@link alternateCpuRounds}, the median CPU ms per call of each candidate. */
+export async function alternateCpu(fns: Record<string, (n: number) => Promise<void | number> | void | number>, calls: number, rounds: number): Promise<Record<string, number>> {
+  const times = await alternateCpuRounds(fns, calls, rounds);
+  return Object.fromEntries(Object.entries(times).map(([n, t]) => [n, median(t)]));
 }

@@ -1,7 +1,12 @@
 """PyTorch (one thread) reference for bench/train.bench.ts: one Adam step of
 the MLP 784-256-256-10 on 128 examples, and of the Transformer block, in CPU
-milliseconds per step (median of rounds). Prints one JSON line."""
+milliseconds per step. With no argument: the median of rounds of each,
+printed as one JSON line. With `serve`: prints {"ready": version}, then for
+each line `mlp N` or `transformer N` on stdin runs N steps and prints their
+CPU milliseconds per step, so the bench can alternate these rounds with its
+own candidates'."""
 import json
+import sys
 import time
 
 import torch
@@ -22,7 +27,7 @@ def timed(step, steps, rounds):
     return sorted(out)[len(out) // 2]
 
 
-def mlp():
+def mlp_step():
     model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x, y = torch.randn(128, 784), torch.randint(0, 10, (128,))
@@ -34,7 +39,7 @@ def mlp():
         opt.step()
         loss.item()
 
-    return timed(step, 20, 7)
+    return step
 
 
 class Block(torch.nn.Module):
@@ -58,7 +63,7 @@ class Block(torch.nn.Module):
         return self.out(x)
 
 
-def transformer():
+def transformer_step():
     model = Block()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x, y = torch.randn(16, 32, 128), torch.randint(0, 64, (16, 32))
@@ -70,7 +75,22 @@ def transformer():
         opt.step()
         loss.item()
 
-    return timed(step, 10, 7)
+    return step
 
 
-print(json.dumps({"torch": torch.__version__, "mlp": mlp(), "transformer": transformer()}))
+def serve():
+    steps = {"mlp": mlp_step(), "transformer": transformer_step()}
+    print(json.dumps({"ready": torch.__version__}), flush=True)
+    for line in sys.stdin:
+        name, n = line.split()
+        t0 = time.process_time()
+        for _ in range(int(n)):
+            steps[name]()
+        print((time.process_time() - t0) * 1000 / int(n), flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["serve"]:
+        serve()
+    else:
+        print(json.dumps({"torch": torch.__version__, "mlp": timed(mlp_step(), 20, 7), "transformer": timed(transformer_step(), 10, 7)}))

@@ -6,16 +6,19 @@
  * `customGrad` dense with explicit transposes, see hand-tuned.ts), idiomatic
  * tfjs (`tf.train.adam` + `tf.variableGrads`) and, for the MLP, tfjs-layers
  * `model.trainOnBatch` (the same tfjs instance, on tfjs-wasm's own kernels:
- * see stock-tfjs.ts), all in alternation in one run; and PyTorch on one thread (bench/torch_steps.py) where /usr/bin/python3
- * has torch. Times are process CPU milliseconds per step (robust to other
- * load while one thread computes); ratios are ours / theirs.
+ * see stock-tfjs.ts), and PyTorch on one thread in a child process
+ * (bench/torch_steps.py) where /usr/bin/python3 has torch, all in
+ * alternation in one run. Times are process CPU milliseconds per step
+ * (robust to other load while one thread computes; the child reports its
+ * own); ratios are ours / theirs.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import * as readline from "node:readline";
 import * as path from "node:path";
 import * as trax from "../dist"; // the shipped build, as users run it
 import { handTunedDense } from "./hand-tuned";
 import { stockTfjs, withoutSimd } from "./stock-tfjs";
-import { alternateCpu } from "./timing";
+import { alternateCpuRounds, median } from "./timing";
 
 const { tf } = trax;
 const tl = trax.layers;
@@ -50,7 +53,7 @@ function glorot(shape: number[], seed: number): Tensor {
   return tf.randomUniform(shape, -lim, lim, "float32", seed);
 }
 
-async function mlp(): Promise<Record<string, number>> {
+async function mlp(torch: TorchSteps | null): Promise<Record<string, number[]>> {
   const B = 128;
   const sizes = [784, 256, 256, 10];
   const x = tf.randomNormal([B, 784], 0, 1, "float32", 1);
@@ -104,10 +107,10 @@ async function mlp(): Promise<Record<string, number>> {
     for (let i = 0; i < n; i++) await seq.trainOnBatch(x, oneHotLabels);
   };
 
-  return alternateCpu({ ours, oursNoSimd: withoutSimdKernels(oursNoSimd), tuned: stock(tuned), raw: stock(raw), layers: stock(layersRun) }, 20, 7);
+  return alternateCpuRounds({ ours, oursNoSimd: withoutSimdKernels(oursNoSimd), tuned: stock(tuned), raw: stock(raw), layers: stock(layersRun), ...(torch ? { torch: torch.runner("mlp") } : {}) }, 20, 9);
 }
 
-async function transformer(): Promise<Record<string, number>> {
+async function transformer(torch: TorchSteps | null): Promise<Record<string, number[]>> {
   // One decoder block: LayerNorm, causal self-attention (4 heads), residual,
   // LayerNorm, feed-forward (d -> 4d -> d), residual, projection to the vocabulary.
   const [B, L, D, H, F, V] = [16, 32, 128, 4, 512, 64];
@@ -169,52 +172,95 @@ async function transformer(): Promise<Record<string, number>> {
   const tuned = async (n: number) => {
     for (let i = 0; i < n; i++) rawStep(tunedAdam, handTunedDense);
   };
-  return alternateCpu({ ours, oursNoSimd: withoutSimdKernels(oursNoSimd), tuned: stock(tuned), raw: stock(raw) }, 10, 7);
+  return alternateCpuRounds({ ours, oursNoSimd: withoutSimdKernels(oursNoSimd), tuned: stock(tuned), raw: stock(raw), ...(torch ? { torch: torch.runner("transformer") } : {}) }, 10, 9);
 }
 
-/** PyTorch's one-thread CPU ms per step (bench/torch_steps.py), or why there is none. */
-function torchSteps(): { torch: string; mlp: number; transformer: number } | string {
-  // One thread everywhere (BLAS and OpenMP pools would otherwise spin on other cores and count as CPU time).
-  const env = { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
-  const r = spawnSync("/usr/bin/python3", [path.join(__dirname, "torch_steps.py")], { encoding: "utf8", timeout: 600000, env });
-  if (r.error) return `no /usr/bin/python3 (${r.error.message})`;
-  if (r.status !== 0) return /No module named 'torch'/.test(r.stderr) ? "/usr/bin/python3 has no torch (apt-get install python3-torch)" : `torch_steps.py failed: ${r.stderr.trim().split("\n").pop()}`;
-  return JSON.parse(r.stdout.trim().split("\n").pop() as string);
+/**
+ * PyTorch on one thread in a child process (`bench/torch_steps.py serve`),
+ * whose rounds run in alternation with our candidates' (so machine load hits
+ * it alike); each round reports the child's own CPU ms per step.
+ */
+class TorchSteps {
+  private readonly waiting: ((line: string) => void)[] = [];
+
+  private constructor(private readonly child: ChildProcess, readonly version: string, lines: readline.Interface) {
+    lines.on("line", (line) => this.waiting.shift()?.(line));
+  }
+
+  /** Starts the child, or says why there is no PyTorch row. */
+  static start(): Promise<TorchSteps | string> {
+    // One thread everywhere (BLAS and OpenMP pools would otherwise spin on other cores and count as CPU time).
+    const env = { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+    const child = spawn("/usr/bin/python3", [path.join(__dirname, "torch_steps.py"), "serve"], { env, stdio: ["pipe", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr += d));
+    const lines = readline.createInterface({ input: child.stdout! });
+    return new Promise((resolve) => {
+      child.on("error", (e) => resolve(`no /usr/bin/python3 (${e.message})`));
+      child.on("exit", () => resolve(/No module named 'torch'/.test(stderr) ? "/usr/bin/python3 has no torch (apt-get install python3-torch)" : `torch_steps.py failed: ${stderr.trim().split("\n").pop()}`));
+      lines.once("line", (line) => resolve(new TorchSteps(child, (JSON.parse(line) as { ready: string }).ready, lines)));
+    });
+  }
+
+  /** A candidate for {@link alternateCpu}: runs n steps of `model` in the child; its CPU ms per step. */
+  runner(model: "mlp" | "transformer"): (n: number) => Promise<number> {
+    return (n) =>
+      new Promise((resolve) => {
+        this.waiting.push((line) => resolve(Number(line)));
+        this.child.stdin!.write(`${model} ${n}\n`);
+      });
+  }
+
+  close(): void {
+    this.child.stdin!.end();
+    this.child.kill();
+  }
 }
 
-function table(title: string, rows: [string, number | null][]): void {
-  const ours = rows[0][1] as number;
+/**
+ * Prints each candidate's median CPU ms per step and ours / theirs as the
+ * median of the per-round ratios (rounds alternate, so each ratio compares
+ * times taken moments apart, under the same load).
+ */
+function table(title: string, rows: [string, number[] | null][]): void {
+  const ours = rows[0][1] as number[];
   console.log(title);
-  for (const [name, ms] of rows) {
-    if (ms === null) continue;
-    const ratio = name === rows[0][0] ? "" : `  ours/this ${(ours / ms).toFixed(2)}`;
-    console.log(`  ${name.padEnd(48)} ${ms.toFixed(1).padStart(7)} ms${ratio}`);
+  for (const [name, times] of rows) {
+    if (times === null) continue;
+    const ratio = name === rows[0][0] ? "" : `  ours/this ${median(times.map((t, r) => ours[r] / t)).toFixed(2)}`;
+    console.log(`  ${name.padEnd(48)} ${median(times).toFixed(1).padStart(7)} ms${ratio}`);
   }
 }
 
 async function main(): Promise<void> {
   const info = await trax.backend.ready();
   const where = `${info.backend}, ${info.threads} thread${info.threads > 1 ? "s" : ""}`;
-  const m = await mlp();
-  const t = await transformer();
-  const torch = torchSteps();
-  const torchName = typeof torch === "string" ? "" : `PyTorch ${torch.torch}, one thread (separate process)`;
+  const started = await TorchSteps.start();
+  const torch = typeof started === "string" ? null : started;
+  let m: Record<string, number[]>, t: Record<string, number[]>;
+  try {
+    m = await mlp(torch);
+    t = await transformer(torch);
+  } finally {
+    torch?.close();
+  }
+  const torchName = torch ? `PyTorch ${torch.version}, one thread (alternated)` : "";
   table(`train step, MLP 784-256-256-10, batch 128, Adam (${where}), CPU ms per step:`, [
     ["trax-ts (supervised.Loop)", m.ours],
     ["trax-ts without SIMD kernels (TRAX_SIMD=0)", m.oursNoSimd],
     ["hand-tuned tfjs (customGrad dense, baseline)", m.tuned],
     ["idiomatic tfjs (variableGrads + adam)", m.raw],
     ["tfjs-layers trainOnBatch", m.layers],
-    [torchName, typeof torch === "string" ? null : torch.mlp],
+    [torchName, m.torch ?? null],
   ]);
   table(`train step, Transformer block (batch 16, length 32, d 128, 4 heads, ff 512, vocab 64), Adam (${where}), CPU ms per step:`, [
     ["trax-ts (supervised.Loop)", t.ours],
     ["trax-ts without SIMD kernels (TRAX_SIMD=0)", t.oursNoSimd],
     ["hand-tuned tfjs (customGrad dense, baseline)", t.tuned],
     ["idiomatic tfjs (variableGrads + adam)", t.raw],
-    [torchName, typeof torch === "string" ? null : torch.transformer],
+    [torchName, t.torch ?? null],
   ]);
-  if (typeof torch === "string") console.log(`  (no PyTorch row: ${torch})`);
+  if (typeof started === "string") console.log(`  (no PyTorch row: ${started})`);
 }
 
 main();
