@@ -21,6 +21,7 @@ import { installSimdMatMul } from "./simd/wasm-matmul";
 import { installSimdExp } from "./simd/wasm-exp";
 import { installSimdSums } from "./simd/wasm-sums";
 import { installReluGradient } from "./simd/wasm-relu-grad";
+import { installSimdTranspose } from "./simd/wasm-transpose";
 import { precompileSimdKernels } from "./simd/precompile";
 
 installSharedIdentity(tf);
@@ -30,6 +31,7 @@ installSimdMatMul(tf);
 installSimdExp(tf);
 installSimdSums(tf);
 installReluGradient(tf);
+installSimdTranspose(tf);
 precompileSimdKernels(false);
 
 export { tf };

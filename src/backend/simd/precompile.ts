@@ -13,6 +13,7 @@ import { optimModuleBytes } from "./optim-module";
 import { reluGradModuleBytes } from "./wasm-relu-grad";
 import { layerNormModuleBytes } from "./layer-norm-module";
 import { crossEntropyModuleBytes } from "./cross-entropy-module";
+import { transposeModuleBytes } from "./transpose-module";
 import { simdMatMul } from "./wasm-matmul";
 
 /**
@@ -27,5 +28,5 @@ import { simdMatMul } from "./wasm-matmul";
  */
 export function precompileSimdKernels(sharedMemory: boolean): void {
   if (!simdMatMul.enabled) return;
-  for (const bytes of [gemmModuleBytesFor(simdMatMul.fma), expModuleBytes, sumsModuleBytes, optimModuleBytes, reluGradModuleBytes, layerNormModuleBytes, crossEntropyModuleBytes]) precompile(bytes, sharedMemory);
+  for (const bytes of [gemmModuleBytesFor(simdMatMul.fma), expModuleBytes, sumsModuleBytes, optimModuleBytes, reluGradModuleBytes, layerNormModuleBytes, crossEntropyModuleBytes, transposeModuleBytes]) precompile(bytes, sharedMemory);
 }
