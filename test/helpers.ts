@@ -141,3 +141,25 @@ export function assertValidModule(bytesFor: (sharedMemory: boolean) => Uint8Arra
   assert.ok(isValidModule(bytesFor(false)), "plain memory");
   assert.ok(isValidModule(bytesFor(true)), "shared memory");
 }
+
+/** The names of the kernels `f` runs, in order (by wrapping the engine's `runKernel` while it runs). */
+export function kernelsRunBy(f: () => void): string[] {
+  const names: string[] = [];
+  const engine = tf.engine() as unknown as { runKernel: (name: string, ...rest: unknown[]) => unknown };
+  const original = engine.runKernel;
+  engine.runKernel = function (this: unknown, name: string, ...rest: unknown[]) {
+    names.push(name);
+    return original.call(this, name, ...rest);
+  };
+  try {
+    f();
+  } finally {
+    engine.runKernel = original;
+  }
+  return names;
+}
+
+/** The bits of a float32 array, every NaN as one value (-1): for comparing results bit for bit. */
+export function float32Bits(a: Float32Array): number[] {
+  return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length), (b, i) => (Number.isNaN(a[i]) ? -1 : b));
+}

@@ -9,7 +9,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { assertValidModule, leakedBy, ready, tf, withSwitch } from "../helpers";
+import { assertValidModule, float32Bits, kernelsRunBy, leakedBy, ready, tf, withSwitch } from "../helpers";
 import { crossEntropyModuleBytes } from "../../src/backend/simd/cross-entropy-module";
 import { simdCrossEntropy } from "../../src/backend/simd/wasm-cross-entropy";
 import { softmaxCrossEntropy } from "../../src/layers/cross-entropy";
@@ -18,26 +18,6 @@ test.before(ready);
 
 const onWasm = () => tf.getBackend() === "wasm";
 
-/** The bits of a float32 array, every NaN as one value. */
-const bits = (a: Float32Array): number[] => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length), (b, i) => (Number.isNaN(a[i]) ? -1 : b));
-
-/** Kernel names run by `f`. */
-function kernelsRunBy(f: () => void): string[] {
-  const names: string[] = [];
-  const engine = tf.engine() as unknown as { runKernel: (name: string, ...rest: unknown[]) => unknown };
-  const original = engine.runKernel;
-  engine.runKernel = function (name: string, ...rest: unknown[]) {
-    names.push(name);
-    return original.call(this, name, ...rest);
-  };
-  try {
-    f();
-  } finally {
-    engine.runKernel = original;
-  }
-  return names;
-}
-
 /** Values, and gradients of `sum(ce * w)` with respect to the logits, with the kernels on or off. */
 function run(logits: tf.Tensor, labels: tf.Tensor, fused: boolean, smoothing = 0): number[][] {
   return withSwitch(simdCrossEntropy, fused, () =>
@@ -45,7 +25,7 @@ function run(logits: tf.Tensor, labels: tf.Tensor, fused: boolean, smoothing = 0
       const values = softmaxCrossEntropy(logits, labels, smoothing);
       const w = tf.randomNormal(values.shape, 0, 1, "float32", 11);
       const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(softmaxCrossEntropy(x, labels, smoothing), w)))(logits);
-      return [bits(values.dataSync() as Float32Array), bits(g.dataSync() as Float32Array)];
+      return [float32Bits(values.dataSync() as Float32Array), float32Bits(g.dataSync() as Float32Array)];
     })
   );
 }

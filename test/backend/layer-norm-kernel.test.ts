@@ -9,7 +9,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { assertValidModule, leakedBy, ready, tf, tl, withSwitch } from "../helpers";
+import { assertValidModule, float32Bits, kernelsRunBy, leakedBy, ready, tf, tl, withSwitch } from "../helpers";
 import { layerNormModuleBytes } from "../../src/backend/simd/layer-norm-module";
 import { simdLayerNorm } from "../../src/backend/simd/wasm-layer-norm";
 import { layerNormRecorded } from "../../src/layers/layer-norm-op";
@@ -18,35 +18,15 @@ test.before(ready);
 
 const onWasm = () => tf.getBackend() === "wasm";
 
-/** The bits of a float32 array, every NaN as one value. */
-const bits = (a: Float32Array): number[] => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length), (b, i) => (Number.isNaN(a[i]) ? -1 : b));
-
 /** Output and gradients (x, scale, bias) of `sum(layerNorm(x) * dy)`, with the kernels on or off. */
 function run(x: tf.Tensor, scale: tf.Tensor, bias: tf.Tensor, dy: tf.Tensor, fused: boolean): number[][] {
   return withSwitch(simdLayerNorm, fused, () =>
     tf.tidy(() => {
       const y = layerNormRecorded(x, scale, bias, 1e-6);
       const grads = tf.grads((a: tf.Tensor, s: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(layerNormRecorded(a, s, b, 1e-6), dy)))([x, scale, bias]);
-      return [y, ...grads].map((t) => bits(t.dataSync() as Float32Array));
+      return [y, ...grads].map((t) => float32Bits(t.dataSync() as Float32Array));
     })
   );
-}
-
-/** The names of the kernels `f` runs. */
-function kernelsRunBy(f: () => void): string[] {
-  const names: string[] = [];
-  const engine = tf.engine() as unknown as { runKernel: (name: string, ...rest: unknown[]) => unknown };
-  const original = engine.runKernel;
-  engine.runKernel = function (name: string, ...rest: unknown[]) {
-    names.push(name);
-    return original.call(this, name, ...rest);
-  };
-  try {
-    f();
-  } finally {
-    engine.runKernel = original;
-  }
-  return names;
 }
 
 test("the module is valid WebAssembly (plain and shared memory)", () => {
@@ -92,7 +72,7 @@ test("a LayerNorm layer's training step gives the same weights with the kernels 
           layer.weights = [[w[0], w[1]], [w[2], w[3]]] as never;
           return tf.sum(tf.square(layer(x) as tf.Tensor)) as tf.Scalar;
         })((layer.weights as tf.Tensor[][]).flat());
-        return grads.map((g) => bits(g.dataSync() as Float32Array));
+        return grads.map((g) => float32Bits(g.dataSync() as Float32Array));
       });
     });
   assert.equal(step(true), step(false));

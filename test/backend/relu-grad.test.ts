@@ -7,15 +7,12 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { assertValidModule, leakedBy, ready, tf, withSwitch } from "../helpers";
+import { assertValidModule, float32Bits, kernelsRunBy, leakedBy, ready, tf, withSwitch } from "../helpers";
 import { reluGradModuleBytes, simdReluGrad, RELU_GRAD_KERNEL } from "../../src/backend/simd/wasm-relu-grad";
 
 test.before(ready);
 
 const onWasm = () => tf.getBackend() === "wasm";
-
-/** The bits of a float32 array (NaN payloads aside: every NaN as one value). */
-const bits = (a: Float32Array): number[] => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length), (b, i) => (Number.isNaN(a[i]) ? -1 : b));
 
 /** `tf.grad` of `sum(relu(x) * dy)` at `x`: the ReLU gradient of `dy`, with the kernel on or off. */
 function reluGrad(x: Float32Array, dy: Float32Array, fused: boolean): Float32Array {
@@ -38,7 +35,7 @@ test("equals tfjs's dy * step(x) bit for bit: signed zeros, NaN, infinities, sub
   for (let n = 0; n <= 23; n++) {
     const x = new Float32Array(n).map((_, i) => special[(i * 7) % special.length]);
     const dy = new Float32Array(n).map((_, i) => dys[(i * 5 + n) % dys.length]);
-    assert.equal(bits(reluGrad(x, dy, true)), bits(reluGrad(x, dy, false)), `length ${n}`);
+    assert.equal(float32Bits(reluGrad(x, dy, true)), float32Bits(reluGrad(x, dy, false)), `length ${n}`);
   }
   // The cases that matter, spelled out: 0 where x <= 0 (-0 for a negative dy), NaN where x is NaN.
   const g = reluGrad(new Float32Array([-1, 0, 2, NaN]), new Float32Array([-4, 5, 6, 1]), true);
@@ -53,19 +50,8 @@ test("a Dense-ReLU stack's gradients are the same bits with the kernel on and of
   const loss = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.matMul(tf.relu(tf.matMul(x, a)), b))) as tf.Scalar;
   const run = (fused: boolean) => withSwitch(simdReluGrad, fused, () => tf.tidy(() => tf.grads(loss)([w1, w2]).map((g) => g.dataSync() as Float32Array)));
   const [on, off] = [run(true), run(false)];
-  on.forEach((g, i) => assert.equal(bits(g), bits(off[i]), `gradient ${i}`));
-  const names: string[] = [];
-  const engine = tf.engine() as unknown as { runKernel: (name: string, ...rest: unknown[]) => unknown };
-  const original = engine.runKernel;
-  engine.runKernel = function (name: string, ...rest: unknown[]) {
-    names.push(name);
-    return original.call(this, name, ...rest);
-  };
-  try {
-    tf.dispose(tf.grad((v: tf.Tensor) => tf.sum(tf.relu(v)))(tf.tensor1d([1, -1])));
-  } finally {
-    engine.runKernel = original;
-  }
+  on.forEach((g, i) => assert.equal(float32Bits(g), float32Bits(off[i]), `gradient ${i}`));
+  const names = kernelsRunBy(() => tf.dispose(tf.grad((v: tf.Tensor) => tf.sum(tf.relu(v)))(tf.tensor1d([1, -1]))));
   assert.ok(names.includes(RELU_GRAD_KERNEL), names.join(" "));
   assert.not.ok(names.includes("Step"), names.join(" "));
   tf.dispose([x, w1, w2]);
