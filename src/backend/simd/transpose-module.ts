@@ -55,7 +55,14 @@ export function transposeModuleBytes(sharedMemory: boolean): Uint8Array {
   return encodeModule([{ name: "copy_rows", fn: copyRows() }], sharedMemory);
 }
 
-/** The exports of an instantiated transpose module. */
+/**
+ * The exports of an instantiated transpose module (see the module comment).
+ *
+ * @example
+ * ```ts
+ * mod.copy_rows(src, dst, 1, 4, 5, 0, 32, 128, 32); // (5, 4, 8) float32 to (4, 5, 8)
+ * ```
+ */
 export interface TransposeExports {
   copy_rows(src: number, dst: number, n0: number, n1: number, n2: number, s0: number, s1: number, s2: number, rowBytes: number): void;
 }

@@ -79,7 +79,14 @@ const moduleOf = instancePerBackend((memory: WasmMemory) => instantiateModule(me
  */
 export const simdReluGrad = { enabled: process.env.TRAX_SIMD !== "0" };
 
-/** The kernel's name. */
+/**
+ * The kernel's name (inputs `dy` and `x` of one shape, float32).
+ *
+ * @example
+ * ```ts
+ * tf.engine().runKernel(RELU_GRAD_KERNEL, { dy, x }); // dy * step(x), on wasm
+ * ```
+ */
 export const RELU_GRAD_KERNEL = "TraxReluGrad";
 
 type ReluGradArgs = { inputs: { dy: tfTypes.TensorInfo; x: tfTypes.TensorInfo }; backend: unknown };
