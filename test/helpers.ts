@@ -142,19 +142,37 @@ export function assertValidModule(bytesFor: (sharedMemory: boolean) => Uint8Arra
   assert.ok(isValidModule(bytesFor(true)), "shared memory");
 }
 
-/** The names of the kernels `f` runs, in order (by wrapping the engine's `runKernel` while it runs). */
-export function kernelsRunBy(f: () => void): string[] {
-  const names: string[] = [];
+/** Records the name of every kernel run into `names` until the returned function restores the engine. */
+function spyOnKernels(names: string[]): () => void {
   const engine = tf.engine() as unknown as { runKernel: (name: string, ...rest: unknown[]) => unknown };
   const original = engine.runKernel;
   engine.runKernel = function (this: unknown, name: string, ...rest: unknown[]) {
     names.push(name);
     return original.call(this, name, ...rest);
   };
+  return () => void (engine.runKernel = original);
+}
+
+/** The names of the kernels `f` runs, in order (by wrapping the engine's `runKernel` while it runs). */
+export function kernelsRunBy(f: () => void): string[] {
+  const names: string[] = [];
+  const restore = spyOnKernels(names);
   try {
     f();
   } finally {
-    engine.runKernel = original;
+    restore();
+  }
+  return names;
+}
+
+/** {@link kernelsRunBy} for asynchronous work (a `Loop.run`): the kernels run until `f`'s promise settles. */
+export async function kernelsRunByAsync(f: () => Promise<unknown>): Promise<string[]> {
+  const names: string[] = [];
+  const restore = spyOnKernels(names);
+  try {
+    await f();
+  } finally {
+    restore();
   }
   return names;
 }

@@ -37,6 +37,20 @@ export function heapAddress(backend: unknown, t: tfTypes.TensorInfo): number {
 }
 
 /**
+ * A tensor of `shape` `(..., n)` as rows of its last axis: `[rows, n]`
+ * (rows 0 when `n` is 0).
+ *
+ * @example
+ * ```ts
+ * rowsOfLastAxis([16, 32, 128]); // [512, 128]
+ * ```
+ */
+export function rowsOfLastAxis(shape: number[]): [number, number] {
+  const n = shape[shape.length - 1];
+  return [n ? shape.reduce((p, d) => p * d, 1) / n : 0, n];
+}
+
+/**
  * Registers `kernelFunc` as the wasm backend's `kernelName`, in place of
  * tfjs-wasm's own (whose setup still runs, so `kernelFunc` may call the
  * returned original); returns the replaced kernel, or `undefined` (and does

@@ -8,7 +8,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ready, tf, tl, trax } from "../helpers";
+import { kernelsRunByAsync, ready, tf, tl, trax } from "../helpers";
 
 test.before(ready);
 
@@ -21,20 +21,7 @@ async function stepKernels(model: trax.layers.Layer, batch: tf.Tensor[]): Promis
   const task = trax.supervised.TrainTask(forever(batch), tl.CrossEntropyLossWithLogSoftmax(), trax.optimizers.Adam({ learningRate: 1e-3, weightDecayRate: 0 }), { disposeBatches: false });
   const loop = trax.supervised.Loop(model, task, { progress: "none", stepsPerEval: 1e9 });
   await loop.run(2);
-  // Loop.run is async (kernelsRunBy takes synchronous work), so the engine is wrapped around the awaited run.
-  const engine = tf.engine() as unknown as { runKernel: (name: string, ...rest: unknown[]) => unknown };
-  const original = engine.runKernel;
-  const seen: string[] = [];
-  engine.runKernel = function (this: unknown, name: string, ...rest: unknown[]) {
-    seen.push(name);
-    return original.call(this, name, ...rest);
-  };
-  try {
-    await loop.run(1);
-  } finally {
-    engine.runKernel = original;
-  }
-  return seen;
+  return kernelsRunByAsync(() => loop.run(1));
 }
 
 test("an MLP step (784-256-256-10, batch 128): at most 60 kernels, the fused ones among them", async () => {

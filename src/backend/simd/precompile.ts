@@ -10,16 +10,17 @@ import { gemmModuleBytesFor } from "./gemm-module";
 import { expModuleBytes } from "./exp-module";
 import { sumsModuleBytes } from "./sums-module";
 import { optimModuleBytes } from "./optim-module";
-import { reluGradModuleBytes } from "./wasm-relu-grad";
-import { layerNormModuleBytes } from "./layer-norm-module";
-import { crossEntropyModuleBytes } from "./cross-entropy-module";
 import { transposeModuleBytes } from "./transpose-module";
 import { simdMatMul } from "./wasm-matmul";
 
 /**
- * Compiles every SIMD module of trax-ts for a plain (`sharedMemory` false)
- * or shared memory, unless `TRAX_SIMD=0`. Cheap (baseline code, about a
- * millisecond); V8 optimizes them in background threads.
+ * Compiles trax-ts's SIMD modules for a plain (`sharedMemory` false) or
+ * shared memory, unless `TRAX_SIMD=0`: those an eager call can run
+ * (products, exp and tanh, sums, transposes) and the optimizers'. Cheap
+ * (baseline code, about a millisecond each); V8 optimizes them in background
+ * threads. The kernels of training (ReLU's gradient, LayerNorm while a
+ * gradient is recorded, the cross-entropy loss) compile the same way at
+ * their first use, so an import for inference does not encode them.
  *
  * @example
  * ```ts
@@ -28,5 +29,5 @@ import { simdMatMul } from "./wasm-matmul";
  */
 export function precompileSimdKernels(sharedMemory: boolean): void {
   if (!simdMatMul.enabled) return;
-  for (const bytes of [gemmModuleBytesFor(simdMatMul.fma), expModuleBytes, sumsModuleBytes, optimModuleBytes, reluGradModuleBytes, layerNormModuleBytes, crossEntropyModuleBytes, transposeModuleBytes]) precompile(bytes, sharedMemory);
+  for (const bytes of [gemmModuleBytesFor(simdMatMul.fma), expModuleBytes, sumsModuleBytes, optimModuleBytes, transposeModuleBytes]) precompile(bytes, sharedMemory);
 }

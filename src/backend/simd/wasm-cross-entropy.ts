@@ -15,7 +15,7 @@ import { instantiateCrossEntropy } from "./cross-entropy-module";
 import { instantiateExp } from "./exp-module";
 import { instantiateSums } from "./sums-module";
 import { instancePerBackend, type WasmModuleMemory } from "./instantiate";
-import { heapAddress, type WasmHeapBackend } from "../wasm-heap";
+import { heapAddress, rowsOfLastAxis, type WasmHeapBackend } from "../wasm-heap";
 import { simdExp } from "./wasm-exp";
 import { simdSums } from "./wasm-sums";
 
@@ -41,18 +41,12 @@ const FORWARD = "TraxSoftmaxCrossEntropy";
 const VALUES = "TraxCrossEntropyValues";
 const GRAD = "TraxSoftmaxCrossEntropyGrad";
 
-/** (rows, classes) of logits `(..., n)`. */
-function rowsOf(shape: number[]): [number, number] {
-  const n = shape[shape.length - 1];
-  return [shape.reduce((p, d) => p * d, 1) / n, n];
-}
-
 function forwardKernel({ inputs, backend }: Args<{ logits: Info }>): Info[] {
   const { logits } = inputs;
   const b = backend as WasmHeapBackend;
   const rowShape = [...logits.shape.slice(0, -1), 1];
   const [e, s, mx] = [b.makeOutput(logits.shape, "float32"), b.makeOutput(rowShape, "float32"), b.makeOutput(rowShape, "float32")];
-  const [rows, n] = rowsOf(logits.shape);
+  const [rows, n] = rowsOfLastAxis(logits.shape);
   if (rows > 0) {
     const mem = backend as WasmModuleMemory;
     const at = (t: Info) => heapAddress(backend, t);
@@ -66,7 +60,7 @@ function forwardKernel({ inputs, backend }: Args<{ logits: Info }>): Info[] {
 function valuesKernel({ inputs, backend }: Args<{ logits: Info; labels: Info; mx: Info; logS: Info }>): Info {
   const { logits, labels, mx, logS } = inputs;
   const out = (backend as WasmHeapBackend).makeOutput(logits.shape.slice(0, -1), "float32");
-  const [rows, n] = rowsOf(logits.shape);
+  const [rows, n] = rowsOfLastAxis(logits.shape);
   const at = (t: Info) => heapAddress(backend, t);
   if (rows > 0) ceOf(backend as WasmModuleMemory)!.ce_values(at(logits), at(labels), at(mx), at(logS), at(out), rows, n);
   return out;
@@ -75,7 +69,7 @@ function valuesKernel({ inputs, backend }: Args<{ logits: Info; labels: Info; mx
 function gradKernel({ inputs, backend }: Args<{ e: Info; s: Info; labels: Info; dy: Info }>): Info {
   const { e, s, labels, dy } = inputs;
   const out = (backend as WasmHeapBackend).makeOutput(e.shape, "float32");
-  const [rows, n] = rowsOf(e.shape);
+  const [rows, n] = rowsOfLastAxis(e.shape);
   const at = (t: Info) => heapAddress(backend, t);
   if (rows > 0) ceOf(backend as WasmModuleMemory)!.ce_grad(at(e), at(s), at(labels), at(dy), at(out), rows, n);
   return out;
@@ -115,18 +109,18 @@ export type CrossEntropySaved = [e: tf.Tensor, s: tf.Tensor, labels: tf.Tensor];
 
 /**
  * Per-item `-sum(onehot(labels) * logSoftmax(logits), -1)` in four kernels,
- * where {@link fusedCrossEntropyApplies} (else it throws). Returns the
- * values and what {@link fusedSoftmaxCrossEntropyGrad} needs.
+ * for logits and labels that {@link fusedCrossEntropyApplies} has accepted
+ * (it registers the kernels). Returns the values and what
+ * {@link fusedSoftmaxCrossEntropyGrad} needs.
  *
  * Shapes: `logits` `(..., n)` float32, `labels` `(...)` int32; values `(...)`.
  *
  * @example
  * ```ts
- * const [values, saved] = fusedSoftmaxCrossEntropy(logits, labels); // saved: [e, s, labels]
+ * if (fusedCrossEntropyApplies(logits, labels)) [values, saved] = fusedSoftmaxCrossEntropy(logits, labels);
  * ```
  */
 export function fusedSoftmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): [tf.Tensor, CrossEntropySaved] {
-  if (!fusedCrossEntropyApplies(logits, labels)) throw new Error("trax-ts: the fused cross-entropy kernels do not take these logits and labels here");
   const engine = tf.engine();
   const [e, s, mx] = engine.runKernel(FORWARD, { logits }) as unknown as tf.Tensor[];
   const logS = tf.log(s);

@@ -11,7 +11,7 @@
 import { tf } from "../tf";
 import { instantiateLayerNorm } from "./layer-norm-module";
 import { instancePerBackend, type WasmModuleMemory } from "./instantiate";
-import { heapAddress, type WasmHeapBackend } from "../wasm-heap";
+import { heapAddress, rowsOfLastAxis, type WasmHeapBackend } from "../wasm-heap";
 
 /**
  * Switch for tests and A/B benchmarks: `false` runs `LayerNorm` as tfjs ops.
@@ -29,17 +29,12 @@ const moduleOf = instancePerBackend(instantiateLayerNorm);
 type Info = tf.TensorInfo;
 type Args<I> = { inputs: I; backend: unknown; attrs?: { epsilon?: number } };
 
-function rowsAndFeatures(shape: number[]): [number, number] {
-  const n = shape[shape.length - 1];
-  return [shape.reduce((p, d) => p * d, 1) / (n || 1), n];
-}
-
 function layerNormKernel({ inputs, backend, attrs }: Args<{ x: Info; scale: Info; bias: Info }>): Info[] {
   const { x, scale, bias } = inputs;
   const b = backend as WasmHeapBackend;
   // Allocate first: allocation may grow the wasm memory.
   const outs = [b.makeOutput(x.shape, "float32"), b.makeOutput(x.shape, "float32"), b.makeOutput([...x.shape.slice(0, -1), 1], "float32")];
-  const [rows, n] = rowsAndFeatures(x.shape);
+  const [rows, n] = rowsOfLastAxis(x.shape);
   if (rows * n > 0) {
     const at = (t: Info) => heapAddress(backend, t);
     moduleOf(backend as WasmModuleMemory)!.layer_norm(at(x), at(scale), at(bias), at(outs[0]), at(outs[1]), at(outs[2]), rows, n, attrs?.epsilon ?? 0);
@@ -50,7 +45,7 @@ function layerNormKernel({ inputs, backend, attrs }: Args<{ x: Info; scale: Info
 function layerNormGradKernel({ inputs, backend }: Args<{ dy: Info; normalized: Info; std: Info; scale: Info }>): Info {
   const { dy, normalized, std, scale } = inputs;
   const out = (backend as WasmHeapBackend).makeOutput(dy.shape, "float32");
-  const [rows, n] = rowsAndFeatures(dy.shape);
+  const [rows, n] = rowsOfLastAxis(dy.shape);
   if (rows * n > 0) {
     const at = (t: Info) => heapAddress(backend, t);
     moduleOf(backend as WasmModuleMemory)!.layer_norm_grad(at(dy), at(normalized), at(std), at(scale), at(out), rows, n);
