@@ -26,14 +26,20 @@ import { withArgs, optionKeys } from "./arg-check";
 
 export { LayerError };
 
-/** Bumped on every write of any layer's weights or state: cached trees older than it are stale. */
-let treeEpoch = 0;
+/**
+ * Bumped on every write of any layer's weights (`weightsEpoch`) or state
+ * (`stateEpoch`): cached trees older than theirs are stale. Separate counts
+ * keep the weights trees valid while decoding writes state at every call.
+ */
+let weightsEpoch = 0;
+let stateEpoch = 0;
 
-/** A combinator's assembled weights and state trees, valid for one epoch. */
+/** A combinator's assembled weights and state trees, each valid for one epoch of its kind. */
 interface TreeCache {
-  epoch: number;
   sublayers: Layer[];
+  weightsEpoch: number;
   weights: unknown[] | null;
+  stateEpoch: number;
   state: unknown[] | null;
 }
 
@@ -287,11 +293,12 @@ export class Layer {
     const subs = this._sublayers;
     if (subs.length === 0) return this.__weights as unknown as WeightsView;
     const cache = this.treeCache();
-    if (cache.weights !== null) return cache.weights as unknown as WeightsView;
+    if (cache.weights !== null && cache.weightsEpoch === weightsEpoch) return cache.weights as unknown as WeightsView;
     const own = this.__weights as unknown[];
     const out = new Array(subs.length);
     for (let i = 0; i < subs.length; i++) out[i] = own[i] === null || own[i] === undefined ? subs[i].weights : own[i];
     cache.weights = out;
+    cache.weightsEpoch = weightsEpoch;
     return out as unknown as WeightsView;
   }
 
@@ -303,7 +310,7 @@ export class Layer {
   set _weights(value: unknown) {
     trackHolders(this, this.__weights, value);
     this.__weights = value;
-    treeEpoch++;
+    weightsEpoch++;
   }
 
   /** @internal Own state slots; writes invalidate cached trees. */
@@ -314,18 +321,18 @@ export class Layer {
   set _state(value: unknown) {
     trackHolders(this, this.__state, value);
     this.__state = value;
-    treeEpoch++;
+    stateEpoch++;
   }
 
   /**
-   * The assembled weights and state trees of a combinator, valid while no
-   * layer's weights or state has been written since (a global epoch), so that
-   * repeated reads are cheap and return the same arrays.
+   * The assembled weights and state trees of a combinator, each valid while
+   * no layer's weights (or state) has been written since (global epochs), so
+   * that repeated reads are cheap and return the same arrays.
    */
   private treeCache(): TreeCache {
     let cache = this._treeCache;
-    if (cache === null || cache.epoch !== treeEpoch || cache.sublayers !== this._sublayers) {
-      cache = { epoch: treeEpoch, sublayers: this._sublayers, weights: null, state: null };
+    if (cache === null || cache.sublayers !== this._sublayers) {
+      cache = { sublayers: this._sublayers, weightsEpoch: -1, weights: null, stateEpoch: -1, state: null };
       this._treeCache = cache;
     }
     return cache;
@@ -358,7 +365,7 @@ export class Layer {
       this._weights = list.map((w) => (w === GET_WEIGHTS_FROM_CACHE ? w : null));
       this._sublayers.forEach((sub, i) => {
         // A layer with its own weights accessor (Accelerate) gets them through it.
-        if (overridesWeights(sub)) sub.weights = list[i];
+        if (overridesAccessor(sub, "weights")) sub.weights = list[i];
         else sub.assignWeights(list[i], byUser);
       });
     }
@@ -369,11 +376,12 @@ export class Layer {
     const subs = this._sublayers;
     if (subs.length === 0) return this.__state as unknown as WeightsView;
     const cache = this.treeCache();
-    if (cache.state !== null) return cache.state as unknown as WeightsView;
+    if (cache.state !== null && cache.stateEpoch === stateEpoch) return cache.state as unknown as WeightsView;
     const own = this.__state as unknown[];
     const out = new Array(subs.length);
     for (let i = 0; i < subs.length; i++) out[i] = own[i] === null || own[i] === undefined ? subs[i].state : own[i];
     cache.state = out;
+    cache.stateEpoch = stateEpoch;
     return out as unknown as WeightsView;
   }
 
@@ -384,11 +392,37 @@ export class Layer {
     } else {
       checkSublayerCount(this, state, "state");
       const list = state as unknown as State[];
+      // A combinator whose sublayers already hold `state` (they keep their new state
+      // after a call, before their parent writes it back) changes nothing.
+      if (this.holdsState(list)) return;
       this._state = list.map((s) => (s === GET_STATE_FROM_CACHE ? s : null));
       this._sublayers.forEach((sub, i) => {
         sub.state = list[i];
       });
     }
+  }
+
+  /**
+   * True when assigning `state` would change nothing: leaves hold the same
+   * objects, combinators the same tree (compared leaf by leaf, since trees
+   * are rebuilt as arrays after writes elsewhere). Layers with their own
+   * state accessors compare what their getter returns. @internal
+   */
+  holdsState(state: unknown): boolean {
+    const subs = this._sublayers;
+    if (subs.length === 0) return this.state === state;
+    if (overridesAccessor(this, "state")) return this.state === state;
+    if (!Array.isArray(state) || state.length !== subs.length) return false;
+    const own = this.__state as unknown[];
+    for (let i = 0; i < subs.length; i++) {
+      const s = state[i];
+      if (s === GET_STATE_FROM_CACHE) {
+        if (own[i] !== GET_STATE_FROM_CACHE) return false;
+      } else if ((own[i] !== null && own[i] !== undefined) || !subs[i].holdsState(s)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -1076,15 +1110,25 @@ function registerMade(snapshot: Snapshot[]): void {
   }
 }
 
-const baseWeights = Object.getOwnPropertyDescriptor(Layer.prototype, "weights");
+/** Per prototype and accessor, whether a subclass defines its own (found once, then looked up). */
+const ownAccessors = { weights: new WeakMap<object, boolean>(), state: new WeakMap<object, boolean>() };
 
-/** True when a subclass defines its own `weights` accessor (e.g. Accelerate passes its sublayer's through). */
-function overridesWeights(layer: Layer): boolean {
-  for (let p = Object.getPrototypeOf(layer); p && p !== Layer.prototype; p = Object.getPrototypeOf(p)) {
-    const d = Object.getOwnPropertyDescriptor(p, "weights");
-    if (d !== undefined && d.set !== baseWeights?.set) return true;
+/**
+ * True when a subclass defines its own `weights` (or `state`) setter, e.g.
+ * Accelerate passing its sublayer's through, Cache and Scan keeping extra state.
+ */
+function overridesAccessor(layer: Layer, accessor: "weights" | "state"): boolean {
+  const proto = Object.getPrototypeOf(layer) as object;
+  const known = ownAccessors[accessor].get(proto);
+  if (known !== undefined) return known;
+  const base = Object.getOwnPropertyDescriptor(Layer.prototype, accessor);
+  let found = false;
+  for (let p = proto; p && p !== Layer.prototype; p = Object.getPrototypeOf(p)) {
+    const d = Object.getOwnPropertyDescriptor(p, accessor);
+    if (d !== undefined && d.set !== base?.set) found = true;
   }
-  return false;
+  ownAccessors[accessor].set(proto, found);
+  return found;
 }
 
 /** Throws unless `tree` is an array with one entry per sublayer of `layer`. */
@@ -1136,7 +1180,7 @@ function weightsMismatch(expected: unknown, given: unknown, where: string): stri
  */
 function checkWeightsFit(layer: Layer, weights: unknown, path: string): void {
   if (weights === GET_WEIGHTS_FROM_CACHE) return;
-  if (overridesWeights(layer)) return; // its own setter decides (and checks through its sublayer)
+  if (overridesAccessor(layer, "weights")) return; // its own setter decides (and checks through its sublayer)
   const subs = layer.sublayers;
   if (subs.length > 0) {
     try {

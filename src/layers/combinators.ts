@@ -88,17 +88,14 @@ class SerialLayer extends Layer {
     const state = this.state as State[];
     const rngs = random.splitShared(this.rng, subs.length);
     let stack = xs;
-    const newState: State[] = [];
-    let changed = false;
+    // Each sublayer keeps its new state (`useCache`), and this layer's state is read through
+    // its sublayers: nothing to write back.
     for (let i = 0; i < subs.length; i++) {
       const layer = subs[i];
       const inputs = inputsFromStack(stack, layer._nIn);
-      const [outputs, s] = layer.pureFn(inputs, weights[i], state[i], rngs[i], true);
+      const [outputs] = layer.pureFn(inputs, weights[i], state[i], rngs[i], true);
       stack = outputsOntoStack(outputs as unknown, stack, layer._nIn);
-      newState.push(s);
-      if (s !== state[i]) changed = true;
     }
-    if (changed) this.state = newState;
     return stack;
   }
 
@@ -188,14 +185,12 @@ class ParallelLayer extends Layer {
     const state = this.state as State[];
     const rngs = random.split(this.rng, subs.length);
     const outputs: tf.Tensor[] = [];
-    const newState: State[] = [];
+    // Each sublayer keeps its new state (`useCache`): nothing to write back (see Serial).
     subs.forEach((layer, i) => {
-      const [out, s] = layer.pureFn(parts[i], weights[i], state[i], rngs[i], true);
+      const [out] = layer.pureFn(parts[i], weights[i], state[i], rngs[i], true);
       if (layer.nOut === 1) outputs.push(out as tf.Tensor);
       else outputs.push(...(out as tf.Tensor[]));
-      newState.push(s);
     });
-    this.state = newState;
     return this._nOut === 1 ? outputs[0] : outputs;
   }
 

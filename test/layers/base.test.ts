@@ -340,4 +340,36 @@ test("re-init frees only the tensors the layer's own init made; adopted weights 
   assert.is(leakedBy(() => void b.init(sig)), 0);
 });
 
+test("state writes leave cached weights trees alone; assigning the state a combinator holds changes nothing", () => {
+  // A predict-mode decoder writes state at every call: its weights trees must stay the same
+  // arrays (not rebuilt and re-assigned down the tree at each sublayer, which cost a decoding
+  // step about a fifth of its time).
+  const model = tl.Serial(
+    tl.Dense(8),
+    tl.Residual(tl.CausalAttention(8, { nHeads: 2, mode: "predict", maxInferenceLength: 4 })),
+    tl.Dense(3),
+  );
+  const x = tf.ones([1, 1, 5]);
+  model(x).dispose();
+  const weights = model.weights;
+  const inner = (model.sublayers[1] as trax.layers.Layer).weights;
+  const before = model.state;
+  model(x).dispose();
+  assert.is(model.weights, weights);
+  assert.is((model.sublayers[1] as trax.layers.Layer).weights, inner);
+  assert.is.not(model.state, before); // the decoding cache moved on
+  // Re-assigning what the layers hold: the same slots, the same tensors, no copies.
+  const slots = (model as unknown as { _state: unknown })._state;
+  const state = model.state;
+  model.state = state;
+  assert.is((model as unknown as { _state: unknown })._state, slots);
+  assert.equal(model.state, state);
+  // A different state still goes in.
+  const leaves = (tree: unknown): unknown[] => (Array.isArray(tree) ? tree.flatMap(leaves) : [tree]);
+  assert.ok(leaves(model.state).some((t, i) => t !== leaves(before)[i]));
+  model.state = before;
+  assert.ok(leaves(model.state).every((t, i) => t === leaves(before)[i]));
+  x.dispose();
+});
+
 test.run();
