@@ -20,6 +20,7 @@
 import { tf } from "../backend/tf";
 import * as random from "../fastmath/random";
 import { dense } from "../fastmath/matmul";
+import { fusedDecodeAttention } from "../backend/simd/wasm-decode-attention";
 import { roundToBfloat16 } from "../fastmath/bfloat16";
 import { ShapeDtype } from "../shapes";
 import type { Signature } from "../shapes";
@@ -496,11 +497,17 @@ class DotProductCausalAttentionLayer extends Layer {
       );
     }
     const total = idx + len;
+    // One new position (a token being decoded) sees every cached one: no mask needed;
+    // on wasm one kernel appends it and attends.
+    const fused = len === 1 ? fusedDecodeAttention(q, k, v, ks, vs) : null;
+    if (fused) {
+      this.state = [fused[1], fused[2], scalarOf(total)];
+      return fused[0];
+    }
     // The cache holds exactly the positions seen so far: appending is one concat,
     // and attention needs no slice of a padded buffer (slices are slow on wasm).
     const newKs = idx === 0 ? k.clone() : tf.concat([ks, k], 1);
     const newVs = idx === 0 ? v.clone() : tf.concat([vs, v], 1);
-    // One new position sees every cached one: no mask needed.
     const act = len === 1
       ? singleQueryAttention(q, newKs, newVs)
       : perHeadAttention(q, newKs, newVs, null, { bias: causalBias(len, total, idx), dropout: 0, mode: "predict" })[0];

@@ -1,0 +1,112 @@
+/**
+ * A decoding step of causal attention as one wasm kernel
+ * (src/backend/simd/wasm-decode-attention.ts, dots-module.ts): the same
+ * activations and caches as the tfjs ops it replaces (two concats, the
+ * logits, a softmax and a product), to float32 rounding, over head sizes,
+ * cache lengths (the first token's empty cache included) and extreme
+ * logits; shapes it does not take (a depth not a multiple of 4, a recorded
+ * gradient) run the tfjs ops; a decoder's tokens equal eval mode's; no
+ * leaked tensors.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { assertClose, assertValidModule, kernelsRunBy, leakedBy, ready, tf, tl, trax, withSwitch } from "../helpers";
+import { dotsModuleBytes } from "../../src/backend/simd/dots-module";
+import { fusedDecodeAttention, simdDecodeAttention } from "../../src/backend/simd/wasm-decode-attention";
+import { singleQueryAttention } from "../../src/layers/attention-math";
+
+test.before(ready);
+
+const onWasm = () => tf.getBackend() === "wasm";
+
+/** The tfjs ops' step: concat, then single-query attention. */
+function reference(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, keys: tf.Tensor, values: tf.Tensor): tf.Tensor[] {
+  return tf.tidy(() => {
+    const [ks, vs] = [tf.concat([keys, k], 1), tf.concat([values, v], 1)];
+    return [singleQueryAttention(q, ks, vs), ks, vs];
+  });
+}
+
+test("the module is valid WebAssembly (plain and shared memory)", () => {
+  assertValidModule(dotsModuleBytes);
+});
+
+test("the same activations and caches as the tfjs ops, over head sizes and cache lengths", () => {
+  if (!onWasm()) return;
+  let seed = 1;
+  for (const [n, t, d, dv] of [[4, 5, 64, 64], [1, 0, 4, 4], [2, 1, 8, 12], [3, 17, 12, 5], [8, 100, 32, 32], [1, 7, 20, 3]]) {
+    const q = tf.randomNormal([n, 1, d], 0, 2, "float32", seed++);
+    const k = tf.randomNormal([n, 1, d], 0, 2, "float32", seed++);
+    const v = tf.randomNormal([n, 1, dv], 0, 1, "float32", seed++);
+    const keys = tf.randomNormal([n, t, d], 0, 2, "float32", seed++);
+    const values = tf.randomNormal([n, t, dv], 0, 1, "float32", seed++);
+    let got: tf.Tensor[] = [];
+    const names = kernelsRunBy(() => (got = fusedDecodeAttention(q, k, v, keys, values)!));
+    assert.equal(names, ["TraxDecodeAttention"], `one kernel at n ${n}, t ${t}, d ${d}, dv ${dv}`);
+    const want = reference(q, k, v, keys, values);
+    assert.equal(got.map((x) => x.shape), [[n, 1, dv], [n, t + 1, d], [n, t + 1, dv]]);
+    assertClose(got[0], want[0], 1e-6, 1e-5, `activations at t ${t}, d ${d}`);
+    assert.equal(Array.from(got[1].dataSync()), Array.from(want[1].dataSync()), "keys appended exactly");
+    assert.equal(Array.from(got[2].dataSync()), Array.from(want[2].dataSync()), "values appended exactly");
+    tf.dispose([q, k, v, keys, values, ...got, ...want]);
+  }
+});
+
+test("extreme logits: a dominant key takes all the weight, large equal logits share it (no overflow)", () => {
+  if (!onWasm()) return;
+  const q = tf.tensor3d([[[100, 100, 100, 100]]]);
+  const keys = tf.tensor3d([[[100, 100, 100, 100], [-100, -100, -100, -100]]]);
+  const values = tf.tensor3d([[[1, 2], [3, 4]]]);
+  const [k, v] = [tf.tensor3d([[[100, 100, 100, 100]]]), tf.tensor3d([[[5, 6]]])];
+  const [act, ...caches] = fusedDecodeAttention(q, k, v, keys, values)!;
+  // logits 2e4, -2e4, 2e4 (scaled by 1/sqrt(d)): half the weight each on values 0 and 2
+  assertClose(act, tf.tensor3d([[[3, 4]]]), 1e-6, 1e-6, "two equal dominant keys");
+  const want = reference(q, k, v, keys, values);
+  assertClose(act, want[0], 1e-6, 1e-6, "as the tfjs ops");
+  tf.dispose([q, k, v, keys, values, act, ...caches, ...want]);
+});
+
+test("what the kernel does not take runs the tfjs ops: a depth not a multiple of 4, a recorded gradient, the switch off", () => {
+  if (!onWasm()) return;
+  const make = (d: number) => [tf.ones([2, 1, d]), tf.ones([2, 1, d]), tf.ones([2, 1, 3]), tf.ones([2, 4, d]), tf.ones([2, 4, 3])] as const;
+  const odd = make(6);
+  assert.is(fusedDecodeAttention(...odd), null, "depth 6");
+  const even = make(8);
+  const grad = tf.grad((q: tf.Tensor) => {
+    assert.is(fusedDecodeAttention(q, ...(even.slice(1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor])), null, "under a gradient tape");
+    return tf.sum(q);
+  })(even[0]);
+  withSwitch(simdDecodeAttention, false, () => assert.is(fusedDecodeAttention(...even), null, "switched off"));
+  tf.dispose([...odd, ...even, grad]);
+});
+
+test("a predict-mode decoder runs the kernel, gives eval mode's outputs, and leaks nothing", () => {
+  if (!onWasm()) return;
+  const make = (mode: "eval" | "predict") =>
+    tl.Serial(tl.Dense(16), tl.Residual(tl.CausalAttention(16, { nHeads: 4, mode, maxInferenceLength: 6 })), tl.Residual(tl.CausalAttention(16, { nHeads: 2, mode, maxInferenceLength: 6 })));
+  const ev = make("eval");
+  const x = tf.randomNormal([2, 6, 5], 0, 1, "float32", 7);
+  ev.init(trax.shapes.signature(x), { rng: trax.fastmath.random.getPrng(1) });
+  const expected = ev(x) as tf.Tensor;
+  const pr = make("predict");
+  pr.init(new trax.shapes.ShapeDtype([2, 1, 5]), { rng: trax.fastmath.random.getPrng(1) });
+  pr.weights = ev.weights;
+  const steps: tf.Tensor[] = [];
+  let names: string[] = [];
+  const leaked = leakedBy(() => {
+    names = kernelsRunBy(() => {
+      for (let i = 0; i < 6; i++) {
+        const xi = x.slice([0, i, 0], [2, 1, 5]);
+        steps.push(pr(xi) as tf.Tensor);
+        xi.dispose();
+      }
+    });
+  });
+  assert.is(names.filter((n) => n === "TraxDecodeAttention").length, 12, "two layers, six tokens");
+  assert.not.ok(names.includes("Concat") || names.includes("Softmax"), "no tfjs attention ops");
+  assert.is(leaked, steps.length, "only the outputs remain");
+  assertClose(tf.concat(steps, 1), expected, 1e-5, 1e-5, "predict vs eval");
+  tf.dispose([x, expected, ...steps]);
+});
+
+test.run();
