@@ -244,7 +244,9 @@ export function rowsOf(table: tf.Tensor, start: number, length: number): tf.Tens
  * `q (n, 1, d)`, `k (n, t, d)`, `v (n, t, dv)` to `(n, 1, dv)`, no mask
  * (a new position sees every cached one). The logits are a broadcast
  * product summed over depth: on wasm that beats a batched `matMul` against
- * a transposed key cache. Same math as {@link perHeadAttention}.
+ * a transposed key cache. Same math as {@link perHeadAttention}. On wasm a
+ * decoding step usually runs as one kernel instead (`fusedDecodeAttention`,
+ * which appends to the cache too); this is the path elsewhere.
  */
 export function singleQueryAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): tf.Tensor {
   const [n, one, d] = q.shape;
