@@ -150,6 +150,27 @@ test("fused products: bias and ReLU equal a float64 loop, every transpose (tfjs-
   }
 });
 
+test("few rows under leading axes (an eager layer call, a decoding step): bias and ReLU read in place equal a float64 loop", () => {
+  if (!onWasm()) return;
+  let seed = 300;
+  // (1, 1, k): one row; (2, 2, k): four rows, B read in place; (5, 1, k): five rows, B packed
+  for (const lead of [[1, 1], [2, 2], [1, 3], [5, 1], [0, 1]]) {
+    for (const activation of ["linear", "relu"] as const) {
+      const [k, n] = [19, 13];
+      const rows = lead[0] * lead[1];
+      const [av, bv, biasv] = [values([rows, k], seed++), values([k, n], seed++), values([n], seed++)];
+      const y = tf.tidy(() => tf.fused.matMul({ a: tf.tensor3d(av, [lead[0], lead[1], k]), b: tf.tensor2d(bv, [k, n]), bias: tf.tensor1d(biasv), activation }));
+      assert.equal(y.shape, [lead[0], lead[1], n]);
+      const expected = reference(av, [rows, k], bv, [k, n], false, false, 1).map((v, i) => {
+        const z = v + biasv[i % n];
+        return activation === "relu" ? Math.max(z, 0) : z;
+      });
+      assertClose(y.dataSync() as Float32Array, expected, k, `[${lead}] ${activation}`);
+      y.dispose();
+    }
+  }
+});
+
 test("activations our products do not take (ELU, sigmoid) still run through tfjs-wasm", () => {
   if (!onWasm()) return;
   for (const activation of ["elu", "sigmoid"] as const) {

@@ -137,6 +137,28 @@ function broadcastShapes(x: number[], y: number[]): number[] | undefined {
   return out;
 }
 
+/**
+ * The product of a row-major `a` of at most {@link IN_PLACE_MAX_ROWS} rows
+ * (all its leading axes together) and a 2-D row-major `b`, read in place,
+ * with the bias read in place too; `undefined` for more rows. The path of
+ * an eager layer call or a decoding step, kept free of the general path's
+ * shape bookkeeping: the same `gemv` call as there.
+ */
+function fewRowsProduct(backend: WasmMatMulBackend, a: tfTypes.TensorInfo, b: tfTypes.TensorInfo, bias: tfTypes.TensorInfo | undefined, m: number, n: number, k: number, relu: boolean): tfTypes.TensorInfo | undefined {
+  const ra = a.shape.length;
+  let rows = m;
+  for (let i = 0; i < ra - 2; i++) rows *= a.shape[i];
+  if (rows > IN_PLACE_MAX_ROWS) return undefined;
+  const state = stateOf(backend);
+  const shape = a.shape.slice();
+  shape[ra - 1] = n;
+  const out = backend.makeOutput(shape, "float32");
+  if (rows * n === 0) return out;
+  const at = (t: tfTypes.TensorInfo) => heapAddress(backend, t);
+  state.gemm[`gemv${rows as 1 | 2 | 3 | 4}`](at(a), 4 * k, 4, at(b), 4 * n, at(out), n, n, k, bias ? at(bias) : 0, relu ? 1 : 0);
+  return out;
+}
+
 /** The output of `op(a) @ op(b) (+ bias) (ReLU)`, or `undefined` when this kernel does not take the product. */
 function simdProduct(args: KernelArgs): tfTypes.TensorInfo | undefined {
   const { a, b, bias, preluActivationWeights } = args.inputs;
@@ -151,6 +173,10 @@ function simdProduct(args: KernelArgs): tfTypes.TensorInfo | undefined {
   const [m, k] = transposeA ? [a.shape[ra - 1], a.shape[ra - 2]] : [a.shape[ra - 2], a.shape[ra - 1]];
   const [kb, n] = transposeB ? [b.shape[rb - 1], b.shape[rb - 2]] : [b.shape[rb - 2], b.shape[rb - 1]];
   if (k !== kb || (bias && bias.shape[0] !== n)) return undefined; // tfjs's kernel says what is wrong
+  if (rb === 2 && !transposeA && !transposeB) {
+    const few = fewRowsProduct(args.backend as WasmMatMulBackend, a, b, bias, m, n, k, activation === "relu");
+    if (few) return few;
+  }
   const lead = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
   if (!lead) return undefined;
   // Each side is either one matrix for every item or one matrix per item, in order.
