@@ -1,6 +1,7 @@
 /**
  * How many kernels a training step runs on wasm, for the two models of
- * `bench/train.bench.ts`: each tfjs kernel call costs about 10 us of
+ * `bench/train.bench.ts`, and a decoding step of `bench/decode.bench.ts`'s
+ * decoder: each tfjs kernel call costs about 10 us of
  * bookkeeping before any arithmetic, so the fused kernels (LayerNorm,
  * cross-entropy, ReLU's gradient) and the Dense backward without reshapes
  * are held to their counts here (counted, not timed: the same on a busy
@@ -8,7 +9,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { kernelsRunByAsync, ready, tf, tl, trax } from "../helpers";
+import { kernelsRunBy, kernelsRunByAsync, ready, tf, tl, trax } from "../helpers";
 
 test.before(ready);
 
@@ -47,6 +48,23 @@ test("a Transformer block step (batch 16, length 32, d 128, 4 heads): at most 21
   const names = await stepKernels(model, [x, x]);
   assert.ok(names.length <= 215, `${names.length} kernels`);
   for (const k of ["TraxLayerNorm", "TraxLayerNormGrad", "TraxSoftmaxCrossEntropy", "TraxReluGrad"]) assert.ok(names.includes(k), `${k} runs`);
+  x.dispose();
+});
+
+test("a decoding step of a 2-layer decoder (d 256, 4 heads) in predict mode: at most 40 kernels, one fused attention kernel a layer", () => {
+  if (tf.getBackend() !== "wasm") return;
+  const block = () => [
+    tl.Residual(tl.CausalAttention(256, { nHeads: 4, mode: "predict", maxInferenceLength: 8 })),
+    tl.Residual(tl.Dense(512), tl.Relu(), tl.Dense(256)),
+  ];
+  const model = tl.Serial(tl.ShiftRight({ mode: "predict" }), tl.Dense(256), tl.PositionalEncoding({ maxLen: 8, mode: "predict" }), ...block(), ...block(), tl.Dense(32));
+  model.init(new trax.shapes.ShapeDtype([1, 1, 32]));
+  const x = tf.oneHot(tf.tensor2d([[3]], [1, 1], "int32"), 32).toFloat();
+  for (let i = 0; i < 2; i++) (model(x) as tf.Tensor).dispose();
+  const names = kernelsRunBy(() => (model(x) as tf.Tensor).dispose());
+  assert.ok(names.length <= 40, `${names.length} kernels: ${names.join(" ")}`);
+  assert.is(names.filter((k) => k === "TraxDecodeAttention").length, 2, names.join(" "));
+  assert.not.ok(names.includes("Concat") || names.includes("Softmax"), names.join(" "));
   x.dispose();
 });
 
