@@ -103,6 +103,8 @@ function mergeHeads(x: tf.Tensor, nHeads: number, merged: boolean): tf.Tensor {
     if (d0 % nHeads !== 0) {
       throw new Error(`Array's leading dimension (${d0}) is not a multiple of the number of attention heads (${nHeads}).`);
     }
+    // One position (a decoding step): moving the head axis back is one pure reshape.
+    if (l === 1) return x.reshape([d0 / nHeads, 1, nHeads * dh]);
     y = x.reshape([d0 / nHeads, nHeads, l, dh]);
   } else if (x.rank !== 4 || x.shape[1] !== nHeads) {
     throw new Error(`MergeHeads expects (batch, ${nHeads} heads, length, dHead); got shape [${x.shape}]`);
