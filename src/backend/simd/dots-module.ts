@@ -8,39 +8,49 @@
  * Export (addresses are byte offsets into the imported memory):
  * - `dots(q, k, out, rows, d, scale)`: `out[j] = scale (q . k[j])` for
  *   `rows` rows `k[j]` of `d` floats each, stored one after another; `d` a
- *   multiple of 4. Each row's products are summed in two 4-lane
- *   accumulators (elements 8i..8i+3 and 8i+4..8i+7), then lane by lane.
+ *   multiple of 4. Each row's products are summed in one 4-lane
+ *   accumulator, then lane by lane; four rows at a time, so that their
+ *   sums' additions overlap.
  * @module
  */
 import { encodeModule, FunctionBuilder } from "./wasm-encoder";
 import { instantiateModule, type WasmMemory } from "./instantiate";
 
+/** Rows of `k` whose dot products run side by side (independent sums overlap their latencies). */
+const ROWS_AT_ONCE = 4;
+
 function dots(): FunctionBuilder {
   const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32", "f32"]);
   const [q, k, out, rows, d, scale] = [0, 1, 2, 3, 4, 5];
   const [row, kb, dBytes, kRow] = f.locals("i32", 4);
-  const [acc0, acc1] = f.locals("v128", 2);
-  /** `acc += q[kb + offset] * k[row][kb + offset]` (4 lanes). */
-  const step = (acc: typeof acc0, offset: number): void =>
-    void f.get(acc).get(q).get(kb).op("i32.add").mem("v128.load", offset).get(kRow).get(kb).op("i32.add").mem("v128.load", offset).op("f32x4.mul").op("f32x4.add").set(acc);
+  const qv = f.local("v128");
+  const accs = f.locals("v128", ROWS_AT_ONCE);
+  /** Dot products of `m` rows from `kRow` on, each summed in one 4-lane accumulator, then lane by lane. */
+  const block = (m: number): void => {
+    for (let j = 0; j < m; j++) f.f32x4(0).set(accs[j]);
+    f.i32(0).set(kb);
+    f.forLoop(kb, dBytes, 16, () => {
+      f.get(q).get(kb).op("i32.add").mem("v128.load").set(qv);
+      for (let j = 0; j < m; j++) {
+        // row j of the block at kRow + j d floats
+        f.get(accs[j]).get(qv).get(kRow).get(kb).op("i32.add");
+        if (j > 0) f.get(dBytes).i32(j).op("i32.mul").op("i32.add");
+        f.mem("v128.load").op("f32x4.mul").op("f32x4.add").set(accs[j]);
+      }
+    });
+    for (let j = 0; j < m; j++) {
+      // out[row + j] = scale (acc lanes 0 + 1 + 2 + 3)
+      f.get(out).get(row).i32(j).op("i32.add").i32(2).op("i32.shl").op("i32.add");
+      f.get(accs[j]).extractLane(0).get(accs[j]).extractLane(1).op("f32.add").get(accs[j]).extractLane(2).op("f32.add").get(accs[j]).extractLane(3).op("f32.add");
+      f.get(scale).op("f32.mul").mem("f32.store");
+    }
+    f.get(kRow).get(dBytes).i32(m).op("i32.mul").op("i32.add").set(kRow);
+  };
   f.get(d).i32(2).op("i32.shl").set(dBytes);
   f.get(k).set(kRow);
   f.i32(0).set(row);
-  f.forLoop(row, rows, 1, () => {
-    f.f32x4(0).set(acc0).f32x4(0).set(acc1);
-    f.i32(0).set(kb);
-    f.forLoop(kb, dBytes, 32, () => {
-      step(acc0, 0);
-      step(acc1, 16);
-    }, true);
-    f.forLoop(kb, dBytes, 16, () => step(acc0, 0));
-    // out[row] = scale ((acc0 + acc1) summed over lanes 0..3)
-    f.get(out).get(row).i32(2).op("i32.shl").op("i32.add");
-    f.get(acc0).get(acc1).op("f32x4.add").set(acc0);
-    f.get(acc0).extractLane(0).get(acc0).extractLane(1).op("f32.add").get(acc0).extractLane(2).op("f32.add").get(acc0).extractLane(3).op("f32.add");
-    f.get(scale).op("f32.mul").mem("f32.store");
-    f.get(kRow).get(dBytes).op("i32.add").set(kRow);
-  });
+  f.forLoop(row, rows, ROWS_AT_ONCE, () => block(ROWS_AT_ONCE), true);
+  f.forLoop(row, rows, 1, () => block(1));
   return f;
 }
 

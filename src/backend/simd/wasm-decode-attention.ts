@@ -7,7 +7,7 @@
  * bookkeeping, at every token of every layer.
  *
  * Per item (batch row and head): the logits are dot products with each key
- * ({@link instantiateDots}), times `1 / sqrt(d)`; the softmax subtracts the
+ * ({@link instantiateDots}, four keys at a time), times `1 / sqrt(d)`; the softmax subtracts the
  * row's maximum, takes `exp` with trax-ts's SIMD exp and divides by the
  * sum; the output is the probabilities' product with the values, by the
  * same `gemv1` as trax-ts's products of one row. The same math as the tfjs
@@ -75,18 +75,16 @@ function decodeAttentionKernel({ inputs, backend }: { inputs: { q: Info; k: Info
     for (let i = 0; i < n; i++) dots(at(q) + 4 * i * d, at(newKeys) + 4 * i * t1 * d, scratch + 4 * i * t1, t1, d, scale);
     // softmax over each item's t + 1 logits: e^(x - max) / sum
     const logits = new Float32Array(b.wasm.HEAPF32.buffer, scratch, n * t1);
-    for (let i = 0; i < n; i++) {
-      const row = logits.subarray(i * t1, (i + 1) * t1);
+    for (let start = 0; start < n * t1; start += t1) {
       let max = -Infinity;
-      for (let j = 0; j < t1; j++) if (row[j] > max) max = row[j];
-      for (let j = 0; j < t1; j++) row[j] = row[j] - max;
+      for (let j = start; j < start + t1; j++) if (logits[j] > max) max = logits[j];
+      for (let j = start; j < start + t1; j++) logits[j] -= max;
     }
     expOf(b)!.exp(scratch, scratch, n * t1);
-    for (let i = 0; i < n; i++) {
-      const row = logits.subarray(i * t1, (i + 1) * t1);
+    for (let start = 0; start < n * t1; start += t1) {
       let sum = 0;
-      for (let j = 0; j < t1; j++) sum = Math.fround(sum + row[j]);
-      for (let j = 0; j < t1; j++) row[j] = row[j] / sum;
+      for (let j = start; j < start + t1; j++) sum = Math.fround(sum + logits[j]);
+      for (let j = start; j < start + t1; j++) logits[j] /= sum;
     }
     const { gemv1 } = gemvOf(b)!;
     for (let i = 0; i < n; i++) gemv1(scratch + 4 * i * t1, 4 * t1, 4, at(newValues) + 4 * i * t1 * dv, 4 * dv, at(act) + 4 * i * dv, dv, dv, t1, 0, 0);
