@@ -80,6 +80,31 @@ test("what the kernel does not take runs the tfjs ops: a depth not a multiple of
   tf.dispose([...odd, ...even, grad]);
 });
 
+test("a step that cannot get its scratch memory throws, leaves no buffer behind, and the layer keeps its cache", () => {
+  if (!onWasm()) return;
+  const layer = tl.DotProductCausalAttention({ mode: "predict", maxInferenceLength: 4 });
+  const x = () => tf.randomNormal([2, 1, 8], 0, 1, "float32", 3);
+  const inputs = [x(), x(), x()];
+  layer.init(trax.shapes.signature(inputs));
+  (layer(inputs) as tf.Tensor).dispose(); // one position cached
+  const state = layer.state as tf.Tensor[];
+  const cached = state.map((t) => Array.from(t.dataSync()));
+  const backend = tf.backend() as unknown as { numDataIds(): number; wasm: { _malloc(bytes: number): number } };
+  const malloc = backend.wasm._malloc;
+  const scratchBytes = 4 * 2 * 2; // 2 items, 2 positions: no tensor of this step has this size
+  backend.wasm._malloc = (bytes: number) => (bytes === scratchBytes ? 0 : malloc.call(backend.wasm, bytes));
+  const buffers = backend.numDataIds();
+  try {
+    assert.throws(() => layer(inputs), /out of wasm memory/);
+  } finally {
+    backend.wasm._malloc = malloc;
+  }
+  assert.is(backend.numDataIds(), buffers, "no buffer left behind");
+  assert.is(layer.state, state);
+  assert.equal(state.map((t) => Array.from(t.dataSync())), cached);
+  tf.dispose(inputs);
+});
+
 test("a predict-mode decoder runs the kernel, gives eval mode's outputs, and leaks nothing", () => {
   if (!onWasm()) return;
   const make = (mode: "eval" | "predict") =>

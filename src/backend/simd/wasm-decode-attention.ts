@@ -42,6 +42,8 @@ type Info = tf.TensorInfo;
 /** What the kernel uses of tfjs-wasm's backend object. */
 interface DecodeBackend extends WasmHeapBackend, WasmModuleMemory {
   wasm: WasmModuleMemory["wasm"] & { _malloc(bytes: number): number; _free(ptr: number): void; HEAPF32: Float32Array };
+  /** Frees a buffer this kernel made (when it cannot finish). */
+  disposeData(dataId: tf.DataId): boolean;
 }
 
 /** Copies each item's `t` cached rows and its new row into the `t + 1` rows of `out` (all rows `w` floats). */
@@ -62,9 +64,10 @@ function decodeAttentionKernel({ inputs, backend }: { inputs: { q: Info; k: Info
   // Allocate everything first: allocation may grow the heap (and detach views of it).
   const outs = [b.makeOutput([n, 1, dv], "float32"), b.makeOutput([n, t1, d], "float32"), b.makeOutput([n, t1, dv], "float32")];
   const [act, newKeys, newValues] = outs;
-  const scratch = b.wasm._malloc(4 * n * t1) >>> 0;
-  if (!scratch) throw new Error(`trax-ts: out of wasm memory for ${n * t1} attention logits`);
+  let scratch = 0;
   try {
+    scratch = b.wasm._malloc(4 * n * t1) >>> 0;
+    if (!scratch) throw new Error(`trax-ts: out of wasm memory for ${n * t1} attention logits`);
     const view = (x: Info) => b.typedArrayFromHeap(x);
     // An empty cache (the first token) has no data to read.
     appendRows(t > 0 ? view(keys) : null, view(k), view(newKeys), n, t, d);
@@ -88,10 +91,14 @@ function decodeAttentionKernel({ inputs, backend }: { inputs: { q: Info; k: Info
     }
     const { gemv1 } = gemvOf(b)!;
     for (let i = 0; i < n; i++) gemv1(scratch + 4 * i * t1, 4 * t1, 4, at(newValues) + 4 * i * t1 * dv, 4 * dv, at(act) + 4 * i * dv, dv, dv, t1, 0, 0);
+    return outs;
+  } catch (e) {
+    // Nothing half-made is left behind.
+    for (const out of outs) b.disposeData(out.dataId);
+    throw e;
   } finally {
-    b.wasm._free(scratch);
+    if (scratch) b.wasm._free(scratch);
   }
-  return outs;
 }
 
 let registered = false;
