@@ -377,12 +377,22 @@ export class Layer {
     if (subs.length === 0) return this.__state as unknown as WeightsView;
     const cache = this.treeCache();
     if (cache.state !== null && cache.stateEpoch === stateEpoch) return cache.state as unknown as WeightsView;
-    const own = this.__state as unknown[];
     const out = new Array(subs.length);
-    for (let i = 0; i < subs.length; i++) out[i] = own[i] === null || own[i] === undefined ? subs[i].state : own[i];
+    for (let i = 0; i < subs.length; i++) out[i] = this.sublayerState(i);
     cache.state = out;
     cache.stateEpoch = stateEpoch;
     return out as unknown as WeightsView;
+  }
+
+  /**
+   * Entry `i` of this combinator's state tree (what `state[i]` gives) without
+   * assembling the tree: a combinator runs each sublayer with its entry read
+   * just before, so a state written by an earlier sublayer of the same call
+   * does not make the later ones see a rebuilt (new, equal) tree and re-assign it. @internal
+   */
+  sublayerState(i: number): unknown {
+    const own = (this.__state as unknown[])[i];
+    return own === null || own === undefined ? this._sublayers[i].state : own;
   }
 
   set state(state: State) {

@@ -85,7 +85,6 @@ class SerialLayer extends Layer {
     const subs = this._sublayers;
     if (subs.length === 0) return xs;
     const weights = this.weights as Weights[];
-    const state = this.state as State[];
     const rngs = random.splitShared(this.rng, subs.length);
     let stack = xs;
     // Each sublayer keeps its new state (`useCache`), and this layer's state is read through
@@ -93,7 +92,7 @@ class SerialLayer extends Layer {
     for (let i = 0; i < subs.length; i++) {
       const layer = subs[i];
       const inputs = inputsFromStack(stack, layer._nIn);
-      const [outputs] = layer.pureFn(inputs, weights[i], state[i], rngs[i], true);
+      const [outputs] = layer.pureFn(inputs, weights[i], this.sublayerState(i) as State, rngs[i], true);
       stack = outputsOntoStack(outputs as unknown, stack, layer._nIn);
     }
     return stack;
@@ -182,12 +181,11 @@ class ParallelLayer extends Layer {
     const subs = this._sublayers;
     const parts = this.allotToSublayers(inputs);
     const weights = this.weights as Weights[];
-    const state = this.state as State[];
     const rngs = random.split(this.rng, subs.length);
     const outputs: tf.Tensor[] = [];
     // Each sublayer keeps its new state (`useCache`): nothing to write back (see Serial).
     subs.forEach((layer, i) => {
-      const [out] = layer.pureFn(parts[i], weights[i], state[i], rngs[i], true);
+      const [out] = layer.pureFn(parts[i], weights[i], this.sublayerState(i) as State, rngs[i], true);
       if (layer.nOut === 1) outputs.push(out as tf.Tensor);
       else outputs.push(...(out as tf.Tensor[]));
     });
