@@ -5,6 +5,7 @@
  * @module
  */
 import { tf } from "../backend/tf";
+import { isRecordingGradients } from "../fastmath/lazy-grad";
 import { batchProduct, product2d, productsPerItem } from "../fastmath/matmul";
 import * as random from "../fastmath/random";
 import { stackRows, unstackRows } from "../fastmath/unstack";
@@ -222,13 +223,16 @@ export function scalarValue(t: tf.Tensor): number {
  * Rows `start .. start+length-1` of a 2-D table `(n, d)`, by `gather`
  * (on wasm, `slice` of a large table is far slower than a gather of its
  * rows), with a gradient that pads `dy` with zero rows (tfjs's gather
- * gradient needs `UnsortedSegmentSum`, which wasm lacks).
+ * gradient needs `UnsortedSegmentSum`, which wasm lacks); where no gradient
+ * is recorded, the gather alone.
  */
 export function rowsOf(table: tf.Tensor, start: number, length: number): tf.Tensor {
   if (table.rank !== 2) throw new Error(`expected a 2-D table; got shape [${table.shape}]`);
   const n = table.shape[0];
   if (start < 0 || start + length > n) throw new Error(`rows ${start}..${start + length - 1} are outside a table of ${n} rows`);
   if (start === 0 && length === n) return table;
+  // No gradient recorded (a decoding step, an eager call): no custom-gradient machinery.
+  if (!isRecordingGradients()) return tf.tidy(() => tf.gather(table, tf.range(start, start + length, 1, "int32")));
   const rows = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
     save([]);
     return {

@@ -21,6 +21,7 @@ import { instantiateGemm } from "./gemm-module";
 import { simdMatMul } from "./wasm-matmul";
 import { instancePerBackend, type WasmModuleMemory } from "./instantiate";
 import { heapAddress, type WasmHeapBackend } from "../wasm-heap";
+import { isRecordingGradients } from "../../fastmath/lazy-grad";
 
 /**
  * Switch for tests and A/B benchmarks: `false` runs a decoding step as tfjs
@@ -113,7 +114,7 @@ function applies(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, keys: tf.Tensor, valu
   if (v.shape[0] !== n || v.shape[1] !== 1 || keys.shape[0] !== n || keys.shape[2] !== d || values.shape[0] !== n) return false;
   if (values.shape[1] !== keys.shape[1] || values.shape[2] !== v.shape[2]) return false;
   // No gradient through this kernel: a recorded step takes the tfjs ops.
-  if ((tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn()) return false;
+  if (isRecordingGradients()) return false;
   const backend = tf.backend() as unknown as WasmModuleMemory;
   if (!dotsOf(backend) || !expOf(backend) || !gemvOf(backend)) return false;
   if (!registered) {
