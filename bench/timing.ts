@@ -35,7 +35,14 @@ export function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-/** Whether {@link mainThreadCpuMs} reads the main thread's own clock (Linux) rather than the process's. */
+/**
+ * Whether {@link mainThreadCpuMs} reads the main thread's own clock (Linux) rather than the process's.
+ *
+ * @example
+ * ```ts
+ * console.log(`${MAIN_THREAD_CLOCK ? "main-thread" : "process"} CPU time`);
+ * ```
+ */
 export const MAIN_THREAD_CLOCK = (() => {
   try {
     return Number.isFinite(Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[0]));

@@ -389,6 +389,11 @@ export class Layer {
    * assembling the tree: a combinator runs each sublayer with its entry read
    * just before, so a state written by an earlier sublayer of the same call
    * does not make the later ones see a rebuilt (new, equal) tree and re-assign it. @internal
+   *
+   * @example
+   * ```ts
+   * serial.sublayerState(1) === (serial.state as unknown[])[1]; // true (the same entry, no tree built)
+   * ```
    */
   sublayerState(i: number): unknown {
     const own = (this.__state as unknown[])[i];
@@ -417,6 +422,11 @@ export class Layer {
    * objects, combinators the same tree (compared leaf by leaf, since trees
    * are rebuilt as arrays after writes elsewhere). Layers with their own
    * state accessors compare what their getter returns. @internal
+   *
+   * @example
+   * ```ts
+   * model.holdsState(model.state); // true: assigning it would change nothing
+   * ```
    */
   holdsState(state: unknown): boolean {
     const subs = this._sublayers;
