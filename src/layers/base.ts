@@ -430,8 +430,7 @@ export class Layer {
    */
   holdsState(state: unknown): boolean {
     const subs = this._sublayers;
-    if (subs.length === 0) return this.state === state;
-    if (overridesAccessor(this, "state")) return this.state === state;
+    if (subs.length === 0 || overridesAccessor(this, "state")) return this.state === state;
     if (!Array.isArray(state) || state.length !== subs.length) return false;
     const own = this.__state as unknown[];
     for (let i = 0; i < subs.length; i++) {

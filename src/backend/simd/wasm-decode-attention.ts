@@ -16,9 +16,8 @@
  */
 import { tf } from "../tf";
 import { instantiateDots } from "./dots-module";
-import { instantiateExp } from "./exp-module";
-import { instantiateGemm } from "./gemm-module";
-import { simdMatMul } from "./wasm-matmul";
+import { expOf } from "./wasm-exp";
+import { gemmOf, gemvInPlace, simdMatMul } from "./wasm-matmul";
 import { instancePerBackend, type WasmModuleMemory } from "./instantiate";
 import { heapAddress, type WasmHeapBackend } from "../wasm-heap";
 import { isRecordingGradients } from "../../fastmath/lazy-grad";
@@ -35,8 +34,6 @@ import { isRecordingGradients } from "../../fastmath/lazy-grad";
 export const simdDecodeAttention = { enabled: process.env.TRAX_SIMD !== "0" };
 
 const dotsOf = instancePerBackend(instantiateDots);
-const expOf = instancePerBackend(instantiateExp);
-const gemvOf = instancePerBackend((memory) => instantiateGemm(memory, simdMatMul.fma));
 
 type Info = tf.TensorInfo;
 
@@ -69,6 +66,7 @@ function decodeAttentionKernel({ inputs, backend }: { inputs: { q: Info; k: Info
   try {
     scratch = b.wasm._malloc(4 * n * t1) >>> 0;
     if (!scratch) throw new Error(`trax-ts: out of wasm memory for ${n * t1} attention logits`);
+    const gemm = gemmOf(b); // (made with the backend's first product, before any view of the heap below)
     const view = (x: Info) => b.typedArrayFromHeap(x);
     // An empty cache (the first token) has no data to read.
     appendRows(t > 0 ? view(keys) : null, view(k), view(newKeys), n, t, d);
@@ -90,8 +88,7 @@ function decodeAttentionKernel({ inputs, backend }: { inputs: { q: Info; k: Info
       for (let j = start; j < start + t1; j++) sum = Math.fround(sum + logits[j]);
       for (let j = start; j < start + t1; j++) logits[j] /= sum;
     }
-    const { gemv1 } = gemvOf(b)!;
-    for (let i = 0; i < n; i++) gemv1(scratch + 4 * i * t1, 4 * t1, 4, at(newValues) + 4 * i * t1 * dv, 4 * dv, at(act) + 4 * i * dv, dv, dv, t1, 0, 0);
+    for (let i = 0; i < n; i++) gemvInPlace(gemm, scratch + 4 * i * t1, 4 * t1, 4, at(newValues) + 4 * i * t1 * dv, at(act) + 4 * i * dv, 1, dv, t1, 0, 0);
     return outs;
   } catch (e) {
     // Nothing half-made is left behind.
@@ -116,7 +113,7 @@ function applies(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, keys: tf.Tensor, valu
   // No gradient through this kernel: a recorded step takes the tfjs ops.
   if (isRecordingGradients()) return false;
   const backend = tf.backend() as unknown as WasmModuleMemory;
-  if (!dotsOf(backend) || !expOf(backend) || !gemvOf(backend)) return false;
+  if (!dotsOf(backend) || !expOf(backend)) return false;
   if (!registered) {
     tf.registerKernel({ kernelName: "TraxDecodeAttention", backendName: "wasm", kernelFunc: decodeAttentionKernel as unknown as tf.KernelFunc });
     registered = true;

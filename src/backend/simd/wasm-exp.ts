@@ -24,8 +24,16 @@ import { heapAddress, replaceWasmKernel, type WasmHeapBackend } from "../wasm-he
  */
 export const simdExp = { enabled: process.env.TRAX_SIMD !== "0" };
 
-/** Each backend's instance; `null` where its memory could not be reached. */
-const expOf = instancePerBackend(instantiateExp);
+/**
+ * Each backend's instance of the exp module; `null` where its memory could
+ * not be reached. Shared with other kernels that take exp in the same heap.
+ *
+ * @example
+ * ```ts
+ * expOf(backend)?.exp(src, dst, n);
+ * ```
+ */
+export const expOf = instancePerBackend(instantiateExp);
 
 type UnaryArgs = { inputs: { x: tfTypes.TensorInfo }; backend: unknown };
 

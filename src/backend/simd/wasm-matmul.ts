@@ -98,6 +98,21 @@ function splitRows(call: GemmCall, parts: number): GemmCall[] {
  */
 const IN_PLACE_MAX_ROWS = 4;
 
+/**
+ * `C = A B (+ bias) (ReLU)` for `rows` (1-4) rows of A read through byte
+ * strides and a row-major `k x n` B read in place (`gemv<rows>`); C's rows
+ * `n` floats apart; `bias` the address of `n` floats (read in place: the
+ * one-row products need no padding) or 0.
+ *
+ * @example
+ * ```ts
+ * gemvInPlace(gemmOf(backend), xPtr, 4 * k, 4, wPtr, yPtr, 1, n, k, biasPtr, 0); // y = x @ w + bias
+ * ```
+ */
+export function gemvInPlace(gemm: GemmExports, a: number, aRowBytes: number, aColBytes: number, b: number, c: number, rows: number, n: number, k: number, bias: number, relu: number): void {
+  gemm[`gemv${rows as 1 | 2 | 3 | 4}`](a, aRowBytes, aColBytes, b, 4 * n, c, n, n, k, bias, relu);
+}
+
 /** A 16-byte aligned scratch area of at least `bytes` in the heap (kept and grown). */
 function scratchOf(backend: WasmMatMulBackend, s: GemmState, bytes: number): number {
   if (s.scratchBytes < bytes) {
@@ -155,7 +170,7 @@ function fewRowsProduct(backend: WasmMatMulBackend, a: tfTypes.TensorInfo, b: tf
   const out = backend.makeOutput(shape, "float32");
   if (rows * n === 0) return out;
   const at = (t: tfTypes.TensorInfo) => heapAddress(backend, t);
-  state.gemm[`gemv${rows as 1 | 2 | 3 | 4}`](at(a), 4 * k, 4, at(b), 4 * n, at(out), n, n, k, bias ? at(bias) : 0, relu ? 1 : 0);
+  gemvInPlace(state.gemm, at(a), 4 * k, 4, at(b), at(out), rows, n, k, bias ? at(bias) : 0, relu ? 1 : 0);
   return out;
 }
 
@@ -225,14 +240,15 @@ function simdProduct(args: KernelArgs): tfTypes.TensorInfo | undefined {
   };
   /** Products of 1-4 rows with a row-major B read in place (no packing), here. */
   const fewRows = (rows: number) => !transposeB && rows <= IN_PLACE_MAX_ROWS;
-  const inPlace = (aItem: number, bItem: number, cItem: number, rows: number, biasPtr: number): void =>
-    gemm[`gemv${rows as 1 | 2 | 3 | 4}`](aItem, 4 * aRow, 4 * aCol, bItem, 4 * n, cItem, n, n, k, biasPtr, relu);
+  const inPlace = (aItem: number, bItem: number, cItem: number, rows: number): void =>
+    gemvInPlace(gemm, aItem, 4 * aRow, 4 * aCol, bItem, cItem, rows, n, k, bias ? heapAddress(backend, bias) : 0, relu);
+  const addresses = () => [a, b, out].map((t) => heapAddress(backend, t));
   if (batchB === 1 && (batchA === 1 || !transposeA)) {
     // One product of all of A's rows (items stacked), its rows shared among threads.
     const rows = batchA * m;
     if (fewRows(rows)) {
-      const { biasPtr, aPtr, bPtr, cPtr } = layout(0, 0, 0);
-      inPlace(aPtr, bPtr, cPtr, rows, biasPtr);
+      const [aPtr, bPtr, cPtr] = addresses();
+      inPlace(aPtr, bPtr, cPtr, rows);
       return out;
     }
     const { packedA, packedB, biasPtr, aPtr, bPtr, cPtr } = layout(1, 1, rows);
@@ -243,8 +259,8 @@ function simdProduct(args: KernelArgs): tfTypes.TensorInfo | undefined {
   const bAt = (base: number, i: number) => base + (batchB > 1 ? 4 * i * k * n : 0);
   const cAt = (base: number, i: number) => base + 4 * i * m * n;
   if (fewRows(m)) {
-    const { biasPtr, aPtr, bPtr, cPtr } = layout(0, 0);
-    for (let i = 0; i < batch; i++) inPlace(aAt(aPtr, i), bAt(bPtr, i), cAt(cPtr, i), m, biasPtr);
+    const [aPtr, bPtr, cPtr] = addresses();
+    for (let i = 0; i < batch; i++) inPlace(aAt(aPtr, i), bAt(bPtr, i), cAt(cPtr, i), m);
     return out;
   }
   // Each item packed (a side that is one matrix for every item, once).
@@ -274,6 +290,19 @@ function simdProduct(args: KernelArgs): tfTypes.TensorInfo | undefined {
 
 /** The most scratch bytes a batched product packs its right operands into at once. */
 const MAX_PACKED_BYTES = 16 << 20;
+
+/**
+ * The GEMM module instance of `backend`'s products (made with the first
+ * product), for other kernels that run one-row products in the same heap.
+ *
+ * @example
+ * ```ts
+ * gemvInPlace(gemmOf(backend), ...args);
+ * ```
+ */
+export function gemmOf(backend: unknown): GemmExports {
+  return stateOf(backend as WasmMatMulBackend).gemm;
+}
 
 /**
  * The threads trax-ts's products on `backend` use now: 1, or on the threaded
