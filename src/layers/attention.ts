@@ -21,6 +21,7 @@ import { tf } from "../backend/tf";
 import * as random from "../fastmath/random";
 import { dense } from "../fastmath/matmul";
 import { fusedDecodeAttention } from "../backend/simd/wasm-decode-attention";
+import { fusedDecodeAttentionLayer, type DenseWeights } from "../backend/simd/wasm-decode-attention-layer";
 import { roundToBfloat16 } from "../fastmath/bfloat16";
 import { ShapeDtype } from "../shapes";
 import type { Signature } from "../shapes";
@@ -413,15 +414,68 @@ export const ConfigurableAttention = withArgs("ConfigurableAttention", {
   qLayer: Layer, kLayer: Layer, vLayer: Layer, finalLayer: Layer, qkvAttentionLayer: Layer,
   options: ConfigurableAttentionOptions = {}
 ): Layer {
-  const nHeads = options.nHeads ?? 1;
-  return Serial(
-    Branch([qLayer, SplitIntoHeads(nHeads)], [kLayer, SplitIntoHeads(nHeads)], [vLayer, SplitIntoHeads(nHeads)]),
-    qkvAttentionLayer,
-    MergeHeads(nHeads),
-    finalLayer,
-    { name: "ConfigurableAttention" }
-  );
+  return new ConfigurableAttentionLayer(qLayer, kLayer, vLayer, finalLayer, qkvAttentionLayer, options.nHeads ?? 1);
 });
+
+/**
+ * ConfigurableAttention's layers: `Serial(Branch([q, split], [k, split],
+ * [v, split]), attention, merge, final)`. A `predict`-mode step of one
+ * position, where the projections are plain `Dense` layers and the
+ * attention is a `DotProductCausalAttention`, runs as one wasm kernel
+ * (`fusedDecodeAttentionLayer`) with the same results; everything else
+ * runs the layers.
+ */
+class ConfigurableAttentionLayer extends Serial {
+  /** @internal */ _projections: [Layer, Layer, Layer, Layer];
+  /** @internal */ _attention: Layer;
+  /** @internal */ _nHeads: number;
+
+  constructor(qLayer: Layer, kLayer: Layer, vLayer: Layer, finalLayer: Layer, qkvAttentionLayer: Layer, nHeads: number) {
+    super(
+      Branch([qLayer, SplitIntoHeads(nHeads)], [kLayer, SplitIntoHeads(nHeads)], [vLayer, SplitIntoHeads(nHeads)]),
+      qkvAttentionLayer,
+      MergeHeads(nHeads),
+      finalLayer,
+      { name: "ConfigurableAttention" }
+    );
+    this._projections = [qLayer, kLayer, vLayer, finalLayer];
+    this._attention = qkvAttentionLayer;
+    this._nHeads = nHeads;
+  }
+
+  forward(x: unknown): any {
+    return this.decodingStep(x) ?? super.forward(x);
+  }
+
+  /** A predict-mode step of one position as one kernel, or `null` where the layers must run. */
+  private decodingStep(x: unknown): tf.Tensor | null {
+    const attention = this._attention;
+    if (!(attention instanceof DotProductCausalAttentionLayer) || attention._mode !== "predict") return null;
+    if (!(x instanceof tf.Tensor) || x.rank !== 3 || x.shape[1] !== 1) return null;
+    const [q, k, v, out] = this._projections.map(plainDenseWeights);
+    if (!q || !k || !v || !out) return null;
+    const state = attention.state;
+    if (!Array.isArray(state) || state.length !== 3) return null;
+    const [keys, values, index] = state as tf.Tensor[];
+    const total = scalarValue(index) + 1;
+    // A full cache: the layers say so.
+    if (total > attention.maxInferenceLength) return null;
+    const step = fusedDecodeAttentionLayer(x, { q, k, v, out }, keys, values, this._nHeads);
+    if (!step) return null;
+    attention.state = [step[1], step[2], scalarOf(total)];
+    return step[0];
+  }
+}
+
+/** `[w, b]` of a Dense layer of trax-ts's own class with a float32 bias, else `undefined`. */
+function plainDenseWeights(layer: Layer): DenseWeights | undefined {
+  if (Object.getPrototypeOf(layer) !== Dense.prototype) return undefined;
+  const dense = layer as Dense;
+  if (!dense._useBias || dense._useBfloat16) return undefined;
+  const weights = dense.weights;
+  if (!Array.isArray(weights) || weights.length !== 2 || !weights.every((w) => w instanceof tf.Tensor)) return undefined;
+  return weights as unknown as DenseWeights;
+}
 
 // --------------------------------------------- DotProductCausalAttention
 

@@ -13,6 +13,7 @@ import * as assert from "uvu/assert";
 import { assertClose, assertValidModule, kernelsRunBy, leakedBy, ready, tf, tl, trax, withSwitch } from "../helpers";
 import { dotsModuleBytes } from "../../src/backend/simd/dots-module";
 import { fusedDecodeAttention, simdDecodeAttention } from "../../src/backend/simd/wasm-decode-attention";
+import { simdDecodeAttentionLayer } from "../../src/backend/simd/wasm-decode-attention-layer";
 import { singleQueryAttention } from "../../src/layers/attention-math";
 
 test.before(ready);
@@ -105,7 +106,7 @@ test("a step that cannot get its scratch memory throws, leaves no buffer behind,
   tf.dispose(inputs);
 });
 
-test("a predict-mode decoder runs the kernel, gives eval mode's outputs, and leaks nothing", () => {
+test("a predict-mode decoder run layer by layer runs the kernel, gives eval mode's outputs, and leaks nothing", () => {
   if (!onWasm()) return;
   const make = (mode: "eval" | "predict") =>
     tl.Serial(tl.Dense(16), tl.Residual(tl.CausalAttention(16, { nHeads: 4, mode, maxInferenceLength: 6 })), tl.Residual(tl.CausalAttention(16, { nHeads: 2, mode, maxInferenceLength: 6 })));
@@ -118,14 +119,15 @@ test("a predict-mode decoder runs the kernel, gives eval mode's outputs, and lea
   pr.weights = ev.weights;
   const steps: tf.Tensor[] = [];
   let names: string[] = [];
+  // (the whole attention layer is one kernel of its own by default: decode-attention-layer-kernel.test.ts)
   const leaked = leakedBy(() => {
-    names = kernelsRunBy(() => {
+    names = withSwitch(simdDecodeAttentionLayer, false, () => kernelsRunBy(() => {
       for (let i = 0; i < 6; i++) {
         const xi = x.slice([0, i, 0], [2, 1, 5]);
         steps.push(pr(xi) as tf.Tensor);
         xi.dispose();
       }
-    });
+    }));
   });
   assert.is(names.filter((n) => n === "TraxDecodeAttention").length, 12, "two layers, six tokens");
   assert.not.ok(names.includes("Concat") || names.includes("Softmax"), "no tfjs attention ops");

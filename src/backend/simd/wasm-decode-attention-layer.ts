@@ -1,0 +1,145 @@
+/**
+ * A decoding step of a whole attention layer as one wasm kernel,
+ * `TraxDecodeAttentionLayer`: the query, key and value projections of the
+ * new position, the append to the cache, the attention (as
+ * `TraxDecodeAttention`) and the output projection. The layer path runs
+ * fifteen layer calls and nine kernels for the same step (three products,
+ * three head splits, the attention, a head merge and a product), each with
+ * its bookkeeping, at every token of every layer.
+ *
+ * For one position, splitting into heads and merging them are reshapes that
+ * move nothing: rows `(batch, heads * depth)` are items `(batch * heads,
+ * depth)`. The products are the `gemv` calls that trax-ts's products of a
+ * few rows run (`src/backend/simd/wasm-matmul.ts`), four rows at a time, so
+ * the step gives exactly the layers' results.
+ * @module
+ */
+import { tf } from "../tf";
+import { heapAddress } from "../wasm-heap";
+import { gemmOf, gemvInPlace } from "./wasm-matmul";
+import { appendRows, attendOneQuery, decodingKernelsRun, withScratch, type DecodeBackend } from "./wasm-decode-attention";
+
+/**
+ * Switch for tests and A/B benchmarks: `false` runs a decoding step of an
+ * attention layer as its layers (whose attention may still be one kernel,
+ * `TraxDecodeAttention`). Starts `false` when the environment sets `TRAX_SIMD=0`.
+ *
+ * @example
+ * ```ts
+ * simdDecodeAttentionLayer.enabled = false;
+ * ```
+ */
+export const simdDecodeAttentionLayer = { enabled: process.env.TRAX_SIMD !== "0" };
+
+type Info = tf.TensorInfo;
+
+/** Most rows of A one `gemv` call takes. */
+const GEMV_ROWS = 4;
+
+/** `c = a @ w + bias` for `rows` rows of `k` floats, a row-major `w` `(k, n)`, all addresses in the heap. */
+function rowsProduct(backend: DecodeBackend, a: number, w: number, bias: number, c: number, rows: number, k: number, n: number): void {
+  const gemm = gemmOf(backend);
+  for (let r = 0; r < rows; r += GEMV_ROWS) {
+    gemvInPlace(gemm, a + 4 * r * k, 4 * k, 4, w, c + 4 * r * n, Math.min(GEMV_ROWS, rows - r), n, k, bias, 0);
+  }
+}
+
+type LayerInputs = { x: Info; wq: Info; bq: Info; wk: Info; bk: Info; wv: Info; bv: Info; wo: Info; bo: Info; keys: Info; values: Info };
+
+function decodeAttentionLayerKernel({ inputs, backend, attrs }: { inputs: LayerInputs; backend: unknown; attrs: { nHeads: number } }): Info[] {
+  const { x, wq, bq, wk, bk, wv, bv, wo, bo, keys, values } = inputs;
+  const b = backend as DecodeBackend;
+  const rows = x.shape[0];
+  const [dIn, dq] = wq.shape;
+  const dv = wv.shape[1];
+  const dOut = wo.shape[1];
+  const heads = attrs.nHeads;
+  const [n, d, dvh] = [rows * heads, dq / heads, dv / heads];
+  const t = keys.shape[1];
+  const t1 = t + 1;
+  // Allocate everything first: allocation may grow the heap (and detach views of it).
+  const outs = [b.makeOutput([rows, 1, dOut], "float32"), b.makeOutput([n, t1, d], "float32"), b.makeOutput([n, t1, dvh], "float32")];
+  const [y, newKeys, newValues] = outs;
+  // Scratch: q, k (rows, dq), v, attention output (rows, dv), logits (n, t + 1).
+  return withScratch(b, rows * (2 * dq + 2 * dv) + n * t1, outs, (scratch) => {
+    gemmOf(b); // (made before any view of the heap below)
+    const at = (info: Info) => heapAddress(backend, info);
+    const [qAt, kAt] = [scratch, scratch + 4 * rows * dq];
+    const vAt = kAt + 4 * rows * dq;
+    const actAt = vAt + 4 * rows * dv;
+    const logitsAt = actAt + 4 * rows * dv;
+    rowsProduct(b, at(x), at(wq), at(bq), qAt, rows, dIn, dq);
+    rowsProduct(b, at(x), at(wk), at(bk), kAt, rows, dIn, dq);
+    rowsProduct(b, at(x), at(wv), at(bv), vAt, rows, dIn, dv);
+    const heap = b.wasm.HEAPF32.buffer;
+    const view = (info: Info) => b.typedArrayFromHeap(info);
+    // An empty cache (the first token) has no data to read.
+    appendRows(t > 0 ? view(keys) : null, new Float32Array(heap, kAt, rows * dq), view(newKeys), n, t, d);
+    appendRows(t > 0 ? view(values) : null, new Float32Array(heap, vAt, rows * dv), view(newValues), n, t, dvh);
+    attendOneQuery(b, { q: qAt, keys: at(newKeys), values: at(newValues), out: actAt, logits: logitsAt, items: n, positions: t1, depth: d, valueDepth: dvh });
+    rowsProduct(b, actAt, at(wo), at(bo), at(y), rows, dv, dOut);
+  });
+}
+
+/** The weights of a Dense layer with a bias: `[w (dIn, dOut), b (dOut,)]`. */
+export type DenseWeights = [tf.Tensor, tf.Tensor];
+
+/** The projections of an attention layer: queries, keys, values and the output. */
+export interface AttentionProjections {
+  q: DenseWeights;
+  k: DenseWeights;
+  v: DenseWeights;
+  out: DenseWeights;
+}
+
+const isDenseOf = ([w, b]: DenseWeights, dIn: number): boolean =>
+  w.dtype === "float32" && b.dtype === "float32" && w.rank === 2 && w.shape[0] === dIn && b.rank === 1 && b.shape[0] === w.shape[1];
+
+let registered = false;
+
+/** Whether the kernel takes these operands now (switched on, float32, fitting shapes, heads a multiple of 4 wide, and the decoding kernels run). */
+function applies(x: tf.Tensor, p: AttentionProjections, keys: tf.Tensor, values: tf.Tensor, nHeads: number): boolean {
+  if (!simdDecodeAttentionLayer.enabled) return false;
+  if (x.dtype !== "float32" || x.rank !== 3 || x.shape[1] !== 1) return false;
+  const dIn = x.shape[2] as number;
+  if (!isDenseOf(p.q, dIn) || !isDenseOf(p.k, dIn) || !isDenseOf(p.v, dIn)) return false;
+  const [dq, dv] = [p.q[0].shape[1] as number, p.v[0].shape[1] as number];
+  if (p.k[0].shape[1] !== dq || !isDenseOf(p.out, dv)) return false;
+  if (!Number.isInteger(nHeads) || nHeads <= 0 || dq % nHeads !== 0 || dv % nHeads !== 0 || (dq / nHeads) % 4 !== 0) return false;
+  const n = (x.shape[0] as number) * nHeads;
+  if (keys.dtype !== "float32" || values.dtype !== "float32" || keys.rank !== 3 || values.rank !== 3) return false;
+  if (keys.shape[0] !== n || keys.shape[2] !== dq / nHeads || values.shape[0] !== n || values.shape[2] !== dv / nHeads) return false;
+  if (values.shape[1] !== keys.shape[1]) return false;
+  if (!decodingKernelsRun()) return false;
+  if (!registered) {
+    tf.registerKernel({ kernelName: "TraxDecodeAttentionLayer", backendName: "wasm", kernelFunc: decodeAttentionLayerKernel as unknown as tf.KernelFunc });
+    registered = true;
+  }
+  return true;
+}
+
+/**
+ * One decoding step of a multi-head attention layer with a cache: `x` one
+ * new position per batch row; its queries, keys and values are
+ * `x @ w + b` of `p.q`, `p.k`, `p.v`, split into `nHeads` heads; the keys
+ * and values are appended to `keys`, `values`, each head's query attends
+ * over all `t + 1` positions (no mask), and the merged heads go through
+ * `p.out`. Returns `[output, newKeys, newValues]`, or `null` where the
+ * kernel does not run (use the layers then).
+ *
+ * Shapes: `x` `(b, 1, dIn)`; `p.q`, `p.k` `[(dIn, dq), (dq,)]`, `p.v`
+ * `[(dIn, dv), (dv,)]`, `p.out` `[(dv, dOut), (dOut,)]`; `keys`
+ * `(b * nHeads, t, dq / nHeads)`, `values` `(b * nHeads, t, dv / nHeads)`;
+ * output `(b, 1, dOut)`, new caches `(b * nHeads, t + 1, ·)`.
+ *
+ * @example
+ * ```ts
+ * const step = fusedDecodeAttentionLayer(x, { q: [wq, bq], k: [wk, bk], v: [wv, bv], out: [wo, bo] }, keys, values, 4);
+ * if (step) [y, keys, values] = step;
+ * ```
+ */
+export function fusedDecodeAttentionLayer(x: tf.Tensor, p: AttentionProjections, keys: tf.Tensor, values: tf.Tensor, nHeads: number): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
+  if (!applies(x, p, keys, values, nHeads)) return null;
+  const inputs = { x, wq: p.q[0], bq: p.q[1], wk: p.k[0], bk: p.k[1], wv: p.v[0], bv: p.v[1], wo: p.out[0], bo: p.out[1], keys, values };
+  return tf.engine().runKernel("TraxDecodeAttentionLayer", inputs, { nHeads } as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
+}
