@@ -5,8 +5,9 @@
  * against re-running the whole prefix in `eval` mode at each step. Both
  * generate the same tokens (checked). Prints a ratio of main-thread CPU
  * times measured in one run, after warm-up decodes (target: predict at least
- * 10x faster); the process's CPU time (with V8's background threads) and
- * wall time are printed beside them.
+ * 10x faster): the medians of `ROUNDS` (default 3) rounds that alternate a
+ * whole decode in each mode, with each round's ratio; the process's CPU time
+ * (with V8's background threads) and wall time are printed beside them.
  *
  * The eval baseline costs O(n^2); by default it is timed over all
  * `TOKENS` steps. With `EVAL_TOKENS=k` (k < TOKENS) it is timed over the
@@ -28,6 +29,8 @@ const TOKENS = Number(process.env.TOKENS ?? 256);
 /** Warm-up decodes before the timed one (each with a new model, as the timed one). */
 const WARMUP_DECODES = 3;
 const EVAL_TOKENS = Math.min(TOKENS, Number(process.env.EVAL_TOKENS ?? TOKENS));
+/** Alternated rounds of a predict-mode decode and an eval-mode one; the medians are compared. */
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 
 function decoder(mode: "eval" | "predict"): Layer {
   const block = () => [
@@ -128,36 +131,58 @@ async function main(): Promise<void> {
   for (let i = 0; i < WARMUP_DECODES; i++) generatePredict(mkPredict(), TOKENS);
   generateEval(ev, 32);
 
-  const pr = mkPredict();
-  const before = tf.memory().numTensors;
-  const w0 = performance.now();
-  const c0 = cpuMs();
-  const p0 = processCpuMs();
-  const tokensPredict = generatePredict(pr, TOKENS);
-  const tPredict = cpuMs() - c0;
-  const pPredict = processCpuMs() - p0;
-  const wPredict = performance.now() - w0;
-  const leaked = tf.memory().numTensors - before;
-
-  const w1 = performance.now();
-  const p1 = processCpuMs();
-  const [tokensEval, times] = generateEval(ev, EVAL_TOKENS);
-  const wEval = performance.now() - w1;
-  const pEval = processCpuMs() - p1;
-  const measured = times.reduce((s, x) => s + x, 0);
-  const tEval = EVAL_TOKENS === TOKENS ? measured : extrapolate(times, TOKENS);
-  const same = tokensEval.every((tok, i) => tok === tokensPredict[i]);
-
+  // Rounds alternate the two paths, so that both meet the same spells of load
+  // from other jobs on the machine; the medians are compared.
+  const rounds: Round[] = [];
+  for (let r = 0; r < ROUNDS; r++) rounds.push(timeRound(mkPredict(), ev));
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[(xs.length - 1) >> 1];
+  const m = (f: (r: Round) => number) => median(rounds.map(f));
+  const [tPredict, tEval] = [m((r) => r.predict.cpu), m((r) => r.eval.cpu)];
+  const same = rounds.every((r) => r.same);
+  const leaked = Math.max(...rounds.map((r) => r.leaked));
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const note = EVAL_TOKENS === TOKENS
-    ? `eval re-running the prefix ${(tEval / 1000).toFixed(2)} s (measured; process ${(pEval / 1000).toFixed(2)} s, wall ${(wEval / 1000).toFixed(2)} s)`
-    : `eval re-running the prefix ${(tEval / 1000).toFixed(2)} s (EXTRAPOLATED from ${EVAL_TOKENS} measured steps, ` +
-      `${(measured / 1000).toFixed(2)} s, by a quadratic fit of the per-step time)`;
+    ? `eval re-running the prefix ${s(tEval)} (measured; process ${s(m((r) => r.eval.process))}, wall ${s(m((r) => r.eval.wall))})`
+    : `eval re-running the prefix ${s(tEval)} (EXTRAPOLATED from ${EVAL_TOKENS} measured steps by a quadratic fit of the per-step time)`;
   console.log(
     `greedy decoding of ${TOKENS} tokens, 2-layer decoder d=${D} ${HEADS} heads vocab ${VOCAB} (${info.backend}), ` +
-      `${MAIN_THREAD_CLOCK ? "main-thread" : "process"} CPU time: ` +
-      `predict mode ${(tPredict / 1000).toFixed(2)} s (${(tPredict / TOKENS).toFixed(1)} ms/token; process ${(pPredict / 1000).toFixed(2)} s, wall ${(wPredict / 1000).toFixed(2)} s); ${note}; ` +
-      `ratio ${(tEval / tPredict).toFixed(1)}x (target >= 10x); same tokens: ${same ? "yes" : "NO"}; tensors left by predict decoding: ${leaked}`
+      `${MAIN_THREAD_CLOCK ? "main-thread" : "process"} CPU time, medians of ${ROUNDS} alternated rounds: ` +
+      `predict mode ${s(tPredict)} (${(tPredict / TOKENS).toFixed(1)} ms/token; process ${s(m((r) => r.predict.process))}, wall ${s(m((r) => r.predict.wall))}); ${note}; ` +
+      `ratio ${(tEval / tPredict).toFixed(1)}x (target >= 10x; rounds ${rounds.map((r) => `${(r.eval.cpu / r.predict.cpu).toFixed(1)}x`).join(", ")}); ` +
+      `same tokens: ${same ? "yes" : "NO"}; tensors left by predict decoding: ${leaked}`
   );
+}
+
+/** CPU (this thread's, or the process's) and wall time of one path in ms. */
+interface Times {
+  cpu: number;
+  process: number;
+  wall: number;
+}
+
+/** One round: a whole predict-mode decode, then eval mode's. */
+interface Round {
+  predict: Times;
+  eval: Times;
+  same: boolean;
+  leaked: number;
+}
+
+/** Times `f`: main-thread CPU, process CPU and wall clock. */
+function timed<T>(f: () => T): [T, Times] {
+  const [w0, c0, p0] = [performance.now(), cpuMs(), processCpuMs()];
+  const result = f();
+  return [result, { cpu: cpuMs() - c0, process: processCpuMs() - p0, wall: performance.now() - w0 }];
+}
+
+function timeRound(pr: Layer, ev: Layer): Round {
+  const before = tf.memory().numTensors;
+  const [tokensPredict, predict] = timed(() => generatePredict(pr, TOKENS));
+  const leaked = tf.memory().numTensors - before;
+  const [[tokensEval, times], evalTimes] = timed(() => generateEval(ev, EVAL_TOKENS));
+  const measured = times.reduce((sum, x) => sum + x, 0);
+  const cpu = EVAL_TOKENS === TOKENS ? measured : extrapolate(times, TOKENS);
+  return { predict, eval: { ...evalTimes, cpu }, same: tokensEval.every((tok, i) => tok === tokensPredict[i]), leaked };
 }
 
 main();

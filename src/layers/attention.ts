@@ -22,6 +22,7 @@ import * as random from "../fastmath/random";
 import { dense } from "../fastmath/matmul";
 import { fusedDecodeAttention } from "../backend/simd/wasm-decode-attention";
 import { fusedDecodeAttentionLayer, type DenseWeights } from "../backend/simd/wasm-decode-attention-layer";
+import { addRows } from "../backend/wasm-add-rows";
 import { roundToBfloat16 } from "../fastmath/bfloat16";
 import { ShapeDtype } from "../shapes";
 import type { Signature } from "../shapes";
@@ -853,6 +854,13 @@ class PositionalEncodingLayer extends Layer {
     return pe.reshape([1, length, d]);
   }
 
+  /** `x (b, length, d)` plus the encodings of positions `start ..`: one kernel where it runs (a 2-D table, nothing recorded), else the ops. */
+  private withEncodings(x: tf.Tensor, start: number, length: number, d: number): tf.Tensor {
+    const table = this._dFeature === null ? (this.weights as tf.Tensor) : null;
+    const fused = table && table.rank === 2 && table.shape[1] === d ? addRows(x, table, start) : null;
+    return fused ?? x.add(this.encodings(start, length, d));
+  }
+
   forward(x: tf.Tensor): tf.Tensor {
     x = toInexact(this.name, x);
     if (x.rank !== 3) throw new Error(`PositionalEncoding expects (batch, length, depth); got shape [${x.shape}]`);
@@ -862,7 +870,7 @@ class PositionalEncodingLayer extends Layer {
       if (pos + length > this._maxLen) {
         throw new Error(`PositionalEncoding in predict mode is at position ${pos}; ${length} more positions pass maxLen ${this._maxLen}`);
       }
-      const out = x.add(this.encodings(pos, length, d));
+      const out = this.withEncodings(x, pos, length, d);
       this.state = scalarOf(pos + length);
       return out;
     }
@@ -877,8 +885,8 @@ class PositionalEncodingLayer extends Layer {
         throw new Error(`PositionalEncoding: offset ${start} plus length ${length} passes maxLen ${this._maxLen}; lower maxOffsetToAdd`);
       }
     }
+    if (this._dropout === 0) return this.withEncodings(x, start, length, d);
     const px = this.encodings(start, length, d);
-    if (this._dropout === 0) return x.add(px);
     const noiseShape = [...px.shape];
     for (const dim of this._dropoutBroadcastDims) noiseShape[dim < 0 ? dim + noiseShape.length : dim] = 1;
     const keepProb = 1.0 - this._dropout;

@@ -30,6 +30,9 @@ const dpca = tl.DotProductCausalAttention({ mode: 'predict', maxInferenceLength:
 const qkv = [1, 2, 3].map((seed) => tf.randomNormal([4, 1, 8], 0, 1, 'float32', seed));
 dpca.init(t.shapes.signature(qkv));
 decoded.push(...Array.from(dpca(qkv).dataSync()));
+const pe = tl.PositionalEncoding({ maxLen: 4, mode: 'predict' });
+pe.init(t.shapes.signature(qkv[0]));
+decoded.push(...Array.from(pe(qkv[0]).dataSync()));
 console.log(JSON.stringify({ names: [...names].filter((n) => n.startsWith('Trax')), loss: l, decoded }));`;
 
 test("TRAX_SIMD=0: none of trax-ts's fused wasm kernels run, and the loss is the same to rounding", () => {
@@ -37,12 +40,12 @@ test("TRAX_SIMD=0: none of trax-ts's fused wasm kernels run, and the loss is the
   type R = { names: string[]; loss: number; decoded: number[] };
   const on = runScriptJson<R>(script, {});
   const off = runScriptJson<R>(script, { TRAX_SIMD: "0" });
-  for (const k of ["TraxLayerNorm", "TraxLayerNormGrad", "TraxSoftmaxCrossEntropy", "TraxSoftmaxCrossEntropyGrad", "TraxReluGrad", "TraxDecodeAttentionLayer", "TraxDecodeAttention"]) {
+  for (const k of ["TraxLayerNorm", "TraxLayerNormGrad", "TraxSoftmaxCrossEntropy", "TraxSoftmaxCrossEntropyGrad", "TraxReluGrad", "TraxDecodeAttentionLayer", "TraxDecodeAttention", "TraxAddRows"]) {
     assert.ok(on.names.includes(k), `${k} runs by default (${on.names})`);
     assert.not.ok(off.names.includes(k), `${k} is off with TRAX_SIMD=0 (${off.names})`);
   }
   assert.ok(Math.abs(on.loss - off.loss) <= 1e-5 * Math.abs(off.loss), `loss ${on.loss} vs ${off.loss}`);
-  assert.is(on.decoded.length, 32 + 4 * 8);
+  assert.is(on.decoded.length, 32 + 4 * 8 + 4 * 8);
   on.decoded.forEach((y, i) => assert.ok(Math.abs(y - off.decoded[i]) <= 1e-5 + 1e-5 * Math.abs(off.decoded[i]), `decoded[${i}] ${y} vs ${off.decoded[i]}`));
 });
 
