@@ -427,20 +427,22 @@ export const ConfigurableAttention = withArgs("ConfigurableAttention", {
  * runs the layers.
  */
 class ConfigurableAttentionLayer extends Serial {
-  /** @internal */ _projections: [Layer, Layer, Layer, Layer];
-  /** @internal */ _attention: Layer;
+  /** @internal */ _splits: Layer[];
+  /** @internal */ _merge: Layer;
   /** @internal */ _nHeads: number;
 
   constructor(qLayer: Layer, kLayer: Layer, vLayer: Layer, finalLayer: Layer, qkvAttentionLayer: Layer, nHeads: number) {
+    const splits = [0, 1, 2].map(() => SplitIntoHeads(nHeads));
+    const merge = MergeHeads(nHeads);
     super(
-      Branch([qLayer, SplitIntoHeads(nHeads)], [kLayer, SplitIntoHeads(nHeads)], [vLayer, SplitIntoHeads(nHeads)]),
+      Branch([qLayer, splits[0]], [kLayer, splits[1]], [vLayer, splits[2]]),
       qkvAttentionLayer,
-      MergeHeads(nHeads),
+      merge,
       finalLayer,
       { name: "ConfigurableAttention" }
     );
-    this._projections = [qLayer, kLayer, vLayer, finalLayer];
-    this._attention = qkvAttentionLayer;
+    this._splits = splits;
+    this._merge = merge;
     this._nHeads = nHeads;
   }
 
@@ -448,12 +450,33 @@ class ConfigurableAttentionLayer extends Serial {
     return this.decodingStep(x) ?? super.forward(x);
   }
 
+  /**
+   * The projections (q, k, v, final) and the attention layer as the tree
+   * holds them now (sublayers may have been replaced since construction),
+   * or `null` when the tree no longer has this layer's shape.
+   */
+  private parts(): { projections: Layer[]; attention: Layer } | null {
+    const subs = this._sublayers;
+    if (subs.length !== 4 || subs[2] !== this._merge) return null;
+    const arms = subs[0].sublayers[1]?.sublayers;
+    if (!arms || arms.length !== 3) return null;
+    const projections: Layer[] = [];
+    for (let i = 0; i < 3; i++) {
+      const arm = arms[i].sublayers;
+      if (arm.length !== 2 || arm[1] !== this._splits[i]) return null;
+      projections.push(arm[0]);
+    }
+    projections.push(subs[3]);
+    return { projections, attention: subs[1] };
+  }
+
   /** A predict-mode step of one position as one kernel, or `null` where the layers must run. */
   private decodingStep(x: unknown): tf.Tensor | null {
-    const attention = this._attention;
-    if (!(attention instanceof DotProductCausalAttentionLayer) || attention._mode !== "predict") return null;
     if (!(x instanceof tf.Tensor) || x.rank !== 3 || x.shape[1] !== 1) return null;
-    const [q, k, v, out] = this._projections.map(plainDenseWeights);
+    const parts = this.parts();
+    const attention = parts?.attention;
+    if (!(attention instanceof DotProductCausalAttentionLayer) || attention._mode !== "predict") return null;
+    const [q, k, v, out] = parts!.projections.map(plainDenseWeights);
     if (!q || !k || !v || !out) return null;
     const state = attention.state;
     if (!Array.isArray(state) || state.length !== 3) return null;

@@ -91,6 +91,20 @@ test("what the kernel does not take runs the layers: convolved projections, a De
   tf.dispose([w, b, cache, grad]);
 });
 
+test("a tree changed after construction (a head merge replaced) runs the layers", () => {
+  if (!onWasm()) return;
+  const changed = attention(8, 8, 8, 8, 2, 1);
+  const plain = attention(8, 8, 8, 8, 2, 1);
+  plain.weights = changed.weights;
+  changed.sublayers[2] = tl.MergeHeads(2);
+  const xs = [1, 2, 3].map((seed) => tf.randomNormal([1, 1, 8], 0, 1, "float32", seed));
+  const got = decode(changed, xs);
+  const want = withSwitch(simdDecodeAttentionLayer, false, () => decode(plain, xs));
+  assert.not.ok(got.kernels.includes("TraxDecodeAttentionLayer"), got.kernels.join(" "));
+  assert.equal(got.outputs, want.outputs);
+  tf.dispose(xs);
+});
+
 test("a full cache gives the layers' error and keeps the cache", () => {
   if (!onWasm()) return;
   const layer = attention(8, 8, 8, 8, 2, 1, 2);
