@@ -10,8 +10,9 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { assertClose, assertValidModule, kernelsRunBy, leakedBy, ready, tf, tl, trax, withSwitch } from "../helpers";
+import { assertClose, assertValidModule, kernelsRunBy, ready, tf, tl, trax, withSwitch } from "../helpers";
 import { dotsModuleBytes } from "../../src/backend/simd/dots-module";
+import { decodeAgainstEval } from "./decoder-vs-eval";
 import { fusedDecodeAttention, simdDecodeAttention } from "../../src/backend/simd/wasm-decode-attention";
 import { simdDecodeAttentionLayer } from "../../src/backend/simd/wasm-decode-attention-layer";
 import { singleQueryAttention } from "../../src/layers/attention-math";
@@ -108,32 +109,10 @@ test("a step that cannot get its scratch memory throws, leaves no buffer behind,
 
 test("a predict-mode decoder run layer by layer runs the kernel, gives eval mode's outputs, and leaks nothing", () => {
   if (!onWasm()) return;
-  const make = (mode: "eval" | "predict") =>
-    tl.Serial(tl.Dense(16), tl.Residual(tl.CausalAttention(16, { nHeads: 4, mode, maxInferenceLength: 6 })), tl.Residual(tl.CausalAttention(16, { nHeads: 2, mode, maxInferenceLength: 6 })));
-  const ev = make("eval");
-  const x = tf.randomNormal([2, 6, 5], 0, 1, "float32", 7);
-  ev.init(trax.shapes.signature(x), { rng: trax.fastmath.random.getPrng(1) });
-  const expected = ev(x) as tf.Tensor;
-  const pr = make("predict");
-  pr.init(new trax.shapes.ShapeDtype([2, 1, 5]), { rng: trax.fastmath.random.getPrng(1) });
-  pr.weights = ev.weights;
-  const steps: tf.Tensor[] = [];
-  let names: string[] = [];
   // (the whole attention layer is one kernel of its own by default: decode-attention-layer-kernel.test.ts)
-  const leaked = leakedBy(() => {
-    names = withSwitch(simdDecodeAttentionLayer, false, () => kernelsRunBy(() => {
-      for (let i = 0; i < 6; i++) {
-        const xi = x.slice([0, i, 0], [2, 1, 5]);
-        steps.push(pr(xi) as tf.Tensor);
-        xi.dispose();
-      }
-    }));
-  });
+  const names = withSwitch(simdDecodeAttentionLayer, false, decodeAgainstEval);
   assert.is(names.filter((n) => n === "TraxDecodeAttention").length, 12, "two layers, six tokens");
   assert.not.ok(names.includes("Concat") || names.includes("Softmax"), "no tfjs attention ops");
-  assert.is(leaked, steps.length, "only the outputs remain");
-  assertClose(tf.concat(steps, 1), expected, 1e-5, 1e-5, "predict vs eval");
-  tf.dispose([x, expected, ...steps]);
 });
 
 test.run();

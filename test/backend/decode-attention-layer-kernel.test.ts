@@ -10,7 +10,8 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { assertClose, kernelsRunBy, leakedBy, ready, tf, tl, trax, withSwitch } from "../helpers";
+import { kernelsRunBy, ready, tf, tl, trax, withSwitch } from "../helpers";
+import { decodeAgainstEval } from "./decoder-vs-eval";
 import { fusedDecodeAttentionLayer, simdDecodeAttentionLayer } from "../../src/backend/simd/wasm-decode-attention-layer";
 
 test.before(ready);
@@ -144,31 +145,9 @@ test("a step that cannot get its scratch memory throws, leaves no buffer behind,
 
 test("a predict-mode decoder runs one kernel a layer, gives eval mode's outputs, and leaks nothing", () => {
   if (!onWasm()) return;
-  const make = (mode: "eval" | "predict") =>
-    tl.Serial(tl.Dense(16), tl.Residual(tl.CausalAttention(16, { nHeads: 4, mode, maxInferenceLength: 6 })), tl.Residual(tl.CausalAttention(16, { nHeads: 2, mode, maxInferenceLength: 6 })));
-  const ev = make("eval");
-  const x = tf.randomNormal([2, 6, 5], 0, 1, "float32", 7);
-  ev.init(trax.shapes.signature(x), { rng: trax.fastmath.random.getPrng(1) });
-  const expected = ev(x) as tf.Tensor;
-  const pr = make("predict");
-  pr.init(new trax.shapes.ShapeDtype([2, 1, 5]), { rng: trax.fastmath.random.getPrng(1) });
-  pr.weights = ev.weights;
-  const steps: tf.Tensor[] = [];
-  let names: string[] = [];
-  const leaked = leakedBy(() => {
-    names = kernelsRunBy(() => {
-      for (let i = 0; i < 6; i++) {
-        const xi = x.slice([0, i, 0], [2, 1, 5]);
-        steps.push(pr(xi) as tf.Tensor);
-        xi.dispose();
-      }
-    });
-  });
+  const names = decodeAgainstEval();
   assert.is(names.filter((n) => n === "TraxDecodeAttentionLayer").length, 12, "two layers, six tokens");
   assert.not.ok(names.includes("TraxDecodeAttention") || names.includes("Concat"), "no per-layer attention kernels");
-  assert.is(leaked, steps.length, "only the outputs remain");
-  assertClose(tf.concat(steps, 1), expected, 1e-5, 1e-5, "predict vs eval");
-  tf.dispose([x, expected, ...steps]);
 });
 
 test.run();
