@@ -133,8 +133,9 @@ test("TRAX_THREADS=2 on this machine: ready() runs 2 threads with the single-thr
     const decode = () => fusedDecodeAttention(q, q.mul(0.5), b.slice([60, 0], [4, 20]).reshape([4, 1, 20]), a.slice([0, 0], [60, 100]).reshape([4, 15, 100]), b.slice([0, 0], [60, 20]).reshape([4, 15, 20]))[0];
     const { fusedDecodeAttentionLayer } = require('./src/backend/simd/wasm-decode-attention-layer');
     const dense = (row, k, n) => [b.slice([row, 0], [k, n]), b.slice([row + k, 0], [1, n]).reshape([n])];
+    const { addRows } = require('./src/backend/wasm-add-rows');
     const decodeLayer = () => fusedDecodeAttentionLayer(a.slice([0, 0], [2, 100]).reshape([2, 1, 100]), { q: dense(0, 100, 8), k: dense(50, 100, 8), v: dense(100, 100, 12), out: dense(250, 12, 20) }, a.slice([0, 0], [60, 4]).reshape([4, 15, 4]), a.slice([0, 4], [60, 6]).reshape([4, 15, 6]), 2)[0];
-    const others = () => [tf.exp(a), tf.tanh(b), tf.sum(a, 0), tf.gather(b, tf.tensor1d([5, 0, 299, 5], 'int32')), reluGrad(), lnGrad(), ceGrad(), a.reshape([64, 3, 100]).transpose([1, 0, 2]), decode(), decodeLayer()].map((r) => [r.size, ...Array.from(r.dataSync()).slice(-500)]);
+    const others = () => [tf.exp(a), tf.tanh(b), tf.sum(a, 0), tf.gather(b, tf.tensor1d([5, 0, 299, 5], 'int32')), reluGrad(), lnGrad(), ceGrad(), a.reshape([64, 3, 100]).transpose([1, 0, 2]), decode(), decodeLayer(), addRows(a.slice([0, 0], [6, 300]).reshape([2, 3, 300]), b.slice([0, 0], [15, 200]).reshape([10, 300]), 4)].map((r) => [r.size, ...Array.from(r.dataSync()).slice(-500)]);
     t.backend.ready().then((i) => console.log(JSON.stringify({ threads: i.threads, note: i.threadsNote ?? null, y: Array.from(tf.matMul(a, b).dataSync()).slice(0, 400), others: others() })));`;
   type Child = { threads: number; note: string | null; y: number[]; others: number[][] };
   const one = runChild({ TRAX_THREADS: "1" }, body) as Child;
@@ -144,8 +145,8 @@ test("TRAX_THREADS=2 on this machine: ready() runs 2 threads with the single-thr
   assert.is(two.threads, 2, `threads: ${two.threads} (${two.note})`);
   assert.is(two.y.length, 400);
   assert.ok(maxRelDiff(two.y, one.y) < 1e-5, `largest relative difference ${maxRelDiff(two.y, one.y)}`);
-  assert.equal(two.others, one.others, "exp, tanh, sum over rows, gather, ReLU's, LayerNorm's and cross-entropy's gradients, a row-copying transpose, a decoding step's attention, of a whole attention layer: the same values on both builds");
-  assert.equal(one.others.map((o) => o[0]), [64 * 300, 300 * 200, 300, 4 * 200, 64 * 300, 64 * 300, 64 * 300, 64 * 300, 4 * 20, 2 * 20]);
+  assert.equal(two.others, one.others, "exp, tanh, sum over rows, gather, ReLU's, LayerNorm's and cross-entropy's gradients, a row-copying transpose, a decoding step's attention, of a whole attention layer, positional encodings' rows added: the same values on both builds");
+  assert.equal(one.others.map((o) => o[0]), [64 * 300, 300 * 200, 300, 4 * 200, 64 * 300, 64 * 300, 64 * 300, 64 * 300, 4 * 20, 2 * 20, 2 * 3 * 300]);
 });
 
 test("a threaded build that cannot start leaves wasm on one thread, and info() says why", () => {
