@@ -81,10 +81,24 @@ function decodeAttentionLayerKernel({ inputs, backend, attrs }: { inputs: LayerI
   });
 }
 
-/** The weights of a Dense layer with a bias: `[w (dIn, dOut), b (dOut,)]`. */
+/**
+ * The weights of a Dense layer with a bias: `[w (dIn, dOut), b (dOut,)]`.
+ *
+ * @example
+ * ```ts
+ * const q = tl.Dense(8).weights as unknown as DenseWeights; // once initialized
+ * ```
+ */
 export type DenseWeights = [tf.Tensor, tf.Tensor];
 
-/** The projections of an attention layer: queries, keys, values and the output. */
+/**
+ * The projections of an attention layer: queries, keys, values and the output.
+ *
+ * @example
+ * ```ts
+ * const p: AttentionProjections = { q: [wq, bq], k: [wk, bk], v: [wv, bv], out: [wo, bo] };
+ * ```
+ */
 export interface AttentionProjections {
   q: DenseWeights;
   k: DenseWeights;

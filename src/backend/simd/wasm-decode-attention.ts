@@ -37,7 +37,15 @@ const dotsOf = instancePerBackend(instantiateDots);
 
 type Info = tf.TensorInfo;
 
-/** What the decoding kernels use of tfjs-wasm's backend object. */
+/**
+ * What the decoding kernels use of tfjs-wasm's backend object.
+ *
+ * @example
+ * ```ts
+ * const b = backend as DecodeBackend; // in a kernel function
+ * const scratch = b.wasm._malloc(4 * floats);
+ * ```
+ */
 export interface DecodeBackend extends WasmHeapBackend, WasmModuleMemory {
   wasm: WasmModuleMemory["wasm"] & { _malloc(bytes: number): number; _free(ptr: number): void; HEAPF32: Float32Array };
   /** Frees a buffer this kernel made (when it cannot finish). */
@@ -60,7 +68,14 @@ export function appendRows(cache: Float32Array | null, row: Float32Array, out: F
   }
 }
 
-/** Heap addresses (bytes) and sizes of {@link attendOneQuery}'s operands. */
+/**
+ * Heap addresses (bytes) and sizes of {@link attendOneQuery}'s operands.
+ *
+ * @example
+ * ```ts
+ * const a: OneQueryAttention = { q, keys, values, out, logits, items: 4, positions: 9, depth: 64, valueDepth: 64 };
+ * ```
+ */
 export interface OneQueryAttention {
   /** Queries `(items, depth)`. */
   q: number;
