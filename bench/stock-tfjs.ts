@@ -1,22 +1,36 @@
 /**
  * Benchmarks' plain-tfjs rows run tfjs-wasm as a tfjs user gets it: trax-ts
- * replaces some of tfjs-wasm's kernels process-wide (its SIMD products and
- * optimizer updates, and the sharing `Identity`), so while a plain-tfjs
- * candidate runs they are switched off.
+ * replaces some of tfjs-wasm's kernels process-wide (its SIMD products,
+ * exp, column sums, transposes, ReLU's gradient and optimizer updates, the
+ * block-copy gather and the sharing `Identity`) and adds fused kernels of
+ * its own, so while a plain-tfjs candidate runs they are all switched off.
  */
 import { simdMatMul } from "../dist/backend/simd/wasm-matmul";
 import { simdOptimizers } from "../dist/backend/simd/wasm-optim";
+import { simdExp } from "../dist/backend/simd/wasm-exp";
+import { simdSums } from "../dist/backend/simd/wasm-sums";
+import { simdTranspose } from "../dist/backend/simd/wasm-transpose";
+import { simdReluGrad } from "../dist/backend/simd/wasm-relu-grad";
+import { simdLayerNorm } from "../dist/backend/simd/wasm-layer-norm";
+import { simdCrossEntropy } from "../dist/backend/simd/wasm-cross-entropy";
+import { simdDecodeAttention } from "../dist/backend/simd/wasm-decode-attention";
+import { simdDecodeAttentionLayer } from "../dist/backend/simd/wasm-decode-attention-layer";
+import { wasmAddRows } from "../dist/backend/wasm-add-rows";
+import { fastGather } from "../dist/backend/wasm-gather";
 import { sharedIdentityKernel } from "../dist/backend/wasm-shared-identity";
 
+/** What `TRAX_SIMD=0` turns off: every SIMD kernel, the fused ones included. */
+const SIMD_SWITCHES = [simdMatMul, simdOptimizers, simdExp, simdSums, simdTranspose, simdReluGrad, simdLayerNorm, simdCrossEntropy, simdDecodeAttention, simdDecodeAttentionLayer, wasmAddRows];
+/** Replacements that are not SIMD (`TRAX_SIMD=0` keeps them). */
+const OTHER_SWITCHES = [fastGather, sharedIdentityKernel];
+
 /** `fn` (sync, or async until its promise settles) run with the kernel switches set as given. */
-function withKernels<T>(simd: boolean, identity: boolean, fn: () => T): T {
-  const saved = [simdMatMul.enabled, simdOptimizers.enabled, sharedIdentityKernel.enabled];
-  const restore = () => {
-    [simdMatMul.enabled, simdOptimizers.enabled, sharedIdentityKernel.enabled] = saved;
-  };
-  simdMatMul.enabled = simd;
-  simdOptimizers.enabled = simd;
-  sharedIdentityKernel.enabled = identity;
+function withKernels<T>(simd: boolean, others: boolean, fn: () => T): T {
+  const switches = [...SIMD_SWITCHES, ...OTHER_SWITCHES];
+  const saved = switches.map((s) => s.enabled);
+  const restore = () => switches.forEach((s, i) => (s.enabled = saved[i]));
+  SIMD_SWITCHES.forEach((s) => (s.enabled = simd));
+  OTHER_SWITCHES.forEach((s) => (s.enabled = others));
   let result: T;
   try {
     result = fn();
@@ -34,7 +48,7 @@ export function stockTfjs<T>(fn: () => T): T {
   return withKernels(false, false, fn);
 }
 
-/** `fn` (async) run with trax-ts as it is except for its SIMD kernels (products, optimizer updates), as with `TRAX_SIMD=0`. */
+/** `fn` (async) run with trax-ts as it is except for its SIMD kernels, as with `TRAX_SIMD=0`. */
 export function withoutSimd<T>(fn: () => Promise<T>): Promise<T> {
-  return withKernels(false, sharedIdentityKernel.enabled, fn);
+  return withKernels(false, true, fn);
 }

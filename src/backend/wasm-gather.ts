@@ -94,6 +94,17 @@ const HEAP_DTYPES = new Set(["float32", "int32", "bool"]);
 let installed = false;
 
 /**
+ * Switch for A/B benchmarks: `false` runs tfjs-wasm's own `GatherV2`
+ * (benchmarks' plain-tfjs rows).
+ *
+ * @example
+ * ```ts
+ * fastGather.enabled = false;
+ * ```
+ */
+export const fastGather = { enabled: true };
+
+/**
  * Registers the block-copy `GatherV2` for tfjs-backend-wasm (once; a no-op
  * when the wasm backend is not loaded). Indices must be int32, as tfjs's
  * `gather` makes them; other indices, and string tables, go to tfjs-wasm's
@@ -109,7 +120,7 @@ export function installFastGather(tf: Tf): void {
   if (installed) return;
   const gather = makeGatherV2(tf);
   const original = replaceWasmKernel(tf, "GatherV2", (args: GatherArgs) =>
-    args.inputs.indices.dtype === "int32" && HEAP_DTYPES.has(args.inputs.x.dtype) ? gather(args) : original!.kernelFunc(args as never)
+    fastGather.enabled && args.inputs.indices.dtype === "int32" && HEAP_DTYPES.has(args.inputs.x.dtype) ? gather(args) : original!.kernelFunc(args as never)
   );
   installed = original !== undefined;
 }
