@@ -6,7 +6,8 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ready, tf, tl, trax } from "../helpers";
+import { kernelsRunBy, ready, tf, tl, trax, withSwitch } from "../helpers";
+import { fastGather } from "../../src/backend/wasm-gather";
 
 test.before(ready);
 
@@ -67,6 +68,20 @@ test("gathers the same values as tfjs's cpu backend: every axis, batchDims, dtyp
     const cpu = onCpu(() => gathered(c, v));
     assert.equal(wasm, cpu, JSON.stringify(c));
   });
+});
+
+test("switched off (benchmarks' plain-tfjs rows), tfjs-wasm's own kernel gives the same values", () => {
+  if (!onWasm()) return;
+  const c = cases[0];
+  const v = values(c, 99);
+  const fast = gathered(c, v);
+  let names: string[] = [];
+  const stock = withSwitch(fastGather, false, () => {
+    names = kernelsRunBy(() => gathered(c, v));
+    return gathered(c, v);
+  });
+  assert.ok(names.includes("GatherV2"), names.join(" "));
+  assert.equal(stock, fast);
 });
 
 test("an index out of range throws tfjs-wasm's own error and leaks nothing", () => {
