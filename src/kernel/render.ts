@@ -46,10 +46,51 @@ export async function valueBundleAsync(value: unknown): Promise<MimeBundle> {
   return valueBundle(value);
 }
 
-/** Plain text for any value, the way the Node REPL would print it (no colours). */
+/**
+ * Plain text for any value, the way the Node REPL would print it (no
+ * colours), except that tensors inside arrays and plain objects (a layer's
+ * `weights` or `state`) print as one line each, not as tfjs's internals.
+ *
+ * @example
+ * ```ts
+ * plainText([tf.ones([2]), { b: tf.zeros([3, 4]) }]); // "[ Tensor float32 [2], { b: Tensor float32 [3, 4] } ]"
+ * ```
+ */
 export function plainText(value: unknown): string {
   if (value instanceof tf.Tensor && !value.isDisposed) return value.toString();
-  return util.inspect(value, { depth: 4, colors: false, maxArrayLength: 100 });
+  return util.inspect(withTensorSummaries(value), { depth: 4, colors: false, maxArrayLength: 100 });
+}
+
+/** How a tensor nested in another value prints: its dtype and shape. */
+function tensorSummary(t: tf.Tensor): string {
+  return t.isDisposed ? "Tensor (disposed)" : `Tensor ${t.dtype} [${t.shape.join(", ")}]`;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
+
+/**
+ * `value` for `util.inspect`, with each tensor inside arrays and plain
+ * objects (to the inspect depth) replaced by its one-line summary; `value`
+ * itself when it holds no tensor there.
+ *
+ * @example
+ * ```ts
+ * util.inspect(withTensorSummaries([tf.ones([2])])); // "[ Tensor float32 [2] ]"
+ * ```
+ */
+export function withTensorSummaries(value: unknown, depth = 0): unknown {
+  if (value instanceof tf.Tensor) return { [util.inspect.custom]: () => tensorSummary(value) };
+  if (depth > 4) return value;
+  if (Array.isArray(value)) {
+    const items = value.map((v) => withTensorSummaries(v, depth + 1));
+    return items.some((v, i) => v !== value[i]) ? items : value;
+  }
+  if (isPlainObject(value)) {
+    const entries = Object.entries(value).map(([k, v]) => [k, withTensorSummaries(v, depth + 1)] as const);
+    return entries.some(([k, v]) => v !== value[k]) ? Object.fromEntries(entries) : value;
+  }
+  return value;
 }
 
 /**

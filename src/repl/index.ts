@@ -7,7 +7,7 @@
 import * as path from "path";
 import * as util from "util";
 import { resolveOwnPackage } from "../kernel/package-root";
-import { errorReport, plainText, valueBundle } from "../kernel/render";
+import { errorReport, plainText, valueBundle, withTensorSummaries } from "../kernel/render";
 import { tf } from "../backend/tf";
 import { ReplChecking, defineTypeCommands, guardCommands } from "./commands";
 import { asInterrupt, ReplInterrupt, runInterruptible } from "./interrupt";
@@ -47,7 +47,7 @@ export function replText(value: unknown, colors = false): string {
     const bundle = valueBundle(value);
     if (Object.keys(bundle).length > 1) return bundle["text/plain"];
   }
-  return colors ? util.inspect(value, { colors, depth: 4 }) : plainText(value);
+  return colors ? util.inspect(withTensorSummaries(value), { colors, depth: 4 }) : plainText(value);
 }
 
 /** Bundles the sink printed: `await trax.display.show(x)` prints x once, not its bundle again. */

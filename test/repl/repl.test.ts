@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { spawn } from "child_process";
 import { LAUNCHER, assertBuilt } from "../kernel/jupyter-env";
 import { replText } from "../../src/repl";
-import { tf, ready } from "../helpers";
+import { tf, tl, trax, ready } from "../helpers";
 
 /** Runs the REPL with `lines` on stdin (then end of input) and returns everything it printed. */
 function runRepl(lines: string[], timeoutMs = 90000): Promise<{ out: string; code: number | null }> {
@@ -142,6 +142,18 @@ test("replText: tensors through the display's text view, plain values as inspect
   t.dispose();
   assert.is(replText({ a: 1 }), "{ a: 1 }");
   assert.is(replText("s"), "'s'");
+});
+
+test("replText: tensors inside arrays and objects (a layer's weights or state) print as one line each", () => {
+  const layer = tl.Dense(3);
+  layer.init(new trax.shapes.ShapeDtype([1, 2]));
+  assert.is(replText(layer.weights), "[ Tensor float32 [2, 3], Tensor float32 [3] ]");
+  const t = tf.ones([2]);
+  assert.is(replText({ a: [t, 1], b: "x" }), "{ a: [ Tensor float32 [2], 1 ], b: 'x' }");
+  assert.match(replText([t], true), /Tensor float32 \[2\]/, "with colours too");
+  t.dispose();
+  assert.is(replText([t]), "[ Tensor (disposed) ]");
+  assert.is(replText([1, [2, { c: 3 }]]), "[ 1, [ 2, { c: 3 } ] ]", "no tensor: inspect's text");
 });
 
 test.run();
