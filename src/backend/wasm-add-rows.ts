@@ -7,7 +7,7 @@
  * @module
  */
 import { tf } from "./tf";
-import { heapAddress, type WasmHeapBackend } from "./wasm-heap";
+import { heapAddress, registersOnce, type WasmHeapBackend } from "./wasm-heap";
 import { isRecordingGradients } from "../fastmath/lazy-grad";
 
 /**
@@ -44,7 +44,7 @@ function addRowsKernel({ inputs, backend, attrs }: { inputs: { x: Info; table: I
   return out;
 }
 
-let registered = false;
+const register = registersOnce(tf, "TraxAddRows", addRowsKernel);
 
 /**
  * `x + table[start : start + length]` (the rows broadcast over the batch) as
@@ -64,9 +64,6 @@ export function addRows(x: tf.Tensor, table: tf.Tensor, start: number): tf.Tenso
   if (x.rank !== 3 || table.rank !== 2 || x.shape[2] !== table.shape[1]) return null;
   if (!Number.isInteger(start) || start < 0 || start + (x.shape[1] as number) > (table.shape[0] as number)) return null;
   if (isRecordingGradients()) return null;
-  if (!registered) {
-    tf.registerKernel({ kernelName: "TraxAddRows", backendName: "wasm", kernelFunc: addRowsKernel as unknown as tf.KernelFunc });
-    registered = true;
-  }
+  register();
   return tf.engine().runKernel("TraxAddRows", { x, table }, { start } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

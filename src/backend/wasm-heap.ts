@@ -51,6 +51,26 @@ export function rowsOfLastAxis(shape: number[]): [number, number] {
 }
 
 /**
+ * A function that registers trax-ts's own wasm kernel `kernelName` (one the
+ * wasm backend does not have) the first time it is called, and does nothing
+ * after: kernels are registered when first used, not at load.
+ *
+ * @example
+ * ```ts
+ * const register = registersOnce(tf, "TraxAddRows", addRowsKernel);
+ * register(); // before the first engine.runKernel("TraxAddRows", ...)
+ * ```
+ */
+export function registersOnce(tf: typeof tfTypes, kernelName: string, kernelFunc: unknown): () => void {
+  let registered = false;
+  return () => {
+    if (registered) return;
+    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as tfTypes.KernelFunc });
+    registered = true;
+  };
+}
+
+/**
  * Registers `kernelFunc` as the wasm backend's `kernelName`, in place of
  * tfjs-wasm's own (whose setup still runs, so `kernelFunc` may call the
  * returned original); returns the replaced kernel, or `undefined` (and does

@@ -15,7 +15,7 @@
  * @module
  */
 import { tf } from "../tf";
-import { heapAddress } from "../wasm-heap";
+import { heapAddress, registersOnce } from "../wasm-heap";
 import { gemmOf, gemvInPlace } from "./wasm-matmul";
 import { appendRows, attendOneQuery, decodingKernelsRun, withScratch, type DecodeBackend } from "./wasm-decode-attention";
 
@@ -62,7 +62,6 @@ function decodeAttentionLayerKernel({ inputs, backend, attrs }: { inputs: LayerI
   const [y, newKeys, newValues] = outs;
   // Scratch: q, k (rows, dq), v, attention output (rows, dv), logits (n, t + 1).
   return withScratch(b, rows * (2 * dq + 2 * dv) + n * t1, outs, (scratch) => {
-    gemmOf(b); // (made before any view of the heap below)
     const at = (info: Info) => heapAddress(backend, info);
     const [qAt, kAt] = [scratch, scratch + 4 * rows * dq];
     const vAt = kAt + 4 * rows * dq;
@@ -71,6 +70,7 @@ function decodeAttentionLayerKernel({ inputs, backend, attrs }: { inputs: LayerI
     rowsProduct(b, at(x), at(wq), at(bq), qAt, rows, dIn, dq);
     rowsProduct(b, at(x), at(wk), at(bk), kAt, rows, dIn, dq);
     rowsProduct(b, at(x), at(wv), at(bv), vAt, rows, dIn, dv);
+    // Views only after the products (the first made the GEMM instance, which may allocate).
     const heap = b.wasm.HEAPF32.buffer;
     const view = (info: Info) => b.typedArrayFromHeap(info);
     // An empty cache (the first token) has no data to read.
@@ -109,7 +109,7 @@ export interface AttentionProjections {
 const isDenseOf = ([w, b]: DenseWeights, dIn: number): boolean =>
   w.dtype === "float32" && b.dtype === "float32" && w.rank === 2 && w.shape[0] === dIn && b.rank === 1 && b.shape[0] === w.shape[1];
 
-let registered = false;
+const register = registersOnce(tf, "TraxDecodeAttentionLayer", decodeAttentionLayerKernel);
 
 /** Whether the kernel takes these operands now (switched on, float32, fitting shapes, heads a multiple of 4 wide, and the decoding kernels run). */
 function applies(x: tf.Tensor, p: AttentionProjections, keys: tf.Tensor, values: tf.Tensor, nHeads: number): boolean {
@@ -125,10 +125,7 @@ function applies(x: tf.Tensor, p: AttentionProjections, keys: tf.Tensor, values:
   if (keys.shape[0] !== n || keys.shape[2] !== dq / nHeads || values.shape[0] !== n || values.shape[2] !== dv / nHeads) return false;
   if (values.shape[1] !== keys.shape[1]) return false;
   if (!decodingKernelsRun()) return false;
-  if (!registered) {
-    tf.registerKernel({ kernelName: "TraxDecodeAttentionLayer", backendName: "wasm", kernelFunc: decodeAttentionLayerKernel as unknown as tf.KernelFunc });
-    registered = true;
-  }
+  register();
   return true;
 }
 

@@ -19,7 +19,7 @@ import { instantiateDots } from "./dots-module";
 import { expOf } from "./wasm-exp";
 import { gemmOf, gemvInPlace, simdMatMul } from "./wasm-matmul";
 import { instancePerBackend, type WasmModuleMemory } from "./instantiate";
-import { heapAddress, type WasmHeapBackend } from "../wasm-heap";
+import { heapAddress, registersOnce, type WasmHeapBackend } from "../wasm-heap";
 import { isRecordingGradients } from "../../fastmath/lazy-grad";
 
 /**
@@ -195,7 +195,7 @@ export function decodingKernelsRun(): boolean {
   return !!dotsOf(backend) && !!expOf(backend);
 }
 
-let registered = false;
+const register = registersOnce(tf, "TraxDecodeAttention", decodeAttentionKernel);
 
 /** Whether the kernel takes these inputs now (float32, heads a multiple of 4 wide, and {@link decodingKernelsRun}). */
 function applies(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, keys: tf.Tensor, values: tf.Tensor): boolean {
@@ -206,10 +206,7 @@ function applies(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, keys: tf.Tensor, valu
   if (v.shape[0] !== n || v.shape[1] !== 1 || keys.shape[0] !== n || keys.shape[2] !== d || values.shape[0] !== n) return false;
   if (values.shape[1] !== keys.shape[1] || values.shape[2] !== v.shape[2]) return false;
   if (!decodingKernelsRun()) return false;
-  if (!registered) {
-    tf.registerKernel({ kernelName: "TraxDecodeAttention", backendName: "wasm", kernelFunc: decodeAttentionKernel as unknown as tf.KernelFunc });
-    registered = true;
-  }
+  register();
   return true;
 }
 

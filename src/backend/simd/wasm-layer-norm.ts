@@ -11,7 +11,7 @@
 import { tf } from "../tf";
 import { instantiateLayerNorm } from "./layer-norm-module";
 import { instancePerBackend, type WasmModuleMemory } from "./instantiate";
-import { heapAddress, rowsOfLastAxis, type WasmHeapBackend } from "../wasm-heap";
+import { heapAddress, registersOnce, rowsOfLastAxis, type WasmHeapBackend } from "../wasm-heap";
 
 /**
  * Switch for tests and A/B benchmarks: `false` runs `LayerNorm` as tfjs ops.
@@ -53,17 +53,15 @@ function layerNormGradKernel({ inputs, backend }: Args<{ dy: Info; normalized: I
   return out;
 }
 
-let registered = false;
+const registerForward = registersOnce(tf, "TraxLayerNorm", layerNormKernel);
+const registerGradient = registersOnce(tf, "TraxLayerNormGrad", layerNormGradKernel);
 
 /** Whether the kernels take `tensors` now (wasm backend, its memory reachable, all float32, switched on). */
 function applies(tensors: tf.Tensor[]): boolean {
   if (!simdLayerNorm.enabled || tf.getBackend() !== "wasm" || tensors.some((t) => t.dtype !== "float32")) return false;
   if (!moduleOf(tf.backend() as unknown as WasmModuleMemory)) return false;
-  if (!registered) {
-    tf.registerKernel({ kernelName: "TraxLayerNorm", backendName: "wasm", kernelFunc: layerNormKernel as unknown as tf.KernelFunc });
-    tf.registerKernel({ kernelName: "TraxLayerNormGrad", backendName: "wasm", kernelFunc: layerNormGradKernel as unknown as tf.KernelFunc });
-    registered = true;
-  }
+  registerForward();
+  registerGradient();
   return true;
 }
 
