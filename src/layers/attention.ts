@@ -21,6 +21,7 @@ import { tf } from "../backend/tf";
 import * as random from "../fastmath/random";
 import { dense } from "../fastmath/matmul";
 import { fusedDecodeAttention } from "../backend/simd/wasm-decode-attention";
+import { emptyDecodingCache, withRowsAt } from "../backend/decoding-cache";
 import { fusedDecodeAttentionLayer, type DenseWeights } from "../backend/simd/wasm-decode-attention-layer";
 import { addRows } from "../backend/wasm-add-rows";
 import { roundToBfloat16 } from "../fastmath/bfloat16";
@@ -29,6 +30,7 @@ import type { Signature } from "../shapes";
 import { EMPTY_STATE, Fn, Layer, LayerError, renameLayer } from "./base";
 import type { State } from "./base";
 import { callable } from "./callable";
+import { inAbstractEvaluation } from "./abstract-eval";
 import { Branch, Cache, Parallel, Select, Serial } from "./combinators";
 import { Dense } from "./core";
 import { GlorotUniformInitializer } from "./initializers";
@@ -472,7 +474,7 @@ class ConfigurableAttentionLayer extends Serial {
 
   /** A predict-mode step of one position as one kernel, or `null` where the layers must run. */
   private decodingStep(x: unknown): tf.Tensor | null {
-    if (!(x instanceof tf.Tensor) || x.rank !== 3 || x.shape[1] !== 1) return null;
+    if (!(x instanceof tf.Tensor) || x.rank !== 3 || x.shape[1] !== 1 || inAbstractEvaluation()) return null;
     const parts = this.parts();
     const attention = parts?.attention;
     if (!(attention instanceof DotProductCausalAttentionLayer) || attention._mode !== "predict") return null;
@@ -480,13 +482,13 @@ class ConfigurableAttentionLayer extends Serial {
     if (!q || !k || !v || !out) return null;
     const state = attention.state;
     if (!Array.isArray(state) || state.length !== 3) return null;
-    const [keys, values, index] = state as tf.Tensor[];
-    const total = scalarValue(index) + 1;
+    const [keys, values, indexT] = state as tf.Tensor[];
+    const index = scalarValue(indexT);
     // A full cache: the layers say so.
-    if (total > attention.maxInferenceLength) return null;
-    const step = fusedDecodeAttentionLayer(x, { q, k, v, out }, keys, values, this._nHeads);
+    if (index + 1 > attention.maxInferenceLength) return null;
+    const step = fusedDecodeAttentionLayer(x, { q, k, v, out }, keys, values, index, this._nHeads);
     if (!step) return null;
-    attention.state = [step[1], step[2], scalarOf(total)];
+    attention.state = [step[1], step[2], scalarOf(index + 1)];
     return step[0];
   }
 }
@@ -554,7 +556,7 @@ class DotProductCausalAttentionLayer extends Layer {
     return this.predictStep(q, k, v);
   }
 
-  /** One predict-mode call: append the new keys/values to the cache and attend over everything seen. */
+  /** One predict-mode call: write the new keys/values into the cache at its index and attend over every position held. */
   private predictStep(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): tf.Tensor {
     const state = this.state as tf.Tensor[];
     if (!Array.isArray(state) || state.length !== 3) {
@@ -565,32 +567,36 @@ class DotProductCausalAttentionLayer extends Layer {
       throw new Error(`predict mode expects queries, keys and values of shape (batch, length, depth); got [${q.shape}], [${k.shape}], [${v.shape}]`);
     }
     const [b, len] = k.shape;
-    if (b !== ks.shape[0] || k.shape[2] !== ks.shape[2] || v.shape[2] !== vs.shape[2] || v.shape[1] !== len || q.shape[1] !== len) {
+    if (ks.rank !== 3 || vs.rank !== 3 || b !== ks.shape[0] || b !== vs.shape[0] || k.shape[2] !== ks.shape[2] || v.shape[2] !== vs.shape[2]
+      || v.shape[1] !== len || q.shape[1] !== len || ks.shape[1] !== vs.shape[1]) {
       throw new Error(
         `predict-mode inputs [${q.shape}], [${k.shape}], [${v.shape}] do not fit the decoding cache of keys [${ks.shape}] and values [${vs.shape}]`
       );
     }
     const idx = scalarValue(idxT);
-    if (idx + len > this._maxLen) {
+    const capacity = Math.min(this._maxLen, ks.shape[1] as number);
+    if (idx + len > capacity) {
       throw new Error(
-        `predict mode: ${idx} positions are cached and ${len} more came, beyond maxInferenceLength ${this._maxLen}; the cache is left as it was`
+        `predict mode: ${idx} positions are cached and ${len} more came, beyond maxInferenceLength ${capacity}; the cache is left as it was`
       );
     }
     const total = idx + len;
+    // Shapes only (init, an output signature): nothing to compute, and the cache must not be written.
+    if (inAbstractEvaluation()) return tf.zeros([b as number, len as number, vs.shape[2] as number]);
     // One new position (a token being decoded) sees every cached one: no mask needed;
-    // on wasm one kernel appends it and attends.
-    const fused = len === 1 ? fusedDecodeAttention(q, k, v, ks, vs) : null;
+    // on wasm one kernel writes it into the cache and attends.
+    const fused = len === 1 ? fusedDecodeAttention(q, k, v, ks, vs, idx) : null;
     if (fused) {
       this.state = [fused[1], fused[2], scalarOf(total)];
       return fused[0];
     }
-    // The cache holds exactly the positions seen so far: appending is one concat,
-    // and attention needs no slice of a padded buffer (slices are slow on wasm).
-    const newKs = idx === 0 ? k.clone() : tf.concat([ks, k], 1);
-    const newVs = idx === 0 ? v.clone() : tf.concat([vs, v], 1);
+    const newKs = withRowsAt(ks, k, idx, [vs]);
+    const newVs = withRowsAt(vs, v, idx, [newKs]);
+    // Attention reads the positions held, not the scratch rows past them.
+    const [held, heldValues] = total === ks.shape[1] ? [newKs, newVs] : [positionsHeld(newKs, total), positionsHeld(newVs, total)];
     const act = len === 1
-      ? singleQueryAttention(q, newKs, newVs)
-      : perHeadAttention(q, newKs, newVs, null, { bias: causalBias(len, total, idx), dropout: 0, mode: "predict" })[0];
+      ? singleQueryAttention(q, held, heldValues)
+      : perHeadAttention(q, held, heldValues, null, { bias: causalBias(len, total, idx), dropout: 0, mode: "predict" })[0];
     this.state = [newKs, newVs, scalarOf(total)];
     return act;
   }
@@ -604,8 +610,17 @@ class DotProductCausalAttentionLayer extends Layer {
       throw new Error(`predict mode expects keys and values of shape (batch, length, depth); got [${sk.shape}] and [${sv.shape}]`);
     }
     const b = sk.shape[0];
-    this.state = [tf.zeros([b, 0, sk.shape[2]], sk.dtype), tf.zeros([b, 0, sv.shape[2]], sv.dtype), scalarOf(0)];
+    this.state = [
+      emptyDecodingCache(b, this._maxLen, sk.shape[2], sk.dtype),
+      emptyDecodingCache(b, this._maxLen, sv.shape[2], sv.dtype),
+      scalarOf(0),
+    ];
   }
+}
+
+/** The first `n` positions of a cache `(items, capacity, depth)`. */
+function positionsHeld(cache: tf.Tensor, n: number): tf.Tensor {
+  return tf.slice(cache, [0, 0, 0], [cache.shape[0] as number, n, cache.shape[2] as number]);
 }
 
 /**
@@ -613,14 +628,19 @@ class DotProductCausalAttentionLayer extends Layer {
  * attending only to itself and earlier ones. Inputs `(b*h, l, d)` (already
  * split into heads); output `(b*h, l, dv)`.
  *
- * In `predict` mode the **state** is the decoding cache
- * `[keys (b*h, n, d), values (b*h, n, dv), n as an int32 scalar]` holding the
- * `n` positions seen so far (`n = 0` after init; unlike Trax's fixed
- * `maxInferenceLength` buffer, it grows by the positions of each call, which
- * keeps a decoding step free of slices). Each call appends its positions and
- * attends over all positions seen so far; several positions in one call
- * (a prompt) are masked causally among themselves. A call that would pass `maxInferenceLength` throws a
- * `LayerError` and leaves the cache as it was. In `viz` mode the state holds
+ * In `predict` mode the **state** is Trax's decoding cache
+ * `[keys (b*h, maxInferenceLength, d), values (b*h, maxInferenceLength, dv),
+ * index]`: the first `index` positions (an int32 scalar, 0 after init) are
+ * those seen so far. Each call writes its positions at the index and
+ * attends over all positions held; several positions in one call (a
+ * prompt) are masked causally among themselves. A call that would pass
+ * `maxInferenceLength` throws a `LayerError` and leaves the cache as it was.
+ *
+ * Rows at and past the index are scratch: where no state can see the change
+ * (on wasm, no gradient recorded) a step writes its positions into the
+ * buffers in place instead of copying them, so an earlier state's buffers
+ * may show positions decoded after it. Its own positions never change:
+ * decoding on from an earlier state copies them first. In `viz` mode the state holds
  * the probabilities `(batch, heads, queries, keys)`.
  *
  * @example

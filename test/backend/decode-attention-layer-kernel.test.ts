@@ -57,7 +57,7 @@ test("one kernel a step, with exactly the layers' outputs and caches, over batch
     assert.ok(!want.kernels.includes("TraxDecodeAttentionLayer"), "switched off");
     assert.equal(got.outputs, want.outputs, `outputs (${what})`);
     assert.equal(got.cache, want.cache, `keys, values and position (${what})`);
-    assert.equal((fused.state as tf.Tensor[][])[1].map((t) => t.shape), [[batch * heads, 5, dq / heads], [batch * heads, 5, dv / heads], []]);
+    assert.equal((fused.state as tf.Tensor[][])[1].map((t) => t.shape), [[batch * heads, 8, dq / heads], [batch * heads, 8, dv / heads], []]);
     tf.dispose(xs);
   }
 });
@@ -85,11 +85,14 @@ test("what the kernel does not take runs the layers: convolved projections, a De
   const p = { q: [w, b], k: [w, b], v: [w, b], out: [w, b] } as Parameters<typeof fusedDecodeAttentionLayer>[1];
   const cache = tf.zeros([2, 3, 4]);
   const grad = tf.grad((x: tf.Tensor) => {
-    assert.is(fusedDecodeAttentionLayer(x, p, cache, cache, 2), null, "under a gradient tape");
+    assert.is(fusedDecodeAttentionLayer(x, p, cache, cache, 0, 2), null, "under a gradient tape");
     return tf.sum(x);
   })(tf.ones([1, 1, 8]));
-  assert.ok(fusedDecodeAttentionLayer(tf.ones([1, 1, 8]), p, cache, cache, 2), "the same operands without a tape");
-  tf.dispose([w, b, cache, grad]);
+  assert.is(fusedDecodeAttentionLayer(tf.ones([1, 1, 8]), p, cache, cache, 3, 2), null, "no room at position 3 of 3");
+  const step = fusedDecodeAttentionLayer(tf.ones([1, 1, 8]), p, cache, cache, 0, 2);
+  assert.ok(step, "the same operands without a tape");
+  assert.ok(step![1] !== cache && step![2] !== cache && step![1] !== step![2], "a cache of the caller's is copied, not written");
+  tf.dispose([w, b, cache, grad, ...step!]);
 });
 
 test("a tree changed after construction (a head merge replaced) runs the layers", () => {

@@ -130,11 +130,11 @@ test("TRAX_THREADS=2 on this machine: ready() runs 2 threads with the single-thr
     const ceGrad = () => tf.grad((v) => tf.sum(softmaxCrossEntropy(v, tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 300), 'int32'))))(a);
     const { fusedDecodeAttention } = require('./src/backend/simd/wasm-decode-attention');
     const q = a.slice([60, 0], [4, 100]).reshape([4, 1, 100]);
-    const decode = () => fusedDecodeAttention(q, q.mul(0.5), b.slice([60, 0], [4, 20]).reshape([4, 1, 20]), a.slice([0, 0], [60, 100]).reshape([4, 15, 100]), b.slice([0, 0], [60, 20]).reshape([4, 15, 20]))[0];
+    const decode = () => fusedDecodeAttention(q, q.mul(0.5), b.slice([60, 0], [4, 20]).reshape([4, 1, 20]), a.slice([0, 0], [60, 100]).reshape([4, 15, 100]), b.slice([0, 0], [60, 20]).reshape([4, 15, 20]), 14)[0];
     const { fusedDecodeAttentionLayer } = require('./src/backend/simd/wasm-decode-attention-layer');
     const dense = (row, k, n) => [b.slice([row, 0], [k, n]), b.slice([row + k, 0], [1, n]).reshape([n])];
     const { addRows } = require('./src/backend/wasm-add-rows');
-    const decodeLayer = () => fusedDecodeAttentionLayer(a.slice([0, 0], [2, 100]).reshape([2, 1, 100]), { q: dense(0, 100, 8), k: dense(50, 100, 8), v: dense(100, 100, 12), out: dense(250, 12, 20) }, a.slice([0, 0], [60, 4]).reshape([4, 15, 4]), a.slice([0, 4], [60, 6]).reshape([4, 15, 6]), 2)[0];
+    const decodeLayer = () => fusedDecodeAttentionLayer(a.slice([0, 0], [2, 100]).reshape([2, 1, 100]), { q: dense(0, 100, 8), k: dense(50, 100, 8), v: dense(100, 100, 12), out: dense(250, 12, 20) }, a.slice([0, 0], [60, 4]).reshape([4, 15, 4]), a.slice([0, 4], [60, 6]).reshape([4, 15, 6]), 14, 2)[0];
     const others = () => [tf.exp(a), tf.tanh(b), tf.sum(a, 0), tf.gather(b, tf.tensor1d([5, 0, 299, 5], 'int32')), reluGrad(), lnGrad(), ceGrad(), a.reshape([64, 3, 100]).transpose([1, 0, 2]), decode(), decodeLayer(), addRows(a.slice([0, 0], [6, 300]).reshape([2, 3, 300]), b.slice([0, 0], [15, 200]).reshape([10, 300]), 4)].map((r) => [r.size, ...Array.from(r.dataSync()).slice(-500)]);
     t.backend.ready().then((i) => console.log(JSON.stringify({ threads: i.threads, note: i.threadsNote ?? null, y: Array.from(tf.matMul(a, b).dataSync()).slice(0, 400), others: others() })));`;
   type Child = { threads: number; note: string | null; y: number[]; others: number[][] };

@@ -516,12 +516,13 @@ test("predict mode accepts several positions a call (prefill), then one at a tim
   assertClose(tf.concat(parts, 1), ev(x), 1e-5, 1e-5);
 });
 
-test("DotProductCausalAttention predict state: (keys, values, index) of the positions seen so far", () => {
+test("DotProductCausalAttention predict state: Trax's (keys, values, index), buffers of maxInferenceLength positions of which the first index are held", () => {
   const layer = tl.DotProductCausalAttention({ mode: "predict", maxInferenceLength: 5 });
   const sig = new ShapeDtype([2, 1, 3]);
   layer.init([sig, sig, sig]);
   const [ks, vs, idx] = layer.state as tf.Tensor[];
-  assert.equal([ks.shape, vs.shape, idx.shape, idx.dtype], [[2, 0, 3], [2, 0, 3], [], "int32"]);
+  assert.equal([ks.shape, vs.shape, idx.shape, idx.dtype, idx.dataSync()[0]], [[2, 5, 3], [2, 5, 3], [], "int32", 0]);
+  assert.equal(Array.from(ks.dataSync()), new Array(30).fill(0), "zeros, as Trax's");
   assert.is(layer.maxInferenceLength, 5);
   const k = random.normal(random.getPrng(1), [2, 2, 3]);
   const v = random.normal(random.getPrng(2), [2, 2, 3]);
@@ -530,8 +531,10 @@ test("DotProductCausalAttention predict state: (keys, values, index) of the posi
   layer([k2, k2, k2]);
   const [ks2, vs2, idx2] = layer.state as tf.Tensor[];
   assert.is(idx2.dataSync()[0], 3);
-  assertClose(ks2, tf.concat([k, k2], 1), 0);
-  assertClose(vs2, tf.concat([v, k2], 1), 0);
+  assert.equal([ks2.shape, vs2.shape], [[2, 5, 3], [2, 5, 3]]);
+  assertClose(ks2.slice([0, 0, 0], [2, 3, 3]), tf.concat([k, k2], 1), 0);
+  assertClose(vs2.slice([0, 0, 0], [2, 3, 3]), tf.concat([v, k2], 1), 0);
+  assert.equal(Array.from(ks2.slice([0, 3, 0], [2, 2, 3]).dataSync()), new Array(12).fill(0), "positions not yet written stay zero");
 });
 
 // ------------------------------------------------------------- bad input

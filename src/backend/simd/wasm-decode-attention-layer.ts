@@ -1,8 +1,9 @@
 /**
  * A decoding step of a whole attention layer as one wasm kernel,
  * `TraxDecodeAttentionLayer`: the query, key and value projections of the
- * new position, the append to the cache, the attention (as
- * `TraxDecodeAttention`) and the output projection. The layer path runs
+ * new position, the write into the caches (in place where no decoding state
+ * can see it, as `TraxDecodeAttention`), the attention and the output
+ * projection. The layer path runs
  * fifteen layer calls and nine kernels for the same step (three products,
  * three head splits, the attention, a head merge and a product), each with
  * its bookkeeping, at every token of every layer.
@@ -17,7 +18,7 @@
 import { tf } from "../tf";
 import { heapAddress, registersOnce } from "../wasm-heap";
 import { gemmOf, gemvInPlace } from "./wasm-matmul";
-import { appendRows, attendOneQuery, decodingKernelsRun, withScratch, type DecodeBackend } from "./wasm-decode-attention";
+import { attendOneQuery, decodingKernelsRun, withScratch, writeRowAt, writingAt, type DecodeBackend } from "./wasm-decode-attention";
 
 /**
  * Switch for tests and A/B benchmarks: `false` runs a decoding step of an
@@ -46,7 +47,7 @@ function rowsProduct(backend: DecodeBackend, a: number, w: number, bias: number,
 
 type LayerInputs = { x: Info; wq: Info; bq: Info; wk: Info; bk: Info; wv: Info; bv: Info; wo: Info; bo: Info; keys: Info; values: Info };
 
-function decodeAttentionLayerKernel({ inputs, backend, attrs }: { inputs: LayerInputs; backend: unknown; attrs: { nHeads: number } }): Info[] {
+function decodeAttentionLayerKernel({ inputs, backend, attrs }: { inputs: LayerInputs; backend: unknown; attrs: { nHeads: number; index: number } }): Info {
   const { x, wq, bq, wk, bk, wv, bv, wo, bo, keys, values } = inputs;
   const b = backend as DecodeBackend;
   const rows = x.shape[0];
@@ -55,13 +56,12 @@ function decodeAttentionLayerKernel({ inputs, backend, attrs }: { inputs: LayerI
   const dOut = wo.shape[1];
   const heads = attrs.nHeads;
   const [n, d, dvh] = [rows * heads, dq / heads, dv / heads];
-  const t = keys.shape[1];
-  const t1 = t + 1;
+  const capacity = keys.shape[1];
+  const t1 = attrs.index + 1;
   // Allocate everything first: allocation may grow the heap (and detach views of it).
-  const outs = [b.makeOutput([rows, 1, dOut], "float32"), b.makeOutput([n, t1, d], "float32"), b.makeOutput([n, t1, dvh], "float32")];
-  const [y, newKeys, newValues] = outs;
-  // Scratch: q, k (rows, dq), v, attention output (rows, dv), logits (n, t + 1).
-  return withScratch(b, rows * (2 * dq + 2 * dv) + n * t1, outs, (scratch) => {
+  const y = b.makeOutput([rows, 1, dOut], "float32");
+  // Scratch: q, k (rows, dq), v, attention output (rows, dv), logits (n, index + 1).
+  return withScratch(b, rows * (2 * dq + 2 * dv) + n * t1, [y], (scratch) => {
     const at = (info: Info) => heapAddress(backend, info);
     const [qAt, kAt] = [scratch, scratch + 4 * rows * dq];
     const vAt = kAt + 4 * rows * dq;
@@ -73,12 +73,11 @@ function decodeAttentionLayerKernel({ inputs, backend, attrs }: { inputs: LayerI
     // Views only after the products (the first made the GEMM instance, which may allocate).
     const heap = b.wasm.HEAPF32.buffer;
     const view = (info: Info) => b.typedArrayFromHeap(info);
-    // An empty cache (the first token) has no data to read.
-    appendRows(t > 0 ? view(keys) : null, new Float32Array(heap, kAt, rows * dq), view(newKeys), n, t, d);
-    appendRows(t > 0 ? view(values) : null, new Float32Array(heap, vAt, rows * dv), view(newValues), n, t, dvh);
-    attendOneQuery(b, { q: qAt, keys: at(newKeys), values: at(newValues), out: actAt, logits: logitsAt, items: n, positions: t1, depth: d, valueDepth: dvh });
+    writeRowAt(view(keys), new Float32Array(heap, kAt, rows * dq), n, capacity, attrs.index, d);
+    writeRowAt(view(values), new Float32Array(heap, vAt, rows * dv), n, capacity, attrs.index, dvh);
+    attendOneQuery(b, { q: qAt, keys: at(keys), values: at(values), out: actAt, logits: logitsAt, items: n, positions: t1, capacity, depth: d, valueDepth: dvh });
     rowsProduct(b, actAt, at(wo), at(bo), at(y), rows, dv, dOut);
-  });
+  })[0];
 }
 
 /**
@@ -111,8 +110,8 @@ const isDenseOf = ([w, b]: DenseWeights, dIn: number): boolean =>
 
 const register = registersOnce(tf, "TraxDecodeAttentionLayer", decodeAttentionLayerKernel);
 
-/** Whether the kernel takes these operands now (switched on, float32, fitting shapes, heads a multiple of 4 wide, and the decoding kernels run). */
-function applies(x: tf.Tensor, p: AttentionProjections, keys: tf.Tensor, values: tf.Tensor, nHeads: number): boolean {
+/** Whether the kernel takes these operands now (switched on, float32, fitting shapes, heads a multiple of 4 wide, room at `index`, and the decoding kernels run). */
+function applies(x: tf.Tensor, p: AttentionProjections, keys: tf.Tensor, values: tf.Tensor, nHeads: number, index: number): boolean {
   if (!simdDecodeAttentionLayer.enabled) return false;
   if (x.dtype !== "float32" || x.rank !== 3 || x.shape[1] !== 1) return false;
   const dIn = x.shape[2] as number;
@@ -124,6 +123,7 @@ function applies(x: tf.Tensor, p: AttentionProjections, keys: tf.Tensor, values:
   if (keys.dtype !== "float32" || values.dtype !== "float32" || keys.rank !== 3 || values.rank !== 3) return false;
   if (keys.shape[0] !== n || keys.shape[2] !== dq / nHeads || values.shape[0] !== n || values.shape[2] !== dv / nHeads) return false;
   if (values.shape[1] !== keys.shape[1]) return false;
+  if (!Number.isInteger(index) || index < 0 || index >= (keys.shape[1] as number)) return false;
   if (!decodingKernelsRun()) return false;
   register();
   return true;
@@ -133,24 +133,30 @@ function applies(x: tf.Tensor, p: AttentionProjections, keys: tf.Tensor, values:
  * One decoding step of a multi-head attention layer with a cache: `x` one
  * new position per batch row; its queries, keys and values are
  * `x @ w + b` of `p.q`, `p.k`, `p.v`, split into `nHeads` heads; the keys
- * and values are appended to `keys`, `values`, each head's query attends
- * over all `t + 1` positions (no mask), and the merged heads go through
- * `p.out`. Returns `[output, newKeys, newValues]`, or `null` where the
- * kernel does not run (use the layers then).
+ * and values are written at position `index` of `keys`, `values`, each
+ * head's query attends over the `index + 1` positions held (no mask), and
+ * the merged heads go through `p.out`. Returns `[output, keys, values]`
+ * (the caches after the step: the same tensors, written in place, where no
+ * decoding state can see it), or `null` where the kernel does not run (use
+ * the layers then).
  *
  * Shapes: `x` `(b, 1, dIn)`; `p.q`, `p.k` `[(dIn, dq), (dq,)]`, `p.v`
  * `[(dIn, dv), (dv,)]`, `p.out` `[(dv, dOut), (dOut,)]`; `keys`
- * `(b * nHeads, t, dq / nHeads)`, `values` `(b * nHeads, t, dv / nHeads)`;
- * output `(b, 1, dOut)`, new caches `(b * nHeads, t + 1, ·)`.
+ * `(b * nHeads, capacity, dq / nHeads)`, `values` `(b * nHeads, capacity,
+ * dv / nHeads)`; output `(b, 1, dOut)`.
  *
  * @example
  * ```ts
- * const step = fusedDecodeAttentionLayer(x, { q: [wq, bq], k: [wk, bk], v: [wv, bv], out: [wo, bo] }, keys, values, 4);
+ * const step = fusedDecodeAttentionLayer(x, { q: [wq, bq], k: [wk, bk], v: [wv, bv], out: [wo, bo] }, keys, values, index, 4);
  * if (step) [y, keys, values] = step;
  * ```
  */
-export function fusedDecodeAttentionLayer(x: tf.Tensor, p: AttentionProjections, keys: tf.Tensor, values: tf.Tensor, nHeads: number): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
-  if (!applies(x, p, keys, values, nHeads)) return null;
-  const inputs = { x, wq: p.q[0], bq: p.q[1], wk: p.k[0], bk: p.k[1], wv: p.v[0], bv: p.v[1], wo: p.out[0], bo: p.out[1], keys, values };
-  return tf.engine().runKernel("TraxDecodeAttentionLayer", inputs, { nHeads } as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
+export function fusedDecodeAttentionLayer(
+  x: tf.Tensor, p: AttentionProjections, keys: tf.Tensor, values: tf.Tensor, index: number, nHeads: number
+): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
+  if (!applies(x, p, keys, values, nHeads, index)) return null;
+  return writingAt(keys, values, index, (ks, vs) => {
+    const inputs = { x, wq: p.q[0], bq: p.q[1], wk: p.k[0], bk: p.k[1], wv: p.v[0], bv: p.v[1], wo: p.out[0], bo: p.out[1], keys: ks, values: vs };
+    return tf.engine().runKernel("TraxDecodeAttentionLayer", inputs, { nHeads, index } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  });
 }

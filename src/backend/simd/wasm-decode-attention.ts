@@ -1,10 +1,12 @@
 /**
  * One decoding step of causal attention as a single wasm kernel,
- * `TraxDecodeAttention`: appends the new position's key and value to the
- * cache and attends the single query over every position, where the tfjs
- * path runs eight kernels (two concats, a multiply, a sum, a scaling, a
- * reshape, a softmax and a batched product), each with about 10 us of
- * bookkeeping, at every token of every layer.
+ * `TraxDecodeAttention`: writes the new position's key and value into the
+ * caches at their index and attends the single query over every position
+ * held, where the tfjs path runs about eight kernels (two cache writes, a
+ * slice, a multiply, a sum, a scaling, a softmax and a batched product),
+ * each with about 10 us of bookkeeping, at every token of every layer. The
+ * caches are written in place where no decoding state can see it
+ * (`../decoding-cache.ts`), else into copies.
  *
  * Per item (batch row and head): the logits are dot products with each key
  * ({@link instantiateDots}, four keys at a time), times `1 / sqrt(d)`; the softmax subtracts the
@@ -21,6 +23,7 @@ import { gemmOf, gemvInPlace, simdMatMul } from "./wasm-matmul";
 import { instancePerBackend, type WasmModuleMemory } from "./instantiate";
 import { heapAddress, registersOnce, type WasmHeapBackend } from "../wasm-heap";
 import { isRecordingGradients } from "../../fastmath/lazy-grad";
+import { heldPositions, writableCache } from "../decoding-cache";
 
 /**
  * Switch for tests and A/B benchmarks: `false` runs a decoding step as tfjs
@@ -53,19 +56,16 @@ export interface DecodeBackend extends WasmHeapBackend, WasmModuleMemory {
 }
 
 /**
- * Copies each item's `t` cached rows and its new row into the `t + 1` rows
- * of `out` (all rows `w` floats; `cache` null when `t` is 0).
+ * Writes each item's new row (`w` floats) into position `index` of a cache
+ * `(items, capacity, w)`, in place.
  *
  * @example
  * ```ts
- * appendRows(view(keys), view(k), view(newKeys), items, t, d); // newKeys (items, t + 1, d)
+ * writeRowAt(view(keys), view(k), items, capacity, index, d); // keys now hold index + 1 positions
  * ```
  */
-export function appendRows(cache: Float32Array | null, row: Float32Array, out: Float32Array, items: number, t: number, w: number): void {
-  for (let i = 0; i < items; i++) {
-    if (cache) out.set(cache.subarray(i * t * w, (i + 1) * t * w), i * (t + 1) * w);
-    out.set(row.subarray(i * w, (i + 1) * w), (i * (t + 1) + t) * w);
-  }
+export function writeRowAt(cache: Float32Array, row: Float32Array, items: number, capacity: number, index: number, w: number): void {
+  for (let i = 0; i < items; i++) cache.set(row.subarray(i * w, (i + 1) * w), (i * capacity + index) * w);
 }
 
 /**
@@ -73,15 +73,15 @@ export function appendRows(cache: Float32Array | null, row: Float32Array, out: F
  *
  * @example
  * ```ts
- * const a: OneQueryAttention = { q, keys, values, out, logits, items: 4, positions: 9, depth: 64, valueDepth: 64 };
+ * const a: OneQueryAttention = { q, keys, values, out, logits, items: 4, positions: 9, capacity: 2048, depth: 64, valueDepth: 64 };
  * ```
  */
 export interface OneQueryAttention {
   /** Queries `(items, depth)`. */
   q: number;
-  /** Keys `(items, positions, depth)`. */
+  /** Keys `(items, capacity, depth)`, of which the first `positions` are read. */
   keys: number;
-  /** Values `(items, positions, valueDepth)`. */
+  /** Values `(items, capacity, valueDepth)`, of which the first `positions` are read. */
   values: number;
   /** The output `(items, valueDepth)`. */
   out: number;
@@ -89,6 +89,8 @@ export interface OneQueryAttention {
   logits: number;
   items: number;
   positions: number;
+  /** Positions each item's keys and values have room for (the stride between items). */
+  capacity: number;
   /** A multiple of 4. */
   depth: number;
   valueDepth: number;
@@ -104,15 +106,15 @@ export interface OneQueryAttention {
  *
  * @example
  * ```ts
- * attendOneQuery(backend, { q, keys, values, out, logits, items: 4, positions: t + 1, depth: 64, valueDepth: 64 });
+ * attendOneQuery(backend, { q, keys, values, out, logits, items: 4, positions: t + 1, capacity: 2048, depth: 64, valueDepth: 64 });
  * ```
  */
 export function attendOneQuery(backend: DecodeBackend, a: OneQueryAttention): void {
-  const { items: n, positions: t1, depth: d, valueDepth: dv } = a;
+  const { items: n, positions: t1, capacity: cap, depth: d, valueDepth: dv } = a;
   const gemm = gemmOf(backend); // (made with the backend's first product, before any view of the heap below)
   const { dots } = dotsOf(backend)!;
   const scale = 1 / Math.sqrt(d);
-  for (let i = 0; i < n; i++) dots(a.q + 4 * i * d, a.keys + 4 * i * t1 * d, a.logits + 4 * i * t1, t1, d, scale);
+  for (let i = 0; i < n; i++) dots(a.q + 4 * i * d, a.keys + 4 * i * cap * d, a.logits + 4 * i * t1, t1, d, scale);
   // softmax over each item's t + 1 logits: e^(x - max) / sum
   const logits = new Float32Array(backend.wasm.HEAPF32.buffer, a.logits, n * t1);
   for (let start = 0; start < n * t1; start += t1) {
@@ -126,7 +128,7 @@ export function attendOneQuery(backend: DecodeBackend, a: OneQueryAttention): vo
     for (let j = start; j < start + t1; j++) sum = Math.fround(sum + logits[j]);
     for (let j = start; j < start + t1; j++) logits[j] /= sum;
   }
-  for (let i = 0; i < n; i++) gemvInPlace(gemm, a.logits + 4 * i * t1, 4 * t1, 4, a.values + 4 * i * t1 * dv, a.out + 4 * i * dv, 1, dv, t1, 0, 0);
+  for (let i = 0; i < n; i++) gemvInPlace(gemm, a.logits + 4 * i * t1, 4 * t1, 4, a.values + 4 * i * cap * dv, a.out + 4 * i * dv, 1, dv, t1, 0, 0);
 }
 
 /**
@@ -156,25 +158,23 @@ export function withScratch(backend: DecodeBackend, floats: number, outs: Info[]
   }
 }
 
-function decodeAttentionKernel({ inputs, backend }: { inputs: { q: Info; k: Info; v: Info; keys: Info; values: Info }; backend: unknown }): Info[] {
+function decodeAttentionKernel({ inputs, backend, attrs }: { inputs: { q: Info; k: Info; v: Info; keys: Info; values: Info }; backend: unknown; attrs: { index: number } }): Info {
   const { q, k, v, keys, values } = inputs;
   const b = backend as DecodeBackend;
   const [n, , d] = q.shape;
-  const t = keys.shape[1];
+  const capacity = keys.shape[1];
   const dv = v.shape[2];
-  const t1 = t + 1;
+  const t1 = attrs.index + 1;
   // Allocate everything first: allocation may grow the heap (and detach views of it).
-  const outs = [b.makeOutput([n, 1, dv], "float32"), b.makeOutput([n, t1, d], "float32"), b.makeOutput([n, t1, dv], "float32")];
-  const [act, newKeys, newValues] = outs;
-  return withScratch(b, n * t1, outs, (scratch) => {
+  const act = b.makeOutput([n, 1, dv], "float32");
+  return withScratch(b, n * t1, [act], (scratch) => {
     gemmOf(b); // (made before any view of the heap below)
     const view = (x: Info) => b.typedArrayFromHeap(x);
-    // An empty cache (the first token) has no data to read.
-    appendRows(t > 0 ? view(keys) : null, view(k), view(newKeys), n, t, d);
-    appendRows(t > 0 ? view(values) : null, view(v), view(newValues), n, t, dv);
+    writeRowAt(view(keys), view(k), n, capacity, attrs.index, d);
+    writeRowAt(view(values), view(v), n, capacity, attrs.index, dv);
     const at = (x: Info) => heapAddress(backend, x);
-    attendOneQuery(b, { q: at(q), keys: at(newKeys), values: at(newValues), out: at(act), logits: scratch, items: n, positions: t1, depth: d, valueDepth: dv });
-  });
+    attendOneQuery(b, { q: at(q), keys: at(keys), values: at(values), out: at(act), logits: scratch, items: n, positions: t1, capacity, depth: d, valueDepth: dv });
+  })[0];
 }
 
 /**
@@ -197,35 +197,66 @@ export function decodingKernelsRun(): boolean {
 
 const register = registersOnce(tf, "TraxDecodeAttention", decodeAttentionKernel);
 
-/** Whether the kernel takes these inputs now (float32, heads a multiple of 4 wide, and {@link decodingKernelsRun}). */
-function applies(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, keys: tf.Tensor, values: tf.Tensor): boolean {
+/** Whether the kernel takes these inputs now (float32, heads a multiple of 4 wide, room at `index`, and {@link decodingKernelsRun}). */
+function applies(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, keys: tf.Tensor, values: tf.Tensor, index: number): boolean {
   const all = [q, k, v, keys, values];
   if (all.some((x) => x.dtype !== "float32" || x.rank !== 3)) return false;
   const [n, one, d] = q.shape;
   if (one !== 1 || d % 4 !== 0 || !k.shape.every((s, i) => s === q.shape[i])) return false;
   if (v.shape[0] !== n || v.shape[1] !== 1 || keys.shape[0] !== n || keys.shape[2] !== d || values.shape[0] !== n) return false;
   if (values.shape[1] !== keys.shape[1] || values.shape[2] !== v.shape[2]) return false;
+  if (!Number.isInteger(index) || index < 0 || index >= (keys.shape[1] as number)) return false;
   if (!decodingKernelsRun()) return false;
   register();
   return true;
 }
 
 /**
- * One decoding step of attention with a cache: appends `k`, `v` to `keys`,
- * `values` and attends each item's single query over all `t + 1`
- * positions (no mask: a new position sees every cached one). Returns
- * `[activations, newKeys, newValues]`, or `null` where the kernel does not
- * run (use the tfjs ops then).
- *
- * Shapes: `q`, `k` `(n, 1, d)`, `v` `(n, 1, dv)`, `keys` `(n, t, d)`,
- * `values` `(n, t, dv)`; activations `(n, 1, dv)`, new caches `(n, t + 1, ·)`.
+ * Runs a decoding kernel that writes position `index` of `keys` and
+ * `values` in place: on the caches themselves where no decoding state can
+ * see the write, else on copies of their first `index` positions (freed if
+ * the kernel fails). Returns `[result, keys, values]` as they are after the
+ * step, each holding `index + 1` positions.
  *
  * @example
  * ```ts
- * const [act, keys2, values2] = fusedDecodeAttention(q, k, v, keys, values) ?? tfjsOps();
+ * const [act, keys2, values2] = writingAt(keys, values, index, (ks, vs) => runKernel(..., ks, vs));
  * ```
  */
-export function fusedDecodeAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, keys: tf.Tensor, values: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
-  if (!applies(q, k, v, keys, values)) return null;
-  return tf.engine().runKernel("TraxDecodeAttention", { q, k, v, keys, values }) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
+export function writingAt<T>(keys: tf.Tensor, values: tf.Tensor, index: number, step: (keys: tf.Tensor, values: tf.Tensor) => T): [T, tf.Tensor, tf.Tensor] {
+  const caches: tf.Tensor[] = [];
+  try {
+    // (keys and values sharing a buffer: one of them is copied)
+    caches.push(writableCache(keys, index, [values]));
+    caches.push(writableCache(values, index, [caches[0]!]));
+    const result = step(caches[0], caches[1]);
+    for (const cache of caches) heldPositions(cache, index + 1);
+    return [result, caches[0], caches[1]];
+  } catch (e) {
+    tf.dispose(caches.filter((c) => c !== keys && c !== values));
+    throw e;
+  }
+}
+
+/**
+ * One decoding step of attention with a cache: writes `k`, `v` at position
+ * `index` of `keys`, `values` and attends each item's single query over
+ * the `index + 1` positions held (no mask: a new position sees every
+ * cached one). Returns `[activations, keys, values]` (the caches after the
+ * step: the same tensors, written in place, where no decoding state can
+ * see it), or `null` where the kernel does not run (use the tfjs ops then).
+ *
+ * Shapes: `q`, `k` `(n, 1, d)`, `v` `(n, 1, dv)`, `keys` `(n, capacity, d)`,
+ * `values` `(n, capacity, dv)`; activations `(n, 1, dv)`.
+ *
+ * @example
+ * ```ts
+ * const [act, keys2, values2] = fusedDecodeAttention(q, k, v, keys, values, index) ?? tfjsOps();
+ * ```
+ */
+export function fusedDecodeAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, keys: tf.Tensor, values: tf.Tensor, index: number): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
+  if (!applies(q, k, v, keys, values, index)) return null;
+  return writingAt(keys, values, index, (ks, vs) =>
+    tf.engine().runKernel("TraxDecodeAttention", { q, k, v, keys: ks, values: vs }, { index } as unknown as tf.NamedAttrMap) as tf.Tensor
+  );
 }

@@ -1,0 +1,146 @@
+/**
+ * The key and value caches of predict-mode causal attention, as Trax keeps
+ * them: buffers of a fixed capacity `(items, maxInferenceLength, depth)`
+ * beside an index, the number of positions held. A decoding step writes its
+ * positions at the index.
+ *
+ * Trax writes with `dynamic_update_slice`, a new buffer every step. Here a
+ * step writes **in place** when no decoding state can see the change: on
+ * the wasm backend, with no gradient recorded, into a buffer trax-ts made,
+ * at or past the most positions any state over that buffer has held (its
+ * *frontier*). Rows at and past a state's index are scratch to it, so every
+ * state a caller still holds stays valid: decoding on from an earlier state
+ * (a second branch) finds the frontier past its index and gets a copy of its
+ * valid rows instead (copy-on-write). Elsewhere (other backends, a gradient
+ * tape) a step makes a new buffer, as Trax does.
+ *
+ * Writing in place spares a decoding step the copy of both caches, which
+ * grows with the positions held.
+ * @module
+ */
+import { tf } from "./tf";
+import { isRecordingGradients } from "../fastmath/lazy-grad";
+import type { WasmHeapBackend } from "./wasm-heap";
+
+/** Per buffer (by data id, shared with its clones and reshapes): the most positions any state over it holds. */
+const frontiers = new WeakMap<object, number>();
+
+/**
+ * Switch for tests and A/B benchmarks: `false` makes every decoding step
+ * write a new cache buffer (Trax's `dynamic_update_slice`).
+ *
+ * @example
+ * ```ts
+ * inPlaceCacheWrites.enabled = false;
+ * ```
+ */
+export const inPlaceCacheWrites = { enabled: true };
+
+/**
+ * A new, empty cache: zeros `(items, capacity, depth)` that decoding steps
+ * may write in place.
+ *
+ * @example
+ * ```ts
+ * const keys = emptyDecodingCache(8, 2048, 64, "float32"); // 8 = batch * heads
+ * ```
+ */
+export function emptyDecodingCache(items: number, capacity: number, depth: number, dtype: tf.DataType): tf.Tensor {
+  const cache = tf.zeros([items, capacity, depth], dtype);
+  frontiers.set(cache.dataId, 0);
+  return cache;
+}
+
+/**
+ * Whether a step may write positions `index ..` of `cache` in place: in-place
+ * writes on, the wasm backend, float32, no gradient recorded, a buffer
+ * trax-ts made, no state over it holding more than `index` positions, and
+ * none of `others` (the step's other cache) sharing it.
+ *
+ * @example
+ * ```ts
+ * if (writableInPlace(keys, 5, [values])) ... // a kernel may write position 5 into keys
+ * ```
+ */
+export function writableInPlace(cache: tf.Tensor, index: number, others: tf.Tensor[] = []): boolean {
+  if (!inPlaceCacheWrites.enabled || cache.dtype !== "float32" || tf.getBackend() !== "wasm" || isRecordingGradients()) return false;
+  const frontier = frontiers.get(cache.dataId);
+  return frontier !== undefined && index >= frontier && others.every((o) => o.dataId !== cache.dataId);
+}
+
+/**
+ * Records that a state over `cache` now holds `total` positions: later
+ * writes before `total` copy the buffer first.
+ *
+ * @example
+ * ```ts
+ * heldPositions(keys, index + 1); // after a kernel wrote position `index`
+ * ```
+ */
+export function heldPositions(cache: tf.Tensor, total: number): void {
+  if (total > (frontiers.get(cache.dataId) ?? -1)) frontiers.set(cache.dataId, total);
+}
+
+/**
+ * A cache a step may write at `index` in place: `cache` itself where
+ * {@link writableInPlace} (not sharing a buffer with `others`), else a new
+ * buffer with its first `index` positions and zeros after (the caller frees
+ * it if its step fails).
+ *
+ * @example
+ * ```ts
+ * const keys2 = writableCache(keys, index, [values]); // then write position `index` of keys2
+ * ```
+ */
+export function writableCache(cache: tf.Tensor, index: number, others: tf.Tensor[] = []): tf.Tensor {
+  if (writableInPlace(cache, index, others)) return cache;
+  const [items, capacity, depth] = cache.shape as [number, number, number];
+  const copy = tf.tidy(() =>
+    index === 0
+      ? tf.zeros([items, capacity, depth], cache.dtype)
+      : tf.concat([tf.slice(cache, [0, 0, 0], [items, index, depth]), tf.zeros([items, capacity - index, depth], cache.dtype)], 1)
+  );
+  frontiers.set(copy.dataId, index);
+  return copy;
+}
+
+/**
+ * The cache with `rows` `(items, n, depth)` written at positions
+ * `index .. index + n - 1` and its first `index` positions kept: `cache`
+ * itself, written in place where {@link writableInPlace} (not sharing a
+ * buffer with `others`); else a new buffer (`dynamic_update_slice`),
+ * through which gradients flow.
+ *
+ * @example
+ * ```ts
+ * const keys2 = withRowsAt(keys, k, index, [values]); // keys2 holds index + k.shape[1] positions
+ * ```
+ */
+export function withRowsAt(cache: tf.Tensor, rows: tf.Tensor, index: number, others: tf.Tensor[] = []): tf.Tensor {
+  const [items, capacity, depth] = cache.shape as [number, number, number];
+  const n = rows.shape[1] as number;
+  if (rows.rank !== 3 || rows.shape[0] !== items || rows.shape[2] !== depth || index + n > capacity) {
+    throw new Error(`cannot write rows [${rows.shape}] at position ${index} of a decoding cache [${cache.shape}]`);
+  }
+  if (rows.dtype === cache.dtype && writableInPlace(cache, index, [rows, ...others])) {
+    const backend = tf.backend() as unknown as WasmHeapBackend;
+    const from = backend.typedArrayFromHeap(rows as unknown as tf.TensorInfo);
+    const into = backend.typedArrayFromHeap(cache as unknown as tf.TensorInfo);
+    for (let i = 0; i < items; i++) into.set(from.subarray(i * n * depth, (i + 1) * n * depth), (i * capacity + index) * depth);
+    heldPositions(cache, index + n);
+    return cache;
+  }
+  let pieces = 0;
+  const out = tf.tidy(() => {
+    const parts = [
+      tf.slice(cache, [0, 0, 0], [items, index, depth]),
+      rows.dtype === cache.dtype ? rows : rows.cast(cache.dtype),
+      tf.slice(cache, [0, index + n, 0], [items, capacity - index - n, depth]),
+    ].filter((t) => t.size > 0);
+    pieces = parts.length;
+    return tf.concat(parts, 1);
+  });
+  // (of one piece tf.concat makes a clone sharing that piece's buffer, which must stay unwritten)
+  if (pieces > 1 && !isRecordingGradients()) frontiers.set(out.dataId, index + n);
+  return out;
+}
