@@ -21,11 +21,11 @@ import { tf } from "./tf";
 import { useSynchronousWasm } from "./wasm-sync";
 import { simdMatMul } from "./simd/wasm-matmul";
 import { forgetWebgpu, knownWebgpuVerdict, probeWebgpu, registerWebgpu, webgpuFailure, webgpuHint, type AdapterReport } from "./webgpu";
-import { requestedThreads, upgradeWasmToThreads, wasmThreads, wasmThreadsNote } from "./wasm-threads";
+import { requestedTfjsThreads, requestedThreads, upgradeWasmToThreads, wasmTfjsThreads, wasmThreads, wasmThreadsNote } from "./wasm-threads";
 
 export { tf };
 export { wasmSyncFallbackReason } from "./wasm-sync";
-export { requestedThreads, availableCores, recoverFromInterrupt, MAX_THREADS, MIN_CORES_FOR_THREADS } from "./wasm-threads";
+export { requestedThreads, requestedTfjsThreads, availableCores, recoverFromInterrupt, MAX_THREADS, MIN_CORES_FOR_THREADS } from "./wasm-threads";
 export { captureNesting, restoreNesting, type NestingSnapshot } from "./nesting";
 export type { AdapterReport } from "./webgpu";
 export { classifyAdapter, mayHaveGpu, type AdapterDescription, type AdapterKind } from "./adapter-kind";
@@ -99,6 +99,12 @@ export interface BackendInfo {
   threads: number;
   /** Why fewer threads run than were asked for (wasm): not switched yet, starting, or the threaded build failed. */
   threadsNote?: string;
+  /**
+   * Wasm only: threads tfjs-wasm's own kernels (XNNPACK: convolutions,
+   * element-wise ops) compute on now; `TRAX_TFJS_THREADS` sets it (default:
+   * `threads`), while trax-ts's products use `threads`.
+   */
+  tfjsThreads?: number;
   /**
    * Wasm only: whether matrix products run trax-ts's SIMD kernels
    * (`src/backend/simd/`: transposed and batched operands at full speed, no
@@ -206,7 +212,7 @@ async function withoutRuntimeHandlers<T>(f: () => Promise<T>): Promise<T> {
 }
 
 /** The thread fields of {@link BackendInfo}, as they stand now. */
-function threadFields(backend: BackendName): Pick<BackendInfo, "threads" | "threadsNote" | "simdProducts" | "fusedMultiplyAdd"> {
+function threadFields(backend: BackendName): Pick<BackendInfo, "threads" | "threadsNote" | "tfjsThreads" | "simdProducts" | "fusedMultiplyAdd"> {
   if (backend !== "wasm") return { threads: 1 };
   let asked = 1;
   try {
@@ -215,7 +221,10 @@ function threadFields(backend: BackendName): Pick<BackendInfo, "threads" | "thre
     /* a bad TRAX_THREADS is reported by ready(); here it asks for nothing */
   }
   const note = wasmThreadsNote(asked);
-  return { threads: wasmThreads(), ...(note ? { threadsNote: note } : {}), simdProducts: simdMatMul.enabled, fusedMultiplyAdd: simdMatMul.enabled && simdMatMul.fma };
+  return {
+    threads: wasmThreads(), ...(note ? { threadsNote: note } : {}), tfjsThreads: wasmTfjsThreads(),
+    simdProducts: simdMatMul.enabled, fusedMultiplyAdd: simdMatMul.enabled && simdMatMul.fma,
+  };
 }
 
 /** Switches wasm to its threaded build when wasm runs and more than one thread is asked for. */
@@ -275,7 +284,7 @@ function silenceCpuBanner(): void {
 
 async function choose(forcedName?: string): Promise<BackendInfo> {
   silenceCpuBanner();
-  requestedThreads(); // a bad TRAX_THREADS is an error, not a reason to skip wasm
+  requestedTfjsThreads(requestedThreads()); // a bad TRAX_THREADS or TRAX_TFJS_THREADS is an error, not a reason to skip wasm
   if (forcedName) {
     const backend = normalize(forcedName);
     if (backend === "webgpu") {

@@ -18,7 +18,10 @@
  *
  * The thread count is `TRAX_THREADS` (default: the number of cores, at most
  * {@link MAX_THREADS}, on machines with at least {@link MIN_CORES_FOR_THREADS}
- * cores; else 1); 1 keeps the single-threaded build for good.
+ * cores; else 1); 1 keeps the single-threaded build for good. trax-ts's
+ * products use that many threads; tfjs-wasm's own kernels (XNNPACK:
+ * convolutions, element-wise ops) use `TRAX_TFJS_THREADS`
+ * ({@link requestedTfjsThreads}, default the same).
  * @module
  */
 import os = require("node:os");
@@ -27,7 +30,7 @@ import { existsSync } from "node:fs";
 import { tf } from "./tf";
 import { createWasmBackendSync } from "./wasm-sync";
 import { withoutNewProcessHandlers } from "./process-handlers";
-import { stopSimdWorkers } from "./simd/wasm-matmul";
+import { setSimdProductThreads, stopSimdWorkers } from "./simd/wasm-matmul";
 import { precompileSimdKernels } from "./simd/precompile";
 
 /** The most threads the threaded build runs (its preallocated worker pool). */
@@ -82,6 +85,34 @@ export function requestedThreads(env: NodeJS.ProcessEnv = process.env, cores: nu
   return cores >= MIN_CORES_FOR_THREADS ? Math.min(cores, MAX_THREADS) : 1;
 }
 
+/**
+ * Threads for tfjs-wasm's own kernels (XNNPACK's pool: convolutions,
+ * element-wise ops) on the threaded build of `threads` threads:
+ * `TRAX_TFJS_THREADS` when set (a positive integer; at most `threads`), else
+ * `threads`. trax-ts's products run on `threads` either way.
+ *
+ * XNNPACK's pool threads spin for a while after each op they share, on the
+ * cores trax-ts's product workers need: on the 2-core machine trax-ts is
+ * measured on, with both on two threads a product inside a training step
+ * took as long as on one thread (alone it takes 0.55-0.6 of the time), and
+ * the MLP step 1.12-1.3 of one thread's time; with `TRAX_TFJS_THREADS=1`,
+ * 0.92-0.95 (the Transformer block step 0.87), while a 3x3 convolution's
+ * forward, which XNNPACK runs, took 1.75x as long as on its two threads.
+ *
+ * @example
+ * ```ts
+ * requestedTfjsThreads(4, { TRAX_TFJS_THREADS: "1" }); // 1
+ * requestedTfjsThreads(4, {}); // 4
+ * ```
+ */
+export function requestedTfjsThreads(threads: number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.TRAX_TFJS_THREADS;
+  if (raw === undefined || raw.trim() === "") return threads;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`trax-ts: TRAX_TFJS_THREADS must be a positive integer; got '${raw}'`);
+  return Math.min(n, threads);
+}
+
 interface WasmModule {
   cwrap: (name: string, ret: string | null, args: string[]) => (...a: number[]) => number;
   PThread?: { runningWorkers: { unref?: () => void }[]; unusedWorkers?: { terminate?: () => void }[] };
@@ -100,7 +131,7 @@ type WasmPackage = { BackendWasm: new (m: unknown) => unknown; setThreadsCount: 
 type ThreadedState =
   | { phase: "idle" }
   | { phase: "starting"; threads: number; done: Promise<void> }
-  | { phase: "running"; threads: number; backend: tf.KernelBackend }
+  | { phase: "running"; threads: number; tfjsThreads: number; backend: tf.KernelBackend }
   | { phase: "failed"; threads: number; reason: string }
   | { phase: "interrupted" };
 
@@ -126,7 +157,8 @@ function locateThreadedBuild(): { dir: string; mainScript: string; wasmPkg: Wasm
 }
 
 /** Starts the threaded SIMD build on `threads` threads, as a backend instance outside tfjs's registry; rejects when it cannot. */
-async function startThreaded(threads: number): Promise<{ backend: tf.KernelBackend; threads: number }> {
+async function startThreaded(threads: number): Promise<{ backend: tf.KernelBackend; threads: number; tfjsThreads: number }> {
+  const tfjsThreads = requestedTfjsThreads(threads);
   const { dir, mainScript, wasmPkg } = locateThreadedBuild();
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const factory = require(mainScript) as (config: Record<string, unknown>) => Promise<WasmModule>;
@@ -152,9 +184,13 @@ async function startThreaded(threads: number): Promise<{ backend: tf.KernelBacke
     disposeData: mod.cwrap("dispose_data", null, ["number"]),
     dispose: mod.cwrap("dispose", null, []),
   };
-  wasmPkg.setThreadsCount(threads);
+  wasmPkg.setThreadsCount(tfjsThreads);
   const backend = new wasmPkg.BackendWasm(mod) as tf.KernelBackend;
   const running = wasmPkg.getThreadsCount();
+  // trax-ts's products share the heap with workers of their own, however many threads XNNPACK
+  // has (as many as it got, should its pool have started fewer than asked).
+  const productThreads = running === tfjsThreads ? threads : running;
+  setSimdProductThreads(backend, productThreads);
   // The pool's threads run for the life of the process without holding it open;
   // the build preallocates 8 workers: those the pool did not take are let go.
   const pthreads = mod.PThread;
@@ -163,7 +199,7 @@ async function startThreaded(threads: number): Promise<{ backend: tf.KernelBacke
     for (const w of pthreads.unusedWorkers ?? []) w.terminate?.();
     if (pthreads.unusedWorkers) pthreads.unusedWorkers = [];
   }
-  return { backend, threads: running };
+  return { backend, threads: productThreads, tfjsThreads: running };
 }
 
 /**
@@ -199,7 +235,7 @@ export function upgradeWasmToThreads(threads: number): Promise<void> {
   if (!engine.registry.wasm) return Promise.resolve();
   const done = withoutNewProcessHandlers(() => startThreaded(threads)).then(
     async (started) => {
-      state = { phase: "running", threads: started.threads, backend: started.backend };
+      state = { phase: "running", threads: started.threads, tfjsThreads: started.tfjsThreads, backend: started.backend };
       precompileSimdKernels(true); // for the shared heap, optimized in the background by the first product
       await switchTo(started.backend);
     },
@@ -236,6 +272,22 @@ export function wasmThreads(): number {
   if (state.phase !== "running") return 1;
   const engine = tf.engine() as unknown as EngineInternals;
   return engine.registry.wasm === state.backend ? state.threads : 1;
+}
+
+/**
+ * Threads tfjs-wasm's own kernels (XNNPACK) compute on now: the threaded
+ * build's `TRAX_TFJS_THREADS` (default: its thread count) once
+ * {@link upgradeWasmToThreads} has switched to it, else 1.
+ *
+ * @example
+ * ```ts
+ * wasmTfjsThreads(); // 1 with TRAX_THREADS=2 TRAX_TFJS_THREADS=1, after `await trax.backend.ready()`
+ * ```
+ */
+export function wasmTfjsThreads(): number {
+  if (state.phase !== "running") return 1;
+  const engine = tf.engine() as unknown as EngineInternals;
+  return engine.registry.wasm === state.backend ? state.tfjsThreads : 1;
 }
 
 /**

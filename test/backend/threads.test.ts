@@ -60,6 +60,40 @@ test("requestedThreads: TRAX_THREADS, else the cores on machines with at least 4
   assert.throws(() => requestedThreads({ TRAX_THREADS: "0" }), /TRAX_THREADS must be a positive integer/);
 });
 
+test("requestedTfjsThreads: TRAX_TFJS_THREADS (at most the threads), else the threads; a clear error for a bad value", () => {
+  const { requestedTfjsThreads } = trax.backend;
+  assert.is(requestedTfjsThreads(4, {}), 4);
+  assert.is(requestedTfjsThreads(4, { TRAX_TFJS_THREADS: "1" }), 1);
+  assert.is(requestedTfjsThreads(2, { TRAX_TFJS_THREADS: "8" }), 2);
+  assert.is(requestedTfjsThreads(3, { TRAX_TFJS_THREADS: " " }), 3);
+  assert.throws(() => requestedTfjsThreads(2, { TRAX_TFJS_THREADS: "one" }), /TRAX_TFJS_THREADS must be a positive integer; got 'one'/);
+  assert.throws(() => requestedTfjsThreads(2, { TRAX_TFJS_THREADS: "0" }), /TRAX_TFJS_THREADS must be a positive integer/);
+});
+
+test("TRAX_THREADS=2 TRAX_TFJS_THREADS=1: products on 2 threads, tfjs-wasm's own kernels (XNNPACK) on 1, the single-threaded build's numbers, and training works", () => {
+  const body = `${MODEL}
+    const { simdProductThreads } = require('./src/backend/simd/wasm-matmul');
+    const a = tf.tensor2d(Array.from({ length: 64 * 300 }, (_, k) => Math.sin(k)), [64, 300]);
+    const b = tf.tensor2d(Array.from({ length: 300 * 200 }, (_, k) => Math.cos(k) / 10), [300, 200]);
+    const img = tf.tensor4d(Array.from({ length: 2 * 9 * 9 * 3 }, (_, k) => Math.sin(k / 3)), [2, 9, 9, 3]);
+    const conv = () => Array.from(tf.conv2d(img, tf.tensor4d(Array.from({ length: 3 * 3 * 3 * 4 }, (_, k) => Math.cos(k)), [3, 3, 3, 4]), 1, 'same').dataSync());
+    t.backend.ready().then(async (i) => {
+      tf.matMul(a, b).dispose(); // starts the product workers
+      for (let k = 0; k < 200 && simdProductThreads(tf.backend()) < i.threads; k++) await new Promise((r) => setTimeout(r, 50));
+      await loop.run(3);
+      console.log(JSON.stringify({ threads: i.threads, tfjsThreads: i.tfjsThreads, note: i.threadsNote ?? null, xnnpack: require('@tensorflow/tfjs-backend-wasm').getThreadsCount(),
+        productThreads: simdProductThreads(tf.backend()), y: Array.from(tf.matMul(a, b).dataSync()).slice(0, 400), conv: conv(), losses: losses() }));
+    });`;
+  type Child = { threads: number; tfjsThreads: number; note: string | null; xnnpack: number; productThreads: number; y: number[]; conv: number[]; losses: number[] };
+  const split = runChild({ TRAX_THREADS: "2", TRAX_TFJS_THREADS: "1" }, body) as Child;
+  const one = runChild({ TRAX_THREADS: "1" }, body) as Child;
+  assert.equal([split.threads, split.tfjsThreads, split.xnnpack, split.productThreads, split.note], [2, 1, 1, 2, null]);
+  assert.equal([one.threads, one.tfjsThreads], [1, 1]);
+  assert.ok(maxRelDiff(split.y, one.y) < 1e-5, `products: largest relative difference ${maxRelDiff(split.y, one.y)}`);
+  assert.ok(maxRelDiff(split.conv, one.conv) < 1e-5, `convolution: largest relative difference ${maxRelDiff(split.conv, one.conv)}`);
+  assert.ok(maxRelDiff(split.losses, one.losses) < 1e-4, `2 threads ${split.losses} vs 1 thread ${one.losses}`);
+});
+
 test("by default (TRAX_THREADS unset, 4 cores) a script computes at once on one thread; ready() switches to 4 threads; weights made before keep their values and still train", () => {
   const body = `${MODEL}
     t.backend.ready().then(async (i) => {

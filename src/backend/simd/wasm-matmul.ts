@@ -43,10 +43,27 @@ interface GemmState {
 
 const states = new WeakMap<object, GemmState>();
 
+/** Threads set for a backend's products by {@link setSimdProductThreads}. */
+const productThreads = new WeakMap<object, number>();
+
+/**
+ * Sets the threads `backend`'s products run on (the calling thread and
+ * `threads - 1` workers over its shared heap), before its first product;
+ * unset, they follow the build's pool (`get_threads_count`).
+ *
+ * @example
+ * ```ts
+ * setSimdProductThreads(threadedBackend, 4); // XNNPACK may have fewer
+ * ```
+ */
+export function setSimdProductThreads(backend: object, threads: number): void {
+  productThreads.set(backend, threads);
+}
+
 function stateOf(backend: WasmMatMulBackend): GemmState {
   let s = states.get(backend);
   if (!s) {
-    const threads = backend.wasm.asm.get_threads_count?.() ?? 1;
+    const threads = productThreads.get(backend) ?? backend.wasm.asm.get_threads_count?.() ?? 1;
     const memory = heapMemory(backend);
     if (!memory) throw new Error("trax-ts: tfjs-backend-wasm's module has no memory to share (set TRAX_SIMD=0 to use its own products)");
     // On the threaded build, threads - 1 workers share each large product with the calling thread.
