@@ -51,6 +51,19 @@ export function emptyDecodingCache(items: number, capacity: number, depth: numbe
   return cache;
 }
 
+/** The parts of tfjs's engine that say which backend holds a tensor's data. */
+interface EngineTensorInfo {
+  state: { tensorInfo: { get(dataId: object): { backend: unknown } | undefined } };
+}
+
+/**
+ * Whether `t`'s data is in the backend in use (a tensor made before a switch
+ * of backend is moved there only when a kernel first takes it).
+ */
+function onCurrentBackend(t: tf.Tensor): boolean {
+  return (tf.engine() as unknown as EngineTensorInfo).state.tensorInfo.get(t.dataId)?.backend === tf.backend();
+}
+
 /**
  * Whether a step may write positions `index ..` of `cache` in place: in-place
  * writes on, the wasm backend, float32, no gradient recorded, a buffer
@@ -65,7 +78,7 @@ export function emptyDecodingCache(items: number, capacity: number, depth: numbe
 export function writableInPlace(cache: tf.Tensor, index: number, others: tf.Tensor[] = []): boolean {
   if (!inPlaceCacheWrites.enabled || cache.dtype !== "float32" || tf.getBackend() !== "wasm" || isRecordingGradients()) return false;
   const frontier = frontiers.get(cache.dataId);
-  return frontier !== undefined && index >= frontier && others.every((o) => o.dataId !== cache.dataId);
+  return frontier !== undefined && index >= frontier && others.every((o) => o.dataId !== cache.dataId) && onCurrentBackend(cache);
 }
 
 /**
@@ -122,7 +135,7 @@ export function withRowsAt(cache: tf.Tensor, rows: tf.Tensor, index: number, oth
   if (rows.rank !== 3 || rows.shape[0] !== items || rows.shape[2] !== depth || index + n > capacity) {
     throw new Error(`cannot write rows [${rows.shape}] at position ${index} of a decoding cache [${cache.shape}]`);
   }
-  if (rows.dtype === cache.dtype && writableInPlace(cache, index, [rows, ...others])) {
+  if (rows.dtype === cache.dtype && writableInPlace(cache, index, [rows, ...others]) && onCurrentBackend(rows)) {
     const backend = tf.backend() as unknown as WasmHeapBackend;
     const from = backend.typedArrayFromHeap(rows as unknown as tf.TensorInfo);
     const into = backend.typedArrayFromHeap(cache as unknown as tf.TensorInfo);

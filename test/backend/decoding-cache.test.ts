@@ -202,4 +202,26 @@ test("a step that fails after copying an earlier state's buffers frees the copie
   tf.dispose([a, b, y]);
 });
 
+test("caches made on another backend (tensors not yet moved to wasm's heap) decode right on every path", async () => {
+  if (!onWasm()) return;
+  const xs = tokens(3, 90);
+  const want = decodeFresh(xs).outputs;
+  for (const [path, on] of paths) {
+    await tf.setBackend("cpu");
+    const layer = attention(); // its weights and caches live on the cpu backend
+    await tf.setBackend("wasm");
+    const onCpu = stateLeaves(layer)[0];
+    const got = on(() => xs.map((x) => {
+      const y = layer(x) as Tensor;
+      const v = values(y);
+      y.dispose();
+      return v;
+    }));
+    got.forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - want[i]![j]!) < 1e-5, `${path}: step ${i}, output ${j}: ${v} against ${want[i]![j]}`)));
+    assert.ok(stateLeaves(layer)[0] !== onCpu, `${path}: the first step copies the caches into wasm's heap`);
+    tf.dispose(stateLeaves(layer));
+  }
+  tf.dispose(xs);
+});
+
 test.run();
