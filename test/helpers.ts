@@ -181,3 +181,21 @@ export async function kernelsRunByAsync(f: () => Promise<unknown>): Promise<stri
 export function float32Bits(a: Float32Array): number[] {
   return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length), (b, i) => (Number.isNaN(a[i]) ? -1 : b));
 }
+
+/**
+ * Runs `f` with the wasm backend's `_malloc` failing for requests of exactly
+ * `bytes` (a kernel's scratch of a size no tensor of the step has), and
+ * asserts that `f` throws `pattern` and leaves no buffer behind.
+ */
+export function assertFailsWhenMallocOf(bytes: number, f: () => unknown, pattern: RegExp): void {
+  const backend = tf.backend() as unknown as { numDataIds(): number; wasm: { _malloc(bytes: number): number } };
+  const malloc = backend.wasm._malloc;
+  backend.wasm._malloc = (n: number) => (n === bytes ? 0 : malloc.call(backend.wasm, n));
+  const buffers = backend.numDataIds();
+  try {
+    assert.throws(f, pattern);
+  } finally {
+    backend.wasm._malloc = malloc;
+  }
+  assert.is(backend.numDataIds(), buffers, "no buffer left behind");
+}

@@ -11,7 +11,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { assertClose, assertValidModule, kernelsRunBy, ready, tf, tl, trax, withSwitch } from "../helpers";
+import { assertClose, assertFailsWhenMallocOf, assertValidModule, kernelsRunBy, ready, tf, tl, trax, withSwitch } from "../helpers";
 import { dotsModuleBytes } from "../../src/backend/simd/dots-module";
 import { decodeAgainstEval } from "./decoder-vs-eval";
 import { fusedDecodeAttention, simdDecodeAttention } from "../../src/backend/simd/wasm-decode-attention";
@@ -108,17 +108,8 @@ test("a step that cannot get its scratch memory throws, leaves no buffer behind,
   (layer(inputs) as tf.Tensor).dispose(); // one position cached
   const state = layer.state as tf.Tensor[];
   const cached = state.map((t) => Array.from(t.dataSync()));
-  const backend = tf.backend() as unknown as { numDataIds(): number; wasm: { _malloc(bytes: number): number } };
-  const malloc = backend.wasm._malloc;
   const scratchBytes = 4 * 2 * 2; // 2 items, 2 positions: no tensor of this step has this size
-  backend.wasm._malloc = (bytes: number) => (bytes === scratchBytes ? 0 : malloc.call(backend.wasm, bytes));
-  const buffers = backend.numDataIds();
-  try {
-    assert.throws(() => layer(inputs), /out of wasm memory/);
-  } finally {
-    backend.wasm._malloc = malloc;
-  }
-  assert.is(backend.numDataIds(), buffers, "no buffer left behind");
+  assertFailsWhenMallocOf(scratchBytes, () => layer(inputs), /out of wasm memory/);
   assert.is(layer.state, state);
   assert.equal(state.map((t) => Array.from(t.dataSync())), cached);
   tf.dispose(inputs);

@@ -10,7 +10,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { kernelsRunBy, ready, tf, tl, trax, withSwitch } from "../helpers";
+import { assertFailsWhenMallocOf, kernelsRunBy, ready, tf, tl, trax, withSwitch } from "../helpers";
 import { decodeAgainstEval } from "./decoder-vs-eval";
 import { fusedDecodeAttentionLayer, simdDecodeAttentionLayer } from "../../src/backend/simd/wasm-decode-attention-layer";
 
@@ -130,17 +130,8 @@ test("a step that cannot get its scratch memory throws, leaves no buffer behind,
   const leaves = () => trax.fastmath.treeFlatten(layer.state as never) as tf.Tensor[];
   const state = leaves();
   const cached = state.map((t) => Array.from(t.dataSync()));
-  const backend = tf.backend() as unknown as { numDataIds(): number; wasm: { _malloc(bytes: number): number } };
-  const malloc = backend.wasm._malloc;
   const scratchBytes = 4 * (1 * (2 * 8 + 2 * 12) + 2 * 2); // q, k, v, attention output, logits of 2 heads x 2 positions
-  backend.wasm._malloc = (bytes: number) => (bytes === scratchBytes ? 0 : malloc.call(backend.wasm, bytes));
-  const buffers = backend.numDataIds();
-  try {
-    assert.throws(() => layer(x), /out of wasm memory/);
-  } finally {
-    backend.wasm._malloc = malloc;
-  }
-  assert.is(backend.numDataIds(), buffers, "no buffer left behind");
+  assertFailsWhenMallocOf(scratchBytes, () => layer(x), /out of wasm memory/);
   assert.ok(leaves().every((t, i) => t === state[i]), "the same tensors");
   assert.equal(state.map((t) => Array.from(t.dataSync())), cached);
   x.dispose();

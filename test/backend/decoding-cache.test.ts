@@ -10,7 +10,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { assertClose, ready, tf, tl, trax, withSwitch } from "../helpers";
+import { assertClose, assertFailsWhenMallocOf, ready, tf, tl, trax, withSwitch } from "../helpers";
 import { emptyDecodingCache, inPlaceCacheWrites, withRowsAt, writableInPlace } from "../../src/backend/decoding-cache";
 import { simdDecodeAttention } from "../../src/backend/simd/wasm-decode-attention";
 import { simdDecodeAttentionLayer } from "../../src/backend/simd/wasm-decode-attention-layer";
@@ -185,17 +185,8 @@ test("a step that fails after copying an earlier state's buffers frees the copie
   (layer(b) as Tensor).dispose();
   layer.state = saved as never; // position 1 is past its index: the next step copies
   const leaves = stateLeaves(layer);
-  const backend = tf.backend() as unknown as { numDataIds(): number; wasm: { _malloc(bytes: number): number } };
-  const malloc = backend.wasm._malloc;
   const scratchBytes = 4 * (2 * (2 * D + 2 * D) + 8 * 2); // q, k, v, attention output of 2 rows; logits of 8 heads x 2 positions
-  backend.wasm._malloc = (bytes: number) => (bytes === scratchBytes ? 0 : malloc.call(backend.wasm, bytes));
-  const buffers = backend.numDataIds();
-  try {
-    assert.throws(() => layer(b), /out of wasm memory/);
-  } finally {
-    backend.wasm._malloc = malloc;
-  }
-  assert.is(backend.numDataIds(), buffers, "the copies are freed");
+  assertFailsWhenMallocOf(scratchBytes, () => layer(b), /out of wasm memory/); // (the copies are freed)
   assert.ok(stateLeaves(layer).every((t, i) => t === leaves[i] && !t.isDisposed), "the state is kept");
   const y = layer(b) as Tensor;
   assert.equal(values(y), decodeFresh([a, b]).outputs[1], "and decodes on");
