@@ -21,6 +21,7 @@
 import { tf } from "./tf";
 import { isRecordingGradients } from "../fastmath/lazy-grad";
 import type { WasmHeapBackend } from "./wasm-heap";
+import { assertFitsInBackend } from "./engine-health";
 
 /** Per buffer (by data id, shared with its clones and reshapes): the most positions any state over it holds. */
 const frontiers = new WeakMap<object, number>();
@@ -38,7 +39,9 @@ export const inPlaceCacheWrites = { enabled: true };
 
 /**
  * A new, empty cache: zeros `(items, capacity, depth)` that decoding steps
- * may write in place.
+ * may write in place. Throws, saying how large it is, when it cannot be
+ * allocated; on wasm before allocating, when it would not fit in the heap
+ * (an allocation past it would lose the backend).
  *
  * @example
  * ```ts
@@ -46,7 +49,14 @@ export const inPlaceCacheWrites = { enabled: true };
  * ```
  */
 export function emptyDecodingCache(items: number, capacity: number, depth: number, dtype: tf.DataType): tf.Tensor {
-  const cache = tf.zeros([items, capacity, depth], dtype);
+  const what = `the decoding cache (${items} items x ${capacity} positions x ${depth}; a smaller maxInferenceLength or batch needs less)`;
+  assertFitsInBackend(4 * items * capacity * depth, what);
+  let cache: tf.Tensor;
+  try {
+    cache = tf.zeros([items, capacity, depth], dtype);
+  } catch (e) {
+    throw new Error(`${what} could not be allocated: ${e instanceof Error ? e.message : String(e)}`);
+  }
   frontiers.set(cache.dataId, 0);
   return cache;
 }

@@ -609,12 +609,16 @@ class DotProductCausalAttentionLayer extends Layer {
     if (sk.rank !== 3 || sv.rank !== 3) {
       throw new Error(`predict mode expects keys and values of shape (batch, length, depth); got [${sk.shape}] and [${sv.shape}]`);
     }
-    const b = sk.shape[0];
-    this.state = [
-      emptyDecodingCache(b, this._maxLen, sk.shape[2], sk.dtype),
-      emptyDecodingCache(b, this._maxLen, sv.shape[2], sv.dtype),
-      scalarOf(0),
-    ];
+    const b = sk.shape[0] as number;
+    const keys = emptyDecodingCache(b, this._maxLen, sk.shape[2] as number, sk.dtype);
+    let values: tf.Tensor;
+    try {
+      values = emptyDecodingCache(b, this._maxLen, sv.shape[2] as number, sv.dtype);
+    } catch (e) {
+      keys.dispose();
+      throw e;
+    }
+    this.state = [keys, values, scalarOf(0)];
   }
 }
 

@@ -10,7 +10,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { assertClose, assertFailsWhenMallocOf, ready, tf, tl, trax, withSwitch } from "../helpers";
+import { assertClose, assertFailsWhenMallocOf, assertLayerError, ready, tf, tl, trax, withSwitch } from "../helpers";
 import { emptyDecodingCache, inPlaceCacheWrites, withRowsAt, writableInPlace } from "../../src/backend/decoding-cache";
 import { simdDecodeAttention } from "../../src/backend/simd/wasm-decode-attention";
 import { simdDecodeAttentionLayer } from "../../src/backend/simd/wasm-decode-attention-layer";
@@ -191,6 +191,19 @@ test("a step that fails after copying an earlier state's buffers frees the copie
   const y = layer(b) as Tensor;
   assert.equal(values(y), decodeFresh([a, b]).outputs[1], "and decodes on");
   tf.dispose([a, b, y]);
+});
+
+test("a cache too large to allocate: a LayerError that says how large, the layer left uninitialized, nothing leaked", () => {
+  const before = tf.memory().numTensors;
+  const huge = tl.CausalAttention(512, { nHeads: 8, mode: "predict", maxInferenceLength: 100000 });
+  assertLayerError(() => huge.init(new trax.shapes.ShapeDtype([64, 1, 512])),
+    /the decoding cache \(512 items x 100000 positions x 64; a smaller maxInferenceLength or batch needs less\) (needs 12500 MiB|could not be allocated)/);
+  assert.not.ok(huge.initialized);
+  // keys allocated, values not: the keys are freed
+  const dpca = tl.DotProductCausalAttention({ mode: "predict", maxInferenceLength: 100000 });
+  const sig = (d: number) => new trax.shapes.ShapeDtype([2, 1, d]);
+  assertLayerError(() => dpca.init([sig(4), sig(4), sig(50000)]), /the decoding cache \(2 items x 100000 positions x 50000;/);
+  assert.is(tf.memory().numTensors, before, "no tensor left behind");
 });
 
 test("caches made on another backend (tensors not yet moved to wasm's heap) decode right on every path", async () => {
