@@ -10,12 +10,19 @@
  * printed, and the median times); the process's CPU time
  * (with V8's background threads) and wall time are printed beside them.
  *
+ * Then the same rounds run again while a child process streams through a
+ * 64 MB array (on another core, where there is one): the "busy machine" of
+ * the target, where predict mode, which reads its weights from memory at
+ * every token, suffers more than eval mode's compute-bound products.
+ * `LOAD=none` runs only the first measurement, `LOAD=memory` only the second.
+ *
  * The eval baseline costs O(n^2); by default it is timed over all
  * `TOKENS` steps. With `EVAL_TOKENS=k` (k < TOKENS) it is timed over the
  * first k steps and extrapolated with a fitted a + b*t + c*t^2 per-step cost;
  * the output says so.
  */
 import { performance } from "node:perf_hooks";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as trax from "../dist"; // the shipped build, as users run it
 import { cpuMs as processCpuMs, MAIN_THREAD_CLOCK, mainThreadCpuMs } from "./timing";
 
@@ -32,6 +39,22 @@ const WARMUP_DECODES = 3;
 const EVAL_TOKENS = Math.min(TOKENS, Number(process.env.EVAL_TOKENS ?? TOKENS));
 /** Alternated rounds of a predict-mode decode and an eval-mode one; the result is the median of their ratios. */
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
+/** Which measurements run: `none` (a quiet machine), `memory` (beside a memory-streaming job), or both (unset). */
+const LOAD = process.env.LOAD ?? "";
+if (LOAD !== "" && LOAD !== "memory" && LOAD !== "none") throw new Error(`LOAD must be 'none', 'memory' or unset; got '${LOAD}'`);
+
+/**
+ * A child process that reads and writes a 64 MB array over and over (one
+ * float per 64-byte cache line) until killed; it also stops by itself when
+ * this process is gone or after 15 minutes.
+ */
+function memoryStreamingJob(): ChildProcess {
+  const source = `const parent = ${process.pid}; const end = Date.now() + 15 * 60 * 1000; const a = new Float32Array(16 << 20); let s = 0;
+    while (process.ppid === parent && Date.now() < end) for (let i = 0; i < a.length; i += 16) { a[i] += 1; s += a[i]; }`;
+  const child = spawn(process.execPath, ["-e", source], { stdio: "ignore" });
+  child.unref();
+  return child;
+}
 
 function decoder(mode: "eval" | "predict"): Layer {
   const block = () => [
@@ -132,11 +155,24 @@ async function main(): Promise<void> {
   for (let i = 0; i < WARMUP_DECODES; i++) generatePredict(mkPredict(), TOKENS);
   generateEval(ev, 32);
 
-  // Rounds alternate the two paths, so that both meet the same spells of load
-  // from other jobs on the machine; each round's ratio pairs times taken
-  // seconds apart, and the median of those ratios is the result.
+  if (LOAD !== "memory") measure(info.backend, ev, mkPredict, false);
+  if (LOAD !== "none") measure(info.backend, ev, mkPredict, true);
+}
+
+/**
+ * Rounds alternate the two paths, so that both meet the same spells of load
+ * from other jobs on the machine; each round's ratio pairs times taken
+ * seconds apart, and the median of those ratios is the result, printed.
+ * With `busy`, a memory-streaming job runs beside the rounds.
+ */
+function measure(backend: string, ev: Layer, mkPredict: () => Layer, busy: boolean): void {
   const rounds: Round[] = [];
-  for (let r = 0; r < ROUNDS; r++) rounds.push(timeRound(mkPredict(), ev));
+  const load = busy ? memoryStreamingJob() : null;
+  try {
+    for (let r = 0; r < ROUNDS; r++) rounds.push(timeRound(mkPredict(), ev));
+  } finally {
+    load?.kill();
+  }
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[(xs.length - 1) >> 1];
   const m = (f: (r: Round) => number) => median(rounds.map(f));
   const [tPredict, tEval] = [m((r) => r.predict.cpu), m((r) => r.eval.cpu)];
@@ -148,8 +184,8 @@ async function main(): Promise<void> {
     ? `eval re-running the prefix ${s(tEval)} (measured; process ${s(m((r) => r.eval.process))}, wall ${s(m((r) => r.eval.wall))})`
     : `eval re-running the prefix ${s(tEval)} (EXTRAPOLATED from ${EVAL_TOKENS} measured steps by a quadratic fit of the per-step time)`;
   console.log(
-    `greedy decoding of ${TOKENS} tokens, 2-layer decoder d=${D} ${HEADS} heads vocab ${VOCAB} (${info.backend}), ` +
-      `${MAIN_THREAD_CLOCK ? "main-thread" : "process"} CPU time, ${ROUNDS} alternated rounds, medians: ` +
+    `greedy decoding of ${TOKENS} tokens, 2-layer decoder d=${D} ${HEADS} heads vocab ${VOCAB} (${backend}), ` +
+      `${MAIN_THREAD_CLOCK ? "main-thread" : "process"} CPU time, ${ROUNDS} alternated rounds${load ? ", beside a job streaming a 64 MB array" : ""}, medians: ` +
       `predict mode ${s(tPredict)} (${(tPredict / TOKENS).toFixed(1)} ms/token; process ${s(m((r) => r.predict.process))}, wall ${s(m((r) => r.predict.wall))}); ${note}; ` +
       `ratio ${median(ratios).toFixed(1)}x (median of the rounds' ${ratios.map((x) => `${x.toFixed(1)}x`).join(", ")}; target >= 10x); ` +
       `same tokens: ${same ? "yes" : "NO"}; tensors left by predict decoding: ${leaked}`
