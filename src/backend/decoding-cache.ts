@@ -94,13 +94,8 @@ export function writableInPlace(cache: tf.Tensor, index: number, others: tf.Tens
 /**
  * Records that a state over `cache` now holds `total` positions: later
  * writes before `total` copy the buffer first.
- *
- * @example
- * ```ts
- * heldPositions(keys, index + 1); // after a kernel wrote position `index`
- * ```
  */
-export function heldPositions(cache: tf.Tensor, total: number): void {
+function heldPositions(cache: tf.Tensor, total: number): void {
   if (total > (frontiers.get(cache.dataId) ?? -1)) frontiers.set(cache.dataId, total);
 }
 
@@ -109,13 +104,8 @@ export function heldPositions(cache: tf.Tensor, total: number): void {
  * {@link writableInPlace} (not sharing a buffer with `others`), else a new
  * buffer with its first `index` positions and zeros after (the caller frees
  * it if its step fails).
- *
- * @example
- * ```ts
- * const keys2 = writableCache(keys, index, [values]); // then write position `index` of keys2
- * ```
  */
-export function writableCache(cache: tf.Tensor, index: number, others: tf.Tensor[] = []): tf.Tensor {
+function writableCache(cache: tf.Tensor, index: number, others: tf.Tensor[] = []): tf.Tensor {
   if (writableInPlace(cache, index, others)) return cache;
   const [items, capacity, depth] = cache.shape as [number, number, number];
   const copy = tf.tidy(() =>
@@ -125,6 +115,33 @@ export function writableCache(cache: tf.Tensor, index: number, others: tf.Tensor
   );
   frontiers.set(copy.dataId, index);
   return copy;
+}
+
+/**
+ * Runs a decoding kernel that writes position `index` of `keys` and
+ * `values` in place: on the caches themselves where no decoding state can
+ * see the write, else on copies of their first `index` positions (freed if
+ * the kernel fails). Returns `[result, keys, values]` as they are after the
+ * step, each holding `index + 1` positions.
+ *
+ * @example
+ * ```ts
+ * const [act, keys2, values2] = writingAt(keys, values, index, (ks, vs) => runKernel(..., ks, vs));
+ * ```
+ */
+export function writingAt<T>(keys: tf.Tensor, values: tf.Tensor, index: number, step: (keys: tf.Tensor, values: tf.Tensor) => T): [T, tf.Tensor, tf.Tensor] {
+  const caches: tf.Tensor[] = [];
+  try {
+    // (keys and values sharing a buffer: one of them is copied)
+    caches.push(writableCache(keys, index, [values]));
+    caches.push(writableCache(values, index, [caches[0]!]));
+    const result = step(caches[0]!, caches[1]!);
+    for (const cache of caches) heldPositions(cache, index + 1);
+    return [result, caches[0]!, caches[1]!];
+  } catch (e) {
+    tf.dispose(caches.filter((c) => c !== keys && c !== values));
+    throw e;
+  }
 }
 
 /**

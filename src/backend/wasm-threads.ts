@@ -269,9 +269,14 @@ export function threadedWasmFailure(): string | null {
  * ```
  */
 export function wasmThreads(): number {
-  if (state.phase !== "running") return 1;
+  return runningThreaded()?.threads ?? 1;
+}
+
+/** The threaded build's running state while it is tfjs's `wasm` backend, else null. */
+function runningThreaded(): Extract<ThreadedState, { phase: "running" }> | null {
+  if (state.phase !== "running") return null;
   const engine = tf.engine() as unknown as EngineInternals;
-  return engine.registry.wasm === state.backend ? state.threads : 1;
+  return engine.registry.wasm === state.backend ? state : null;
 }
 
 /**
@@ -285,9 +290,7 @@ export function wasmThreads(): number {
  * ```
  */
 export function wasmTfjsThreads(): number {
-  if (state.phase !== "running") return 1;
-  const engine = tf.engine() as unknown as EngineInternals;
-  return engine.registry.wasm === state.backend ? state.tfjsThreads : 1;
+  return runningThreaded()?.tfjsThreads ?? 1;
 }
 
 /**

@@ -18,7 +18,8 @@
 import { tf } from "../tf";
 import { heapAddress, registersOnce } from "../wasm-heap";
 import { gemmOf, gemvInPlace } from "./wasm-matmul";
-import { attendOneQuery, decodingKernelsRun, withScratch, writeRowAt, writingAt, type DecodeBackend } from "./wasm-decode-attention";
+import { attendOneQuery, decodingKernelsRun, withScratch, writeRowAt, type DecodeBackend } from "./wasm-decode-attention";
+import { writingAt } from "../decoding-cache";
 
 /**
  * Switch for tests and A/B benchmarks: `false` runs a decoding step of an

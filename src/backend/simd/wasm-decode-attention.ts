@@ -23,7 +23,7 @@ import { gemmOf, gemvInPlace, simdMatMul } from "./wasm-matmul";
 import { instancePerBackend, type WasmModuleMemory } from "./instantiate";
 import { heapAddress, registersOnce, type WasmHeapBackend } from "../wasm-heap";
 import { isRecordingGradients } from "../../fastmath/lazy-grad";
-import { heldPositions, writableCache } from "../decoding-cache";
+import { writingAt } from "../decoding-cache";
 
 /**
  * Switch for tests and A/B benchmarks: `false` runs a decoding step as tfjs
@@ -209,33 +209,6 @@ function applies(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, keys: tf.Tensor, valu
   if (!decodingKernelsRun()) return false;
   register();
   return true;
-}
-
-/**
- * Runs a decoding kernel that writes position `index` of `keys` and
- * `values` in place: on the caches themselves where no decoding state can
- * see the write, else on copies of their first `index` positions (freed if
- * the kernel fails). Returns `[result, keys, values]` as they are after the
- * step, each holding `index + 1` positions.
- *
- * @example
- * ```ts
- * const [act, keys2, values2] = writingAt(keys, values, index, (ks, vs) => runKernel(..., ks, vs));
- * ```
- */
-export function writingAt<T>(keys: tf.Tensor, values: tf.Tensor, index: number, step: (keys: tf.Tensor, values: tf.Tensor) => T): [T, tf.Tensor, tf.Tensor] {
-  const caches: tf.Tensor[] = [];
-  try {
-    // (keys and values sharing a buffer: one of them is copied)
-    caches.push(writableCache(keys, index, [values]));
-    caches.push(writableCache(values, index, [caches[0]!]));
-    const result = step(caches[0], caches[1]);
-    for (const cache of caches) heldPositions(cache, index + 1);
-    return [result, caches[0], caches[1]];
-  } catch (e) {
-    tf.dispose(caches.filter((c) => c !== keys && c !== values));
-    throw e;
-  }
 }
 
 /**
