@@ -9,6 +9,7 @@ import { precompile } from "./instantiate";
 import { gemmModuleBytesFor } from "./gemm-module";
 import { expModuleBytes } from "./exp-module";
 import { sumsModuleBytes } from "./sums-module";
+import { elementwiseModuleBytes } from "./elementwise-module";
 import { optimModuleBytes } from "./optim-module";
 import { transposeModuleBytes } from "./transpose-module";
 import { simdMatMul } from "./wasm-matmul";
@@ -16,7 +17,7 @@ import { simdMatMul } from "./wasm-matmul";
 /**
  * Compiles trax-ts's SIMD modules for a plain (`sharedMemory` false) or
  * shared memory, unless `TRAX_SIMD=0`: those an eager call can run
- * (products, exp and tanh, sums, transposes) and the optimizers'. Cheap
+ * (products, exp and tanh, sums, element-wise arithmetic, transposes) and the optimizers'. Cheap
  * (baseline code, about a millisecond each); V8 optimizes them in background
  * threads. The kernels of training (ReLU's gradient, LayerNorm while a
  * gradient is recorded, the cross-entropy loss) compile the same way at
@@ -29,5 +30,5 @@ import { simdMatMul } from "./wasm-matmul";
  */
 export function precompileSimdKernels(sharedMemory: boolean): void {
   if (!simdMatMul.enabled) return;
-  for (const bytes of [gemmModuleBytesFor(simdMatMul.fma), expModuleBytes, sumsModuleBytes, optimModuleBytes, transposeModuleBytes]) precompile(bytes, sharedMemory);
+  for (const bytes of [gemmModuleBytesFor(simdMatMul.fma), expModuleBytes, sumsModuleBytes, elementwiseModuleBytes, optimModuleBytes, transposeModuleBytes]) precompile(bytes, sharedMemory);
 }
