@@ -1,7 +1,7 @@
 /**
  * Benchmarks' plain-tfjs rows run tfjs-wasm as a tfjs user gets it: trax-ts
  * replaces some of tfjs-wasm's kernels process-wide (its SIMD products,
- * exp, column sums, element-wise arithmetic, transposes, ReLU's gradient and optimizer updates, the
+ * exp, column sums, element-wise arithmetic, softmax, transposes, ReLU's gradient and optimizer updates, the
  * block-copy gather and the sharing `Identity`) and adds fused kernels of
  * its own, so while a plain-tfjs candidate runs they are all switched off.
  */
@@ -10,6 +10,7 @@ import { simdOptimizers } from "../dist/backend/simd/wasm-optim";
 import { simdExp } from "../dist/backend/simd/wasm-exp";
 import { simdSums } from "../dist/backend/simd/wasm-sums";
 import { simdElementwise } from "../dist/backend/simd/wasm-elementwise";
+import { simdSoftmax } from "../dist/backend/simd/wasm-softmax";
 import { simdTranspose } from "../dist/backend/simd/wasm-transpose";
 import { simdReluGrad } from "../dist/backend/simd/wasm-relu-grad";
 import { simdLayerNorm } from "../dist/backend/simd/wasm-layer-norm";
@@ -21,7 +22,7 @@ import { fastGather } from "../dist/backend/wasm-gather";
 import { sharedIdentityKernel } from "../dist/backend/wasm-shared-identity";
 
 /** What `TRAX_SIMD=0` turns off: every SIMD kernel, the fused ones included. */
-const SIMD_SWITCHES = [simdMatMul, simdOptimizers, simdExp, simdSums, simdElementwise, simdTranspose, simdReluGrad, simdLayerNorm, simdCrossEntropy, simdDecodeAttention, simdDecodeAttentionLayer, wasmAddRows];
+const SIMD_SWITCHES = [simdMatMul, simdOptimizers, simdExp, simdSums, simdElementwise, simdSoftmax, simdTranspose, simdReluGrad, simdLayerNorm, simdCrossEntropy, simdDecodeAttention, simdDecodeAttentionLayer, wasmAddRows];
 /** Replacements that are not SIMD (`TRAX_SIMD=0` keeps them). */
 const OTHER_SWITCHES = [fastGather, sharedIdentityKernel];
 

@@ -32,10 +32,10 @@ import { encodeModule, FunctionBuilder, type Local } from "./wasm-encoder";
 import { instantiateModule, type WasmMemory } from "./instantiate";
 
 /** Cephes' expf constants (float32). */
-const LOG2E = 1.44269504088896341;
-const LN2_HI = 0.693359375;
-const LN2_LO = -2.12194440e-4;
-const POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+export const LOG2E = 1.44269504088896341;
+export const LN2_HI = 0.693359375;
+export const LN2_LO = -2.12194440e-4;
+export const POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
 /** Below this exp rounds to 0 in float32, above it to infinity; clamping keeps 2^n's exponent bits in range. */
 const X_MIN = -104;
 const X_MAX = 89;

@@ -12,12 +12,10 @@
  */
 import { tf } from "../tf";
 import { instantiateCrossEntropy } from "./cross-entropy-module";
-import { instantiateExp } from "./exp-module";
-import { instantiateSums } from "./sums-module";
 import { instancePerBackend, type WasmModuleMemory } from "./instantiate";
 import { heapAddress, rowsOfLastAxis, type WasmHeapBackend } from "../wasm-heap";
-import { simdExp } from "./wasm-exp";
-import { simdSums } from "./wasm-sums";
+import { expOf, simdExp } from "./wasm-exp";
+import { simdSums, sumsOf } from "./wasm-sums";
 
 /**
  * Switch for tests and A/B benchmarks: `false` runs the tfjs ops. Starts
@@ -31,8 +29,6 @@ import { simdSums } from "./wasm-sums";
 export const simdCrossEntropy = { enabled: process.env.TRAX_SIMD !== "0" };
 
 const ceOf = instancePerBackend(instantiateCrossEntropy);
-const expOf = instancePerBackend(instantiateExp);
-const sumsOf = instancePerBackend(instantiateSums);
 
 type Info = tf.TensorInfo;
 type Args<I> = { inputs: I; backend: unknown };

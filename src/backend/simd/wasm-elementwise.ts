@@ -30,7 +30,16 @@ import { heapAddress, replaceWasmKernel, type WasmHeapBackend } from "../wasm-he
  */
 export const simdElementwise = { enabled: process.env.TRAX_SIMD !== "0" };
 
-const moduleOf = instancePerBackend(instantiateElementwise);
+/**
+ * Each backend's instance of the element-wise module; `null` where its
+ * memory could not be reached.
+ *
+ * @example
+ * ```ts
+ * elementwiseOf(backend)?.relu(src, dst, n);
+ * ```
+ */
+export const elementwiseOf = instancePerBackend(instantiateElementwise);
 
 /** One level of a broadcast loop: `size` output positions, each operand's step (in floats; 0 where it broadcasts). */
 export interface BroadcastLevel {
@@ -114,7 +123,7 @@ type UnaryArgs = { inputs: { x: tfTypes.TensorInfo }; backend: unknown };
 /** The module where a kernel of float32 `inputs` runs here, else null (tfjs-wasm's kernel runs). */
 function moduleFor(backend: unknown, ...inputs: tfTypes.TensorInfo[]): ElementwiseExports | null {
   if (!simdElementwise.enabled || inputs.some((t) => t.dtype !== "float32")) return null;
-  return moduleOf(backend as WasmModuleMemory);
+  return elementwiseOf(backend as WasmModuleMemory);
 }
 
 function replaceBinary(tf: typeof tfTypes, kernelName: string, op: BinaryOp): boolean {

@@ -267,6 +267,7 @@ const PLAIN_OPS = {
   // SIMD (0xfd prefix): code 0x100 + the SIMD opcode.
   "f32x4.splat": 0x100 + 0x13,
   "v128.and": 0x100 + 0x4e,
+  "v128.andnot": 0x100 + 0x4f,
   "v128.or": 0x100 + 0x50,
   "v128.bitselect": 0x100 + 0x52,
   "f32x4.eq": 0x100 + 0x41,

@@ -29,8 +29,16 @@ import { heapAddress, replaceWasmKernel, type WasmHeapBackend } from "../wasm-he
  */
 export const simdSums = { enabled: process.env.TRAX_SIMD !== "0" };
 
-/** Each backend's instance; `null` where its memory could not be reached. */
-const moduleOf = instancePerBackend(instantiateSums);
+/**
+ * Each backend's instance of the sums module; `null` where its memory could
+ * not be reached. Shared with other kernels that sum rows in the same heap.
+ *
+ * @example
+ * ```ts
+ * sumsOf(backend)?.row_sums(src, dst, rows, cols);
+ * ```
+ */
+export const sumsOf = instancePerBackend(instantiateSums);
 
 type SumArgs = { inputs: { x: tfTypes.TensorInfo }; attrs: { axis: number | number[]; keepDims: boolean }; backend: unknown };
 
@@ -76,7 +84,7 @@ export function trailingAxes(axes: number[], rank: number): number {
 function sumKernel(tf: typeof tfTypes, original: () => tfTypes.KernelConfig, mean: boolean) {
   return (args: SumArgs): tfTypes.TensorInfo => {
     const { x } = args.inputs;
-    const mod = simdSums.enabled && x.dtype === "float32" ? moduleOf(args.backend as WasmModuleMemory) : null;
+    const mod = simdSums.enabled && x.dtype === "float32" ? sumsOf(args.backend as WasmModuleMemory) : null;
     const axes = mod ? tf.util.parseAxisParam(args.attrs.axis, x.shape) : [];
     const rank = x.shape.length;
     const leading = mod ? leadingAxes(axes, rank) : 0;
