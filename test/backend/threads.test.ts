@@ -152,7 +152,7 @@ test("a synchronous script that never awaits stays on one thread and ends by its
   assert.is(r.y, 16 * 3);
 });
 
-test("TRAX_THREADS=2 on this machine: ready() runs 2 threads with the single-threaded build's numbers (products, exp, tanh, sums, gathers, ReLU, LayerNorm and cross-entropy gradients, transposes, decoding steps)", () => {
+test("TRAX_THREADS=2 on this machine: ready() runs 2 threads with the single-threaded build's numbers (products, exp, tanh, sums, gathers, ReLU, LayerNorm and cross-entropy gradients, transposes, decoding steps, element-wise arithmetic, softmax); a product on one thread (maxThreads 1) gives its bits", () => {
   const body = `
     const a = tf.tensor2d(Array.from({ length: 64 * 300 }, (_, k) => Math.sin(k)), [64, 300]);
     const b = tf.tensor2d(Array.from({ length: 300 * 200 }, (_, k) => Math.cos(k) / 10), [300, 200]);
@@ -169,9 +169,13 @@ test("TRAX_THREADS=2 on this machine: ready() runs 2 threads with the single-thr
     const dense = (row, k, n) => [b.slice([row, 0], [k, n]), b.slice([row + k, 0], [1, n]).reshape([n])];
     const { addRows } = require('./src/backend/wasm-add-rows');
     const decodeLayer = () => fusedDecodeAttentionLayer(a.slice([0, 0], [2, 100]).reshape([2, 1, 100]), { q: dense(0, 100, 8), k: dense(50, 100, 8), v: dense(100, 100, 12), out: dense(250, 12, 20) }, a.slice([0, 0], [60, 4]).reshape([4, 15, 4]), a.slice([0, 4], [60, 6]).reshape([4, 15, 6]), 14, 2)[0];
-    const others = () => [tf.exp(a), tf.tanh(b), tf.sum(a, 0), tf.gather(b, tf.tensor1d([5, 0, 299, 5], 'int32')), reluGrad(), lnGrad(), ceGrad(), a.reshape([64, 3, 100]).transpose([1, 0, 2]), decode(), decodeLayer(), addRows(a.slice([0, 0], [6, 300]).reshape([2, 3, 300]), b.slice([0, 0], [15, 200]).reshape([10, 300]), 4)].map((r) => [r.size, ...Array.from(r.dataSync()).slice(-500)]);
-    t.backend.ready().then((i) => console.log(JSON.stringify({ threads: i.threads, note: i.threadsNote ?? null, y: Array.from(tf.matMul(a, b).dataSync()).slice(0, 400), others: others() })));`;
-  type Child = { threads: number; note: string | null; y: number[]; others: number[][] };
+    const others = () => [tf.softmax(a), tf.div(tf.mul(a, b.slice([0, 0], [1, 300])), b.slice([0, 0], [64, 1]).add(2)), tf.exp(a), tf.tanh(b), tf.sum(a, 0), tf.gather(b, tf.tensor1d([5, 0, 299, 5], 'int32')), reluGrad(), lnGrad(), ceGrad(), a.reshape([64, 3, 100]).transpose([1, 0, 2]), decode(), decodeLayer(), addRows(a.slice([0, 0], [6, 300]).reshape([2, 3, 300]), b.slice([0, 0], [15, 200]).reshape([10, 300]), 4)].map((r) => [r.size, ...Array.from(r.dataSync()).slice(-500)]);
+    const { simdMatMul } = require('./src/backend/simd/wasm-matmul');
+    const onOneThread = (f) => { simdMatMul.maxThreads = 1; try { return f(); } finally { simdMatMul.maxThreads = Infinity; } };
+    const product = () => Array.from(tf.matMul(a, b).dataSync());
+    const sameOnOne = () => { const shared = product(); return onOneThread(product).every((v, k) => Object.is(v, shared[k])); };
+    t.backend.ready().then((i) => console.log(JSON.stringify({ threads: i.threads, note: i.threadsNote ?? null, y: product().slice(0, 400), sameOnOne: sameOnOne(), others: others() })));`;
+  type Child = { threads: number; note: string | null; y: number[]; sameOnOne: boolean; others: number[][] };
   const one = runChild({ TRAX_THREADS: "1" }, body) as Child;
   const two = runChild({ TRAX_THREADS: "2" }, body) as Child;
   assert.is(one.threads, 1);
@@ -179,8 +183,9 @@ test("TRAX_THREADS=2 on this machine: ready() runs 2 threads with the single-thr
   assert.is(two.threads, 2, `threads: ${two.threads} (${two.note})`);
   assert.is(two.y.length, 400);
   assert.ok(maxRelDiff(two.y, one.y) < 1e-5, `largest relative difference ${maxRelDiff(two.y, one.y)}`);
-  assert.equal(two.others, one.others, "exp, tanh, sum over rows, gather, ReLU's, LayerNorm's and cross-entropy's gradients, a row-copying transpose, a decoding step's attention, of a whole attention layer, positional encodings' rows added: the same values on both builds");
-  assert.equal(one.others.map((o) => o[0]), [64 * 300, 300 * 200, 300, 4 * 200, 64 * 300, 64 * 300, 64 * 300, 64 * 300, 4 * 20, 2 * 20, 2 * 3 * 300]);
+  assert.ok(two.sameOnOne, "a product shared between threads has the bits of the same product on one");
+  assert.equal(two.others, one.others, "softmax, broadcast multiply and divide, exp, tanh, sum over rows, gather, ReLU's, LayerNorm's and cross-entropy's gradients, a row-copying transpose, a decoding step's attention, of a whole attention layer, positional encodings' rows added: the same values on both builds");
+  assert.equal(one.others.map((o) => o[0]), [64 * 300, 64 * 300, 64 * 300, 300 * 200, 300, 4 * 200, 64 * 300, 64 * 300, 64 * 300, 64 * 300, 4 * 20, 2 * 20, 2 * 3 * 300]);
 });
 
 test("a threaded build that cannot start leaves wasm on one thread, and info() says why", () => {

@@ -2,9 +2,19 @@
  * Worker threads for trax-ts's SIMD products on the threaded wasm build:
  * its heap is a shared memory, so Node `worker_threads` can instantiate the
  * same GEMM module over it and each compute a share of a product's rows (or
- * of a batch's items) while the calling thread computes its own. Workers wait
- * in `Atomics.wait` between products (no spinning) and are `unref`'d, so they
- * never hold the process open.
+ * of a batch's items) while the calling thread computes its own. Workers are
+ * `unref`'d, so they never hold the process open.
+ *
+ * Between products a worker polls for the next one for
+ * {@link WORKER_SPIN_MS}, then sleeps in `Atomics.wait`; the calling thread
+ * polls for the workers' shares for up to {@link CALLER_SPIN_MS} before it
+ * sleeps. A training step's products come a few hundred microseconds
+ * apart, and waking a sleeping thread took 20-200 us on the 2-core virtual
+ * machine measured (a sleeping virtual CPU is woken through the
+ * hypervisor): polling took the MLP step on two threads from 0.93 to 0.83
+ * of one thread's time, the Transformer block's from 0.84 to 0.80 (medians
+ * of 25 alternated rounds). Idle, a worker sleeps after a quarter of a
+ * millisecond, costing nothing.
  *
  * Protocol, per worker `i`, in a shared `Int32Array` at `i * SLOT`:
  * `[seq, done, ready, count, args...]`: the caller writes `count` calls of
@@ -22,6 +32,10 @@ const ARGS = GEMM_ARGS;
 const HEADER = 4;
 const SLOT = HEADER + MAX_CALLS * ARGS;
 const [SEQ, DONE, READY, COUNT] = [0, 1, 2, 3];
+/** How long a worker polls for its next product before it sleeps (ms). */
+export const WORKER_SPIN_MS = 0.25;
+/** How long the calling thread polls for the workers' shares before it sleeps (ms). */
+export const CALLER_SPIN_MS = 2;
 
 /** The worker: instantiates the module over the shared memory, then runs what it is given. */
 const WORKER_SOURCE = `
@@ -35,6 +49,10 @@ Atomics.store(ctrl, base + ${READY}, 1);
 Atomics.notify(ctrl, base + ${READY});
 let seen = 0;
 for (;;) {
+  if (Atomics.load(ctrl, base + ${SEQ}) === seen) {
+    const until = performance.now() + ${WORKER_SPIN_MS};
+    while (Atomics.load(ctrl, base + ${SEQ}) === seen && performance.now() < until);
+  }
   Atomics.wait(ctrl, base + ${SEQ}, seen);
   const seq = Atomics.load(ctrl, base + ${SEQ});
   if (seq < 0) break;
@@ -104,8 +122,10 @@ export class GemmPool {
       Atomics.notify(this.control, base + SEQ);
     }
     for (const call of shares[0]) gemm(...call);
+    const until = performance.now() + CALLER_SPIN_MS;
     for (let i = 0; i < used; i++) {
       const at = i * SLOT + DONE;
+      while (Atomics.load(this.control, at) !== seq && performance.now() < until);
       for (;;) {
         const done = Atomics.load(this.control, at);
         if (done === seq) break;

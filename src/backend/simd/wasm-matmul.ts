@@ -84,7 +84,7 @@ const MIN_WORK_PER_THREAD = 1 << 16;
  * `work` is the multiply-adds of one call.
  */
 function runCalls(state: GemmState, calls: GemmCall[], work: number): void {
-  const threads = Math.min(1 + (state.pool?.readyWorkers() ?? 0), calls.length, Math.max(1, Math.floor((work * calls.length) / MIN_WORK_PER_THREAD)));
+  const threads = Math.min(simdMatMul.maxThreads, 1 + (state.pool?.readyWorkers() ?? 0), calls.length, Math.max(1, Math.floor((work * calls.length) / MIN_WORK_PER_THREAD)));
   if (threads <= 1 || !state.pool) {
     for (const call of calls) state.gemm.gemm(...call);
     return;
@@ -146,9 +146,16 @@ function scratchOf(backend: WasmMatMulBackend, s: GemmState, bytes: number): num
  * product to tfjs-wasm (starts `false` when the environment sets
  * `TRAX_SIMD=0`). `fma`: whether our products use fused multiply-adds
  * ({@link fusedMultiplyAdd}; `TRAX_FMA=0` for separate multiplies and adds),
- * read when a backend's first product runs.
+ * read when a backend's first product runs. `maxThreads`: the most threads
+ * a product is shared among (the pool's workers stay; for comparing one
+ * thread with all in one process).
+ *
+ * @example
+ * ```ts
+ * simdMatMul.maxThreads = 1; // products on the calling thread only
+ * ```
  */
-export const simdMatMul = { enabled: process.env.TRAX_SIMD !== "0", fma: process.env.TRAX_SIMD !== "0" && fusedMultiplyAdd() };
+export const simdMatMul = { enabled: process.env.TRAX_SIMD !== "0", fma: process.env.TRAX_SIMD !== "0" && fusedMultiplyAdd(), maxThreads: Infinity };
 
 type KernelArgs = {
   inputs: { a: tfTypes.TensorInfo; b: tfTypes.TensorInfo; bias?: tfTypes.TensorInfo; preluActivationWeights?: tfTypes.TensorInfo };
@@ -249,7 +256,7 @@ function simdProduct(args: KernelArgs): tfTypes.TensorInfo | undefined {
   };
   const packA = (src: number, dst: number, rows: number): number => (gemm.pack_a(src, dst, rows, k, aRow, aCol), dst);
   const packB = (src: number, dst: number): number => (gemm.pack_b(src, dst, k, n, bK, bN), dst);
-  const threadsFor = (w: number) => Math.min(1 + (state.pool?.readyWorkers() ?? 0), Math.max(1, Math.floor(w / MIN_WORK_PER_THREAD)));
+  const threadsFor = (w: number) => Math.min(simdMatMul.maxThreads, 1 + (state.pool?.readyWorkers() ?? 0), Math.max(1, Math.floor(w / MIN_WORK_PER_THREAD)));
   /** Runs one product's call, its rows shared among threads where it is large. */
   const runShared = (call: GemmCall, w: number): void => {
     const parts = threadsFor(w);
