@@ -102,7 +102,9 @@ function binary(op: BinaryOp): FunctionBuilder {
 
 /** The unary operations, by export name: each writes `f(x)` for `x` on the stack (a vector, or a float). */
 const UNARY_OPS = {
-  relu: { vector: (f: FunctionBuilder) => f.f32(0).op("f32x4.splat").op("f32x4.max"), scalar: (f: FunctionBuilder) => f.f32(0).op("f32.max") },
+  // pmax(x, +0) is one instruction (max's NaN and signed-zero rules take several) and keeps a NaN x;
+  // adding +0 then turns its -0 into +0, as max(x, +0) gives.
+  relu: { vector: (f: FunctionBuilder) => f.f32x4(0).op("f32x4.pmax").f32x4(0).op("f32x4.add"), scalar: (f: FunctionBuilder) => f.f32(0).op("f32.max") },
   neg: { vector: (f: FunctionBuilder) => f.op("f32x4.neg"), scalar: (f: FunctionBuilder) => f.op("f32.neg") },
   abs: { vector: (f: FunctionBuilder) => f.op("f32x4.abs"), scalar: (f: FunctionBuilder) => f.op("f32.abs") },
   square: { vector: (f: FunctionBuilder, x: number) => f.get(x).op("f32x4.mul"), scalar: (f: FunctionBuilder, x: number) => f.get(x).op("f32.mul") },
