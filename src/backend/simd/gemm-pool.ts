@@ -9,12 +9,14 @@
  * {@link WORKER_SPIN_MS}, then sleeps in `Atomics.wait`; the calling thread
  * polls for the workers' shares for up to {@link CALLER_SPIN_MS} before it
  * sleeps. A training step's products come a few hundred microseconds
- * apart, and waking a sleeping thread took 20-200 us on the 2-core virtual
- * machine measured (a sleeping virtual CPU is woken through the
- * hypervisor): polling took the MLP step on two threads from 0.93 to 0.83
- * of one thread's time, the Transformer block's from 0.84 to 0.80 (medians
- * of 25 alternated rounds). Idle, a worker sleeps after a quarter of a
- * millisecond, costing nothing.
+ * apart (its first one about a millisecond after the last step's), and
+ * waking a sleeping thread took 20-200 us on the 2-core virtual machine
+ * measured (a sleeping virtual CPU is woken through the hypervisor):
+ * polling took the MLP step on two threads from 0.93 to 0.83 of one
+ * thread's time, the Transformer block's from 0.84 to 0.80 (medians of 25
+ * alternated rounds), and polling for 1 ms rather than 0.25 the step's
+ * first product from 0.83 to 0.71 of its one-thread time. Idle, a worker
+ * sleeps after a millisecond, costing nothing.
  *
  * Protocol, per worker `i`, in a shared `Int32Array` at `i * SLOT`:
  * `[seq, done, ready, count, args...]`: the caller writes `count` calls of
@@ -33,7 +35,7 @@ const HEADER = 4;
 const SLOT = HEADER + MAX_CALLS * ARGS;
 const [SEQ, DONE, READY, COUNT] = [0, 1, 2, 3];
 /** How long a worker polls for its next product before it sleeps (ms). */
-export const WORKER_SPIN_MS = 0.25;
+export const WORKER_SPIN_MS = 1;
 /** How long the calling thread polls for the workers' shares before it sleeps (ms). */
 export const CALLER_SPIN_MS = 2;
 

@@ -75,8 +75,14 @@ function stateOf(backend: WasmMatMulBackend): GemmState {
   return s;
 }
 
-/** Fewest multiply-adds per thread for which a product is shared among threads. */
-const MIN_WORK_PER_THREAD = 1 << 16;
+/**
+ * Fewest multiply-adds per thread for which a product is shared among
+ * threads: half a million take about 20 us here, what handing a share to a
+ * worker and collecting it can cost (a (128, 10) x (10, 256) gradient
+ * product of an MLP step took 34 us on one thread and 274 us shared, its
+ * worker asleep since the forward pass, when the bar was 65536).
+ */
+const MIN_WORK_PER_THREAD = 1 << 19;
 
 /**
  * Runs `calls` (independent products writing separate outputs) on the
