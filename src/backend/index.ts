@@ -101,7 +101,7 @@ export interface BackendInfo {
   threadsNote?: string;
   /**
    * Wasm only: threads tfjs-wasm's own kernels (XNNPACK: convolutions,
-   * element-wise ops) compute on now; `TRAX_TFJS_THREADS` sets it (default:
+   * pooling) compute on now; `TRAX_TFJS_THREADS` sets it (default:
    * `threads`), while trax-ts's products use `threads`.
    */
   tfjsThreads?: number;

@@ -87,7 +87,8 @@ export function requestedThreads(env: NodeJS.ProcessEnv = process.env, cores: nu
 
 /**
  * Threads for tfjs-wasm's own kernels (XNNPACK's pool: convolutions,
- * element-wise ops) on the threaded build of `threads` threads:
+ * pooling; element-wise arithmetic and softmax are trax-ts's own, on the
+ * calling thread) on the threaded build of `threads` threads:
  * `TRAX_TFJS_THREADS` when set (a positive integer; at most `threads`), else
  * `threads`. trax-ts's products run on `threads` either way.
  *
@@ -98,6 +99,8 @@ export function requestedThreads(env: NodeJS.ProcessEnv = process.env, cores: nu
  * the MLP step 1.12-1.3 of one thread's time; with `TRAX_TFJS_THREADS=1`,
  * 0.92-0.95 (the Transformer block step 0.87), while a 3x3 convolution's
  * forward, which XNNPACK runs, took 1.75x as long as on its two threads.
+ * (Measured before trax-ts took over the element-wise kernels, which had
+ * woken the pool several times a step.)
  *
  * @example
  * ```ts
