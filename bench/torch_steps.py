@@ -78,9 +78,28 @@ def transformer_step():
     return step
 
 
+def blas():
+    """The BLAS library this process has loaded (after a product), from /proc/self/maps: Debian's
+    python3-torch takes whichever the libblas.so.3 alternative points to, and the reference BLAS
+    is several times slower than OpenBLAS."""
+    torch.randn(64, 64) @ torch.randn(64, 64)
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
+    except OSError:
+        return "unknown BLAS"
+    if any("openblas" in p for p in paths):
+        return "OpenBLAS"
+    if any("mkl" in p for p in paths):
+        return "MKL"
+    if any("blis" in p for p in paths):
+        return "BLIS"
+    return "reference BLAS" if paths else "no separate BLAS"
+
+
 def serve():
     steps = {"mlp": mlp_step(), "transformer": transformer_step()}
-    print(json.dumps({"ready": torch.__version__}), flush=True)
+    print(json.dumps({"ready": f"{torch.__version__} on {blas()}"}), flush=True)
     for line in sys.stdin:
         name, n = line.split()
         t0 = time.process_time()
@@ -93,4 +112,4 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["serve"]:
         serve()
     else:
-        print(json.dumps({"torch": torch.__version__, "mlp": timed(mlp_step(), 20, 7), "transformer": timed(transformer_step(), 10, 7)}))
+        print(json.dumps({"torch": torch.__version__, "blas": blas(), "mlp": timed(mlp_step(), 20, 7), "transformer": timed(transformer_step(), 10, 7)}))

@@ -228,7 +228,7 @@ function table(title: string, rows: [string, number[] | null][]): void {
   for (const [name, times] of rows) {
     if (times === null) continue;
     const ratio = name === rows[0][0] ? "" : `  ours/this ${median(times.map((t, r) => ours[r] / t)).toFixed(2)}`;
-    console.log(`  ${name.padEnd(48)} ${median(times).toFixed(1).padStart(7)} ms${ratio}`);
+    console.log(`  ${name.padEnd(52)} ${median(times).toFixed(1).padStart(7)} ms${ratio}`);
   }
 }
 
@@ -244,7 +244,7 @@ async function main(): Promise<void> {
   } finally {
     torch?.close();
   }
-  const torchName = torch ? `PyTorch ${torch.version}, one thread (alternated)` : "";
+  const torchName = torch ? `PyTorch ${torch.version}, 1 thread (alternated)` : "";
   table(`train step, MLP 784-256-256-10, batch 128, Adam (${where}), CPU ms per step:`, [
     ["trax-ts (supervised.Loop)", m.ours],
     ["trax-ts without SIMD kernels (TRAX_SIMD=0)", m.oursNoSimd],
