@@ -11,9 +11,9 @@
 import * as trax from "../dist"; // the shipped build, as users run it
 import { simdOptimizers } from "../dist/backend/simd/wasm-optim";
 import { alternateCpu } from "./timing";
+import { mlpBench, trainingLoop, transformerBench } from "./models";
 
 const { tf } = trax;
-const tl = trax.layers;
 type Tensor = trax.tf.Tensor;
 type Optimizer = InstanceType<typeof trax.optimizers.Optimizer>;
 
@@ -62,10 +62,6 @@ function updater(opt: Optimizer, run: <T>(fn: () => T) => T): (calls: number) =>
   };
 }
 
-function* forever(batch: Tensor[]): Generator<Tensor[]> {
-  for (;;) yield batch;
-}
-
 async function main(): Promise<void> {
   const info = await trax.backend.ready();
   const where = `${info.backend}, ${info.threads} thread${info.threads > 1 ? "s" : ""}`;
@@ -79,26 +75,14 @@ async function main(): Promise<void> {
     table(`optimizer update, ${name}, one 784x256 weight (${where}), CPU ms per update:`, await alternateCpu(fns, 20, 9));
   }
 
-  const mlp = tl.Serial(tl.Dense(256), tl.Relu(), tl.Dense(256), tl.Relu(), tl.Dense(10));
-  const mlpBatch = [tf.randomNormal([128, 784], 0, 1, "float32", 1), tf.randomUniformInt([128], 0, 10, 2)];
-  table(`train step, MLP 784-256-256-10, batch 128, Adam (${where}), CPU ms per step:`, await stepAB(mlp, mlpBatch, 20));
-  const [B, L, D, H, F, V] = [16, 32, 128, 4, 512, 64];
-  const block = tl.Serial(
-    tl.Residual(tl.LayerNorm(), tl.CausalAttention(D, { nHeads: H })),
-    tl.Residual(tl.LayerNorm(), tl.Dense(F), tl.Relu(), tl.Dense(D)),
-    tl.Dense(V)
-  );
-  const blockBatch = [tf.randomNormal([B, L, D], 0, 1, "float32", 3), tf.randomUniformInt([B, L], 0, V, 4)];
-  table(`train step, Transformer block of train.bench.ts, Adam (${where}), CPU ms per step:`, await stepAB(block, blockBatch, 10));
+  const [mlp, block] = [mlpBench(), transformerBench()];
+  table(`train step, MLP 784-256-256-10, batch 128, Adam (${where}), CPU ms per step:`, await stepAB(mlp.model, mlp.batch, 20));
+  table(`train step, Transformer block of train.bench.ts, Adam (${where}), CPU ms per step:`, await stepAB(block.model, block.batch, 10));
 }
 
 /** Adam training steps of `model` on `batch` with the SIMD loop and with the JavaScript loop, alternated. */
 async function stepAB(model: trax.layers.Layer, batch: Tensor[], steps: number): Promise<Record<string, number>> {
-  const loop = trax.supervised.Loop(
-    model,
-    trax.supervised.TrainTask(forever(batch), tl.CrossEntropyLossWithLogSoftmax(), trax.optimizers.Adam({ learningRate: 1e-3, weightDecayRate: 0 }), { disposeBatches: false }),
-    { progress: "none", stepsPerEval: 1e9 }
-  );
+  const loop = trainingLoop(model, batch);
   const run = (simd: boolean) => async (n: number) => {
     simdOptimizers.enabled = simd;
     try {

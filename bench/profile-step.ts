@@ -6,37 +6,15 @@
  * first. Kernel times are wall times, so read them as shares on a busy machine.
  */
 import * as trax from "../dist";
+import { mlpBench, trainingLoop, transformerBench } from "./models";
 
 const { tf } = trax;
-const tl = trax.layers;
-type Tensor = trax.tf.Tensor;
-
-function* forever(batch: Tensor[]): Generator<Tensor[]> {
-  for (;;) yield batch;
-}
 
 async function main(): Promise<void> {
   await trax.backend.ready();
   const which = process.argv[2] ?? "transformer";
-  let model: trax.layers.Layer;
-  let batch: Tensor[];
-  if (which === "mlp") {
-    model = tl.Serial(tl.Dense(256), tl.Relu(), tl.Dense(256), tl.Relu(), tl.Dense(10));
-    batch = [tf.randomNormal([128, 784], 0, 1, "float32", 1), tf.randomUniformInt([128], 0, 10, 2)];
-  } else {
-    const [B, L, D, H, F, V] = [16, 32, 128, 4, 512, 64];
-    model = tl.Serial(
-      tl.Residual(tl.LayerNorm(), tl.CausalAttention(D, { nHeads: H })),
-      tl.Residual(tl.LayerNorm(), tl.Dense(F), tl.Relu(), tl.Dense(D)),
-      tl.Dense(V)
-    );
-    batch = [tf.randomNormal([B, L, D], 0, 1, "float32", 3), tf.randomUniformInt([B, L], 0, V, 4)];
-  }
-  const loop = trax.supervised.Loop(
-    model,
-    trax.supervised.TrainTask(forever(batch), tl.CrossEntropyLossWithLogSoftmax(), trax.optimizers.Adam({ learningRate: 1e-3, weightDecayRate: 0 }), { disposeBatches: false }),
-    { progress: "none", stepsPerEval: 1e9 }
-  );
+  const { model, batch } = which === "mlp" ? mlpBench() : transformerBench();
+  const loop = trainingLoop(model, batch);
   await loop.run(5);
   const steps = Number(process.env.STEPS ?? 5);
   const byName = new Map<string, { ms: number; n: number; shapes: Map<string, number> }>();

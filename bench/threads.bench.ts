@@ -20,25 +20,16 @@ import * as os from "node:os";
 import { performance } from "node:perf_hooks";
 import * as trax from "../dist"; // the shipped build, as users run it
 import { median } from "./timing";
+import { mlpBench, trainingLoop, transformerBench } from "./models";
 import { simdMatMul } from "../dist/backend/simd/wasm-matmul";
 
 const { tf } = trax;
-const tl = trax.layers;
 
 /** In a child: times the candidates, prints one JSON line. */
 async function child(): Promise<void> {
   const info = await trax.backend.ready();
-  const x = tf.randomNormal([128, 784], 0, 1, "float32", 1);
-  const labels = tf.randomUniformInt([128], 0, 10, 2);
-  function* forever(b: trax.tf.Tensor[]): Generator<trax.tf.Tensor[]> {
-    for (;;) yield b;
-  }
-  const model = tl.Serial(tl.Dense(256), tl.Relu(), tl.Dense(256), tl.Relu(), tl.Dense(10));
-  const loop = trax.supervised.Loop(
-    model,
-    trax.supervised.TrainTask(forever([x, labels]), tl.CrossEntropyLossWithLogSoftmax(), trax.optimizers.Adam({ learningRate: 1e-3 }), { disposeBatches: false }),
-    { progress: "none", stepsPerEval: 1e9 }
-  );
+  const mlp = mlpBench();
+  const loop = trainingLoop(mlp.model, mlp.batch);
   const a = tf.randomNormal([512, 1024]);
   const b = tf.randomNormal([1024, 1024]);
   // (a tidy that returns the typed array would walk its half-million elements as a container)
@@ -55,27 +46,9 @@ async function child(): Promise<void> {
     product();
     products.push(performance.now() - t0);
   }
-  const alternated = process.argv.includes("--alternate") ? { mlp: await alternate(loop, 10), transformer: await alternate(transformerLoop(), 4) } : undefined;
+  const block = transformerBench();
+  const alternated = process.argv.includes("--alternate") ? { mlp: await alternate(loop, mlp.stepsPerRound), transformer: await alternate(trainingLoop(block.model, block.batch), block.stepsPerRound) } : undefined;
   console.log(JSON.stringify({ threads: info.threads, note: info.threadsNote, step: median(steps), product: median(products), alternated }));
-}
-
-/** The Transformer block of train.bench.ts in a training loop. */
-function transformerLoop(): trax.supervised.Loop {
-  const [B, L, D, H, F, V] = [16, 32, 128, 4, 512, 64];
-  const model = tl.Serial(
-    tl.Residual(tl.LayerNorm(), tl.CausalAttention(D, { nHeads: H })),
-    tl.Residual(tl.LayerNorm(), tl.Dense(F), tl.Relu(), tl.Dense(D)),
-    tl.Dense(V)
-  );
-  const batch = [tf.randomNormal([B, L, D], 0, 1, "float32", 3), tf.randomUniformInt([B, L], 0, V, 4)];
-  function* forever(): Generator<trax.tf.Tensor[]> {
-    for (;;) yield batch;
-  }
-  return trax.supervised.Loop(
-    model,
-    trax.supervised.TrainTask(forever(), tl.CrossEntropyLossWithLogSoftmax(), trax.optimizers.Adam({ learningRate: 1e-3 }), { disposeBatches: false }),
-    { progress: "none", stepsPerEval: 1e9 }
-  );
 }
 
 /** Rounds of `steps` steps with products on one thread, then on all: the median of the rounds' ratios (all / one). */

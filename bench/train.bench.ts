@@ -19,6 +19,7 @@ import * as trax from "../dist"; // the shipped build, as users run it
 import { handTunedDense } from "./hand-tuned";
 import { stockTfjs, withoutSimd } from "./stock-tfjs";
 import { alternateCpuRounds, median } from "./timing";
+import { BLOCK, mlpModel, transformerBlock } from "./models";
 
 const { tf } = trax;
 const tl = trax.layers;
@@ -62,7 +63,6 @@ async function mlp(torch: TorchSteps | null): Promise<Record<string, number[]>> 
   const lr = 1e-3;
 
   // Ours: Serial(Dense, Relu, Dense, Relu, Dense), cross-entropy from logits.
-  const mlpModel = () => tl.Serial(tl.Dense(256), tl.Relu(), tl.Dense(256), tl.Relu(), tl.Dense(10));
   const ours = oursRunner(mlpModel(), tl.CrossEntropyLossWithLogSoftmax(), [x, labels], lr);
   const oursNoSimd = oursRunner(mlpModel(), tl.CrossEntropyLossWithLogSoftmax(), [x, labels], lr);
 
@@ -113,20 +113,14 @@ async function mlp(torch: TorchSteps | null): Promise<Record<string, number[]>> 
 async function transformer(torch: TorchSteps | null): Promise<Record<string, number[]>> {
   // One decoder block: LayerNorm, causal self-attention (4 heads), residual,
   // LayerNorm, feed-forward (d -> 4d -> d), residual, projection to the vocabulary.
-  const [B, L, D, H, F, V] = [16, 32, 128, 4, 512, 64];
+  const { B, L, D, H, F, V } = BLOCK;
   const x = tf.randomNormal([B, L, D], 0, 1, "float32", 3);
   const targets = tf.randomUniformInt([B, L], 0, V, 4);
   const oneHotTargets = tf.oneHot(targets, V).toFloat();
   const lr = 1e-3;
 
-  const block = () =>
-    tl.Serial(
-      tl.Residual(tl.LayerNorm(), tl.CausalAttention(D, { nHeads: H })),
-      tl.Residual(tl.LayerNorm(), tl.Dense(F), tl.Relu(), tl.Dense(D)),
-      tl.Dense(V)
-    );
-  const ours = oursRunner(block(), tl.CrossEntropyLossWithLogSoftmax(), [x, targets], lr);
-  const oursNoSimd = oursRunner(block(), tl.CrossEntropyLossWithLogSoftmax(), [x, targets], lr);
+  const ours = oursRunner(transformerBlock(), tl.CrossEntropyLossWithLogSoftmax(), [x, targets], lr);
+  const oursNoSimd = oursRunner(transformerBlock(), tl.CrossEntropyLossWithLogSoftmax(), [x, targets], lr);
 
   // Raw tfjs: the same block by hand.
   const v = (t: Tensor) => tf.variable(t);

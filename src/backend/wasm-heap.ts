@@ -90,3 +90,32 @@ export function replaceWasmKernel(tf: typeof tfTypes, kernelName: string, kernel
   tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as tfTypes.KernelFunc, setupFunc: original.setupFunc });
   return original;
 }
+
+/** A loop of one of trax-ts's modules over `n` float32s at byte address `src`, written to `dst`. */
+export type UnaryLoop = (src: number, dst: number, n: number) => void;
+
+/**
+ * Replaces tfjs-wasm's unary kernel `kernelName` (input `x`) with one that
+ * runs `loopFor(x, backend)` over the input into a new float32 output of its
+ * shape where that gives a loop, and tfjs-wasm's own kernel where it gives
+ * null (another dtype, switched off). Returns the original kernel, or
+ * undefined without the wasm backend.
+ *
+ * @example
+ * ```ts
+ * replaceUnaryWasmKernel(tf, "Exp", (x, backend) => (x.dtype === "float32" ? expOf(backend)?.exp ?? null : null));
+ * ```
+ */
+export function replaceUnaryWasmKernel(tf: typeof tfTypes, kernelName: string, loopFor: (x: tfTypes.TensorInfo, backend: unknown) => UnaryLoop | null): tfTypes.KernelConfig | undefined {
+  const original = replaceWasmKernel(tf, kernelName, (args: { inputs: { x: tfTypes.TensorInfo }; backend: unknown }) => {
+    const { x } = args.inputs;
+    const loop = loopFor(x, args.backend);
+    if (!loop) return original!.kernelFunc(args as never);
+    const backend = args.backend as WasmHeapBackend;
+    const out = backend.makeOutput(x.shape, "float32");
+    const size = tf.util.sizeFromShape(x.shape);
+    if (size > 0) loop(heapAddress(backend, x), heapAddress(backend, out), size);
+    return out;
+  });
+  return original;
+}

@@ -17,7 +17,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { instantiateElementwise, ROW_MODE, type BinaryOp, type ElementwiseExports, type UnaryOp } from "./elementwise-module";
 import { instancePerBackend, type WasmModuleMemory } from "./instantiate";
-import { heapAddress, replaceWasmKernel, type WasmHeapBackend } from "../wasm-heap";
+import { heapAddress, replaceUnaryWasmKernel, replaceWasmKernel, type WasmHeapBackend } from "../wasm-heap";
 
 /**
  * Switch for tests and A/B benchmarks: `false` leaves these kernels to
@@ -118,7 +118,6 @@ function runBroadcast(mod: ElementwiseExports, op: BinaryOp, levels: BroadcastLe
 }
 
 type BinaryArgs = { inputs: { a: tfTypes.TensorInfo; b: tfTypes.TensorInfo }; backend: unknown };
-type UnaryArgs = { inputs: { x: tfTypes.TensorInfo }; backend: unknown };
 
 /** The module where a kernel of float32 `inputs` runs here, else null (tfjs-wasm's kernel runs). */
 function moduleFor(backend: unknown, ...inputs: tfTypes.TensorInfo[]): ElementwiseExports | null {
@@ -142,16 +141,7 @@ function replaceBinary(tf: typeof tfTypes, kernelName: string, op: BinaryOp): bo
 }
 
 function replaceUnary(tf: typeof tfTypes, kernelName: string, op: UnaryOp): void {
-  const original = replaceWasmKernel(tf, kernelName, (args: UnaryArgs) => {
-    const { x } = args.inputs;
-    const mod = moduleFor(args.backend, x);
-    if (!mod) return original!.kernelFunc(args as never);
-    const backend = args.backend as WasmHeapBackend;
-    const out = backend.makeOutput(x.shape, "float32");
-    const size = tf.util.sizeFromShape(x.shape);
-    if (size > 0) mod[op](heapAddress(backend, x), heapAddress(backend, out), size);
-    return out;
-  });
+  replaceUnaryWasmKernel(tf, kernelName, (x, backend) => moduleFor(backend, x)?.[op] ?? null);
 }
 
 let installed = false;

@@ -10,7 +10,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { instantiateExp } from "./exp-module";
 import { instancePerBackend, type WasmModuleMemory } from "./instantiate";
-import { heapAddress, replaceWasmKernel, type WasmHeapBackend } from "../wasm-heap";
+import { replaceUnaryWasmKernel } from "../wasm-heap";
 
 /**
  * Switch for tests and A/B benchmarks: `false` leaves `Exp` and `Tanh` to tfjs-wasm.
@@ -35,21 +35,10 @@ export const simdExp = { enabled: process.env.TRAX_SIMD !== "0" };
  */
 export const expOf = instancePerBackend(instantiateExp);
 
-type UnaryArgs = { inputs: { x: tfTypes.TensorInfo }; backend: unknown };
-
 /** Registers `kernelName` as `fn` of the module over float32 inputs, else tfjs-wasm's kernel; whether it was loaded. */
 function replaceUnary(tf: typeof tfTypes, kernelName: string, fn: "exp" | "tanh"): boolean {
-  const original = replaceWasmKernel(tf, kernelName, (args: UnaryArgs) => {
-    const { x } = args.inputs;
-    const mod = simdExp.enabled && x.dtype === "float32" ? expOf(args.backend as WasmModuleMemory) : null;
-    if (!mod) return original!.kernelFunc(args as never);
-    const backend = args.backend as WasmHeapBackend;
-    const out = backend.makeOutput(x.shape, "float32");
-    const size = tf.util.sizeFromShape(x.shape);
-    if (size > 0) mod[fn](heapAddress(backend, x), heapAddress(backend, out), size);
-    return out;
-  });
-  return original !== undefined;
+  const loopFor = (x: tfTypes.TensorInfo, backend: unknown) => (simdExp.enabled && x.dtype === "float32" ? expOf(backend as WasmModuleMemory)?.[fn] ?? null : null);
+  return replaceUnaryWasmKernel(tf, kernelName, loopFor) !== undefined;
 }
 
 let installed = false;
