@@ -227,14 +227,16 @@ class TraxKernelTests(jupyter_kernel_test.KernelTests):
 
     def test_forgotten_await_shows_the_run_and_its_rejection(self):
         """`loop.run(n)` without await shows a live progress display and a display of the run that
-        is updated with its outcome; a second run's rejection shows in its cell."""
+        is updated with its outcome; a second run's rejection shows in its cell. (The first run is
+        a million steps, stopped by `loop.stop()` from a later cell: it is still running when the
+        second cell runs however fast the steps are.)"""
         reply, outputs = self.execute_until_idle(self.TRAINING_SETUP.replace("const loop", "const bgLoop").replace("mlp", "bgMlp"))
         self.assertEqual(reply["content"]["status"], "ok", outputs)
-        reply, outputs = self.execute_until_idle("bgLoop.run(30)")
+        reply, outputs = self.execute_until_idle("bgLoop.run(1000000)")
         self.assertEqual(reply["content"]["status"], "ok")
         shown = [m for m in outputs if m["msg_type"] == "display_data"]
         texts = [m["content"]["data"]["text/plain"] for m in shown]
-        self.assertTrue(any(t.startswith("step 0/30") for t in texts), texts)
+        self.assertTrue(any(t.startswith("step 0/1000000") for t in texts), texts)
         run_display = [m for m in shown if "training in the background" in m["content"]["data"]["text/plain"]]
         self.assertEqual(len(run_display), 1, texts)
         run_id = run_display[0]["content"]["transient"]["display_id"]
@@ -242,14 +244,23 @@ class TraxKernelTests(jupyter_kernel_test.KernelTests):
         reply, outputs = self.execute_until_idle("bgLoop.run(5)")
         failed = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "update_display_data"]
         self.assertTrue(any("already running" in t for t in failed), [m["content"] for m in outputs])
-        # The first run's display is updated in place when it ends.
+        # Stopped from another cell, the first run's display is updated in place with its outcome
+        # (that update belongs to the first cell, so it is watched for here, not dropped as another
+        # cell's message while this one runs).
+        self.flush_channels()
+        stop_id = self.kc.execute("bgLoop.stop()", stop_on_error=False)
         deadline = time.monotonic() + 300
-        finished = None
-        while finished is None and time.monotonic() < deadline:
+        finished, stop_idle = None, False
+        while (finished is None or not stop_idle) and time.monotonic() < deadline:
             msg = self.kc.get_iopub_msg(timeout=300)
-            if msg["msg_type"] == "update_display_data" and msg["content"]["transient"]["display_id"] == run_id:
+            if msg["msg_type"] == "update_display_data" and msg["content"]["transient"]["display_id"] == run_id and "finished" in msg["content"]["data"]["text/plain"]:
                 finished = msg["content"]["data"]["text/plain"]
-        self.assertEqual(finished, "loop.run(30) finished at step 30")
+            if msg["parent_header"].get("msg_id") == stop_id and msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                stop_idle = True
+        self.assertEqual(self.get_non_kernel_info_reply(timeout=60)["content"]["status"], "ok")
+        self.assertRegex(finished or "", r"^loop\.run\(1000000\) finished at step \d+$")
+        reply, outputs = self.execute_until_idle("bgLoop.step < 1000000")
+        self.assertEqual([m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"], ["true"])
 
     def test_one_display_per_loop(self):
         """In a notebook a loop shows one display: its progress line updated in place, or, with a
