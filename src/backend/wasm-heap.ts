@@ -91,7 +91,14 @@ export function replaceWasmKernel(tf: typeof tfTypes, kernelName: string, kernel
   return original;
 }
 
-/** A loop of one of trax-ts's modules over `n` float32s at byte address `src`, written to `dst`. */
+/**
+ * A loop of one of trax-ts's modules over `n` float32s at byte address `src`, written to `dst`.
+ *
+ * @example
+ * ```ts
+ * const relu: UnaryLoop = elementwiseOf(backend)!.relu;
+ * ```
+ */
 export type UnaryLoop = (src: number, dst: number, n: number) => void;
 
 /**

@@ -23,7 +23,14 @@
 import { encodeModule, FunctionBuilder, type PlainOp } from "./wasm-encoder";
 import { instantiateModule, type WasmMemory } from "./instantiate";
 
-/** The binary operations, by export name: their vector and scalar instructions. */
+/**
+ * The binary operations, by export name: their vector and scalar instructions.
+ *
+ * @example
+ * ```ts
+ * BINARY_OPS.mul; // ["f32x4.mul", "f32.mul"]
+ * ```
+ */
 export const BINARY_OPS = {
   add: ["f32x4.add", "f32.add"],
   sub: ["f32x4.sub", "f32.sub"],
@@ -31,10 +38,25 @@ export const BINARY_OPS = {
   div: ["f32x4.div", "f32.div"],
 } as const satisfies Record<string, readonly [PlainOp, PlainOp]>;
 
-/** A binary operation's export name. */
+/**
+ * A binary operation's export name.
+ *
+ * @example
+ * ```ts
+ * const op: BinaryOp = "div";
+ * ```
+ */
 export type BinaryOp = keyof typeof BINARY_OPS;
 
-/** How a row reads its operands: both along the row, or one float of `a` (or of `b`) for all of it. */
+/**
+ * How a row reads its operands: both along the row, or one float of `a` (or of `b`) for all of it.
+ *
+ * @example
+ * ```ts
+ * mod.add(x, bias, y, 1, n, 0, 0, ROW_MODE.both); // y = x + bias, one row of n
+ * mod.mul(x, s, y, 1, n, 0, 0, ROW_MODE.scalarB); // y = x * s[0]
+ * ```
+ */
 export const ROW_MODE = { both: 0, scalarA: 1, scalarB: 2 } as const;
 
 /** Vectors (4 floats each) per iteration of a row's main loop. */
@@ -110,7 +132,14 @@ const UNARY_OPS = {
   square: { vector: (f: FunctionBuilder, x: number) => f.get(x).op("f32x4.mul"), scalar: (f: FunctionBuilder, x: number) => f.get(x).op("f32.mul") },
 } as const;
 
-/** A unary operation's export name. */
+/**
+ * A unary operation's export name.
+ *
+ * @example
+ * ```ts
+ * const op: UnaryOp = "relu";
+ * ```
+ */
 export type UnaryOp = keyof typeof UNARY_OPS;
 
 function unary(op: UnaryOp): FunctionBuilder {
@@ -159,7 +188,15 @@ export function elementwiseModuleBytes(sharedMemory: boolean): Uint8Array {
   );
 }
 
-/** A binary export: (a, b, out, rows, cols, aRowBytes, bRowBytes, mode). */
+/**
+ * A binary export: (a, b, out, rows, cols, aRowBytes, bRowBytes, mode).
+ *
+ * @example
+ * ```ts
+ * const add: BinaryLoop = mod.add;
+ * add(a, b, out, rows, cols, 4 * cols, 4 * cols, ROW_MODE.both); // two (rows, cols) matrices
+ * ```
+ */
 export type BinaryLoop = (a: number, b: number, out: number, rows: number, cols: number, aRowBytes: number, bRowBytes: number, mode: number) => void;
 
 /**

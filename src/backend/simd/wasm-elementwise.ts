@@ -41,7 +41,14 @@ export const simdElementwise = { enabled: process.env.TRAX_SIMD !== "0" };
  */
 export const elementwiseOf = instancePerBackend(instantiateElementwise);
 
-/** One level of a broadcast loop: `size` output positions, each operand's step (in floats; 0 where it broadcasts). */
+/**
+ * One level of a broadcast loop: `size` output positions, each operand's step (in floats; 0 where it broadcasts).
+ *
+ * @example
+ * ```ts
+ * const rowsOfBias: BroadcastLevel = { size: 128, aStride: 256, bStride: 0 }; // (128, 256) + (256)
+ * ```
+ */
 export interface BroadcastLevel {
   size: number;
   aStride: number;
