@@ -20,7 +20,8 @@
  * - `relu`, `neg`, `abs`, `square` `(src, dst, n)`: `n` floats.
  * @module
  */
-import { encodeModule, FunctionBuilder, type PlainOp } from "./wasm-encoder";
+import { encodeModule, FunctionBuilder, type Local, type PlainOp } from "./wasm-encoder";
+import { unaryLoopFunction } from "./unary-loop";
 import { instantiateModule, type WasmMemory } from "./instantiate";
 
 /**
@@ -122,14 +123,14 @@ function binary(op: BinaryOp): FunctionBuilder {
   return f;
 }
 
-/** The unary operations, by export name: each writes `f(x)` for `x` on the stack (a vector, or a float). */
+/** The unary operations, by export name: each writes `f(x)` in place of the vector `x`. */
 const UNARY_OPS = {
   // pmax(x, +0) is one instruction (max's NaN and signed-zero rules take several) and keeps a NaN x;
   // adding +0 then turns its -0 into +0, as max(x, +0) gives.
-  relu: { vector: (f: FunctionBuilder) => f.f32x4(0).op("f32x4.pmax").f32x4(0).op("f32x4.add"), scalar: (f: FunctionBuilder) => f.f32(0).op("f32.max") },
-  neg: { vector: (f: FunctionBuilder) => f.op("f32x4.neg"), scalar: (f: FunctionBuilder) => f.op("f32.neg") },
-  abs: { vector: (f: FunctionBuilder) => f.op("f32x4.abs"), scalar: (f: FunctionBuilder) => f.op("f32.abs") },
-  square: { vector: (f: FunctionBuilder, x: number) => f.get(x).op("f32x4.mul"), scalar: (f: FunctionBuilder, x: number) => f.get(x).op("f32.mul") },
+  relu: (f: FunctionBuilder, x: Local) => f.get(x).f32x4(0).op("f32x4.pmax").f32x4(0).op("f32x4.add").set(x),
+  neg: (f: FunctionBuilder, x: Local) => f.get(x).op("f32x4.neg").set(x),
+  abs: (f: FunctionBuilder, x: Local) => f.get(x).op("f32x4.abs").set(x),
+  square: (f: FunctionBuilder, x: Local) => f.get(x).get(x).op("f32x4.mul").set(x),
 } as const;
 
 /**
@@ -143,31 +144,7 @@ const UNARY_OPS = {
 export type UnaryOp = keyof typeof UNARY_OPS;
 
 function unary(op: UnaryOp): FunctionBuilder {
-  const { vector, scalar } = UNARY_OPS[op];
-  const f = new FunctionBuilder(["i32", "i32", "i32"]);
-  const [src, dst, count] = [0, 1, 2];
-  const [j, endBytes] = f.locals("i32", 2);
-  const xv = f.local("v128");
-  const xs = f.local("f32");
-  f.get(count).i32(2).op("i32.shl").set(endBytes);
-  f.i32(0).set(j);
-  const loop = (lanes: number, vectors: number) =>
-    f.forLoop(j, endBytes, 4 * lanes * vectors, () => {
-      for (let v = 0; v < vectors; v++) {
-        f.get(dst).get(j).op("i32.add");
-        if (lanes === 4) {
-          f.get(src).get(j).op("i32.add").mem("v128.load", 16 * v).tee(xv);
-          vector(f, xv).mem("v128.store", 16 * v);
-        } else {
-          f.get(src).get(j).op("i32.add").mem("f32.load").tee(xs);
-          scalar(f, xs).mem("f32.store");
-        }
-      }
-    }, true);
-  loop(4, UNROLL);
-  loop(4, 1);
-  loop(1, 1);
-  return f;
+  return unaryLoopFunction(UNROLL, 0, (f, xs) => xs.forEach((x) => void UNARY_OPS[op](f, x)));
 }
 
 /**

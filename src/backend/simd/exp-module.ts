@@ -30,6 +30,7 @@
  */
 import { encodeModule, FunctionBuilder, type Local } from "./wasm-encoder";
 import { instantiateModule, type WasmMemory } from "./instantiate";
+import { unaryLoopFunction } from "./unary-loop";
 
 /** Cephes' expf constants (float32). */
 export const LOG2E = 1.44269504088896341;
@@ -103,37 +104,6 @@ function tanhVectors(f: FunctionBuilder, xs: Local[], es: Local[], ns: Local[], 
   });
 }
 
-/** Writes the function of an elementwise `body` over `unroll` vectors (in place in its first argument's locals). */
-type VectorBody = (f: FunctionBuilder, xs: Local[], scratch: Local[][]) => void;
-
-/**
- * An elementwise function `(src, dst, n)`: `unroll` vectors an iteration,
- * then one vector, then each remaining element as lane 0 of a splat.
- */
-function elementwiseFunction(unroll: number, scratchPerVector: number, body: VectorBody): FunctionBuilder {
-  const f = new FunctionBuilder(["i32", "i32", "i32"]);
-  const [src, dst, count] = [0, 1, 2];
-  const i = f.local("i32");
-  const xs = f.locals("v128", unroll);
-  const scratch = Array.from({ length: scratchPerVector }, () => f.locals("v128", unroll));
-  const vectors = (k: number) => {
-    for (let v = 0; v < k; v++) f.get(src).mem("v128.load", 16 * v).set(xs[v]);
-    body(f, xs.slice(0, k), scratch.map((s) => s.slice(0, k)));
-    for (let v = 0; v < k; v++) f.get(dst).get(xs[v]).mem("v128.store", 16 * v);
-    f.addTo(src, 16 * k).addTo(dst, 16 * k);
-  };
-  f.i32(0).set(i);
-  f.forLoop(i, count, 4 * unroll, () => vectors(unroll), true);
-  f.forLoop(i, count, 4, () => vectors(1), true);
-  f.forLoop(i, count, 1, () => {
-    f.get(src).mem("v128.load32_splat").set(xs[0]);
-    body(f, xs.slice(0, 1), scratch.map((s) => s.slice(0, 1)));
-    f.get(dst).get(xs[0]).extractLane(0).mem("f32.store");
-    f.addTo(src, 4).addTo(dst, 4);
-  });
-  return f;
-}
-
 /**
  * Vectors per iteration of tanh's main loop (measured on inputs in [-4, 4]:
  * 4 vectors 3.0 ns an element, 2 vectors 3.4, 1 vector 4.5).
@@ -151,8 +121,8 @@ export const TANH_UNROLL = 4;
 export function expModuleBytes(sharedMemory: boolean): Uint8Array {
   return encodeModule(
     [
-      { name: "exp", fn: elementwiseFunction(EXP_UNROLL, 3, (f, xs, [ns, rs, ps]) => expVectors(f, xs, ns, rs, ps)) },
-      { name: "tanh", fn: elementwiseFunction(TANH_UNROLL, 4, (f, xs, [es, ns, rs, ps]) => tanhVectors(f, xs, es, ns, rs, ps)) },
+      { name: "exp", fn: unaryLoopFunction(EXP_UNROLL, 3, (f, xs, [ns, rs, ps]) => expVectors(f, xs, ns, rs, ps)) },
+      { name: "tanh", fn: unaryLoopFunction(TANH_UNROLL, 4, (f, xs, [es, ns, rs, ps]) => tanhVectors(f, xs, es, ns, rs, ps)) },
     ],
     sharedMemory
   );

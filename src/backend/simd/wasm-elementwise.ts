@@ -126,16 +126,15 @@ function runBroadcast(mod: ElementwiseExports, op: BinaryOp, levels: BroadcastLe
 
 type BinaryArgs = { inputs: { a: tfTypes.TensorInfo; b: tfTypes.TensorInfo }; backend: unknown };
 
-/** The module where a kernel of float32 `inputs` runs here, else null (tfjs-wasm's kernel runs). */
-function moduleFor(backend: unknown, ...inputs: tfTypes.TensorInfo[]): ElementwiseExports | null {
-  if (!simdElementwise.enabled || inputs.some((t) => t.dtype !== "float32")) return null;
-  return elementwiseOf(backend as WasmModuleMemory);
+/** The module where a kernel whose inputs are all float32 (`float32`) runs here, else null (tfjs-wasm's kernel runs). */
+function moduleFor(backend: unknown, float32: boolean): ElementwiseExports | null {
+  return simdElementwise.enabled && float32 ? elementwiseOf(backend as WasmModuleMemory) : null;
 }
 
 function replaceBinary(tf: typeof tfTypes, kernelName: string, op: BinaryOp): boolean {
   const original = replaceWasmKernel(tf, kernelName, (args: BinaryArgs) => {
     const { a, b } = args.inputs;
-    const mod = moduleFor(args.backend, a, b);
+    const mod = moduleFor(args.backend, a.dtype === "float32" && b.dtype === "float32");
     if (!mod) return original!.kernelFunc(args as never);
     const backend = args.backend as WasmHeapBackend;
     const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
@@ -148,7 +147,7 @@ function replaceBinary(tf: typeof tfTypes, kernelName: string, op: BinaryOp): bo
 }
 
 function replaceUnary(tf: typeof tfTypes, kernelName: string, op: UnaryOp): void {
-  replaceUnaryWasmKernel(tf, kernelName, (x, backend) => moduleFor(backend, x)?.[op] ?? null);
+  replaceUnaryWasmKernel(tf, kernelName, (x, backend) => moduleFor(backend, x.dtype === "float32")?.[op] ?? null);
 }
 
 let installed = false;

@@ -10,9 +10,8 @@
  * thread pool (a (64, 32, 32) attention softmax took 0.74 ms there against
  * 0.14 ms on one thread, its spinning threads slowing the products beside
  * it). Values differ from XNNPACK's in the last bits (another `exp`, sums
- * in another order); a row
- * holding NaN or +∞, or only -∞, is NaN. Switched off, every input goes to
- * tfjs-wasm's kernel.
+ * in another order); a row holding NaN or +∞, or only -∞, is NaN. Switched
+ * off, every input goes to tfjs-wasm's kernel.
  * @module
  */
 import type * as tfTypes from "@tensorflow/tfjs";
